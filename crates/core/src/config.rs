@@ -1,0 +1,972 @@
+//! The config model (`sloe.toml`, or the same schema as YAML or JSON) and
+//! its validation.
+//!
+//! Parsing is two steps, as in ripgrep: text → typed structs (serde, with
+//! `deny_unknown_fields` so typos are caught, and validation inside
+//! `try_from` so an error points at the table it came from), then the
+//! selected `[env.NAME]` overrides are merged over the document and the
+//! result is parsed again. Every error carries file, line, column, key and
+//! what was expected.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::stats::Statistic;
+use crate::units::{Dimension, Quantity, Unit};
+
+/// A whole config file, with the selected environment's overrides applied.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "sloe config", description = "sloe.toml: performance budgets and regression policy")]
+pub struct Config {
+    #[serde(default)]
+    pub project: ProjectConfig,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    #[serde(default)]
+    pub regression: RegressionConfig,
+    /// Budgets: limits on (benchmark pattern, measure, statistic).
+    #[serde(default, rename = "budget")]
+    pub budgets: Vec<Budget>,
+    /// Benchmarks that `sloe run` executes.
+    #[serde(default, rename = "benchmark")]
+    pub benchmarks: Vec<BenchmarkConfig>,
+    /// Overrides merged over the rest of the file when `--env NAME` or
+    /// `SLOE_ENV` selects them. Tables merge key by key; arrays replace.
+    #[serde(default)]
+    #[schemars(schema_with = "env_schema")]
+    pub env: BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            project: ProjectConfig::default(),
+            store: StoreConfig::default(),
+            policy: PolicyConfig::default(),
+            regression: RegressionConfig::default(),
+            budgets: Vec::new(),
+            benchmarks: Vec::new(),
+            env: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// The project's name, shown in reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The branch whose runs are the baseline for every other branch.
+    #[serde(default = "default_base_branch")]
+    pub base_branch: String,
+    /// The testbed (machine or runner class) runs are recorded on when
+    /// neither `--testbed` nor CI variables say otherwise.
+    #[serde(default)]
+    pub testbed: Option<String>,
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        ProjectConfig {
+            name: None,
+            base_branch: default_base_branch(),
+            testbed: None,
+        }
+    }
+}
+
+fn default_base_branch() -> String {
+    "main".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (relative to the config file) or `postgres://user@host/db`.
+    #[serde(default = "default_store_url")]
+    pub url: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: default_store_url(),
+        }
+    }
+}
+
+pub const DEFAULT_STORE_URL: &str = "sqlite://.sloe/history.db";
+
+fn default_store_url() -> String {
+    DEFAULT_STORE_URL.to_owned()
+}
+
+/// A verdict word that `policy.fail_on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailOn {
+    /// A budget between its limit and its tolerance.
+    Drift,
+    /// A budget beyond its tolerance (or at its critical level).
+    Violation,
+    /// A significant change for the worse against the baseline.
+    Regression,
+    /// Any finding of at least this severity.
+    Info,
+    Warning,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// Verdicts that fail CI (exit code 1).
+    #[serde(default = "default_fail_on")]
+    pub fail_on: Vec<FailOn>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            fail_on: default_fail_on(),
+        }
+    }
+}
+
+fn default_fail_on() -> Vec<FailOn> {
+    vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+}
+
+/// A percentage written as `"10%"`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Percent(pub f64);
+
+impl Percent {
+    pub fn fraction(self) -> f64 {
+        self.0 / 100.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let q = Quantity::deserialize(d)?;
+        if q.unit != Unit::Percent {
+            return Err(serde::de::Error::custom(format!(
+                "expected a percentage like \"10%\", found {q}"
+            )));
+        }
+        if q.value < 0.0 {
+            return Err(serde::de::Error::custom(format!(
+                "expected a percentage of at least 0%, found {q}"
+            )));
+        }
+        Ok(Percent(q.value))
+    }
+}
+
+impl JsonSchema for Percent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Percent".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A percentage such as \"10%\".",
+            "type": "string",
+            "pattern": "^\\s*[0-9_]*\\.?[0-9_]+\\s*%\\s*$"
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegressionConfig {
+    /// A significant change at least this large is a regression of severity warning.
+    #[serde(default = "default_warning")]
+    pub warning: Percent,
+    /// A significant change at least this large is a regression of severity critical.
+    #[serde(default = "default_critical")]
+    pub critical: Percent,
+    /// How many recent baseline runs are considered.
+    #[serde(default = "default_history")]
+    pub history: usize,
+    /// Fewer baseline runs than this gives `insufficient_data`.
+    #[serde(default = "default_min_baseline_runs")]
+    pub min_baseline_runs: usize,
+    /// The probability of calling unchanged code a change, per benchmark and measure.
+    #[serde(default = "default_false_alarm_rate")]
+    pub false_alarm_rate: Percent,
+}
+
+impl Default for RegressionConfig {
+    fn default() -> Self {
+        RegressionConfig {
+            warning: default_warning(),
+            critical: default_critical(),
+            history: default_history(),
+            min_baseline_runs: default_min_baseline_runs(),
+            false_alarm_rate: default_false_alarm_rate(),
+        }
+    }
+}
+
+fn default_warning() -> Percent {
+    Percent(10.0)
+}
+fn default_critical() -> Percent {
+    Percent(15.0)
+}
+fn default_history() -> usize {
+    10
+}
+fn default_min_baseline_runs() -> usize {
+    3
+}
+fn default_false_alarm_rate() -> Percent {
+    Percent(1.0)
+}
+
+/// Ratios of the limit at which a budget reaches each severity.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Levels {
+    pub info: Option<f64>,
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+/// A budget as written; validated into [`Budget`].
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BudgetSpec {
+    /// Benchmark name or glob pattern (`build:*`).
+    benchmark: String,
+    /// The measure judged (default `wall_time`).
+    #[serde(default = "default_measure")]
+    measure: String,
+    /// How the run's samples are reduced (default `median`).
+    #[serde(default = "default_statistic")]
+    statistic: Statistic,
+    /// Upper limit: lower is better.
+    #[serde(default)]
+    max: Option<Quantity>,
+    /// Lower limit: higher is better (throughput).
+    #[serde(default)]
+    min: Option<Quantity>,
+    /// Band past the limit that is `drift` rather than `violation` (default 0%).
+    #[serde(default)]
+    tolerance: Option<Percent>,
+    /// Ratios of the limit giving severities; replaces `tolerance`.
+    #[serde(default)]
+    levels: Option<Levels>,
+}
+
+fn default_measure() -> String {
+    "wall_time".to_owned()
+}
+fn default_statistic() -> Statistic {
+    Statistic::Median
+}
+
+/// Which side of the limit is good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitKind {
+    /// The value must stay at or below the limit.
+    Max,
+    /// The value must stay at or above the limit.
+    Min,
+}
+
+/// How a budget grades a value past (or near) its limit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Grading {
+    Tolerance(Percent),
+    Levels(Levels),
+}
+
+/// A validated budget.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(try_from = "BudgetSpec")]
+#[schemars(with = "BudgetSpec")]
+pub struct Budget {
+    pub benchmark: String,
+    pub pattern: GlobPattern,
+    pub measure: String,
+    pub statistic: Statistic,
+    pub kind: LimitKind,
+    pub limit: Quantity,
+    pub grading: Grading,
+}
+
+/// A compiled benchmark glob.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlobPattern(glob::Pattern);
+
+impl GlobPattern {
+    pub fn matches(&self, name: &str) -> bool {
+        self.0.matches(name)
+    }
+}
+
+/// The dimension a well-known measure has, if any.
+pub fn measure_dimension(measure: &str) -> Option<Dimension> {
+    Some(match measure {
+        "wall_time" | "user_time" | "sys_time" | "cpu_time" => Dimension::Time,
+        "peak_rss" | "size" | "io_read" | "io_write" | "memory" => Dimension::Bytes,
+        "cpu_percent" => Dimension::Percent,
+        "throughput" => Dimension::Rate,
+        "instructions" => Dimension::Count,
+        _ => return None,
+    })
+}
+
+impl TryFrom<BudgetSpec> for Budget {
+    type Error = String;
+
+    fn try_from(s: BudgetSpec) -> Result<Self, Self::Error> {
+        let pattern = glob::Pattern::new(&s.benchmark)
+            .map_err(|e| format!("benchmark pattern {:?} is not a valid glob: {e}", s.benchmark))?;
+        let (kind, limit) = match (s.max, s.min) {
+            (Some(q), None) => (LimitKind::Max, q),
+            (None, Some(q)) => (LimitKind::Min, q),
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "budget for {:?} sets both `max` and `min`; expected exactly one",
+                    s.benchmark
+                ));
+            }
+            (None, None) => {
+                return Err(format!(
+                    "budget for {:?} sets no limit; expected `max` (lower is better) or `min` (higher is better)",
+                    s.benchmark
+                ));
+            }
+        };
+        if let (Some(want), Some(got)) = (measure_dimension(&s.measure), limit.dimension())
+            && want != got
+            && got != Dimension::Count
+        {
+            return Err(format!(
+                "budget for {:?}: limit {limit} does not fit measure `{}`; expected a {} quantity",
+                s.benchmark,
+                s.measure,
+                match want {
+                    Dimension::Time => "time (ns, us, ms, s, min, h)",
+                    Dimension::Bytes => "size (B, KB, KiB, MB, MiB, GB, GiB, ...)",
+                    Dimension::Percent => "percentage (%)",
+                    Dimension::Rate => "rate (/s)",
+                    Dimension::Count => "plain number",
+                }
+            ));
+        }
+        if kind == LimitKind::Min && limit.value <= 0.0 {
+            return Err(format!(
+                "budget for {:?}: `min` must be above zero, found {limit}",
+                s.benchmark
+            ));
+        }
+        if kind == LimitKind::Max && limit.value <= 0.0 {
+            return Err(format!(
+                "budget for {:?}: `max` must be above zero, found {limit}",
+                s.benchmark
+            ));
+        }
+        let grading = match (s.tolerance, s.levels) {
+            (Some(_), Some(_)) => {
+                return Err(format!(
+                    "budget for {:?} sets both `tolerance` and `levels`; expected one of them",
+                    s.benchmark
+                ));
+            }
+            (None, Some(levels)) => {
+                let named = [("info", levels.info), ("warning", levels.warning), ("critical", levels.critical)];
+                let set: Vec<(&str, f64)> = named.iter().filter_map(|(n, v)| v.map(|v| (*n, v))).collect();
+                if set.is_empty() {
+                    return Err(format!(
+                        "budget for {:?}: `levels` sets no level; expected at least one of info, warning, critical",
+                        s.benchmark
+                    ));
+                }
+                for (name, v) in &set {
+                    if !(v.is_finite() && *v > 0.0) {
+                        return Err(format!(
+                            "budget for {:?}: levels.{name} must be a ratio above 0, found {v}",
+                            s.benchmark
+                        ));
+                    }
+                }
+                for pair in set.windows(2) {
+                    if pair[0].1 >= pair[1].1 {
+                        return Err(format!(
+                            "budget for {:?}: levels must increase (info < warning < critical), but {} = {} is not below {} = {}",
+                            s.benchmark, pair[0].0, pair[0].1, pair[1].0, pair[1].1
+                        ));
+                    }
+                }
+                Grading::Levels(levels)
+            }
+            (t, None) => Grading::Tolerance(t.unwrap_or(Percent(0.0))),
+        };
+        Ok(Budget {
+            benchmark: s.benchmark,
+            pattern: GlobPattern(pattern),
+            measure: s.measure,
+            statistic: s.statistic,
+            kind,
+            limit,
+            grading,
+        })
+    }
+}
+
+impl Budget {
+    pub fn applies_to(&self, benchmark: &str, measure: &str) -> bool {
+        self.measure == measure && self.pattern.matches(benchmark)
+    }
+}
+
+/// A command: an argv list, or a string run through the shell.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(untagged)]
+pub enum CommandSpec {
+    /// Run through `sh -c`.
+    Shell(String),
+    /// Run directly, without a shell.
+    Argv(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for CommandSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CommandSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a command: a shell string, or an array of program and arguments")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<CommandSpec, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("expected a non-empty command"));
+                }
+                Ok(CommandSpec::Shell(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CommandSpec, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    argv.push(s);
+                }
+                if argv.is_empty() {
+                    return Err(serde::de::Error::custom("expected a non-empty argument list"));
+                }
+                Ok(CommandSpec::Argv(argv))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A benchmark that `sloe run` executes.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkConfig {
+    pub name: String,
+    pub command: CommandSpec,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub runs: Option<u32>,
+    #[serde(default)]
+    pub min_runs: Option<u32>,
+    #[serde(default)]
+    pub max_runs: Option<u32>,
+    #[serde(default)]
+    pub min_time: Option<Quantity>,
+    #[serde(default)]
+    pub warmup: Option<u32>,
+    #[serde(default)]
+    pub prepare: Option<CommandSpec>,
+    #[serde(default)]
+    pub cleanup: Option<CommandSpec>,
+    #[serde(default)]
+    pub timeout: Option<Quantity>,
+    /// Read the harness's own output in this format instead of timing the process.
+    #[serde(default)]
+    pub parse: Option<String>,
+}
+
+fn env_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let project = generator.subschema_for::<ProjectConfig>();
+    let store = generator.subschema_for::<StoreConfig>();
+    let policy = generator.subschema_for::<PolicyConfig>();
+    let regression = generator.subschema_for::<RegressionConfig>();
+    let budget = generator.subschema_for::<Vec<Budget>>();
+    let benchmark = generator.subschema_for::<Vec<BenchmarkConfig>>();
+    schemars::json_schema!({
+        "description": "Overrides per environment, selected by --env NAME or SLOE_ENV; merged over the rest of the file (tables key by key, arrays replaced).",
+        "type": "object",
+        "additionalProperties": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "project": project, "store": store, "policy": policy,
+                "regression": regression, "budget": budget, "benchmark": benchmark
+            }
+        }
+    })
+}
+
+/// The syntax a config file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Toml,
+    Yaml,
+    Json,
+}
+
+impl Syntax {
+    /// Chosen by file extension; TOML when unknown.
+    pub fn from_path(path: &str) -> Syntax {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Syntax::Yaml
+        } else if lower.ends_with(".json") {
+            Syntax::Json
+        } else {
+            Syntax::Toml
+        }
+    }
+}
+
+/// A config that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Dotted key path (`budget[1].max`), when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "read config {}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(key) = &self.key
+            && !key.is_empty()
+        {
+            write!(f, "key `{key}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A parsed config document: the typed config plus the raw document the
+/// environment overrides are merged into.
+#[derive(Debug, Clone)]
+pub struct Document {
+    file: String,
+    text: String,
+    syntax: Syntax,
+    base: Config,
+    raw: serde_json::Value,
+}
+
+impl Document {
+    /// Parses and validates `text`, read from `file` (used in messages).
+    pub fn parse(text: &str, file: &str, syntax: Syntax) -> Result<Document, ConfigError> {
+        let base: Config = deserialize_text(text, file, syntax)?;
+        let raw: serde_json::Value = deserialize_text(text, file, syntax)?;
+        let doc = Document {
+            file: file.to_owned(),
+            text: text.to_owned(),
+            syntax,
+            base,
+            raw,
+        };
+        // Validate every environment now, so a typo in one that is not
+        // selected today does not wait for the day it is.
+        for name in doc.base.env.keys() {
+            doc.resolve(Some(name))?;
+        }
+        Ok(doc)
+    }
+
+    /// The environments the file defines.
+    pub fn environments(&self) -> impl Iterator<Item = &str> {
+        self.base.env.keys().map(String::as_str)
+    }
+
+    /// The config with environment `env`'s overrides applied.
+    pub fn resolve(&self, env: Option<&str>) -> Result<Config, ConfigError> {
+        let Some(name) = env else {
+            return Ok(self.base.clone());
+        };
+        let Some(overrides) = self.base.env.get(name) else {
+            if self.base.env.is_empty() {
+                return Ok(self.base.clone());
+            }
+            let known: Vec<&str> = self.environments().collect();
+            let hint = suggest(name, &known)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            return Err(ConfigError {
+                file: self.file.clone(),
+                line: None,
+                column: None,
+                key: Some("env".to_owned()),
+                message: format!(
+                    "unknown environment `{name}`{hint}; expected one of {}",
+                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        };
+        let mut merged = self.raw.clone();
+        if let Some(obj) = merged.as_object_mut() {
+            obj.remove("env");
+        }
+        if !overrides.is_object() {
+            return Err(self.env_error(name, String::new(), "expected a table of overrides".to_owned()));
+        }
+        deep_merge(&mut merged, overrides);
+        let mut config: Config = serde_path_to_error::deserialize(&merged).map_err(|e| {
+            let path = e.path().to_string();
+            let message = improve_message(&e.inner().to_string());
+            self.env_error(name, path, message)
+        })?;
+        config.env = self.base.env.clone();
+        Ok(config)
+    }
+
+    fn env_error(&self, name: &str, path: String, message: String) -> ConfigError {
+        // JSON values carry no positions: point at the `[env.NAME]` table.
+        let (line, column) = match self.syntax {
+            Syntax::Toml => find_line(&self.text, &[&format!("[env.{name}"), &format!("env.{name}")]),
+            Syntax::Yaml | Syntax::Json => find_line(&self.text, &[&format!("\"{name}\""), &format!("{name}:")]),
+        }
+        .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+        let key = if path.is_empty() || path == "." {
+            format!("env.{name}")
+        } else {
+            format!("env.{name}.{path}")
+        };
+        ConfigError {
+            file: self.file.clone(),
+            line,
+            column,
+            key: Some(key),
+            message,
+        }
+    }
+}
+
+fn find_line(text: &str, needles: &[&str]) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        needles
+            .iter()
+            .find_map(|n| l.find(n))
+            .map(|c| (i + 1, l[..c].chars().count() + 1))
+    })
+}
+
+fn deep_merge(base: &mut serde_json::Value, over: &serde_json::Value) {
+    match (base, over) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => deep_merge(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+fn deserialize_text<T: serde::de::DeserializeOwned>(text: &str, file: &str, syntax: Syntax) -> Result<T, ConfigError> {
+    let err = |line: Option<usize>, column: Option<usize>, key: String, message: String| ConfigError {
+        file: file.to_owned(),
+        line,
+        column,
+        key: (!key.is_empty() && key != ".").then_some(key),
+        message: improve_message(&message),
+    };
+    match syntax {
+        Syntax::Toml => {
+            let de = toml::Deserializer::parse(text).map_err(|e| {
+                let (l, c) = e.span().map(|s| line_col(text, s.start)).unzip();
+                err(l, c, String::new(), e.message().to_owned())
+            })?;
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let (l, c) = inner.span().map(|s| line_col(text, s.start)).unzip();
+                err(l, c, path, inner.message().to_owned())
+            })
+        }
+        Syntax::Yaml => {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let (l, c) = inner.location().map(|loc| (loc.line(), loc.column())).unzip();
+                // serde_yaml_ng appends " at line L column C" to messages; positions are reported separately.
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                err(l, c, path, msg)
+            })
+        }
+        Syntax::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let msg = inner.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                err(Some(inner.line()), Some(inner.column()), path, msg)
+            })?;
+            de.end().map_err(|e| err(Some(e.line()), Some(e.column()), String::new(), e.to_string()))?;
+            Ok(value)
+        }
+    }
+}
+
+/// Adds a did-you-mean to serde's "unknown field" messages.
+fn improve_message(message: &str) -> String {
+    // Some deserializers put the path before serde's text; the path is reported separately.
+    let Some(start) = message.find("unknown field `") else {
+        return message.to_owned();
+    };
+    let rest = &message[start + "unknown field `".len()..];
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match suggest(field, &candidates) {
+        Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
+        None => format!("unknown key `{field}`{expected}"),
+    }
+}
+
+/// The closest candidate to `word`, if one is close enough to be a typo.
+pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// The commented starter config `sloe init` writes.
+pub const STARTER_CONFIG: &str = include_str!("starter.toml");
+
+/// The JSON Schema of the config, generated from the types.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Config);
+    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Document::parse(text, "sloe.toml", Syntax::Toml)?.resolve(None)
+    }
+
+    fn parse_err(text: &str) -> ConfigError {
+        match parse(text) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").expect("empty config is valid");
+        assert_eq!(c.store.url, DEFAULT_STORE_URL);
+        assert_eq!(c.project.base_branch, "main");
+        assert_eq!(c.regression.min_baseline_runs, 3);
+        assert_eq!(c.policy.fail_on, vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]);
+    }
+
+    #[test]
+    fn starter_config_parses() {
+        let c = parse(STARTER_CONFIG).expect("starter config is valid");
+        assert!(!c.budgets.is_empty());
+    }
+
+    #[test]
+    fn design_example_parses() {
+        let text = r#"
+[project]
+name = "luascript"
+base_branch = "main"
+
+[store]
+url = "sqlite://.sloe/history.db"
+
+[policy]
+fail_on = ["violation", "critical", "regression"]
+
+[regression]
+warning = "10%"
+critical = "15%"
+history = 10
+min_baseline_runs = 3
+
+[[budget]]
+benchmark = "transpile-simple"
+measure = "wall_time"
+statistic = "median"
+max = "0.85ms"
+tolerance = "10%"
+
+[[budget]]
+benchmark = "build:*"
+measure = "peak_rss"
+max = "4GiB"
+levels = { info = 0.7, warning = 0.8, critical = 0.9 }
+
+[[benchmark]]
+name = "sort-1m"
+command = ["sort", "-n", "data.txt"]
+runs = 10
+warmup = 1
+
+[env.production]
+policy = { fail_on = ["warning", "violation", "critical", "regression"] }
+"#;
+        let doc = Document::parse(text, "sloe.toml", Syntax::Toml).expect("valid");
+        let c = doc.resolve(None).expect("valid");
+        assert_eq!(c.budgets.len(), 2);
+        assert_eq!(c.budgets[0].limit.canonical(), 850_000.0);
+        assert_eq!(c.budgets[0].grading, Grading::Tolerance(Percent(10.0)));
+        assert!(c.budgets[1].applies_to("build:full", "peak_rss"));
+        assert!(!c.budgets[1].applies_to("build:full", "wall_time"));
+        assert_eq!(c.benchmarks[0].command, CommandSpec::Argv(vec!["sort".into(), "-n".into(), "data.txt".into()]));
+        let prod = doc.resolve(Some("production")).expect("valid");
+        assert_eq!(prod.policy.fail_on.len(), 4);
+        // everything else is kept
+        assert_eq!(prod.budgets, c.budgets);
+        assert_eq!(prod.regression, c.regression);
+    }
+
+    #[test]
+    fn unknown_key_has_position_and_suggestion() {
+        let e = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\ntolerence = \"5%\"\n");
+        let msg = e.to_string();
+        assert!(msg.contains("sloe.toml:"), "{msg}");
+        assert_eq!(e.line, Some(4), "{msg}");
+        assert!(msg.contains("did you mean `tolerance`"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_top_level_key() {
+        let e = parse_err("[polcy]\nfail_on = []\n");
+        assert!(e.to_string().contains("did you mean `policy`"), "{e}");
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn bad_quantity_names_key_and_expectation() {
+        let e = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"12 parsecs\"\n");
+        let msg = e.to_string();
+        assert_eq!(e.line, Some(3), "{msg}");
+        assert!(msg.contains("budget[0].max"), "{msg}");
+        assert!(msg.contains("parsecs") && msg.contains("expected"), "{msg}");
+    }
+
+    #[test]
+    fn budget_validation_errors() {
+        let both = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\nmin = \"1ms\"\n");
+        assert!(both.to_string().contains("both `max` and `min`"), "{both}");
+        assert_eq!(both.line, Some(1), "{both}");
+        let none = parse_err("[[budget]]\nbenchmark = \"a\"\n");
+        assert!(none.to_string().contains("sets no limit"), "{none}");
+        let dim = parse_err("[[budget]]\nbenchmark = \"a\"\nmeasure = \"wall_time\"\nmax = \"4GiB\"\n");
+        assert!(dim.to_string().contains("does not fit measure `wall_time`"), "{dim}");
+        let lv = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\nlevels = { info = 0.9, warning = 0.8 }\n");
+        assert!(lv.to_string().contains("levels must increase"), "{lv}");
+        let pct = parse_err("[regression]\nwarning = \"10ms\"\n");
+        assert!(pct.to_string().contains("percentage"), "{pct}");
+        assert!(pct.to_string().contains("regression.warning"), "{pct}");
+    }
+
+    #[test]
+    fn bad_syntax_has_position() {
+        let e = parse_err("[project\nname = 1\n");
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn yaml_and_json_use_the_same_schema() {
+        let yaml = "project:\n  name: x\nbudget:\n  - benchmark: \"a*\"\n    max: 2ms\n";
+        let c = Document::parse(yaml, "sloe.yaml", Syntax::Yaml).expect("valid yaml").resolve(None).expect("valid");
+        assert_eq!(c.budgets[0].limit.canonical(), 2e6);
+        let json = r#"{"budget": [{"benchmark": "a*", "min": "1000/s", "measure": "throughput"}]}"#;
+        let c = Document::parse(json, "sloe.json", Syntax::Json).expect("valid json").resolve(None).expect("valid");
+        assert_eq!(c.budgets[0].kind, LimitKind::Min);
+
+        let e = Document::parse("budget:\n  - benchmark: a\n    maxx: 2ms\n", "sloe.yaml", Syntax::Yaml).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().contains("did you mean `max`"), "{e}");
+        let e = Document::parse("{\n \"store\": {\"urll\": \"x\"}\n}", "sloe.json", Syntax::Json).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.to_string().contains("did you mean `url`"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_merge_and_are_validated() {
+        let text = "[regression]\nwarning = \"10%\"\nhistory = 5\n\n[env.ci]\nregression = { warning = \"20%\" }\n";
+        let doc = Document::parse(text, "sloe.toml", Syntax::Toml).expect("valid");
+        let ci = doc.resolve(Some("ci")).expect("valid");
+        assert_eq!(ci.regression.warning, Percent(20.0));
+        assert_eq!(ci.regression.history, 5);
+        let e = doc.resolve(Some("cl")).unwrap_err();
+        assert!(e.to_string().contains("did you mean `ci`"), "{e}");
+
+        let bad = "[env.ci]\nregression = { warnin = \"20%\" }\n";
+        let e = Document::parse(bad, "sloe.toml", Syntax::Toml).unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.to_string().contains("env.ci.regression"), "{e}");
+        assert!(e.to_string().contains("did you mean `warning`"), "{e}");
+    }
+
+    #[test]
+    fn env_name_without_sections_is_allowed_when_none_defined() {
+        let doc = Document::parse("", "sloe.toml", Syntax::Toml).expect("valid");
+        assert!(doc.resolve(Some("ci")).is_ok());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("tolerence", &["tolerance", "levels"]), Some("tolerance"));
+        assert_eq!(suggest("zzz", &["tolerance", "levels"]), None);
+    }
+}

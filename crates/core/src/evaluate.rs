@@ -1,0 +1,530 @@
+//! From a run, its budgets and its baseline to a [`Report`].
+//!
+//! Every series in the run is judged against each budget that matches it
+//! and against its baseline; a series no budget covers still gets a
+//! regression verdict. Which verdicts block is policy (`fail_on`), applied
+//! here so that the report's `summary.status` and the exit code can never
+//! disagree.
+
+use std::collections::BTreeMap;
+
+use crate::budget::{self, Severity, Status};
+use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
+use crate::model::{Direction, Run, SeriesKey};
+use crate::regression::{self, Regression, Settings, Verdict};
+use crate::report::{Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary};
+use crate::stats::Statistic;
+use crate::units::{Unit, format_number};
+
+/// What a run is compared with.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// Per series, the samples of each recent baseline run (newest first).
+    History {
+        description: String,
+        runs: BTreeMap<SeriesKey, Vec<Vec<f64>>>,
+    },
+    /// A pinned run.
+    Pinned { description: String, run: Run },
+}
+
+impl Baseline {
+    pub fn description(&self) -> &str {
+        match self {
+            Baseline::History { description, .. } | Baseline::Pinned { description, .. } => description,
+        }
+    }
+}
+
+/// Judges `run` against the budgets in `config` and against `baseline`.
+pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &str) -> Report {
+    let settings = Settings {
+        warning: config.regression.warning.fraction(),
+        critical: config.regression.critical.fraction(),
+        false_alarm_rate: config.regression.false_alarm_rate.fraction(),
+        min_baseline_runs: config.regression.min_baseline_runs,
+    };
+    let fail_on = &config.policy.fail_on;
+    let mut results = Vec::new();
+    let mut findings = Vec::new();
+    let mut recommendations = Vec::new();
+    let mut insufficient = 0usize;
+    let mut unbudgeted = 0usize;
+    let mut regression_cache: BTreeMap<(SeriesKey, String), Verdict> = BTreeMap::new();
+
+    for series in &run.series {
+        let key = series.key();
+        let budgets: Vec<&Budget> = config
+            .budgets
+            .iter()
+            .filter(|b| b.applies_to(&series.benchmark, &series.measure))
+            .collect();
+        if budgets.is_empty() {
+            unbudgeted += 1;
+        }
+        let mut judged: Vec<(Option<&Budget>, Statistic)> =
+            budgets.iter().map(|b| (Some(*b), b.statistic)).collect();
+        if judged.is_empty() {
+            judged.push((None, Statistic::Median));
+        }
+        let mut counted_insufficient = false;
+        for (budget, statistic) in judged {
+            if let Some(b) = budget
+                && !unit_fits(&b.limit.unit, &series.unit)
+            {
+                recommendations.push(format!(
+                    "Budget `{}` on {} {} has limit {} but the results are in {}: fix the unit of `{}` in the config.",
+                    b.benchmark,
+                    series.benchmark,
+                    series.measure,
+                    b.limit,
+                    series.unit,
+                    if b.kind == LimitKind::Max { "max" } else { "min" }
+                ));
+                continue;
+            }
+            let Some(value) = statistic.compute(&series.values) else {
+                continue;
+            };
+            let verdict = regression_cache
+                .entry((key.clone(), statistic.to_string()))
+                .or_insert_with(|| match baseline {
+                    Baseline::History { runs, .. } => regression::against_history(
+                        &series.values,
+                        runs.get(&key).map(Vec::as_slice).unwrap_or(&[]),
+                        statistic,
+                        series.direction,
+                        &settings,
+                    ),
+                    Baseline::Pinned { run: pinned, .. } => {
+                        let samples = pinned
+                            .series
+                            .iter()
+                            .find(|s| s.benchmark == series.benchmark && s.measure == series.measure)
+                            .map(|s| s.values.as_slice())
+                            .unwrap_or(&[]);
+                        regression::against_pinned(&series.values, samples, series.direction, &settings)
+                    }
+                })
+                .clone();
+            if verdict.regression == Regression::InsufficientData && !counted_insufficient {
+                insufficient += 1;
+                counted_insufficient = true;
+            }
+            let display = match budget {
+                Some(b) => b.limit.unit.clone(),
+                None if series.unit.dimension().is_some() => series.unit.clone(),
+                None => series.unit.clone(),
+            };
+            let show = |v: f64| display.from_canonical(v);
+            let graded = budget.map(|b| budget::grade(b, value));
+            let status = graded.map_or(Status::Pass, |g| g.status);
+            let budget_severity = graded.map_or(Severity::None, |g| g.severity);
+            let severity = budget_severity.max(verdict.severity);
+            let blocking = blocks(fail_on, status, verdict.regression, severity);
+            let message = message(budget, value, &display, graded.as_ref(), &verdict, series.direction);
+
+            if let (Some(b), Some(g)) = (budget, graded)
+                && g.status != Status::Pass
+            {
+                findings.push(Finding {
+                    benchmark: series.benchmark.clone(),
+                    measure: series.measure.clone(),
+                    kind: FindingKind::Budget,
+                    severity: g.severity,
+                    message: message.clone(),
+                    blocking: blocks(fail_on, g.status, Regression::None, g.severity),
+                });
+                recommendations.push(budget_advice(b, &series.benchmark, &series.measure, g.status));
+            }
+            if verdict.regression == Regression::Regression
+                && !findings.iter().any(|f| {
+                    f.kind == FindingKind::Regression && f.benchmark == series.benchmark && f.measure == series.measure
+                })
+            {
+                findings.push(Finding {
+                    benchmark: series.benchmark.clone(),
+                    measure: series.measure.clone(),
+                    kind: FindingKind::Regression,
+                    severity: verdict.severity,
+                    message: message.clone(),
+                    blocking: blocks(fail_on, Status::Pass, Regression::Regression, verdict.severity),
+                });
+                recommendations.push(format!(
+                    "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
+                    series.benchmark,
+                    series.measure,
+                    baseline.description(),
+                    series.benchmark
+                ));
+            }
+            if verdict.regression == Regression::Improvement
+                && let Some(b) = budget
+            {
+                recommendations.push(format!(
+                    "{} {} improved by {:.1} %: consider tightening budget `{}` ({} {}) to lock the gain in.",
+                    series.benchmark,
+                    series.measure,
+                    verdict.change.unwrap_or(0.0).abs() * 100.0,
+                    b.benchmark,
+                    if b.kind == LimitKind::Max { "max" } else { "min" },
+                    b.limit
+                ));
+            }
+
+            results.push(ResultEntry {
+                benchmark: series.benchmark.clone(),
+                measure: series.measure.clone(),
+                unit: display.symbol().to_owned(),
+                statistic: statistic.to_string(),
+                value: tidy(show(value)),
+                limit: budget.map(|b| tidy(b.limit.value)),
+                percent_of_budget: graded.map(|g| round_to(g.percent_of_budget, 2)),
+                status,
+                severity,
+                baseline: verdict.baseline.map(|v| tidy(show(v))),
+                change: verdict.change.map(tidy),
+                change_interval: verdict.change_interval.map(|[a, b]| [tidy(a), tidy(b)]),
+                p_value: verdict.p_value.map(tidy),
+                regression: verdict.regression,
+                message,
+                limit_kind: budget.map(|b| if b.kind == LimitKind::Max { "max".into() } else { "min".into() }),
+                samples: series.values.len(),
+                baseline_runs: verdict.baseline_runs,
+                blocking,
+            });
+        }
+    }
+
+    if insufficient > 0 {
+        recommendations.push(format!(
+            "{insufficient} series had too few baseline runs for a regression verdict (need {}; baseline: {}): record more runs on the base branch `{}` with the same testbed.",
+            config.regression.min_baseline_runs,
+            baseline.description(),
+            config.project.base_branch
+        ));
+    }
+    if unbudgeted > 0 && !run.series.is_empty() {
+        recommendations.push(format!(
+            "{unbudgeted} series have no budget and are only compared with their baseline: add `[[budget]]` entries for the ones that matter."
+        ));
+    }
+    recommendations.dedup();
+
+    let summary = summarize(&results);
+    let ctx = &run.header.context;
+    Report {
+        schema: REPORT_SCHEMA.to_owned(),
+        metadata: Metadata {
+            timestamp: ctx.timestamp.to_string(),
+            commit: ctx.commit.clone(),
+            branch: ctx.branch.clone(),
+            testbed: ctx.testbed.clone(),
+            environment: ctx.environment.clone(),
+            sloe_version: sloe_version.to_owned(),
+            run_id: run.header.id.0,
+            baseline: baseline.description().to_owned(),
+            fail_on: fail_on.iter().map(|f| fail_on_word(*f).to_owned()).collect(),
+        },
+        summary,
+        results,
+        violations: findings,
+        recommendations,
+    }
+}
+
+fn fail_on_word(f: FailOn) -> &'static str {
+    match f {
+        FailOn::Drift => "drift",
+        FailOn::Violation => "violation",
+        FailOn::Regression => "regression",
+        FailOn::Info => "info",
+        FailOn::Warning => "warning",
+        FailOn::Critical => "critical",
+    }
+}
+
+/// Whether policy blocks on a result. Severities in `fail_on` block at
+/// that severity or above.
+pub fn blocks(fail_on: &[FailOn], status: Status, regression: Regression, severity: Severity) -> bool {
+    fail_on.iter().any(|f| match f {
+        FailOn::Drift => status == Status::Drift,
+        FailOn::Violation => status == Status::Violation,
+        FailOn::Regression => regression == Regression::Regression,
+        FailOn::Info => severity >= Severity::Info,
+        FailOn::Warning => severity >= Severity::Warning,
+        FailOn::Critical => severity >= Severity::Critical,
+    })
+}
+
+fn summarize(results: &[ResultEntry]) -> Summary {
+    let count = |f: &dyn Fn(&ResultEntry) -> bool| results.iter().filter(|r| f(r)).count();
+    let total = results.len();
+    let passed = count(&|r| r.status == Status::Pass && r.regression != Regression::Regression);
+    let drift = count(&|r| r.status == Status::Drift);
+    let violations = count(&|r| r.status == Status::Violation);
+    let regressions = count(&|r| r.regression == Regression::Regression);
+    let improvements = count(&|r| r.regression == Regression::Improvement);
+    let status = if results.iter().any(|r| r.blocking) {
+        OverallStatus::Failed
+    } else if drift + violations + regressions > 0 {
+        OverallStatus::Warning
+    } else {
+        OverallStatus::Passed
+    };
+    Summary {
+        status,
+        total,
+        passed,
+        drift,
+        violations,
+        regressions,
+        improvements,
+        compliance: if total == 0 {
+            100.0
+        } else {
+            round_to(passed as f64 * 100.0 / total as f64, 1)
+        },
+    }
+}
+
+fn unit_fits(limit: &Unit, series: &Unit) -> bool {
+    limit.compatible(series) || (limit == &Unit::Count && series.dimension().is_none())
+}
+
+fn round_to(v: f64, decimals: i32) -> f64 {
+    let k = 10f64.powi(decimals);
+    (v * k).round() / k
+}
+
+/// Removes binary noise (1.2700000000000002 → 1.27) by keeping 12
+/// significant digits.
+fn tidy(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let digits = 12 - v.abs().log10().ceil() as i32;
+    if !(-300..=300).contains(&digits) {
+        return v;
+    }
+    round_to(v, digits)
+}
+
+fn with_unit(v: f64, unit: &Unit) -> String {
+    match unit {
+        Unit::Percent | Unit::PerSecond => format!("{}{}", format_number(v), unit),
+        Unit::Count => format_number(v),
+        _ => format!("{} {}", format_number(v), unit),
+    }
+}
+
+fn message(
+    budget: Option<&Budget>,
+    value: f64,
+    display: &Unit,
+    graded: Option<&budget::BudgetVerdict>,
+    verdict: &Verdict,
+    direction: Direction,
+) -> String {
+    let shown = with_unit(display.from_canonical(value), display);
+    let mut msg = match (budget, graded) {
+        (Some(b), Some(g)) => {
+            let limit = with_unit(b.limit.value, &b.limit.unit);
+            let over = (g.ratio - 1.0) * 100.0;
+            match (b.kind, g.status) {
+                (LimitKind::Max, Status::Violation) => format!("{shown} exceeds budget {limit} by {over:.1} %"),
+                (LimitKind::Min, Status::Violation) => format!("{shown} is below minimum {limit} ({:.1} % of budget)", g.percent_of_budget),
+                (_, Status::Drift) => {
+                    let band = match &b.grading {
+                        Grading::Tolerance(t) => format!("within the {} % tolerance", format_number(t.0)),
+                        Grading::Levels(_) => format!("severity {}", severity_word(g.severity)),
+                    };
+                    format!("{shown} is {:.1} % of budget {limit} ({band})", g.percent_of_budget)
+                }
+                (_, Status::Pass) => format!("{shown} is {:.1} % of budget {limit}", g.percent_of_budget),
+            }
+        }
+        _ => format!("{shown} (no budget)"),
+    };
+    match verdict.regression {
+        Regression::InsufficientData => msg.push_str(&format!(
+            "; no regression verdict: {} baseline run{}",
+            verdict.baseline_runs,
+            if verdict.baseline_runs == 1 { "" } else { "s" }
+        )),
+        r => {
+            if let (Some(base), Some(change), Some([lo, hi]), Some(p)) =
+                (verdict.baseline, verdict.change, verdict.change_interval, verdict.p_value)
+            {
+                let word = match r {
+                    Regression::Regression => "regression: ",
+                    Regression::Improvement => "improvement: ",
+                    _ => "",
+                };
+                let dir = if change >= 0.0 { "higher" } else { "lower" };
+                let _ = direction;
+                msg.push_str(&format!(
+                    "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p = {})",
+                    change.abs() * 100.0,
+                    with_unit(display.from_canonical(base), display),
+                    lo * 100.0,
+                    hi * 100.0,
+                    format_p(p)
+                ));
+            }
+        }
+    }
+    msg
+}
+
+fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".to_owned()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::None => "none",
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Critical => "critical",
+    }
+}
+
+fn budget_advice(b: &Budget, benchmark: &str, measure: &str, status: Status) -> String {
+    let bound = if b.kind == LimitKind::Max { "max" } else { "min" };
+    match status {
+        Status::Violation => format!(
+            "{benchmark} {measure} breaks its budget: find the change that made it worse (`sloe history {benchmark}`), or, if the new cost is accepted, change `{bound}` of budget `{}` in the config.",
+            b.benchmark
+        ),
+        _ => format!(
+            "{benchmark} {measure} is at its budget's edge: look at the trend (`sloe history {benchmark}`) before it becomes a violation."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Document, Syntax};
+    use crate::model::{RunContext, RunHeader, RunId, Series};
+    use jiff::Timestamp;
+
+    fn config(text: &str) -> Config {
+        Document::parse(text, "t.toml", Syntax::Toml)
+            .and_then(|d| d.resolve(None))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(series: Vec<Series>) -> Run {
+        Run {
+            header: RunHeader {
+                id: RunId(7),
+                context: RunContext {
+                    commit: Some("c".into()),
+                    branch: Some("main".into()),
+                    testbed: Some("t".into()),
+                    environment: None,
+                    timestamp: Timestamp::UNIX_EPOCH,
+                    ci: BTreeMap::new(),
+                },
+                recorded_at: Timestamp::UNIX_EPOCH,
+            },
+            series,
+        }
+    }
+
+    fn wall(bench: &str, ms: &[f64]) -> Series {
+        Series {
+            benchmark: bench.into(),
+            measure: "wall_time".into(),
+            unit: Unit::Milliseconds,
+            direction: Direction::LowerIsBetter,
+            values: ms.iter().map(|v| v * 1e6).collect(),
+        }
+    }
+
+    fn no_baseline() -> Baseline {
+        Baseline::History {
+            description: "none".into(),
+            runs: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn violation_fails_and_matches_design_message() {
+        let c = config("[[budget]]\nbenchmark = \"t*\"\nmax = \"1.15ms\"\ntolerance = \"5%\"\n");
+        let r = evaluate(&c, &run(vec![wall("transpile", &[1.26, 1.27, 1.28])]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        let e = &r.results[0];
+        assert_eq!(e.unit, "ms");
+        assert_eq!(e.value, 1.27);
+        assert_eq!(e.limit, Some(1.15));
+        assert_eq!(e.percent_of_budget, Some(110.43));
+        assert_eq!(e.status, Status::Violation);
+        assert!(e.message.starts_with("1.27 ms exceeds budget 1.15 ms by 10.4 %"), "{}", e.message);
+        assert_eq!(e.regression, Regression::InsufficientData);
+        assert_eq!(r.violations.len(), 1);
+        assert!(!r.recommendations.is_empty());
+    }
+
+    #[test]
+    fn unbudgeted_series_get_a_regression_verdict() {
+        let c = config("");
+        let mut runs = BTreeMap::new();
+        let key = SeriesKey { benchmark: "x".into(), measure: "wall_time".into() };
+        runs.insert(key, vec![vec![1e6, 1.01e6], vec![1e6, 1.0e6], vec![0.99e6, 1e6], vec![1e6, 1e6]]);
+        let base = Baseline::History { description: "main".into(), runs };
+        let r = evaluate(&c, &run(vec![wall("x", &[1.5, 1.5])]), &base, "0");
+        assert_eq!(r.results[0].limit, None);
+        assert_eq!(r.results[0].regression, Regression::Regression);
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        assert_eq!(r.summary.regressions, 1);
+        assert_eq!(r.summary.compliance, 0.0);
+    }
+
+    #[test]
+    fn drift_warns_but_passes_by_default() {
+        let c = config("[[budget]]\nbenchmark = \"*\"\nmax = \"1ms\"\ntolerance = \"10%\"\n");
+        let r = evaluate(&c, &run(vec![wall("a", &[1.05]), wall("b", &[0.5])]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        assert_eq!((r.summary.total, r.summary.passed, r.summary.drift), (2, 1, 1));
+        assert_eq!(r.summary.compliance, 50.0);
+        let strict = config("[policy]\nfail_on = [\"drift\"]\n[[budget]]\nbenchmark = \"*\"\nmax = \"1ms\"\ntolerance = \"10%\"\n");
+        let r = evaluate(&strict, &run(vec![wall("a", &[1.05])]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+    }
+
+    #[test]
+    fn severity_policy_is_at_least() {
+        assert!(blocks(&[FailOn::Warning], Status::Violation, Regression::None, Severity::Critical));
+        assert!(!blocks(&[FailOn::Critical], Status::Drift, Regression::None, Severity::Warning));
+        assert!(!blocks(&[FailOn::Regression], Status::Pass, Regression::InsufficientData, Severity::None));
+    }
+
+    #[test]
+    fn mismatched_units_are_reported_not_judged() {
+        let c = config("[[budget]]\nbenchmark = \"*\"\nmeasure = \"latency\"\nmax = \"1ms\"\n");
+        let s = Series {
+            benchmark: "a".into(),
+            measure: "latency".into(),
+            unit: Unit::Bytes,
+            direction: Direction::LowerIsBetter,
+            values: vec![5.0],
+        };
+        let r = evaluate(&c, &run(vec![s]), &no_baseline(), "0");
+        assert!(r.results.is_empty());
+        assert!(r.recommendations[0].contains("fix the unit"), "{:?}", r.recommendations);
+    }
+
+    #[test]
+    fn tidy_removes_binary_noise() {
+        assert_eq!(tidy(1.2700000000000002), 1.27);
+        assert_eq!(tidy(123456.0), 123456.0);
+        assert_eq!(tidy(0.1 + 0.2), 0.3);
+    }
+}

@@ -1,0 +1,20 @@
+//! sloe-core: the pure domain of sloe.
+//!
+//! Owns quantities with units, the config model and its validation, run and
+//! sample types, statistics, budget evaluation, regression verdicts and the
+//! report model. It performs no I/O: no files, processes, network, SQL or
+//! clock (the current time is always passed in). Everything else in the
+//! workspace depends on this crate; it depends on none of them.
+
+pub mod budget;
+pub mod config;
+pub mod context;
+pub mod evaluate;
+pub mod model;
+pub mod regression;
+pub mod report;
+pub mod stats;
+pub mod units;
+
+pub use model::{Direction, NewRun, Run, RunContext, RunHeader, RunId, Series, SeriesKey};
+pub use units::{Dimension, Quantity, Unit};

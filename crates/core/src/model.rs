@@ -1,0 +1,125 @@
+//! Runs and samples: what gets recorded.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::units::{Dimension, Unit};
+
+/// Which way is better for a measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Lower is better (times, memory, sizes).
+    LowerIsBetter,
+    /// Higher is better (throughput).
+    HigherIsBetter,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::LowerIsBetter => "lower_is_better",
+            Direction::HigherIsBetter => "higher_is_better",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "lower_is_better" | "lower" => Some(Direction::LowerIsBetter),
+            "higher_is_better" | "higher" => Some(Direction::HigherIsBetter),
+            _ => None,
+        }
+    }
+
+    /// The direction a measure has when nothing says otherwise: rates and
+    /// throughput are higher-is-better, everything else lower-is-better.
+    pub fn default_for(measure: &str, unit: &Unit) -> Direction {
+        if unit.dimension() == Some(Dimension::Rate)
+            || measure == "throughput"
+            || measure.ends_with("_per_second")
+            || measure.ends_with("/s")
+        {
+            Direction::HigherIsBetter
+        } else {
+            Direction::LowerIsBetter
+        }
+    }
+}
+
+/// A run's database identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where and when a run happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunContext {
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub testbed: Option<String>,
+    pub environment: Option<String>,
+    pub timestamp: Timestamp,
+    /// CI metadata (provider, pipeline and job ids, repository, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ci: BTreeMap<String, String>,
+}
+
+/// The samples of one (benchmark, measure) in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub benchmark: String,
+    pub measure: String,
+    /// The unit the values were reported in; values themselves are canonical.
+    pub unit: Unit,
+    pub direction: Direction,
+    /// Samples in the canonical unit of `unit`'s dimension.
+    pub values: Vec<f64>,
+}
+
+impl Series {
+    /// The key that identifies this series across runs.
+    pub fn key(&self) -> SeriesKey {
+        SeriesKey {
+            benchmark: self.benchmark.clone(),
+            measure: self.measure.clone(),
+        }
+    }
+}
+
+/// (benchmark, measure): a series' identity across runs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SeriesKey {
+    pub benchmark: String,
+    pub measure: String,
+}
+
+/// A run to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub context: RunContext,
+    pub series: Vec<Series>,
+}
+
+/// A recorded run without its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunHeader {
+    pub id: RunId,
+    pub context: RunContext,
+    pub recorded_at: Timestamp,
+}
+
+/// A recorded run with its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub header: RunHeader,
+    pub series: Vec<Series>,
+}

@@ -1,0 +1,519 @@
+//! Quantities with units: the small unit system budgets and results share.
+//!
+//! Every value is stored in its dimension's canonical unit (nanoseconds,
+//! bytes, percent, per second, count) so values ingested in `ms` compare with
+//! budgets written in `us`. The unit a user wrote is kept for display.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// What a unit measures. Quantities of different dimensions never compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Canonical unit: nanoseconds.
+    Time,
+    /// Canonical unit: bytes.
+    Bytes,
+    /// Canonical unit: percent.
+    Percent,
+    /// Canonical unit: events per second.
+    Rate,
+    /// A plain number (instructions, iterations, allocations).
+    Count,
+}
+
+impl Dimension {
+    /// The canonical unit values of this dimension are stored in.
+    pub fn canonical_unit(self) -> Unit {
+        match self {
+            Dimension::Time => Unit::Nanoseconds,
+            Dimension::Bytes => Unit::Bytes,
+            Dimension::Percent => Unit::Percent,
+            Dimension::Rate => Unit::PerSecond,
+            Dimension::Count => Unit::Count,
+        }
+    }
+}
+
+/// A unit of measurement. `Other` keeps units sloe does not know (say
+/// `allocs/op`): their values are stored as given and compare only with
+/// values of the same unit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Nanoseconds,
+    Microseconds,
+    Milliseconds,
+    Seconds,
+    Minutes,
+    Hours,
+    Bytes,
+    Kilobytes,
+    Megabytes,
+    Gigabytes,
+    Terabytes,
+    Kibibytes,
+    Mebibytes,
+    Gibibytes,
+    Tebibytes,
+    Percent,
+    PerSecond,
+    Count,
+    Other(String),
+}
+
+/// Known unit spellings, the first of each unit being its canonical symbol.
+const SPELLINGS: &[(&str, Unit)] = &[
+    ("ns", Unit::Nanoseconds),
+    ("nanoseconds", Unit::Nanoseconds),
+    ("us", Unit::Microseconds),
+    ("µs", Unit::Microseconds),
+    ("μs", Unit::Microseconds),
+    ("microseconds", Unit::Microseconds),
+    ("ms", Unit::Milliseconds),
+    ("milliseconds", Unit::Milliseconds),
+    ("s", Unit::Seconds),
+    ("sec", Unit::Seconds),
+    ("seconds", Unit::Seconds),
+    ("min", Unit::Minutes),
+    ("minutes", Unit::Minutes),
+    ("h", Unit::Hours),
+    ("hours", Unit::Hours),
+    ("B", Unit::Bytes),
+    ("bytes", Unit::Bytes),
+    ("b", Unit::Bytes),
+    ("KB", Unit::Kilobytes),
+    ("kB", Unit::Kilobytes),
+    ("MB", Unit::Megabytes),
+    ("GB", Unit::Gigabytes),
+    ("TB", Unit::Terabytes),
+    ("KiB", Unit::Kibibytes),
+    ("MiB", Unit::Mebibytes),
+    ("GiB", Unit::Gibibytes),
+    ("TiB", Unit::Tebibytes),
+    ("%", Unit::Percent),
+    ("percent", Unit::Percent),
+    ("/s", Unit::PerSecond),
+    ("1/s", Unit::PerSecond),
+    ("ops/s", Unit::PerSecond),
+    ("count", Unit::Count),
+    ("", Unit::Count),
+];
+
+impl Unit {
+    /// Parses a unit symbol; unknown symbols become [`Unit::Other`].
+    pub fn parse(symbol: &str) -> Unit {
+        let symbol = symbol.trim();
+        SPELLINGS
+            .iter()
+            .find(|(s, _)| *s == symbol)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_else(|| Unit::Other(symbol.to_owned()))
+    }
+
+    /// Parses a unit symbol, refusing unknown ones.
+    pub fn parse_known(symbol: &str) -> Option<Unit> {
+        match Unit::parse(symbol) {
+            Unit::Other(_) => None,
+            u => Some(u),
+        }
+    }
+
+    pub fn symbol(&self) -> &str {
+        match self {
+            Unit::Nanoseconds => "ns",
+            Unit::Microseconds => "us",
+            Unit::Milliseconds => "ms",
+            Unit::Seconds => "s",
+            Unit::Minutes => "min",
+            Unit::Hours => "h",
+            Unit::Bytes => "B",
+            Unit::Kilobytes => "KB",
+            Unit::Megabytes => "MB",
+            Unit::Gigabytes => "GB",
+            Unit::Terabytes => "TB",
+            Unit::Kibibytes => "KiB",
+            Unit::Mebibytes => "MiB",
+            Unit::Gibibytes => "GiB",
+            Unit::Tebibytes => "TiB",
+            Unit::Percent => "%",
+            Unit::PerSecond => "/s",
+            Unit::Count => "count",
+            Unit::Other(s) => s,
+        }
+    }
+
+    /// The dimension, or `None` for a unit sloe does not know.
+    pub fn dimension(&self) -> Option<Dimension> {
+        Some(match self {
+            Unit::Nanoseconds
+            | Unit::Microseconds
+            | Unit::Milliseconds
+            | Unit::Seconds
+            | Unit::Minutes
+            | Unit::Hours => Dimension::Time,
+            Unit::Bytes
+            | Unit::Kilobytes
+            | Unit::Megabytes
+            | Unit::Gigabytes
+            | Unit::Terabytes
+            | Unit::Kibibytes
+            | Unit::Mebibytes
+            | Unit::Gibibytes
+            | Unit::Tebibytes => Dimension::Bytes,
+            Unit::Percent => Dimension::Percent,
+            Unit::PerSecond => Dimension::Rate,
+            Unit::Count => Dimension::Count,
+            Unit::Other(_) => return None,
+        })
+    }
+
+    /// How many canonical units one of this unit is.
+    pub fn factor(&self) -> f64 {
+        match self {
+            Unit::Nanoseconds => 1.0,
+            Unit::Microseconds => 1e3,
+            Unit::Milliseconds => 1e6,
+            Unit::Seconds => 1e9,
+            Unit::Minutes => 60e9,
+            Unit::Hours => 3600e9,
+            Unit::Bytes => 1.0,
+            Unit::Kilobytes => 1e3,
+            Unit::Megabytes => 1e6,
+            Unit::Gigabytes => 1e9,
+            Unit::Terabytes => 1e12,
+            Unit::Kibibytes => 1024.0,
+            Unit::Mebibytes => 1024.0 * 1024.0,
+            Unit::Gibibytes => 1024.0 * 1024.0 * 1024.0,
+            Unit::Tebibytes => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+            Unit::Percent | Unit::PerSecond | Unit::Count | Unit::Other(_) => 1.0,
+        }
+    }
+
+    /// The unit canonical values of this unit are stored in.
+    pub fn canonical(&self) -> Unit {
+        match self.dimension() {
+            Some(d) => d.canonical_unit(),
+            None => self.clone(),
+        }
+    }
+
+    pub fn to_canonical(&self, value: f64) -> f64 {
+        value * self.factor()
+    }
+
+    pub fn from_canonical(&self, value: f64) -> f64 {
+        value / self.factor()
+    }
+
+    /// Whether values of `self` and `other` can be compared.
+    pub fn compatible(&self, other: &Unit) -> bool {
+        match (self.dimension(), other.dimension()) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => self.symbol() == other.symbol(),
+            _ => false,
+        }
+    }
+
+    /// A readable unit of the same dimension for a canonical value
+    /// (`1_500_000 ns` reads best as `ms`).
+    pub fn readable_for(dimension: Dimension, canonical: f64) -> Unit {
+        let v = canonical.abs();
+        match dimension {
+            Dimension::Time => {
+                if v >= 3600e9 {
+                    Unit::Hours
+                } else if v >= 60e9 {
+                    Unit::Minutes
+                } else if v >= 1e9 {
+                    Unit::Seconds
+                } else if v >= 1e6 {
+                    Unit::Milliseconds
+                } else if v >= 1e3 {
+                    Unit::Microseconds
+                } else {
+                    Unit::Nanoseconds
+                }
+            }
+            Dimension::Bytes => {
+                let k = 1024.0;
+                if v >= k * k * k * k {
+                    Unit::Tebibytes
+                } else if v >= k * k * k {
+                    Unit::Gibibytes
+                } else if v >= k * k {
+                    Unit::Mebibytes
+                } else if v >= k {
+                    Unit::Kibibytes
+                } else {
+                    Unit::Bytes
+                }
+            }
+            d => d.canonical_unit(),
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+impl Serialize for Unit {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.symbol())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Unit::parse(&s))
+    }
+}
+
+/// A number with a unit, as written in config: `0.85ms`, `4GiB`, `80%`, `1000/s`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub value: f64,
+    pub unit: Unit,
+}
+
+/// Why a quantity could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("read quantity {0:?}: expected a number followed by a unit, like 0.85ms, 20s, 4GiB, 80% or 1000/s")]
+    NoNumber(String),
+    #[error(
+        "read quantity {text:?}: unknown unit {unit:?}; expected one of ns, us, ms, s, min, h, B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, %, /s"
+    )]
+    UnknownUnit { text: String, unit: String },
+    #[error("read quantity {0:?}: the value must be a finite number")]
+    NotFinite(String),
+}
+
+impl Quantity {
+    pub fn new(value: f64, unit: Unit) -> Self {
+        Quantity { value, unit }
+    }
+
+    /// The value in the canonical unit of its dimension.
+    pub fn canonical(&self) -> f64 {
+        self.unit.to_canonical(self.value)
+    }
+
+    pub fn dimension(&self) -> Option<Dimension> {
+        self.unit.dimension()
+    }
+}
+
+impl FromStr for Quantity {
+    type Err = QuantityError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        let split = t
+            .char_indices()
+            .find(|&(i, c)| {
+                !(c.is_ascii_digit()
+                    || c == '.'
+                    || c == '_'
+                    || ((c == '-' || c == '+')
+                        && (i == 0 || t[..i].ends_with(['e', 'E'])))
+                    || ((c == 'e' || c == 'E')
+                        && i > 0
+                        && t[i + c.len_utf8()..]
+                            .chars()
+                            .next()
+                            .is_some_and(|n| n.is_ascii_digit() || n == '-' || n == '+')))
+            })
+            .map_or(t.len(), |(i, _)| i);
+        let (num, unit) = t.split_at(split);
+        let num: String = num.chars().filter(|&c| c != '_').collect();
+        let value: f64 = num
+            .parse()
+            .map_err(|_| QuantityError::NoNumber(text.to_owned()))?;
+        if !value.is_finite() {
+            return Err(QuantityError::NotFinite(text.to_owned()));
+        }
+        let unit_text = unit.trim();
+        let unit = Unit::parse_known(unit_text).ok_or_else(|| QuantityError::UnknownUnit {
+            text: text.to_owned(),
+            unit: unit_text.to_owned(),
+        })?;
+        Ok(Quantity { value, unit })
+    }
+}
+
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.unit {
+            Unit::Percent | Unit::PerSecond => write!(f, "{}{}", format_number(self.value), self.unit),
+            Unit::Count => write!(f, "{}", format_number(self.value)),
+            _ => write!(f, "{} {}", format_number(self.value), self.unit),
+        }
+    }
+}
+
+/// Formats a number with about four significant digits, without trailing zeros.
+pub fn format_number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let a = v.abs();
+    let decimals = if a == 0.0 || a >= 1000.0 {
+        0
+    } else if a >= 100.0 {
+        1
+    } else if a >= 10.0 {
+        2
+    } else if a >= 1.0 {
+        3
+    } else {
+        // keep four significant digits for small values
+        (4 - a.log10().floor() as i32 - 1).clamp(0, 12) as usize
+    };
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+impl Serialize for Quantity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}{}", self.value, self.unit.symbol()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a quantity with a unit, like \"0.85ms\", \"4GiB\", \"80%\" or \"1000/s\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Quantity, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity::new(v, Unit::Count))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity::new(v as f64, Unit::Count))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity::new(v as f64, Unit::Count))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number with a unit: 850us, 0.85ms, 20s, 8min, 1h, 4GiB, 500KB, 80%, 1000/s; a bare number is a count.",
+            "anyOf": [
+                { "type": "string", "pattern": "^\\s*[-+]?[0-9_]*\\.?[0-9_]+([eE][-+]?[0-9]+)?\\s*(ns|us|µs|μs|ms|s|min|h|B|KB|kB|MB|GB|TB|KiB|MiB|GiB|TiB|%|/s|1/s|ops/s)?\\s*$" },
+                { "type": "number" }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parses_times_into_nanoseconds() {
+        assert_eq!(q("850us").canonical(), 850_000.0);
+        assert_eq!(q("0.85ms").canonical(), 850_000.0);
+        assert_eq!(q("20s").canonical(), 20e9);
+        assert_eq!(q("8min").canonical(), 480e9);
+        assert_eq!(q("1h").canonical(), 3600e9);
+        assert_eq!(q("12ns").canonical(), 12.0);
+        assert_eq!(q("3 µs").canonical(), 3000.0);
+    }
+
+    #[test]
+    fn parses_bytes_decimal_and_binary() {
+        assert_eq!(q("500KB").canonical(), 500_000.0);
+        assert_eq!(q("4GiB").canonical(), 4.0 * 1024.0 * 1024.0 * 1024.0);
+        assert_eq!(q("1KiB").canonical(), 1024.0);
+        assert_eq!(q("2MB").canonical(), 2e6);
+        assert_eq!(q("1TiB").canonical(), 1024f64.powi(4));
+        assert_eq!(q("1TB").canonical(), 1e12);
+        assert_eq!(q("10B").canonical(), 10.0);
+    }
+
+    #[test]
+    fn parses_percent_rate_count_and_exponents() {
+        assert_eq!(q("80%").canonical(), 80.0);
+        assert_eq!(q("80%").dimension(), Some(Dimension::Percent));
+        assert_eq!(q("1000/s").canonical(), 1000.0);
+        assert_eq!(q("1000/s").dimension(), Some(Dimension::Rate));
+        assert_eq!(q("42").dimension(), Some(Dimension::Count));
+        assert_eq!(q("1e3ms").canonical(), 1e9);
+        assert_eq!(q("1_000ns").canonical(), 1000.0);
+        assert_eq!(q("-5%").canonical(), -5.0);
+    }
+
+    #[test]
+    fn rejects_bad_quantities_with_a_reason() {
+        assert!(matches!("ms".parse::<Quantity>(), Err(QuantityError::NoNumber(_))));
+        assert!(matches!(
+            "5 parsecs".parse::<Quantity>(),
+            Err(QuantityError::UnknownUnit { .. })
+        ));
+        assert!(matches!("".parse::<Quantity>(), Err(QuantityError::NoNumber(_))));
+        let msg = "3 lightyears".parse::<Quantity>().unwrap_err().to_string();
+        assert!(msg.contains("lightyears") && msg.contains("GiB"), "{msg}");
+    }
+
+    #[test]
+    fn units_compare_within_a_dimension_only() {
+        assert!(Unit::Milliseconds.compatible(&Unit::Nanoseconds));
+        assert!(!Unit::Milliseconds.compatible(&Unit::Bytes));
+        assert!(Unit::parse("allocs/op").compatible(&Unit::parse("allocs/op")));
+        assert!(!Unit::parse("allocs/op").compatible(&Unit::Count));
+    }
+
+    #[test]
+    fn canonical_round_trip() {
+        for (sym, _) in SPELLINGS {
+            let u = Unit::parse(sym);
+            let v = 1.2345;
+            let back = u.from_canonical(u.to_canonical(v));
+            assert!((back - v).abs() < 1e-12, "{sym}");
+        }
+    }
+
+    #[test]
+    fn readable_units() {
+        assert_eq!(Unit::readable_for(Dimension::Time, 1.5e6), Unit::Milliseconds);
+        assert_eq!(Unit::readable_for(Dimension::Time, 999.0), Unit::Nanoseconds);
+        assert_eq!(Unit::readable_for(Dimension::Bytes, 3.0 * 1024.0 * 1024.0), Unit::Mebibytes);
+    }
+
+    #[test]
+    fn formats_numbers_compactly() {
+        assert_eq!(format_number(1.27), "1.27");
+        assert_eq!(format_number(1200.0), "1200");
+        assert_eq!(format_number(0.000123456), "0.0001235");
+        assert_eq!(format_number(10.5), "10.5");
+    }
+}
