@@ -364,7 +364,7 @@ fn message(
                 let dir = if change >= 0.0 { "higher" } else { "lower" };
                 let _ = direction;
                 msg.push_str(&format!(
-                    "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p = {})",
+                    "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p {})",
                     change.abs() * 100.0,
                     with_unit(display.from_canonical(base), display),
                     lo * 100.0,
@@ -381,7 +381,7 @@ fn format_p(p: f64) -> String {
     if p < 0.001 {
         "< 0.001".to_owned()
     } else {
-        format!("{p:.3}")
+        format!("= {p:.3}")
     }
 }
 

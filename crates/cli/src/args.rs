@@ -1,0 +1,147 @@
+//! Command-line flags, as typed. Turning them into settings is
+//! `settings.rs`'s job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "sloe", version, about = "Performance budgets and regression gates for CI", propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Config file (TOML, YAML or JSON); default sloe.toml in the current directory.
+    #[arg(long, global = true, env = "SLOE_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Environment whose `[env.NAME]` overrides apply.
+    #[arg(long = "env", global = true, env = "SLOE_ENV", value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented sloe.toml and the .sloe/ directory.
+    Init {
+        /// Overwrite an existing config.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Read results files and record each as a run.
+    Ingest(IngestArgs),
+    /// Judge a run against its budgets and its baseline; exit 1 when policy blocks.
+    Check(CheckArgs),
+    /// List recorded runs, or one benchmark's values across runs.
+    History(HistoryArgs),
+    /// Pin, show or unpin the baseline runs are compared with.
+    Baseline {
+        #[command(subcommand)]
+        action: BaselineAction,
+    },
+    /// Config utilities.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ContextArgs {
+    /// Commit the results belong to (default: the file, CI variables, then git).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// Branch (default: the file, CI variables, then git).
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Machine or runner class; baselines are per testbed (default: the file, CI, project.testbed, host name).
+    #[arg(long)]
+    pub testbed: Option<String>,
+    /// When the run happened, RFC 3339 (default: the file, then now).
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    /// Environment label recorded with the run (default: the file, then --env).
+    #[arg(long)]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Results files; `-` reads standard input. Each file is one run.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Input format (detected from the content when not given).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Print what was read as results JSON and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub context: ContextArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The run to judge (default: the latest recorded).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Show every result's evidence, not only findings.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Where reports are written (default: reports/ beside the config).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Benchmark name or glob (`build:*`); without it, lists runs.
+    pub benchmark: Option<String>,
+    /// How many runs to show.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineAction {
+    /// Pin a run as the baseline (default: the latest run).
+    Set {
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
+        /// Pin only for this testbed (default: for every testbed).
+        #[arg(long)]
+        testbed: Option<String>,
+    },
+    /// Show the pinned baseline.
+    Show {
+        #[arg(long)]
+        testbed: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Unpin the baseline; recent base-branch runs are used again.
+    Clear {
+        #[arg(long)]
+        testbed: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the config's JSON Schema.
+    Schema,
+}

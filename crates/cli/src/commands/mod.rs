@@ -1,0 +1,32 @@
+//! One module per command; each is a thin wiring of the library crates.
+
+mod baseline;
+mod check;
+mod config;
+mod history;
+mod ingest;
+mod init;
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use crate::Outcome;
+use crate::args::{Cli, Command};
+use crate::settings::Settings;
+
+pub fn dispatch(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Init { force } => init::run(&cli.global, force),
+        Command::Config { action } => config::run(action),
+        Command::Ingest(args) => ingest::run(&Settings::load(&cli.global)?, &args),
+        Command::Check(args) => check::run(&Settings::load(&cli.global)?, &args),
+        Command::History(args) => history::run(&Settings::load(&cli.global)?, &args),
+        Command::Baseline { action } => baseline::run(&Settings::load(&cli.global)?, action),
+    }
+}
+
+/// Emoji and colors only on a terminal, and never with NO_COLOR set.
+pub fn fancy_output() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -1,0 +1,9 @@
+//! sloe-report: renderers from a [`Report`](sloe_core::report::Report) to
+//! bytes people or machines read.
+//!
+//! Renderers are pure functions of the report (and a style); they never
+//! touch files, terminals or the store. The CLI decides where output goes.
+//! Depends on sloe-core only.
+
+pub mod json;
+pub mod terminal;

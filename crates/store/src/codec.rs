@@ -1,0 +1,235 @@
+//! How domain values become column values and back, the same for every
+//! backend: timestamps as integer nanoseconds, units as their symbols,
+//! directions as words, CI metadata as a JSON object.
+
+use std::collections::{BTreeMap, HashSet};
+
+use jiff::Timestamp;
+use sloe_core::model::{Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::units::Unit;
+
+use crate::StoreError;
+
+/// Nanoseconds since the Unix epoch; the range of an `i64` (1677 to 2262).
+pub(crate) fn timestamp_to_ns(ts: Timestamp) -> Result<i64, StoreError> {
+    i64::try_from(ts.as_nanosecond()).map_err(|_| StoreError::TimestampOutOfRange(ts))
+}
+
+pub(crate) fn ns_to_timestamp(ns: i64) -> Result<Timestamp, String> {
+    Timestamp::from_nanosecond(i128::from(ns)).map_err(|e| format!("timestamp {ns} ns: {e}"))
+}
+
+/// A `before` bound as nanoseconds; bounds beyond what runs can have clamp.
+pub(crate) fn clamp_ns(ts: Timestamp) -> i64 {
+    let ns = ts.as_nanosecond();
+    i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX })
+}
+
+pub(crate) fn saturating_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The current time, as the store records it.
+pub(crate) fn now_ns() -> i64 {
+    // An i64 of nanoseconds lasts until 2262.
+    i64::try_from(Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX)
+}
+
+/// Checks what the database cannot: every sample is a finite number and the
+/// timestamp fits. Duplicate series are left to the database's unique index
+/// (see [`duplicate_series`]) so a failing insert is a real mid-transaction
+/// failure, which the contract tests rely on to prove atomicity.
+pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
+    timestamp_to_ns(run.context.timestamp)?;
+    for s in &run.series {
+        if let Some((index, &value)) = s.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(StoreError::NonFiniteSample {
+                benchmark: s.benchmark.clone(),
+                measure: s.measure.clone(),
+                index,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first series key that appears twice in `run`, to explain a unique
+/// constraint violation.
+pub(crate) fn duplicate_series(run: &NewRun) -> Option<StoreError> {
+    let mut seen = HashSet::new();
+    run.series
+        .iter()
+        .find(|s| !seen.insert((s.benchmark.as_str(), s.measure.as_str())))
+        .map(|s| StoreError::DuplicateSeries {
+            benchmark: s.benchmark.clone(),
+            measure: s.measure.clone(),
+        })
+}
+
+pub(crate) fn ci_to_json(ci: &BTreeMap<String, String>) -> String {
+    // A map of strings always serializes.
+    serde_json::to_string(ci).unwrap_or_else(|_| "{}".to_owned())
+}
+
+pub(crate) fn ci_from_json(text: &str) -> Result<BTreeMap<String, String>, String> {
+    serde_json::from_str(text).map_err(|e| format!("CI metadata {text:?}: {e}"))
+}
+
+/// Samples as little-endian f64s, appended to `buf`.
+pub(crate) fn encode_samples(values: &[f64], buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.reserve(values.len() * 8);
+    for v in values {
+        buf.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+pub(crate) fn decode_samples(bytes: &[u8]) -> Result<Vec<f64>, String> {
+    if !bytes.len().is_multiple_of(8) {
+        return Err(format!(
+            "samples blob of {} bytes is not a whole number of f64s",
+            bytes.len()
+        ));
+    }
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            f64::from_le_bytes(b)
+        })
+        .collect())
+}
+
+/// A run header as read from a row, before it is checked.
+pub(crate) struct RawHeader {
+    pub id: i64,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub testbed: Option<String>,
+    pub environment: Option<String>,
+    pub timestamp_ns: i64,
+    pub recorded_at_ns: i64,
+    pub ci: String,
+}
+
+impl RawHeader {
+    pub(crate) fn decode(self) -> Result<RunHeader, String> {
+        Ok(RunHeader {
+            id: RunId(self.id),
+            context: RunContext {
+                commit: self.commit,
+                branch: self.branch,
+                testbed: self.testbed,
+                environment: self.environment,
+                timestamp: ns_to_timestamp(self.timestamp_ns)?,
+                ci: ci_from_json(&self.ci)?,
+            },
+            recorded_at: ns_to_timestamp(self.recorded_at_ns)?,
+        })
+    }
+}
+
+pub(crate) fn decode_series(
+    key: SeriesKey,
+    unit: &str,
+    direction: &str,
+    n: i64,
+    values: Vec<f64>,
+) -> Result<Series, String> {
+    let direction = Direction::parse(direction).ok_or_else(|| {
+        format!(
+            "series {}/{}: unknown direction {direction:?}",
+            key.benchmark, key.measure
+        )
+    })?;
+    if usize::try_from(n).ok() != Some(values.len()) {
+        return Err(format!(
+            "series {}/{}: {} samples stored where {n} were recorded",
+            key.benchmark,
+            key.measure,
+            values.len()
+        ));
+    }
+    Ok(Series {
+        benchmark: key.benchmark,
+        measure: key.measure,
+        unit: Unit::parse(unit),
+        direction,
+        values,
+    })
+}
+
+/// A history glob (`*` any run of characters, `?` one character, nothing
+/// else special) as a SQLite `GLOB` pattern: `[` would open a character
+/// class there, and `[[]` is how GLOB spells a literal `[`.
+pub(crate) fn glob_to_sqlite(glob: &str) -> String {
+    glob.replace('[', "[[]")
+}
+
+/// A history glob as a PostgreSQL `LIKE … ESCAPE '\'` pattern.
+pub(crate) fn glob_to_like(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len() + 4);
+    for c in glob.chars() {
+        match c {
+            '*' => out.push('%'),
+            '?' => out.push('_'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_round_trip_bit_for_bit() {
+        let values = [
+            0.0,
+            -0.0,
+            1.5,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            1e-300,
+            0.1 + 0.2,
+        ];
+        let mut buf = Vec::new();
+        encode_samples(&values, &mut buf);
+        assert_eq!(buf.len(), values.len() * 8);
+        let back = decode_samples(&buf).expect("a whole number of f64s");
+        assert_eq!(
+            back.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(decode_samples(&[0; 7]).is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_nanoseconds_and_refuse_what_does_not_fit() {
+        let ts: Timestamp = "2026-11-20T10:00:00.123456789Z"
+            .parse()
+            .expect("valid timestamp");
+        let ns = timestamp_to_ns(ts).expect("in range");
+        assert_eq!(ns_to_timestamp(ns).expect("in range"), ts);
+        let far: Timestamp = "2300-01-01T00:00:00Z".parse().expect("valid timestamp");
+        assert!(matches!(
+            timestamp_to_ns(far),
+            Err(StoreError::TimestampOutOfRange(_))
+        ));
+    }
+
+    #[test]
+    fn globs_translate_with_their_metacharacters_escaped() {
+        assert_eq!(glob_to_like("build:*"), "build:%");
+        assert_eq!(glob_to_like("a?c"), "a_c");
+        assert_eq!(glob_to_like("100%_done\\x*"), "100\\%\\_done\\\\x%");
+        assert_eq!(glob_to_sqlite("bench[1]*"), "bench[[]1]*");
+    }
+}

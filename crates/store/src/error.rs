@@ -1,0 +1,133 @@
+//! What can go wrong with a store, in words a user can act on.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use sloe_core::model::RunId;
+
+/// The error of a database driver, kept as the cause of a [`StoreError`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a store operation failed. Messages are lowercase fragments that read
+/// after "failed to", and name the store, the run or the series involved.
+///
+/// The driver's error is part of the message rather than a `source()`, so a
+/// report that prints the whole chain does not repeat it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("read store URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+
+    #[error("open SQLite store at {}: {cause}", path.display())]
+    OpenSqlite { path: PathBuf, cause: Cause },
+
+    #[error("connect to PostgreSQL store {store}: {cause}{hint}", hint = connect_hint(cause))]
+    ConnectPostgres { store: String, cause: Cause },
+
+    #[error("migrate {store} to schema version {version}: {cause}")]
+    Migrate {
+        store: String,
+        version: u32,
+        cause: Cause,
+    },
+
+    #[error(
+        "use {store}: its schema version {found} is newer than this sloe knows ({known}); upgrade sloe"
+    )]
+    SchemaTooNew {
+        store: String,
+        found: i64,
+        known: u32,
+    },
+
+    #[error("{action} in {store}: {cause}")]
+    Query {
+        action: String,
+        store: String,
+        cause: Cause,
+    },
+
+    #[error("{action} in {store}: the stored data is not valid: {detail}")]
+    Corrupt {
+        action: String,
+        store: String,
+        detail: String,
+    },
+
+    #[error(
+        "record run: series {benchmark}/{measure} has a non-finite sample ({value}) at index {index}"
+    )]
+    NonFiniteSample {
+        benchmark: String,
+        measure: String,
+        index: usize,
+        value: f64,
+    },
+
+    #[error("record run: series {benchmark}/{measure} appears more than once in the run")]
+    DuplicateSeries { benchmark: String, measure: String },
+
+    #[error(
+        "record run: timestamp {0} is outside the range the store keeps (1677-09-21 to 2262-04-11 UTC)"
+    )]
+    TimestampOutOfRange(Timestamp),
+
+    #[error("pin baseline: run {0} does not exist")]
+    RunNotFound(RunId),
+}
+
+fn connect_hint(cause: &Cause) -> &'static str {
+    let text = cause.to_string();
+    if text.contains("onnection refused") || text.contains("No such file or directory") {
+        "; is the PostgreSQL server running and listening there?"
+    } else {
+        ""
+    }
+}
+
+/// A failure inside a backend method, before it knows which action to name.
+pub(crate) enum Fail<E> {
+    Db(E),
+    Corrupt(String),
+    Store(StoreError),
+}
+
+impl<E> Fail<E>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    pub(crate) fn into_store(self, action: impl fmt::Display, store: &str) -> StoreError {
+        match self {
+            Fail::Db(e) => StoreError::Query {
+                action: action.to_string(),
+                store: store.to_owned(),
+                cause: Box::new(e),
+            },
+            Fail::Corrupt(detail) => StoreError::Corrupt {
+                action: action.to_string(),
+                store: store.to_owned(),
+                detail,
+            },
+            Fail::Store(e) => e,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Fail<rusqlite::Error> {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Db(e)
+    }
+}
+
+impl From<postgres::Error> for Fail<postgres::Error> {
+    fn from(e: postgres::Error) -> Self {
+        Fail::Db(e)
+    }
+}
+
+impl<E> From<StoreError> for Fail<E> {
+    fn from(e: StoreError) -> Self {
+        Fail::Store(e)
+    }
+}

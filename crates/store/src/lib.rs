@@ -1,0 +1,320 @@
+//! sloe's run history: the [`Store`] trait and its two implementations,
+//! [`SqliteStore`] (the embedded default, `.sloe/history.db`) and
+//! [`PostgresStore`] (shared by many CI runners and `sloe serve` replicas),
+//! with their migrations and the one contract test suite both pass
+//! (`tests/contract.rs`).
+//!
+//! This crate owns how runs, series and pinned baselines are kept: the
+//! schema, durability (a write returns only once it is durable), safe
+//! concurrent writers and the queries the commands need, including
+//! [`baseline_history`]. It speaks the domain types of `sloe-core` and must
+//! not depend on the CLI, the server, report renderers or harness formats;
+//! it knows nothing of flags, HTTP or terminals, and it makes no verdicts.
+//! The store is synchronous on purpose: the CLI is a short-lived process
+//! that must start and finish fast.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+
+mod codec;
+mod error;
+mod migrations;
+mod postgres_store;
+mod sqlite_store;
+
+pub use error::{Cause, StoreError};
+pub use migrations::LATEST_SCHEMA_VERSION;
+pub use postgres_store::PostgresStore;
+pub use sqlite_store::SqliteStore;
+
+/// Where the history is kept unless the config says otherwise.
+pub const DEFAULT_SQLITE_PATH: &str = ".sloe/history.db";
+
+/// Which runs to list, newest first (timestamp descending, then id
+/// descending). `None` filters match anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunQuery {
+    pub branch: Option<String>,
+    pub testbed: Option<String>,
+    /// Only runs with `timestamp <= before`.
+    pub before: Option<Timestamp>,
+    /// Leave this run out (the run being judged).
+    pub exclude: Option<RunId>,
+    /// At most this many runs; `None` is no limit.
+    pub limit: Option<usize>,
+    /// Skip this many runs first.
+    pub offset: usize,
+}
+
+/// The runs a baseline is drawn from: a branch on a testbed (`None` = any),
+/// up to a time, leaving out the run being judged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaselineQuery {
+    pub branch: Option<String>,
+    pub testbed: Option<String>,
+    pub before: Option<Timestamp>,
+    pub exclude: Option<RunId>,
+}
+
+impl BaselineQuery {
+    /// The page of candidate runs starting at `offset`.
+    pub fn page(&self, offset: usize, limit: usize) -> RunQuery {
+        RunQuery {
+            branch: self.branch.clone(),
+            testbed: self.testbed.clone(),
+            before: self.before,
+            exclude: self.exclude,
+            limit: Some(limit),
+            offset,
+        }
+    }
+}
+
+/// Keeps and queries recorded runs. Every write is one transaction that is
+/// durable when the method returns; several processes may write at once.
+pub trait Store: Send + Sync {
+    /// Where the store is, for messages: `sqlite:/path/history.db` or
+    /// `postgres://user@host:5432/db` (never a password).
+    fn describe(&self) -> String;
+
+    /// The newest migration applied to the database.
+    fn schema_version(&self) -> Result<u32, StoreError>;
+
+    /// Records a run with all its series, all or nothing. Refuses non-finite
+    /// samples, a series key that appears twice and timestamps outside
+    /// 1677–2262.
+    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError>;
+
+    /// A run with all its series in the order they were recorded.
+    fn run(&self, id: RunId) -> Result<Option<Run>, StoreError>;
+
+    /// The most recently recorded run (highest id), whatever its timestamp.
+    fn latest_run_id(&self) -> Result<Option<RunId>, StoreError>;
+
+    /// Run headers matching `q`, newest first (timestamp desc, id desc).
+    fn list_runs(&self, q: &RunQuery) -> Result<Vec<RunHeader>, StoreError>;
+
+    /// The series of the runs `ids` (only those in `keys` when given),
+    /// grouped by run in the order `ids` lists them (each run once), each
+    /// run's series in recording order. Unknown ids yield nothing.
+    fn results_of_runs(
+        &self,
+        ids: &[RunId],
+        keys: Option<&[SeriesKey]>,
+    ) -> Result<Vec<(RunId, Series)>, StoreError>;
+
+    /// For `sloe history [BENCHMARK]`: the newest `limit_runs` runs that have
+    /// a series whose benchmark matches `benchmark_glob` (`*` and `?`
+    /// wildcards, case-sensitive; `None` = every run), newest first, each
+    /// with its matching series in recording order.
+    fn series_history(
+        &self,
+        benchmark_glob: Option<&str>,
+        limit_runs: usize,
+    ) -> Result<Vec<(RunHeader, Series)>, StoreError>;
+
+    fn count_runs(&self) -> Result<u64, StoreError>;
+
+    /// Pins `run` as the baseline for `testbed` (`None` = any testbed),
+    /// replacing an earlier pin. Fails with [`StoreError::RunNotFound`].
+    fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError>;
+
+    /// The pinned baseline for `testbed`: its own pin wins over the
+    /// any-testbed pin. `None` asks for the any-testbed pin only.
+    fn pinned_baseline(&self, testbed: Option<&str>) -> Result<Option<RunId>, StoreError>;
+
+    /// Removes the pin for exactly `testbed` (`None` = the any-testbed pin);
+    /// whether there was one.
+    fn clear_baseline(&self, testbed: Option<&str>) -> Result<bool, StoreError>;
+}
+
+/// Where a store URL points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// A SQLite file (relative paths already joined to the base directory).
+    Sqlite(PathBuf),
+    /// An in-memory SQLite database (`sqlite::memory:`), gone at exit.
+    SqliteMemory,
+    /// A PostgreSQL connection URL, as given.
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// Reads a store URL: `sqlite://relative/or/absolute.db` (an absolute
+    /// path reads `sqlite:///abs/path.db`), `sqlite:path`, a bare path, or
+    /// `postgres://…`/`postgresql://…`. Relative paths are relative to
+    /// `base_dir` (the directory of the config file).
+    pub fn parse(url: &str, base_dir: &Path) -> Result<StoreLocation, StoreError> {
+        let bad = |reason: &str| StoreError::BadUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let trimmed = url.trim();
+        if trimmed.is_empty() {
+            return Err(bad(
+                "it is empty; expected sqlite://PATH, postgres://USER@HOST/DB or a file path",
+            ));
+        }
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok(StoreLocation::Postgres(trimmed.to_owned()));
+        }
+        let path = if let Some(rest) = trimmed.strip_prefix("sqlite:") {
+            let rest = rest.strip_prefix("//").unwrap_or(rest);
+            if rest == ":memory:" {
+                return Ok(StoreLocation::SqliteMemory);
+            }
+            if rest.is_empty() {
+                return Err(bad("it names no file; expected sqlite://PATH"));
+            }
+            rest
+        } else if let Some((scheme, _)) = trimmed.split_once("://") {
+            return Err(bad(&format!(
+                "unknown scheme {scheme:?}; expected sqlite://PATH, postgres://USER@HOST/DB or a file path"
+            )));
+        } else {
+            trimmed
+        };
+        Ok(StoreLocation::Sqlite(base_dir.join(path)))
+    }
+}
+
+/// Opens (creating and migrating as needed) the store `url` names; see
+/// [`StoreLocation::parse`] for the URL forms.
+pub fn open(url: &str, base_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match StoreLocation::parse(url, base_dir)? {
+        StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(&path)?),
+        StoreLocation::SqliteMemory => Box::new(SqliteStore::open_in_memory()?),
+        StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(&url)?),
+    })
+}
+
+/// The largest page [`baseline_history`] asks for at once.
+const MAX_PAGE: usize = 4096;
+
+/// For each wanted series, the series of the last `history` runs matching
+/// `q` that have it, newest first. Every key is in the map, possibly with no
+/// runs.
+///
+/// Pages through [`Store::list_runs`] newest first (`history` runs, then
+/// twice as many each time) and reads only the series still short of
+/// `history` runs, stopping when every key has enough or the runs run out.
+/// A series that only older runs have costs more pages, not a full scan of
+/// every series.
+pub fn baseline_history(
+    store: &dyn Store,
+    q: &BaselineQuery,
+    keys: &[SeriesKey],
+    history: usize,
+) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
+    let mut out: BTreeMap<SeriesKey, Vec<(RunHeader, Series)>> =
+        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+    if history == 0 || keys.is_empty() {
+        return Ok(out);
+    }
+    let mut wanted: Vec<SeriesKey> = out.keys().cloned().collect();
+    // A run recorded while we page shifts later pages by one; never count a
+    // run twice.
+    let mut seen: HashSet<RunId> = HashSet::new();
+    let mut offset = 0;
+    let mut page = history.min(MAX_PAGE);
+    while !wanted.is_empty() {
+        let headers = store.list_runs(&q.page(offset, page))?;
+        let exhausted = headers.len() < page;
+        offset += headers.len();
+        let headers: Vec<RunHeader> = headers.into_iter().filter(|h| seen.insert(h.id)).collect();
+        if !headers.is_empty() {
+            let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
+            let by_id: BTreeMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();
+            // Results come grouped by run in the order of `ids`: newest first.
+            for (id, series) in store.results_of_runs(&ids, Some(&wanted))? {
+                let Some(header) = by_id.get(&id) else {
+                    continue;
+                };
+                if let Some(runs) = out.get_mut(&series.key())
+                    && runs.len() < history
+                {
+                    runs.push(((*header).clone(), series));
+                }
+            }
+            wanted.retain(|k| out.get(k).is_some_and(|runs| runs.len() < history));
+        }
+        if exhausted {
+            break;
+        }
+        page = page.saturating_mul(2).min(MAX_PAGE);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(url: &str) -> StoreLocation {
+        StoreLocation::parse(url, Path::new("/project")).unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
+    #[test]
+    fn urls_pick_their_backend() {
+        assert_eq!(
+            parse("sqlite://.sloe/history.db"),
+            StoreLocation::Sqlite(PathBuf::from("/project/.sloe/history.db"))
+        );
+        assert_eq!(
+            parse("sqlite:///var/lib/sloe/h.db"),
+            StoreLocation::Sqlite(PathBuf::from("/var/lib/sloe/h.db"))
+        );
+        assert_eq!(
+            parse("sqlite:h.db"),
+            StoreLocation::Sqlite(PathBuf::from("/project/h.db"))
+        );
+        assert_eq!(
+            parse("history.db"),
+            StoreLocation::Sqlite(PathBuf::from("/project/history.db"))
+        );
+        assert_eq!(
+            parse("/abs/history.db"),
+            StoreLocation::Sqlite(PathBuf::from("/abs/history.db"))
+        );
+        assert_eq!(parse("sqlite::memory:"), StoreLocation::SqliteMemory);
+        assert_eq!(
+            parse("postgres://sloe@db.example/sloe"),
+            StoreLocation::Postgres("postgres://sloe@db.example/sloe".to_owned())
+        );
+        assert_eq!(
+            parse("postgresql://db/sloe?sslmode=disable"),
+            StoreLocation::Postgres("postgresql://db/sloe?sslmode=disable".to_owned())
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_what_was_expected() {
+        for url in ["mysql://db/sloe", "", "sqlite://"] {
+            let err = StoreLocation::parse(url, Path::new(".")).expect_err(url);
+            let msg = err.to_string();
+            assert!(msg.starts_with("read store URL"), "{msg}");
+            assert!(msg.contains("expected sqlite://"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn open_gives_a_sqlite_store_for_paths_and_sqlite_urls() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for url in ["sqlite://a/h.db", "sqlite:b.db", "c.db"] {
+            let store = open(url, dir.path()).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert!(
+                store.describe().starts_with("sqlite:"),
+                "{}",
+                store.describe()
+            );
+        }
+        assert!(dir.path().join("a/h.db").exists());
+        assert!(dir.path().join("b.db").exists());
+        assert!(dir.path().join("c.db").exists());
+        let memory = open("sqlite::memory:", dir.path()).expect("in-memory store");
+        assert_eq!(memory.describe(), "sqlite::memory:");
+    }
+}

@@ -1,0 +1,57 @@
+//! The schema history of each backend: numbered SQL files under
+//! `migrations/<backend>/`, embedded in the binary and applied in order when
+//! a store opens. A released migration is never edited; a change is a new file.
+
+/// One step of a backend's schema.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Migration {
+    pub version: u32,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/sqlite/0001_init.sql"),
+}];
+
+pub(crate) const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The schema version this build of sloe brings both backends to.
+pub const LATEST_SCHEMA_VERSION: u32 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_number_their_migrations_one_by_one_to_the_latest() {
+        for list in [SQLITE, POSTGRES] {
+            let versions: Vec<u32> = list.iter().map(|m| m.version).collect();
+            let expected: Vec<u32> = (1..=LATEST_SCHEMA_VERSION).collect();
+            assert_eq!(versions, expected);
+        }
+    }
+
+    #[test]
+    fn migration_files_on_disk_are_all_embedded() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let files = std::fs::read_dir(&path)
+                .expect("migrations directory")
+                .filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "sql"))
+                .count();
+            assert_eq!(
+                files,
+                list.len(),
+                "{}: every file needs an entry",
+                path.display()
+            );
+        }
+    }
+}

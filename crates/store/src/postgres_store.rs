@@ -1,0 +1,628 @@
+//! The shared store: a PostgreSQL database that many CI runners and
+//! `sloe serve` replicas write to at once.
+//!
+//! One connection per store, behind a mutex because the trait takes `&self`;
+//! statements are prepared once per connection. Writes are single
+//! transactions; the server's `synchronous_commit` (on by default) makes a
+//! commit durable before it returns. Migrations run under a transaction-level
+//! advisory lock, so concurrent first opens apply each migration once.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, Config, NoTls, Row, Statement};
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+
+use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
+use crate::error::Fail;
+use crate::migrations::{self, LATEST_SCHEMA_VERSION};
+use crate::{RunQuery, Store, StoreError};
+
+type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+const HEADER_COLUMNS: &str =
+    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text";
+
+/// Runs kept in a PostgreSQL database, optionally in a schema of their own.
+pub struct PostgresStore {
+    conn: Mutex<Connection>,
+    described: String,
+}
+
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Connection {
+    /// The statement for `sql`, prepared on first use.
+    fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("store", &self.described)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db?...`, or libpq's
+    /// `key=value` form) and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_in(url, None)
+    }
+
+    /// Like [`PostgresStore::connect`], keeping every table in `schema`
+    /// (created if missing): several sloe projects, or tests, can share one
+    /// database without seeing each other's runs.
+    pub fn connect_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_in(url, Some(schema))
+    }
+
+    fn connect_in(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
+        let mut config = Config::from_str(url).map_err(|e| StoreError::BadUrl {
+            url: redact(url),
+            reason: e.to_string(),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("sloe");
+        }
+        let mut described = describe(&config);
+        if let Some(schema) = schema {
+            described.push_str(&format!(" (schema {schema})"));
+        }
+        let client = config
+            .connect(NoTls)
+            .map_err(|e| StoreError::ConnectPostgres {
+                store: described.clone(),
+                cause: e.into(),
+            })?;
+        let mut conn = Connection {
+            client,
+            statements: HashMap::new(),
+        };
+        migrate(&mut conn, schema, &described).map_err(|e| match e {
+            Fail::Store(e) => e,
+            other => other.into_store("set up", &described),
+        })?;
+        Ok(PostgresStore {
+            conn: Mutex::new(conn),
+            described,
+        })
+    }
+
+    fn with<T>(
+        &self,
+        action: impl std::fmt::Display,
+        f: impl FnOnce(&mut Connection) -> Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        f(&mut conn).map_err(|e| e.into_store(action, &self.described))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-call left no transaction open: postgres rolls back on drop.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// `postgres://user@host:port/db`, never with a password.
+fn describe(config: &Config) -> String {
+    let mut out = String::from("postgres://");
+    if let Some(user) = config.get_user() {
+        out.push_str(user);
+        out.push('@');
+    }
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let host = match host {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            };
+            match ports.get(i).or(ports.first()) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .collect();
+    out.push_str(&hosts.join(","));
+    if let Some(db) = config.get_dbname() {
+        out.push('/');
+        out.push_str(db);
+    }
+    out
+}
+
+/// A URL for an error message: the password, if any, replaced by `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(connection string)".to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => format!("{scheme}://{authority}{tail}"),
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Applies the migrations the database lacks, under an advisory lock held
+/// until the transaction ends, so concurrent first opens wait for each other.
+fn migrate(conn: &mut Connection, schema: Option<&str>, described: &str) -> Result<()> {
+    if let Some(schema) = schema {
+        // The session keeps this; tables are created and found in `schema`.
+        conn.client
+            .batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))?;
+    }
+    let latest = i64::from(LATEST_SCHEMA_VERSION);
+    let too_new = |found| {
+        Fail::Store(StoreError::SchemaTooNew {
+            store: described.to_owned(),
+            found,
+            known: LATEST_SCHEMA_VERSION,
+        })
+    };
+    // Fast path, without taking the lock or needing CREATE rights.
+    let current = current_version(&mut conn.client)?;
+    if current == latest {
+        return Ok(());
+    }
+    if current > latest {
+        return Err(too_new(current));
+    }
+    let mut tx = conn.client.transaction()?;
+    let lock_key = format!("sloe-store migrations {}", schema.unwrap_or(""));
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock_key])?;
+    if let Some(schema) = schema {
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            quote_ident(schema)
+        ))?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let current: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations",
+            &[],
+        )?
+        .get(0);
+    if current > latest {
+        return Err(too_new(current));
+    }
+    for m in migrations::POSTGRES
+        .iter()
+        .filter(|m| i64::from(m.version) > current)
+    {
+        let version = i32::try_from(m.version).unwrap_or(i32::MAX);
+        let applied = tx.batch_execute(m.sql).and_then(|()| {
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+        });
+        if let Err(e) = applied {
+            return Err(Fail::Store(StoreError::Migrate {
+                store: described.to_owned(),
+                version: m.version,
+                cause: e.into(),
+            }));
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn current_version(client: &mut Client) -> Result<i64> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client
+        .query_one(
+            "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations",
+            &[],
+        )?
+        .get(0))
+}
+
+fn read_header(row: &Row, at: usize) -> Result<RawHeader> {
+    Ok(RawHeader {
+        id: row.try_get(at)?,
+        commit: row.try_get(at + 1)?,
+        branch: row.try_get(at + 2)?,
+        testbed: row.try_get(at + 3)?,
+        environment: row.try_get(at + 4)?,
+        timestamp_ns: row.try_get(at + 5)?,
+        recorded_at_ns: row.try_get(at + 6)?,
+        ci: row.try_get(at + 7)?,
+    })
+}
+
+fn decode_header(row: &Row, at: usize) -> Result<RunHeader> {
+    read_header(row, at)?.decode().map_err(Fail::Corrupt)
+}
+
+/// Reads `benchmark, measure, unit, direction, n, samples` from column `at`.
+fn read_series(row: &Row, at: usize) -> Result<Series> {
+    let key = SeriesKey {
+        benchmark: row.try_get(at)?,
+        measure: row.try_get(at + 1)?,
+    };
+    let unit: &str = row.try_get(at + 2)?;
+    let direction: &str = row.try_get(at + 3)?;
+    let n: i32 = row.try_get(at + 4)?;
+    let values: Vec<f64> = row.try_get(at + 5)?;
+    codec::decode_series(key, unit, direction, i64::from(n), values).map_err(Fail::Corrupt)
+}
+
+fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
+    matches!(e, Fail::Db(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
+}
+
+const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples";
+
+impl Store for PostgresStore {
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+
+    fn schema_version(&self) -> Result<u32, StoreError> {
+        self.with("read the schema version", |conn| {
+            let v = current_version(&mut conn.client)?;
+            u32::try_from(v).map_err(|_| Fail::Corrupt(format!("schema version {v}")))
+        })
+    }
+
+    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+        codec::validate(run)?;
+        let ctx = &run.context;
+        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
+        let ci = codec::ci_to_json(&ctx.ci);
+        let n = run.series.len();
+        // Column arrays for one multi-row insert: a single round trip however
+        // many series the run has. Each series' samples are a slice of one
+        // flat array, since PostgreSQL arrays cannot be ragged.
+        let mut positions = Vec::with_capacity(n);
+        let mut benchmarks = Vec::with_capacity(n);
+        let mut measures = Vec::with_capacity(n);
+        let mut units = Vec::with_capacity(n);
+        let mut directions = Vec::with_capacity(n);
+        let mut counts = Vec::with_capacity(n);
+        let mut starts = Vec::with_capacity(n);
+        let mut samples: Vec<f64> = Vec::new();
+        for (position, s) in run.series.iter().enumerate() {
+            positions.push(i32::try_from(position).unwrap_or(i32::MAX));
+            benchmarks.push(s.benchmark.as_str());
+            measures.push(s.measure.as_str());
+            units.push(s.unit.symbol());
+            directions.push(s.direction.as_str());
+            counts.push(i32::try_from(s.values.len()).unwrap_or(i32::MAX));
+            starts.push(i32::try_from(samples.len() + 1).unwrap_or(i32::MAX));
+            samples.extend_from_slice(&s.values);
+        }
+        let mut conn = self.lock();
+        let inserted = (|| -> Result<RunId> {
+            let insert_run = conn.prepare(
+                "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
+                 VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
+            )?;
+            let insert_results = conn.prepare(
+                "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples)
+                 SELECT $1, t.position, t.benchmark, t.measure, t.unit, t.direction, t.n,
+                        coalesce(($8::float8[])[t.start : t.start + t.n - 1], '{}')
+                 FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $9::int4[])
+                      AS t (position, benchmark, measure, unit, direction, n, start)",
+            )?;
+            let mut tx = conn.client.transaction()?;
+            let id: i64 = tx
+                .query_one(
+                    &insert_run,
+                    &[
+                        &ctx.commit,
+                        &ctx.branch,
+                        &ctx.testbed,
+                        &ctx.environment,
+                        &timestamp,
+                        &codec::now_ns(),
+                        &ci,
+                    ],
+                )?
+                .get(0);
+            if n > 0 {
+                tx.execute(
+                    &insert_results,
+                    &[
+                        &id,
+                        &positions,
+                        &benchmarks,
+                        &measures,
+                        &units,
+                        &directions,
+                        &counts,
+                        &samples,
+                        &starts,
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            Ok(RunId(id))
+        })();
+        inserted.map_err(|e| match codec::duplicate_series(run) {
+            Some(dup) if is_unique_violation(&e) => dup,
+            _ => e.into_store("record run", &self.described),
+        })
+    }
+
+    fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
+        self.with(format_args!("read run {id}"), |conn| {
+            let header =
+                conn.prepare(&format!("SELECT {HEADER_COLUMNS} FROM runs WHERE id = $1"))?;
+            let Some(row) = conn.client.query_opt(&header, &[&id.0])? else {
+                return Ok(None);
+            };
+            let header = decode_header(&row, 0)?;
+            let results = conn.prepare(&format!(
+                "SELECT {SERIES_COLUMNS} FROM results WHERE run_id = $1 ORDER BY position"
+            ))?;
+            let series = conn
+                .client
+                .query(&results, &[&id.0])?
+                .iter()
+                .map(|row| read_series(row, 0))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Some(Run { header, series }))
+        })
+    }
+
+    fn latest_run_id(&self) -> Result<Option<RunId>, StoreError> {
+        self.with("find the latest run", |conn| {
+            let stmt = conn.prepare("SELECT max(id) FROM runs")?;
+            let id: Option<i64> = conn.client.query_one(&stmt, &[])?.try_get(0)?;
+            Ok(id.map(RunId))
+        })
+    }
+
+    fn list_runs(&self, q: &RunQuery) -> Result<Vec<RunHeader>, StoreError> {
+        self.with("list runs", |conn| {
+            let before = q.before.map(clamp_ns);
+            let exclude = q.exclude.map(|id| id.0);
+            let limit = q.limit.map(saturating_i64);
+            let offset = saturating_i64(q.offset);
+            let mut sql = format!("SELECT {HEADER_COLUMNS} FROM runs WHERE true");
+            let mut args: Vec<&(dyn ToSql + Sync)> = Vec::new();
+            if let Some(branch) = &q.branch {
+                args.push(branch);
+                sql.push_str(&format!(" AND branch = ${}", args.len()));
+            }
+            if let Some(testbed) = &q.testbed {
+                args.push(testbed);
+                sql.push_str(&format!(" AND testbed = ${}", args.len()));
+            }
+            if let Some(before) = &before {
+                args.push(before);
+                sql.push_str(&format!(" AND timestamp_ns <= ${}", args.len()));
+            }
+            if let Some(exclude) = &exclude {
+                args.push(exclude);
+                sql.push_str(&format!(" AND id <> ${}", args.len()));
+            }
+            args.push(&limit);
+            args.push(&offset);
+            sql.push_str(&format!(
+                " ORDER BY timestamp_ns DESC, id DESC LIMIT ${} OFFSET ${}",
+                args.len() - 1,
+                args.len()
+            ));
+            let stmt = conn.prepare(&sql)?;
+            conn.client
+                .query(&stmt, &args)?
+                .iter()
+                .map(|row| decode_header(row, 0))
+                .collect()
+        })
+    }
+
+    fn results_of_runs(
+        &self,
+        ids: &[RunId],
+        keys: Option<&[SeriesKey]>,
+    ) -> Result<Vec<(RunId, Series)>, StoreError> {
+        self.with("read results", |conn| {
+            let mut places: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
+            let mut run_ids: Vec<i64> = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let std::collections::hash_map::Entry::Vacant(place) = places.entry(id.0) {
+                    place.insert(run_ids.len());
+                    run_ids.push(id.0);
+                }
+            }
+            let rows = match keys {
+                None => {
+                    let stmt = conn.prepare(&format!(
+                        "SELECT run_id, position, {SERIES_COLUMNS} FROM results WHERE run_id = ANY($1)"
+                    ))?;
+                    conn.client.query(&stmt, &[&run_ids])?
+                }
+                Some(keys) => {
+                    let keys: HashSet<&SeriesKey> = keys.iter().collect();
+                    let benchmarks: Vec<&str> = keys.iter().map(|k| k.benchmark.as_str()).collect();
+                    let measures: Vec<&str> = keys.iter().map(|k| k.measure.as_str()).collect();
+                    let stmt = conn.prepare(&format!(
+                        "SELECT run_id, position, {SERIES_COLUMNS} FROM results
+                         WHERE run_id = ANY($1)
+                           AND (benchmark, measure) IN (SELECT * FROM unnest($2::text[], $3::text[]))"
+                    ))?;
+                    conn.client
+                        .query(&stmt, &[&run_ids, &benchmarks, &measures])?
+                }
+            };
+            let mut found: Vec<(usize, i32, RunId, Series)> = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: i64 = row.try_get(0)?;
+                let position: i32 = row.try_get(1)?;
+                let place = places.get(&id).copied().unwrap_or(usize::MAX);
+                found.push((place, position, RunId(id), read_series(row, 2)?));
+            }
+            found.sort_by_key(|(place, position, _, _)| (*place, *position));
+            Ok(found.into_iter().map(|(_, _, id, s)| (id, s)).collect())
+        })
+    }
+
+    fn series_history(
+        &self,
+        benchmark_glob: Option<&str>,
+        limit_runs: usize,
+    ) -> Result<Vec<(RunHeader, Series)>, StoreError> {
+        self.with("read the history", |conn| {
+            let limit = saturating_i64(limit_runs);
+            let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
+                           r.recorded_at_ns, r.ci::text, \
+                           s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples";
+            let rows = match benchmark_glob {
+                Some(glob) => {
+                    let pattern = codec::glob_to_like(glob);
+                    let stmt = conn.prepare(&format!(
+                        r"WITH picked AS (
+                              SELECT id, timestamp_ns FROM runs
+                              WHERE EXISTS (SELECT 1 FROM results
+                                            WHERE run_id = runs.id AND benchmark LIKE $1 ESCAPE '\')
+                              ORDER BY timestamp_ns DESC, id DESC LIMIT $2)
+                          SELECT {columns}
+                          FROM picked JOIN runs AS r ON r.id = picked.id
+                          JOIN results AS s ON s.run_id = r.id
+                          WHERE s.benchmark LIKE $1 ESCAPE '\'
+                          ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
+                    ))?;
+                    conn.client.query(&stmt, &[&pattern, &limit])?
+                }
+                None => {
+                    let stmt = conn.prepare(&format!(
+                        "WITH picked AS (
+                              SELECT id FROM runs ORDER BY timestamp_ns DESC, id DESC LIMIT $1)
+                          SELECT {columns}
+                          FROM picked JOIN runs AS r ON r.id = picked.id
+                          JOIN results AS s ON s.run_id = r.id
+                          ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
+                    ))?;
+                    conn.client.query(&stmt, &[&limit])?
+                }
+            };
+            let mut out: Vec<(RunHeader, Series)> = Vec::with_capacity(rows.len());
+            let mut header: Option<RunHeader> = None;
+            for row in &rows {
+                let id: i64 = row.try_get(0)?;
+                let current = match header.take() {
+                    Some(h) if h.id.0 == id => h,
+                    _ => decode_header(row, 0)?,
+                };
+                out.push((current.clone(), read_series(row, 8)?));
+                header = Some(current);
+            }
+            Ok(out)
+        })
+    }
+
+    fn count_runs(&self) -> Result<u64, StoreError> {
+        self.with("count runs", |conn| {
+            let stmt = conn.prepare("SELECT count(*) FROM runs")?;
+            let n: i64 = conn.client.query_one(&stmt, &[])?.try_get(0)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError> {
+        self.with(format_args!("pin run {run} as the baseline"), |conn| {
+            let stmt = conn.prepare(
+                "INSERT INTO pinned_baselines (testbed, run_id, pinned_at_ns)
+                 SELECT $1, id, $3 FROM runs WHERE id = $2
+                 ON CONFLICT (testbed) DO UPDATE
+                 SET run_id = excluded.run_id, pinned_at_ns = excluded.pinned_at_ns",
+            )?;
+            let pinned = conn
+                .client
+                .execute(&stmt, &[&testbed.unwrap_or(""), &run.0, &codec::now_ns()])?;
+            if pinned == 0 {
+                return Err(Fail::Store(StoreError::RunNotFound(run)));
+            }
+            Ok(())
+        })
+    }
+
+    fn pinned_baseline(&self, testbed: Option<&str>) -> Result<Option<RunId>, StoreError> {
+        self.with("read the pinned baseline", |conn| {
+            let stmt = conn.prepare(
+                "SELECT run_id FROM pinned_baselines WHERE testbed IN ($1, '')
+                 ORDER BY testbed = '' LIMIT 1",
+            )?;
+            let row = conn.client.query_opt(&stmt, &[&testbed.unwrap_or("")])?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?.map(RunId))
+        })
+    }
+
+    fn clear_baseline(&self, testbed: Option<&str>) -> Result<bool, StoreError> {
+        self.with("clear the pinned baseline", |conn| {
+            let stmt = conn.prepare("DELETE FROM pinned_baselines WHERE testbed = $1")?;
+            Ok(conn.client.execute(&stmt, &[&testbed.unwrap_or("")])? > 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_and_messages_never_show_a_password() {
+        let config =
+            Config::from_str("postgres://sloe:secret@db.example:6543/history").expect("valid URL");
+        assert_eq!(describe(&config), "postgres://sloe@db.example:6543/history");
+        assert_eq!(
+            redact("postgres://sloe:secret@db.example/history?password=x"),
+            "postgres://sloe:***@db.example/history"
+        );
+        assert_eq!(redact("postgres://db/h"), "postgres://db/h");
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

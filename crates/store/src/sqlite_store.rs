@@ -1,0 +1,543 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! Durability and concurrency come from SQLite itself: `synchronous=FULL`
+//! makes a commit durable before it returns, every write runs in a
+//! `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two
+//! writers queue instead of failing to upgrade a read lock), and a 10 s busy
+//! timeout lets several `sloe` processes share the file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+
+use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
+use crate::error::Fail;
+use crate::migrations::{self, LATEST_SCHEMA_VERSION};
+use crate::{RunQuery, Store, StoreError};
+
+type Result<T, E = Fail<rusqlite::Error>> = std::result::Result<T, E>;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Up to this many keys, [`SqliteStore::results_of_runs`] looks each
+/// (key, run) pair up in the series index; beyond it, it reads whole runs.
+const PROBE_KEYS_MAX: usize = 16;
+
+const HEADER_COLUMNS: &str =
+    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci";
+
+/// Runs kept in a SQLite file (or in memory, for tests).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    described: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("store", &self.described)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the file at `path`, creating it and its parent directories if
+    /// needed, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |cause: Box<dyn std::error::Error + Send + Sync>| StoreError::OpenSqlite {
+            path: path.to_owned(),
+            cause,
+        };
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                open_err(format!("create directory {}: {e}", parent.display()).into())
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_err(e.into()))?;
+        let described = format!("sqlite:{}", absolute(path).display());
+        SqliteStore::setup(conn, described, true).map_err(|e| match e {
+            Fail::Db(e) => open_err(e.into()),
+            Fail::Corrupt(d) => open_err(d.into()),
+            Fail::Store(e) => e,
+        })
+    }
+
+    /// A private database that lives as long as the store.
+    pub fn open_in_memory() -> Result<SqliteStore, StoreError> {
+        let memory = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| StoreError::OpenSqlite {
+            path: memory.clone(),
+            cause: e.into(),
+        })?;
+        SqliteStore::setup(conn, "sqlite::memory:".to_owned(), false).map_err(|e| match e {
+            Fail::Store(e) => e,
+            other => other.into_store("set up", "sqlite::memory:"),
+        })
+    }
+
+    fn setup(mut conn: Connection, described: String, wal: bool) -> Result<SqliteStore> {
+        // The busy timeout first: even switching to WAL may wait for another
+        // process that is opening the same file.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        if wal {
+            let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    return Err(Fail::Corrupt(format!(
+                        "the database refused WAL mode (journal mode is {mode})"
+                    )));
+                }
+            }
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate(&mut conn, &described)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            described,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-call left no transaction open: rusqlite rolls back on drop.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn with<T>(
+        &self,
+        action: impl std::fmt::Display,
+        f: impl FnOnce(&mut Connection) -> Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.lock();
+        f(&mut conn).map_err(|e| e.into_store(action, &self.described))
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+fn schema_version(conn: &Connection) -> Result<i64> {
+    let exists: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    if !exists {
+        return Ok(0);
+    }
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(version), 0) FROM schema_migrations")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Applies the migrations the file lacks. Several processes may open a new
+/// file at once: the check is repeated under the write lock, so each
+/// migration runs exactly once.
+fn migrate(conn: &mut Connection, described: &str) -> Result<()> {
+    let latest = i64::from(LATEST_SCHEMA_VERSION);
+    let too_new = |found| {
+        Fail::Store(StoreError::SchemaTooNew {
+            store: described.to_owned(),
+            found,
+            known: LATEST_SCHEMA_VERSION,
+        })
+    };
+    let current = schema_version(conn)?;
+    if current == latest {
+        return Ok(());
+    }
+    if current > latest {
+        return Err(too_new(current));
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TEXT NOT NULL
+         ) STRICT",
+    )?;
+    let current = schema_version(&tx)?;
+    if current > latest {
+        return Err(too_new(current));
+    }
+    for m in migrations::SQLITE
+        .iter()
+        .filter(|m| i64::from(m.version) > current)
+    {
+        let applied = tx.execute_batch(m.sql).and_then(|()| {
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![m.version, jiff::Timestamp::now().to_string()],
+            )
+        });
+        if let Err(e) = applied {
+            return Err(Fail::Store(StoreError::Migrate {
+                store: described.to_owned(),
+                version: m.version,
+                cause: e.into(),
+            }));
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn read_header(row: &Row<'_>) -> rusqlite::Result<RawHeader> {
+    Ok(RawHeader {
+        id: row.get(0)?,
+        commit: row.get(1)?,
+        branch: row.get(2)?,
+        testbed: row.get(3)?,
+        environment: row.get(4)?,
+        timestamp_ns: row.get(5)?,
+        recorded_at_ns: row.get(6)?,
+        ci: row.get(7)?,
+    })
+}
+
+/// Reads `unit, direction, n, samples` starting at column `at`.
+fn read_series(row: &Row<'_>, at: usize, key: SeriesKey) -> Result<Series> {
+    let unit = text(row, at)?;
+    let direction = text(row, at + 1)?;
+    let n: i64 = row.get(at + 2)?;
+    let blob = row.get_ref(at + 3)?.as_blob().map_err(corrupt)?;
+    let values = codec::decode_samples(blob).map_err(Fail::Corrupt)?;
+    codec::decode_series(key, unit, direction, n, values).map_err(Fail::Corrupt)
+}
+
+fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(corrupt)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> Fail<rusqlite::Error> {
+    Fail::Corrupt(e.to_string())
+}
+
+fn is_constraint_violation(e: &Fail<rusqlite::Error>) -> bool {
+    matches!(e, Fail::Db(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation))
+}
+
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+
+    fn schema_version(&self) -> Result<u32, StoreError> {
+        self.with("read the schema version", |conn| {
+            let v = schema_version(conn)?;
+            u32::try_from(v).map_err(|_| Fail::Corrupt(format!("schema version {v}")))
+        })
+    }
+
+    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+        codec::validate(run)?;
+        let ctx = &run.context;
+        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
+        let ci = codec::ci_to_json(&ctx.ci);
+        let mut conn = self.lock();
+        let inserted = (|| -> Result<RunId> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = tx
+                .prepare_cached(
+                    "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .insert(params![
+                    ctx.commit,
+                    ctx.branch,
+                    ctx.testbed,
+                    ctx.environment,
+                    timestamp,
+                    codec::now_ns(),
+                    ci
+                ])?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                let mut blob = Vec::new();
+                for (position, s) in run.series.iter().enumerate() {
+                    codec::encode_samples(&s.values, &mut blob);
+                    insert.execute(params![
+                        id,
+                        saturating_i64(position),
+                        s.benchmark,
+                        s.measure,
+                        s.unit.symbol(),
+                        s.direction.as_str(),
+                        saturating_i64(s.values.len()),
+                        blob
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok(RunId(id))
+        })();
+        inserted.map_err(|e| match codec::duplicate_series(run) {
+            Some(dup) if is_constraint_violation(&e) => dup,
+            _ => e.into_store("record run", &self.described),
+        })
+    }
+
+    fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
+        self.with(format_args!("read run {id}"), |conn| {
+            let header = conn
+                .prepare_cached(&format!("SELECT {HEADER_COLUMNS} FROM runs WHERE id = ?1"))?
+                .query_row([id.0], read_header)
+                .optional()?;
+            let Some(header) = header else {
+                return Ok(None);
+            };
+            let header = header.decode().map_err(Fail::Corrupt)?;
+            let mut series = Vec::new();
+            let mut stmt = conn.prepare_cached(
+                "SELECT benchmark, measure, unit, direction, n, samples
+                 FROM results WHERE run_id = ?1 ORDER BY position",
+            )?;
+            let mut rows = stmt.query([id.0])?;
+            while let Some(row) = rows.next()? {
+                let key = SeriesKey {
+                    benchmark: row.get(0)?,
+                    measure: row.get(1)?,
+                };
+                series.push(read_series(row, 2, key)?);
+            }
+            Ok(Some(Run { header, series }))
+        })
+    }
+
+    fn latest_run_id(&self) -> Result<Option<RunId>, StoreError> {
+        self.with("find the latest run", |conn| {
+            let id: Option<i64> = conn
+                .prepare_cached("SELECT max(id) FROM runs")?
+                .query_row([], |r| r.get(0))?;
+            Ok(id.map(RunId))
+        })
+    }
+
+    fn list_runs(&self, q: &RunQuery) -> Result<Vec<RunHeader>, StoreError> {
+        self.with("list runs", |conn| {
+            let mut sql = format!("SELECT {HEADER_COLUMNS} FROM runs WHERE 1 = 1");
+            let mut args: Vec<Value> = Vec::new();
+            if let Some(branch) = &q.branch {
+                args.push(Value::Text(branch.clone()));
+                sql.push_str(&format!(" AND branch = ?{}", args.len()));
+            }
+            if let Some(testbed) = &q.testbed {
+                args.push(Value::Text(testbed.clone()));
+                sql.push_str(&format!(" AND testbed = ?{}", args.len()));
+            }
+            if let Some(before) = q.before {
+                args.push(Value::Integer(clamp_ns(before)));
+                sql.push_str(&format!(" AND timestamp_ns <= ?{}", args.len()));
+            }
+            if let Some(exclude) = q.exclude {
+                args.push(Value::Integer(exclude.0));
+                sql.push_str(&format!(" AND id <> ?{}", args.len()));
+            }
+            args.push(Value::Integer(q.limit.map_or(-1, saturating_i64)));
+            args.push(Value::Integer(saturating_i64(q.offset)));
+            sql.push_str(&format!(
+                " ORDER BY timestamp_ns DESC, id DESC LIMIT ?{} OFFSET ?{}",
+                args.len() - 1,
+                args.len()
+            ));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(read_header(row)?.decode().map_err(Fail::Corrupt)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn results_of_runs(
+        &self,
+        ids: &[RunId],
+        keys: Option<&[SeriesKey]>,
+    ) -> Result<Vec<(RunId, Series)>, StoreError> {
+        self.with("read results", |conn| {
+            let mut runs: Vec<RunId> = Vec::with_capacity(ids.len());
+            let mut seen = HashSet::with_capacity(ids.len());
+            runs.extend(ids.iter().copied().filter(|id| seen.insert(*id)));
+            // (run's place in `ids`, position, run, series)
+            let mut found: Vec<(usize, i64, RunId, Series)> = Vec::new();
+            match keys {
+                Some(keys) if keys.len() <= PROBE_KEYS_MAX => {
+                    // Few keys: one index lookup per (key, run); cheap even
+                    // when a key is in none of thousands of runs.
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT position, unit, direction, n, samples FROM results
+                         WHERE benchmark = ?1 AND measure = ?2 AND run_id = ?3",
+                    )?;
+                    let keys: HashSet<&SeriesKey> = keys.iter().collect();
+                    for key in keys {
+                        for (place, id) in runs.iter().enumerate() {
+                            let mut rows = stmt.query(params![key.benchmark, key.measure, id.0])?;
+                            if let Some(row) = rows.next()? {
+                                let series = read_series(row, 1, key.clone())?;
+                                found.push((place, row.get(0)?, *id, series));
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    // Many keys or all: read each run's rows in order and
+                    // skip the unwanted ones before decoding them.
+                    let wanted: Option<HashMap<&str, HashSet<&str>>> = keys.map(|keys| {
+                        let mut m: HashMap<&str, HashSet<&str>> = HashMap::new();
+                        for k in keys {
+                            m.entry(k.benchmark.as_str())
+                                .or_default()
+                                .insert(k.measure.as_str());
+                        }
+                        m
+                    });
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT position, benchmark, measure, unit, direction, n, samples
+                         FROM results WHERE run_id = ?1 ORDER BY position",
+                    )?;
+                    for (place, id) in runs.iter().enumerate() {
+                        let mut rows = stmt.query([id.0])?;
+                        while let Some(row) = rows.next()? {
+                            let benchmark = text(row, 1)?;
+                            let measure = text(row, 2)?;
+                            if let Some(wanted) = &wanted
+                                && !wanted.get(benchmark).is_some_and(|m| m.contains(measure))
+                            {
+                                continue;
+                            }
+                            let key = SeriesKey {
+                                benchmark: benchmark.to_owned(),
+                                measure: measure.to_owned(),
+                            };
+                            let series = read_series(row, 3, key)?;
+                            found.push((place, row.get(0)?, *id, series));
+                        }
+                    }
+                }
+            }
+            found.sort_by_key(|(place, position, _, _)| (*place, *position));
+            Ok(found.into_iter().map(|(_, _, id, s)| (id, s)).collect())
+        })
+    }
+
+    fn series_history(
+        &self,
+        benchmark_glob: Option<&str>,
+        limit_runs: usize,
+    ) -> Result<Vec<(RunHeader, Series)>, StoreError> {
+        self.with("read the history", |conn| {
+            let limit = saturating_i64(limit_runs);
+            let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
+                           r.recorded_at_ns, r.ci, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples";
+            let (mut stmt, args) = match benchmark_glob {
+                Some(glob) => (
+                    conn.prepare_cached(&format!(
+                        "SELECT {columns}
+                         FROM (SELECT id FROM runs
+                               WHERE id IN (SELECT run_id FROM results WHERE benchmark GLOB ?1)
+                               ORDER BY timestamp_ns DESC, id DESC LIMIT ?2) AS picked
+                         JOIN runs AS r ON r.id = picked.id
+                         JOIN results AS s ON s.run_id = r.id
+                         WHERE s.benchmark GLOB ?1
+                         ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
+                    ))?,
+                    vec![Value::Text(codec::glob_to_sqlite(glob)), Value::Integer(limit)],
+                ),
+                None => (
+                    conn.prepare_cached(&format!(
+                        "SELECT {columns}
+                         FROM (SELECT id FROM runs ORDER BY timestamp_ns DESC, id DESC LIMIT ?1) AS picked
+                         JOIN runs AS r ON r.id = picked.id
+                         JOIN results AS s ON s.run_id = r.id
+                         ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
+                    ))?,
+                    vec![Value::Integer(limit)],
+                ),
+            };
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            let mut out: Vec<(RunHeader, Series)> = Vec::new();
+            let mut header: Option<RunHeader> = None;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let current = match header.take() {
+                    Some(h) if h.id.0 == id => h,
+                    _ => read_header(row)?.decode().map_err(Fail::Corrupt)?,
+                };
+                let key = SeriesKey {
+                    benchmark: row.get(8)?,
+                    measure: row.get(9)?,
+                };
+                let series = read_series(row, 10, key)?;
+                out.push((current.clone(), series));
+                header = Some(current);
+            }
+            Ok(out)
+        })
+    }
+
+    fn count_runs(&self) -> Result<u64, StoreError> {
+        self.with("count runs", |conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT count(*) FROM runs")?
+                .query_row([], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError> {
+        self.with(format_args!("pin run {run} as the baseline"), |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let pinned = tx
+                .prepare_cached(
+                    "INSERT INTO pinned_baselines (testbed, run_id, pinned_at_ns)
+                     SELECT ?1, id, ?3 FROM runs WHERE id = ?2
+                     ON CONFLICT (testbed) DO UPDATE
+                     SET run_id = excluded.run_id, pinned_at_ns = excluded.pinned_at_ns",
+                )?
+                .execute(params![testbed.unwrap_or(""), run.0, codec::now_ns()])?;
+            if pinned == 0 {
+                return Err(Fail::Store(StoreError::RunNotFound(run)));
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn pinned_baseline(&self, testbed: Option<&str>) -> Result<Option<RunId>, StoreError> {
+        self.with("read the pinned baseline", |conn| {
+            let id: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT run_id FROM pinned_baselines WHERE testbed IN (?1, '')
+                     ORDER BY testbed = '' LIMIT 1",
+                )?
+                .query_row([testbed.unwrap_or("")], |r| r.get(0))
+                .optional()?;
+            Ok(id.map(RunId))
+        })
+    }
+
+    fn clear_baseline(&self, testbed: Option<&str>) -> Result<bool, StoreError> {
+        self.with("clear the pinned baseline", |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx
+                .prepare_cached("DELETE FROM pinned_baselines WHERE testbed = ?1")?
+                .execute([testbed.unwrap_or("")])?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+}

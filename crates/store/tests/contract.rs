@@ -1,0 +1,1099 @@
+//! The contract every `Store` keeps. Each test is written once and runs
+//! against a real SQLite file in a temporary directory and against the real
+//! PostgreSQL server (`SLOE_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), each PostgreSQL test in a
+//! fresh schema of its own that is dropped afterwards.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use jiff::Timestamp;
+use sloe_core::model::{Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::units::Unit;
+use sloe_store::{
+    BaselineQuery, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store, StoreError,
+    baseline_history,
+};
+
+// ---------------------------------------------------------------------------
+// Backends
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn postgres_url() -> String {
+    std::env::var("SLOE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Where a database for a test lives; cheap to clone into threads.
+#[derive(Debug, Clone)]
+enum Location {
+    Sqlite(PathBuf),
+    Postgres { url: String, schema: String },
+}
+
+impl Location {
+    fn open(&self) -> Box<dyn Store> {
+        match self {
+            Location::Sqlite(path) => {
+                Box::new(SqliteStore::open(path).unwrap_or_else(|e| panic!("failed to {e}")))
+            }
+            Location::Postgres { url, schema } => {
+                match PostgresStore::connect_in_schema(url, schema) {
+                    Ok(store) => Box::new(store),
+                    Err(e) => panic!(
+                        "failed to {e}\n\nThe store contract tests need a PostgreSQL server. \
+                         Start the local one with \
+                         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
+                         or point SLOE_TEST_POSTGRES_URL at one (trust auth, a role that may create schemas)."
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// A store for one test, and whatever must be cleaned up after it.
+struct Fixture {
+    store: Box<dyn Store>,
+    location: Location,
+    _dir: Option<tempfile::TempDir>,
+    /// PostgreSQL schemas to drop at the end.
+    schemas: Mutex<Vec<String>>,
+}
+
+impl Fixture {
+    fn sqlite() -> Fixture {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let location = Location::Sqlite(dir.path().join("nested/dir/history.db"));
+        Fixture {
+            store: location.open(),
+            location,
+            _dir: Some(dir),
+            schemas: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn postgres() -> Fixture {
+        let schema = unique_name("sloe_test");
+        let location = Location::Postgres {
+            url: postgres_url(),
+            schema: schema.clone(),
+        };
+        // Registered before opening, so a half-made schema is dropped too.
+        let schemas = Mutex::new(vec![schema]);
+        Fixture {
+            store: location.open(),
+            location,
+            _dir: None,
+            schemas,
+        }
+    }
+
+    /// Another handle (another connection) on the same database.
+    fn reopen(&self) -> Box<dyn Store> {
+        self.location.open()
+    }
+
+    /// A database nobody has opened yet, of the same backend.
+    fn fresh_location(&self) -> Location {
+        match &self.location {
+            Location::Sqlite(path) => {
+                Location::Sqlite(path.with_file_name(format!("{}.db", unique_name("fresh"))))
+            }
+            Location::Postgres { url, .. } => {
+                let schema = unique_name("sloe_test_fresh");
+                self.schemas
+                    .lock()
+                    .expect("schema list lock")
+                    .push(schema.clone());
+                Location::Postgres {
+                    url: url.clone(),
+                    schema,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let schemas = std::mem::take(&mut *self.schemas.lock().expect("schema list lock"));
+        if schemas.is_empty() {
+            return;
+        }
+        // Best effort: a test that failed to connect has nothing to drop.
+        if let Ok(mut client) = ::postgres::Client::connect(&postgres_url(), ::postgres::NoTls) {
+            for schema in schemas {
+                let _ =
+                    client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+            }
+        }
+    }
+}
+
+/// Writes each contract test once and runs it on both backends. Tests under
+/// `store` take `&dyn Store`; tests under `fixture` need more handles on the
+/// same database and take the `Fixture`.
+macro_rules! contract {
+    (store: [$($s:ident),* $(,)?], fixture: [$($f:ident),* $(,)?] $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $s() { let fx = super::Fixture::sqlite(); super::$s(&*fx.store); } )*
+            $( #[test] fn $f() { let fx = super::Fixture::sqlite(); super::$f(&fx); } )*
+        }
+        mod postgres {
+            $( #[test] fn $s() { let fx = super::Fixture::postgres(); super::$s(&*fx.store); } )*
+            $( #[test] fn $f() { let fx = super::Fixture::postgres(); super::$f(&fx); } )*
+        }
+    };
+}
+
+contract! {
+    store: [
+        round_trip_keeps_every_field,
+        timestamps_round_trip_exactly,
+        series_come_back_in_recording_order,
+        latest_run_is_the_last_recorded,
+        list_runs_filters_orders_and_pages,
+        results_of_runs_with_and_without_keys,
+        series_history_matches_globs,
+        series_history_treats_percent_and_underscore_literally,
+        baselines_pin_show_and_clear,
+        pinning_a_missing_run_fails_and_changes_nothing,
+        baseline_history_picks_the_right_runs,
+        baseline_history_pages_back_for_series_only_older_runs_have,
+        a_failed_insert_leaves_nothing_behind,
+        invalid_runs_are_refused_with_a_reason,
+    ],
+    fixture: [
+        migrations_are_idempotent,
+        concurrent_first_opens_migrate_once,
+        concurrent_writers_lose_no_run,
+    ],
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+fn ts(text: &str) -> Timestamp {
+    text.parse()
+        .unwrap_or_else(|e| panic!("timestamp {text}: {e}"))
+}
+
+/// A timestamp `minutes` after a fixed origin.
+fn at(minutes: i64) -> Timestamp {
+    ts("2026-11-20T10:00:00Z")
+        .checked_add(jiff::SignedDuration::from_mins(minutes))
+        .expect("timestamp in range")
+}
+
+fn context(branch: &str, testbed: &str, timestamp: Timestamp) -> RunContext {
+    RunContext {
+        commit: Some("a1b2c3d".to_owned()),
+        branch: Some(branch.to_owned()),
+        testbed: Some(testbed.to_owned()),
+        environment: Some("ci".to_owned()),
+        timestamp,
+        ci: BTreeMap::new(),
+    }
+}
+
+fn series(benchmark: &str, measure: &str, values: &[f64]) -> Series {
+    Series {
+        benchmark: benchmark.to_owned(),
+        measure: measure.to_owned(),
+        unit: Unit::Milliseconds,
+        direction: Direction::LowerIsBetter,
+        values: values.to_vec(),
+    }
+}
+
+fn key(benchmark: &str, measure: &str) -> SeriesKey {
+    SeriesKey {
+        benchmark: benchmark.to_owned(),
+        measure: measure.to_owned(),
+    }
+}
+
+fn record(store: &dyn Store, context: RunContext, series: Vec<Series>) -> RunId {
+    store
+        .insert_run(&NewRun { context, series })
+        .unwrap_or_else(|e| panic!("failed to {e}"))
+}
+
+/// A run on `branch`/`testbed` at minute `minute` with one wall_time series
+/// per benchmark, valued `minute` so tests can tell runs apart.
+fn simple(
+    store: &dyn Store,
+    branch: &str,
+    testbed: &str,
+    minute: i64,
+    benchmarks: &[&str],
+) -> RunId {
+    let value = minute as f64;
+    record(
+        store,
+        context(branch, testbed, at(minute)),
+        benchmarks
+            .iter()
+            .map(|b| series(b, "wall_time", &[value, value + 0.5]))
+            .collect(),
+    )
+}
+
+fn ids(headers: &[RunHeader]) -> Vec<RunId> {
+    headers.iter().map(|h| h.id).collect()
+}
+
+fn list(store: &dyn Store, q: RunQuery) -> Vec<RunId> {
+    ids(&store
+        .list_runs(&q)
+        .unwrap_or_else(|e| panic!("failed to {e}")))
+}
+
+fn ok<T>(r: Result<T, StoreError>) -> T {
+    r.unwrap_or_else(|e| panic!("failed to {e}"))
+}
+
+// ---------------------------------------------------------------------------
+// The contract
+
+fn round_trip_keeps_every_field(store: &dyn Store) {
+    let context = RunContext {
+        commit: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+        branch: Some("feature/ünïcode-branch".to_owned()),
+        testbed: Some("ci-linux-x86_64".to_owned()),
+        environment: Some("production".to_owned()),
+        timestamp: ts("2026-11-20T10:00:00.123456789Z"),
+        ci: BTreeMap::from([
+            ("provider".to_owned(), "github-actions".to_owned()),
+            ("run_id".to_owned(), "1234567890".to_owned()),
+            (
+                "quote".to_owned(),
+                "a \"quoted\" 'value'\nwith a newline".to_owned(),
+            ),
+        ]),
+    };
+    let series = vec![
+        Series {
+            benchmark: "transpile-simple".to_owned(),
+            measure: "wall_time".to_owned(),
+            unit: Unit::Milliseconds,
+            direction: Direction::LowerIsBetter,
+            values: vec![840_000.0, 850_000.000_000_1, 0.1 + 0.2, 1e-300, -0.0],
+        },
+        Series {
+            benchmark: "build:full".to_owned(),
+            measure: "peak_rss".to_owned(),
+            unit: Unit::Gibibytes,
+            direction: Direction::LowerIsBetter,
+            values: vec![3_221_225_472.0],
+        },
+        Series {
+            benchmark: "sort-1m".to_owned(),
+            measure: "throughput".to_owned(),
+            unit: Unit::PerSecond,
+            direction: Direction::HigherIsBetter,
+            values: vec![f64::MAX, f64::MIN_POSITIVE, 12_345.678_9],
+        },
+        Series {
+            benchmark: "alloc".to_owned(),
+            measure: "allocations".to_owned(),
+            unit: Unit::Other("allocs/op".to_owned()),
+            direction: Direction::LowerIsBetter,
+            values: vec![],
+        },
+        Series {
+            benchmark: "alloc".to_owned(),
+            measure: "instructions".to_owned(),
+            unit: Unit::Count,
+            direction: Direction::LowerIsBetter,
+            values: vec![1e12, 2e12],
+        },
+    ];
+    let before = Timestamp::now();
+    let id = record(store, context.clone(), series.clone());
+    let after = Timestamp::now();
+
+    let run = ok(store.run(id)).expect("the run just recorded");
+    assert_eq!(run.header.id, id);
+    assert_eq!(run.header.context, context);
+    assert!(
+        before <= run.header.recorded_at && run.header.recorded_at <= after,
+        "recorded_at {} not between {before} and {after}",
+        run.header.recorded_at
+    );
+    assert_eq!(run.series, series);
+    // Bit for bit, including the sign of zero.
+    let bits = |s: &[Series]| -> Vec<u64> {
+        s.iter()
+            .flat_map(|s| s.values.iter().map(|v| v.to_bits()))
+            .collect()
+    };
+    assert_eq!(bits(&run.series), bits(&series));
+
+    // A run with no optional context and no series.
+    let bare = RunContext {
+        commit: None,
+        branch: None,
+        testbed: None,
+        environment: None,
+        timestamp: ts("2026-01-01T00:00:00Z"),
+        ci: BTreeMap::new(),
+    };
+    let bare_id = record(store, bare.clone(), vec![]);
+    let bare_run = ok(store.run(bare_id)).expect("the bare run");
+    assert_eq!(bare_run.header.context, bare);
+    assert!(bare_run.series.is_empty());
+
+    assert_eq!(ok(store.run(RunId(bare_id.0 + 1000))), None);
+}
+
+fn timestamps_round_trip_exactly(store: &dyn Store) {
+    for text in [
+        "2026-11-20T10:00:00.123456789Z",
+        "2026-11-20T10:00:00.000000001Z",
+        "1969-12-31T23:59:59.999999999Z",
+        "1970-01-01T00:00:00Z",
+        "1677-09-21T00:12:43.145224192Z",
+        "2262-04-11T23:47:16.854775807Z",
+    ] {
+        let t = ts(text);
+        let id = record(store, context("main", "tb", t), vec![]);
+        let run = ok(store.run(id)).expect("the run");
+        assert_eq!(run.header.context.timestamp, t, "{text}");
+        let listed = ok(store.list_runs(&RunQuery {
+            before: Some(t),
+            limit: Some(1),
+            ..RunQuery::default()
+        }));
+        assert_eq!(listed[0].context.timestamp, t, "{text} through list_runs");
+    }
+}
+
+fn series_come_back_in_recording_order(store: &dyn Store) {
+    // Neither alphabetical nor by length, and with measures interleaved.
+    let names: Vec<String> = (0..60)
+        .map(|i| format!("bench-{:02}", (i * 37) % 60))
+        .collect();
+    let recorded: Vec<Series> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            series(
+                n,
+                if i % 2 == 0 { "wall_time" } else { "peak_rss" },
+                &[i as f64],
+            )
+        })
+        .collect();
+    let id = record(store, context("main", "tb", at(0)), recorded.clone());
+    let run = ok(store.run(id)).expect("the run");
+    assert_eq!(run.series, recorded);
+
+    let results = ok(store.results_of_runs(&[id], None));
+    assert_eq!(
+        results.into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        recorded
+    );
+
+    let history = ok(store.series_history(Some("bench-*"), 10));
+    assert_eq!(
+        history.into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        recorded
+    );
+}
+
+fn latest_run_is_the_last_recorded(store: &dyn Store) {
+    assert_eq!(ok(store.latest_run_id()), None);
+    assert_eq!(ok(store.count_runs()), 0);
+    let newer = simple(store, "main", "tb", 100, &["a"]);
+    assert_eq!(ok(store.latest_run_id()), Some(newer));
+    // Recorded later with an older timestamp (a backfill): still the latest.
+    let backfilled = simple(store, "main", "tb", 1, &["a"]);
+    assert_ne!(newer, backfilled);
+    assert_eq!(ok(store.latest_run_id()), Some(backfilled));
+    assert_eq!(ok(store.count_runs()), 2);
+    // ...but the newest by timestamp lists first.
+    assert_eq!(list(store, RunQuery::default()), vec![newer, backfilled]);
+}
+
+fn list_runs_filters_orders_and_pages(store: &dyn Store) {
+    let m1 = simple(store, "main", "linux", 1, &["a"]);
+    let f2 = simple(store, "feature", "linux", 2, &["a"]);
+    let m3 = simple(store, "main", "mac", 3, &["a"]);
+    let m4 = simple(store, "main", "linux", 4, &["a"]);
+    // Same timestamp as m4: the later id comes first.
+    let m4b = simple(store, "main", "linux", 4, &["a"]);
+    let m5 = simple(store, "main", "linux", 5, &["a"]);
+
+    assert_eq!(
+        list(store, RunQuery::default()),
+        vec![m5, m4b, m4, m3, f2, m1]
+    );
+    let main = RunQuery {
+        branch: Some("main".to_owned()),
+        ..RunQuery::default()
+    };
+    assert_eq!(list(store, main.clone()), vec![m5, m4b, m4, m3, m1]);
+    let main_linux = RunQuery {
+        testbed: Some("linux".to_owned()),
+        ..main.clone()
+    };
+    assert_eq!(list(store, main_linux.clone()), vec![m5, m4b, m4, m1]);
+    let linux = RunQuery {
+        testbed: Some("linux".to_owned()),
+        ..RunQuery::default()
+    };
+    assert_eq!(list(store, linux), vec![m5, m4b, m4, f2, m1]);
+
+    // `before` is inclusive.
+    let before_4 = RunQuery {
+        before: Some(at(4)),
+        ..main_linux.clone()
+    };
+    assert_eq!(list(store, before_4.clone()), vec![m4b, m4, m1]);
+    let before_3 = RunQuery {
+        before: Some(at(3) + jiff::SignedDuration::from_nanos(999)),
+        ..main_linux.clone()
+    };
+    assert_eq!(list(store, before_3), vec![m1]);
+    let before_all = RunQuery {
+        before: Some(at(0)),
+        ..RunQuery::default()
+    };
+    assert_eq!(list(store, before_all), vec![]);
+
+    let excluding = RunQuery {
+        exclude: Some(m4b),
+        ..before_4.clone()
+    };
+    assert_eq!(list(store, excluding), vec![m4, m1]);
+
+    let page = |limit, offset| {
+        list(
+            store,
+            RunQuery {
+                limit,
+                offset,
+                ..main.clone()
+            },
+        )
+    };
+    assert_eq!(page(Some(2), 0), vec![m5, m4b]);
+    assert_eq!(page(Some(2), 2), vec![m4, m3]);
+    assert_eq!(page(Some(2), 4), vec![m1]);
+    assert_eq!(page(None, 3), vec![m3, m1]);
+    assert_eq!(page(Some(0), 0), vec![]);
+    assert_eq!(page(Some(10), 10), vec![]);
+
+    let nobody = RunQuery {
+        branch: Some("nope".to_owned()),
+        ..RunQuery::default()
+    };
+    assert_eq!(list(store, nobody), vec![]);
+
+    // Headers carry the context.
+    let headers = ok(store.list_runs(&RunQuery {
+        limit: Some(1),
+        ..RunQuery::default()
+    }));
+    assert_eq!(headers[0].context, context("main", "linux", at(5)));
+}
+
+fn results_of_runs_with_and_without_keys(store: &dyn Store) {
+    let r1 = simple(store, "main", "tb", 1, &["a", "b", "c"]);
+    let r2 = simple(store, "main", "tb", 2, &["c", "a"]);
+    let r3 = simple(store, "main", "tb", 3, &["b"]);
+
+    let named = |rows: Vec<(RunId, Series)>| -> Vec<(RunId, String, f64)> {
+        rows.into_iter()
+            .map(|(id, s)| (id, s.benchmark, s.values[0]))
+            .collect()
+    };
+
+    // Grouped by run in the order asked, series in recording order.
+    assert_eq!(
+        named(ok(store.results_of_runs(&[r2, r1], None))),
+        vec![
+            (r2, "c".to_owned(), 2.0),
+            (r2, "a".to_owned(), 2.0),
+            (r1, "a".to_owned(), 1.0),
+            (r1, "b".to_owned(), 1.0),
+            (r1, "c".to_owned(), 1.0),
+        ]
+    );
+    // Each run once, unknown runs ignored, no runs nothing.
+    assert_eq!(
+        named(ok(store.results_of_runs(&[r3, RunId(r3.0 + 100), r3], None))),
+        vec![(r3, "b".to_owned(), 3.0)]
+    );
+    assert!(ok(store.results_of_runs(&[], None)).is_empty());
+
+    // Only the keys asked for (a measure that does not exist matches nothing).
+    let keys = [
+        key("a", "wall_time"),
+        key("c", "wall_time"),
+        key("a", "peak_rss"),
+    ];
+    assert_eq!(
+        named(ok(store.results_of_runs(&[r3, r2, r1], Some(&keys)))),
+        vec![
+            (r2, "c".to_owned(), 2.0),
+            (r2, "a".to_owned(), 2.0),
+            (r1, "a".to_owned(), 1.0),
+            (r1, "c".to_owned(), 1.0),
+        ]
+    );
+    assert!(ok(store.results_of_runs(&[r1, r2, r3], Some(&[]))).is_empty());
+
+    // Many keys (a backend may read whole runs instead of probing each key).
+    let many: Vec<SeriesKey> = (0..100)
+        .map(|i| key(&format!("x{i}"), "wall_time"))
+        .chain([key("b", "wall_time")])
+        .collect();
+    assert_eq!(
+        named(ok(store.results_of_runs(&[r1, r2, r3], Some(&many)))),
+        vec![(r1, "b".to_owned(), 1.0), (r3, "b".to_owned(), 3.0)]
+    );
+
+    // Series come back whole.
+    let (_, s) = ok(store.results_of_runs(&[r1], Some(&[key("b", "wall_time")])))
+        .into_iter()
+        .next()
+        .expect("series b of r1");
+    assert_eq!(s, series("b", "wall_time", &[1.0, 1.5]));
+}
+
+fn series_history_matches_globs(store: &dyn Store) {
+    let r1 = simple(store, "main", "tb", 1, &["build:full", "transpile-simple"]);
+    let r2 = simple(store, "main", "tb", 2, &["transpile-simple"]);
+    let r3 = simple(
+        store,
+        "main",
+        "tb",
+        3,
+        &["build:incremental", "build:full", "bench[1]"],
+    );
+    let r4 = simple(store, "main", "tb", 4, &["transpile-complex"]);
+
+    let got = |glob: Option<&str>, limit: usize| -> Vec<(RunId, String)> {
+        ok(store.series_history(glob, limit))
+            .into_iter()
+            .map(|(h, s)| (h.id, s.benchmark))
+            .collect()
+    };
+    let row = |id: RunId, name: &str| (id, name.to_owned());
+
+    assert_eq!(
+        got(Some("build:*"), 10),
+        vec![
+            row(r3, "build:incremental"),
+            row(r3, "build:full"),
+            row(r1, "build:full"),
+        ]
+    );
+    // The limit counts runs that have a match, newest first.
+    assert_eq!(
+        got(Some("build:*"), 1),
+        vec![row(r3, "build:incremental"), row(r3, "build:full")]
+    );
+    assert_eq!(
+        got(Some("transpile-simple"), 10),
+        vec![row(r2, "transpile-simple"), row(r1, "transpile-simple")]
+    );
+    assert_eq!(
+        got(Some("transpile-?imple"), 10),
+        vec![row(r2, "transpile-simple"), row(r1, "transpile-simple")]
+    );
+    assert_eq!(
+        got(Some("transpile-*"), 10),
+        vec![
+            row(r4, "transpile-complex"),
+            row(r2, "transpile-simple"),
+            row(r1, "transpile-simple"),
+        ]
+    );
+    assert_eq!(
+        got(Some("*full"), 10),
+        vec![row(r3, "build:full"), row(r1, "build:full")]
+    );
+    // Brackets are literal, not a character class.
+    assert_eq!(got(Some("bench[1]"), 10), vec![row(r3, "bench[1]")]);
+    assert_eq!(got(Some("bench1"), 10), vec![]);
+    // Case-sensitive, anchored at both ends.
+    assert_eq!(got(Some("BUILD:*"), 10), vec![]);
+    assert_eq!(got(Some("build"), 10), vec![]);
+    assert_eq!(got(Some("nothing-*"), 10), vec![]);
+
+    // No glob: every series of the newest runs.
+    assert_eq!(
+        got(None, 2),
+        vec![
+            row(r4, "transpile-complex"),
+            row(r3, "build:incremental"),
+            row(r3, "build:full"),
+            row(r3, "bench[1]"),
+        ]
+    );
+    assert_eq!(got(None, 0), vec![]);
+
+    // Headers and values come along.
+    let (header, s) = ok(store.series_history(Some("transpile-simple"), 1))
+        .into_iter()
+        .next()
+        .expect("one row");
+    assert_eq!(header.context, context("main", "tb", at(2)));
+    assert_eq!(s, series("transpile-simple", "wall_time", &[2.0, 2.5]));
+}
+
+fn series_history_treats_percent_and_underscore_literally(store: &dyn Store) {
+    let r1 = simple(
+        store,
+        "main",
+        "tb",
+        1,
+        &[
+            "load_100%",
+            "loadX100%",
+            "load_100x",
+            "path\\name",
+            "pathXname",
+        ],
+    );
+    let got = |glob: &str| -> Vec<String> {
+        ok(store.series_history(Some(glob), 10))
+            .into_iter()
+            .map(|(h, s)| {
+                assert_eq!(h.id, r1);
+                s.benchmark
+            })
+            .collect()
+    };
+    assert_eq!(got("load_100%"), vec!["load_100%"]);
+    assert_eq!(got("load_*"), vec!["load_100%", "load_100x"]);
+    assert_eq!(got("*%"), vec!["load_100%", "loadX100%"]);
+    assert_eq!(got("load?100%"), vec!["load_100%", "loadX100%"]);
+    assert_eq!(got("path\\name"), vec!["path\\name"]);
+    assert_eq!(got("path?name"), vec!["path\\name", "pathXname"]);
+}
+
+fn baselines_pin_show_and_clear(store: &dyn Store) {
+    let r1 = simple(store, "main", "linux", 1, &["a"]);
+    let r2 = simple(store, "main", "linux", 2, &["a"]);
+    let r3 = simple(store, "main", "mac", 3, &["a"]);
+
+    assert_eq!(ok(store.pinned_baseline(None)), None);
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), None);
+
+    // The any-testbed pin applies to every testbed.
+    ok(store.pin_baseline(None, r1));
+    assert_eq!(ok(store.pinned_baseline(None)), Some(r1));
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), Some(r1));
+
+    // A testbed's own pin wins over it, for that testbed only.
+    ok(store.pin_baseline(Some("linux"), r2));
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), Some(r2));
+    assert_eq!(ok(store.pinned_baseline(Some("mac"))), Some(r1));
+    assert_eq!(ok(store.pinned_baseline(None)), Some(r1));
+
+    // Pinning again replaces.
+    ok(store.pin_baseline(Some("linux"), r3));
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), Some(r3));
+    ok(store.pin_baseline(None, r2));
+    assert_eq!(ok(store.pinned_baseline(Some("mac"))), Some(r2));
+
+    // Clearing removes exactly that pin.
+    assert!(ok(store.clear_baseline(Some("linux"))));
+    assert!(!ok(store.clear_baseline(Some("linux"))));
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), Some(r2));
+    assert!(!ok(store.clear_baseline(Some("mac"))));
+    assert!(ok(store.clear_baseline(None)));
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), None);
+    assert_eq!(ok(store.pinned_baseline(None)), None);
+    assert!(!ok(store.clear_baseline(None)));
+}
+
+fn pinning_a_missing_run_fails_and_changes_nothing(store: &dyn Store) {
+    let r1 = simple(store, "main", "linux", 1, &["a"]);
+    ok(store.pin_baseline(Some("linux"), r1));
+    let missing = RunId(r1.0 + 1000);
+    for testbed in [Some("linux"), None] {
+        match store.pin_baseline(testbed, missing) {
+            Err(StoreError::RunNotFound(id)) => assert_eq!(id, missing),
+            other => panic!("expected RunNotFound, got {other:?}"),
+        }
+    }
+    let message = store
+        .pin_baseline(None, missing)
+        .expect_err("a missing run")
+        .to_string();
+    assert_eq!(
+        message,
+        format!("pin baseline: run {missing} does not exist")
+    );
+    assert_eq!(ok(store.pinned_baseline(Some("linux"))), Some(r1));
+    assert_eq!(ok(store.pinned_baseline(None)), None);
+}
+
+fn baseline_history_picks_the_right_runs(store: &dyn Store) {
+    let a = key("a", "wall_time");
+    let b = key("b", "wall_time");
+    let never = key("never", "wall_time");
+    let m1 = simple(store, "main", "linux", 1, &["a", "b"]);
+    let _m2_mac = simple(store, "main", "mac", 2, &["a", "b"]);
+    let _f3 = simple(store, "feature", "linux", 3, &["a", "b"]);
+    let m4 = simple(store, "main", "linux", 4, &["a"]);
+    let m5 = simple(store, "main", "linux", 5, &["a", "b"]);
+    let m6 = simple(store, "main", "linux", 6, &["a", "b"]); // the run being judged
+    let _m7 = simple(store, "main", "linux", 7, &["a", "b"]); // after it
+
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("linux".to_owned()),
+        before: Some(at(6)),
+        exclude: Some(m6),
+    };
+    let picked = |q: &BaselineQuery, keys: &[SeriesKey], history| {
+        ok(baseline_history(store, q, keys, history))
+            .into_iter()
+            .map(|(k, runs)| {
+                let runs: Vec<(RunId, f64)> = runs
+                    .into_iter()
+                    .map(|(h, s)| {
+                        assert_eq!(s.key(), k);
+                        (h.id, s.values[0])
+                    })
+                    .collect();
+                (k.benchmark, runs)
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let keys = [a.clone(), b.clone(), never.clone()];
+
+    let got = picked(&q, &keys, 10);
+    assert_eq!(got["a"], vec![(m5, 5.0), (m4, 4.0), (m1, 1.0)]);
+    assert_eq!(got["b"], vec![(m5, 5.0), (m1, 1.0)]);
+    assert_eq!(got["never"], vec![]);
+
+    // At most `history` runs per series, the newest.
+    let got = picked(&q, &keys, 2);
+    assert_eq!(got["a"], vec![(m5, 5.0), (m4, 4.0)]);
+    assert_eq!(got["b"], vec![(m5, 5.0), (m1, 1.0)]);
+
+    // history 0 and no keys ask for nothing.
+    assert!(picked(&q, &keys, 0).values().all(Vec::is_empty));
+    assert!(picked(&q, &[], 10).is_empty());
+
+    // Any testbed, any branch.
+    let anywhere = BaselineQuery {
+        branch: None,
+        testbed: None,
+        ..q.clone()
+    };
+    let got = picked(&anywhere, std::slice::from_ref(&a), 4);
+    assert_eq!(
+        got["a"].iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![5.0, 4.0, 3.0, 2.0]
+    );
+
+    // Without `before` and `exclude`, the newest runs count.
+    let latest = BaselineQuery {
+        before: None,
+        exclude: None,
+        ..q.clone()
+    };
+    let got = picked(&latest, std::slice::from_ref(&b), 2);
+    assert_eq!(
+        got["b"].iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![7.0, 6.0]
+    );
+
+    // Headers are the runs' headers.
+    let full = ok(baseline_history(store, &q, &[a], 1));
+    let (header, _) = &full[&key("a", "wall_time")][0];
+    assert_eq!(header.context, context("main", "linux", at(5)));
+}
+
+fn baseline_history_pages_back_for_series_only_older_runs_have(store: &dyn Store) {
+    // "old" appears only in the 3 oldest of 40 runs, so a first page of
+    // `history` runs cannot find it; "new" is in every run.
+    for minute in 0..40 {
+        let benchmarks: &[&str] = if minute < 3 {
+            &["old", "new"]
+        } else {
+            &["new"]
+        };
+        simple(store, "main", "linux", minute, benchmarks);
+    }
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("linux".to_owned()),
+        before: None,
+        exclude: None,
+    };
+    let keys = [key("old", "wall_time"), key("new", "wall_time")];
+    let got = ok(baseline_history(store, &q, &keys, 5));
+    let values = |k: &SeriesKey| got[k].iter().map(|(_, s)| s.values[0]).collect::<Vec<_>>();
+    assert_eq!(values(&keys[0]), vec![2.0, 1.0, 0.0]);
+    assert_eq!(values(&keys[1]), vec![39.0, 38.0, 37.0, 36.0, 35.0]);
+    // Runs come newest first with their headers.
+    let stamps: Vec<Timestamp> = got[&keys[0]]
+        .iter()
+        .map(|(h, _)| h.context.timestamp)
+        .collect();
+    assert_eq!(stamps, vec![at(2), at(1), at(0)]);
+}
+
+fn a_failed_insert_leaves_nothing_behind(store: &dyn Store) {
+    let first = simple(store, "main", "tb", 1, &["a"]);
+    // The duplicate is the last series: the run row and the series before it
+    // are written when the database refuses it.
+    let mut many: Vec<Series> = (0..50)
+        .map(|i| series(&format!("s{i}"), "wall_time", &[i as f64]))
+        .collect();
+    many.push(series("s7", "wall_time", &[1.0]));
+    let err = store
+        .insert_run(&NewRun {
+            context: context("main", "tb", at(2)),
+            series: many,
+        })
+        .expect_err("a duplicate series");
+    assert!(
+        matches!(&err, StoreError::DuplicateSeries { benchmark, measure } if benchmark == "s7" && measure == "wall_time"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "record run: series s7/wall_time appears more than once in the run"
+    );
+    assert_eq!(ok(store.count_runs()), 1);
+    assert_eq!(ok(store.latest_run_id()), Some(first));
+    assert_eq!(list(store, RunQuery::default()), vec![first]);
+    assert!(ok(store.series_history(Some("s*"), 10)).is_empty());
+
+    // The store is still usable, and the next run gets a fresh id.
+    let next = simple(store, "main", "tb", 3, &["s7"]);
+    assert!(next > first);
+    assert_eq!(ok(store.count_runs()), 2);
+    assert_eq!(ok(store.results_of_runs(&[next], None)).len(), 1);
+}
+
+fn invalid_runs_are_refused_with_a_reason(store: &dyn Store) {
+    let nan = NewRun {
+        context: context("main", "tb", at(1)),
+        series: vec![
+            series("fine", "wall_time", &[1.0]),
+            series("broken", "wall_time", &[1.0, 2.0, f64::NAN]),
+        ],
+    };
+    match store.insert_run(&nan) {
+        Err(e @ StoreError::NonFiniteSample { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("broken/wall_time") && msg.contains("index 2"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected NonFiniteSample, got {other:?}"),
+    }
+    let infinite = NewRun {
+        context: context("main", "tb", at(1)),
+        series: vec![series("x", "wall_time", &[f64::INFINITY])],
+    };
+    assert!(matches!(
+        store.insert_run(&infinite),
+        Err(StoreError::NonFiniteSample { .. })
+    ));
+    let far_future = NewRun {
+        context: context("main", "tb", ts("2300-01-01T00:00:00Z")),
+        series: vec![],
+    };
+    assert!(matches!(
+        store.insert_run(&far_future),
+        Err(StoreError::TimestampOutOfRange(_))
+    ));
+    assert_eq!(ok(store.count_runs()), 0);
+}
+
+fn migrations_are_idempotent(fx: &Fixture) {
+    let store = &*fx.store;
+    assert_eq!(ok(store.schema_version()), LATEST_SCHEMA_VERSION);
+    let id = simple(store, "main", "tb", 1, &["a"]);
+    for _ in 0..2 {
+        let again = fx.reopen();
+        assert_eq!(ok(again.schema_version()), LATEST_SCHEMA_VERSION);
+        assert_eq!(ok(again.count_runs()), 1);
+        assert_eq!(ok(again.latest_run_id()), Some(id));
+        assert_eq!(again.describe(), store.describe());
+    }
+    // Both handles see each other's writes.
+    let other = simple(&*fx.reopen(), "main", "tb", 2, &["a"]);
+    assert_eq!(ok(store.latest_run_id()), Some(other));
+}
+
+fn concurrent_first_opens_migrate_once(fx: &Fixture) {
+    let location = fx.fresh_location();
+    let versions: Vec<u32> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let location = location.clone();
+                scope.spawn(move || {
+                    let store = location.open();
+                    ok(store.schema_version())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an opening thread"))
+            .collect()
+    });
+    assert_eq!(versions, vec![LATEST_SCHEMA_VERSION; 4]);
+    let store = location.open();
+    simple(&*store, "main", "tb", 1, &["a"]);
+    assert_eq!(ok(store.count_runs()), 1);
+}
+
+fn concurrent_writers_lose_no_run(fx: &Fixture) {
+    const THREADS: usize = 8;
+    const RUNS: usize = 20;
+    let ids: Vec<RunId> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let location = fx.location.clone();
+                scope.spawn(move || {
+                    // Its own handle: its own connection, as another process would.
+                    let store = location.open();
+                    (0..RUNS)
+                        .map(|i| {
+                            let series = (0..20)
+                                .map(|s| {
+                                    series(&format!("t{t}-s{s}"), "wall_time", &[i as f64; 10])
+                                })
+                                .collect();
+                            record(
+                                &*store,
+                                context("main", &format!("tb{t}"), at(i as i64)),
+                                series,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a writing thread"))
+            .collect()
+    });
+    let store = &*fx.store;
+    assert_eq!(ok(store.count_runs()), (THREADS * RUNS) as u64);
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), THREADS * RUNS, "every insert got its own id");
+    for t in 0..THREADS {
+        let mine = list(
+            store,
+            RunQuery {
+                testbed: Some(format!("tb{t}")),
+                ..RunQuery::default()
+            },
+        );
+        assert_eq!(mine.len(), RUNS);
+        let results = ok(store.results_of_runs(&mine, None));
+        assert_eq!(results.len(), RUNS * 20, "every series of thread {t}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `open` reaches PostgreSQL too (SQLite URL forms are unit-tested in lib.rs).
+
+#[test]
+fn open_connects_to_postgres_urls() {
+    let schema = unique_name("sloe_test_open");
+    let fx = Fixture {
+        store: Location::Postgres {
+            url: postgres_url(),
+            schema: schema.clone(),
+        }
+        .open(),
+        location: Location::Postgres {
+            url: postgres_url(),
+            schema: schema.clone(),
+        },
+        _dir: None,
+        schemas: Mutex::new(vec![schema.clone()]),
+    };
+    let sep = if postgres_url().contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let url = format!("{}{sep}options=-csearch_path%3D{schema}", postgres_url());
+    let store = sloe_store::open(&url, Path::new("/nonexistent"))
+        .unwrap_or_else(|e| panic!("failed to {e}"));
+    assert!(
+        store.describe().starts_with("postgres://"),
+        "{}",
+        store.describe()
+    );
+    assert!(
+        !store.describe().contains("options"),
+        "{}",
+        store.describe()
+    );
+    let id = simple(&*store, "main", "tb", 1, &["a"]);
+    assert_eq!(ok(fx.store.latest_run_id()), Some(id));
+}
+
+#[test]
+fn unreachable_postgres_names_the_server() {
+    // Port 1 on loopback: nothing listens there.
+    let err = PostgresStore::connect("postgres://sloe:secret@127.0.0.1:1/sloe")
+        .expect_err("nothing listens on port 1");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("connect to PostgreSQL store postgres://sloe@127.0.0.1:1/sloe: "),
+        "{msg}"
+    );
+    assert!(!msg.contains("secret"), "{msg}");
+}
+
+#[test]
+fn sqlite_describes_itself_with_an_absolute_path_and_creates_directories() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("a/b/history.db");
+    let store = SqliteStore::open(&path).unwrap_or_else(|e| panic!("failed to {e}"));
+    assert_eq!(store.describe(), format!("sqlite:{}", path.display()));
+    assert!(path.exists());
+}
+
+#[test]
+fn sqlite_open_failure_names_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    // A directory where the database file should be.
+    let path = dir.path().join("history.db");
+    std::fs::create_dir(&path).expect("a directory");
+    let msg = SqliteStore::open(&path)
+        .expect_err("a directory is no database")
+        .to_string();
+    assert!(
+        msg.starts_with(&format!("open SQLite store at {}: ", path.display())),
+        "{msg}"
+    );
+}

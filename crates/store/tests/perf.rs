@@ -1,0 +1,151 @@
+//! Timings of the operations `sloe ingest` and `sloe check` depend on, on a
+//! history of 1000 runs × 200 series × 10 samples. Ignored by default (it
+//! takes a while to build the history); run with
+//! `cargo test -p sloe-store --release --test perf -- --ignored --nocapture`.
+//! It prints timings and fails only when an operation is far off its target,
+//! so that a slow machine does not make it flaky.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use sloe_core::model::{Direction, NewRun, RunContext, RunId, Series, SeriesKey};
+use sloe_core::units::Unit;
+use sloe_store::{BaselineQuery, PostgresStore, SqliteStore, Store, baseline_history};
+
+const RUNS: usize = 1000;
+const SERIES: usize = 200;
+const SAMPLES: usize = 10;
+
+fn run_at(i: usize) -> NewRun {
+    let timestamp = "2026-01-01T00:00:00Z"
+        .parse::<Timestamp>()
+        .expect("valid timestamp")
+        .checked_add(SignedDuration::from_mins(i as i64))
+        .expect("in range");
+    NewRun {
+        context: RunContext {
+            commit: Some(format!("{i:040x}")),
+            branch: Some(if i % 5 == 0 { "feature" } else { "main" }.to_owned()),
+            testbed: Some("ci-linux".to_owned()),
+            environment: Some("ci".to_owned()),
+            timestamp,
+            ci: BTreeMap::from([("run_id".to_owned(), i.to_string())]),
+        },
+        series: (0..SERIES)
+            .map(|s| Series {
+                benchmark: format!("bench-{s:03}"),
+                measure: "wall_time".to_owned(),
+                unit: Unit::Microseconds,
+                direction: Direction::LowerIsBetter,
+                values: (0..SAMPLES).map(|k| 1000.0 + (i * 7 + s + k) as f64).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn time<T>(label: &str, repeat: u32, mut f: impl FnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..repeat {
+        std::hint::black_box(f());
+    }
+    let each = start.elapsed() / repeat;
+    println!("{label:<58} {:>9.3} ms", each.as_secs_f64() * 1e3);
+    each
+}
+
+fn exercise(store: &dyn Store, reopen: &dyn Fn() -> Box<dyn Store>) {
+    let start = Instant::now();
+    for i in 0..RUNS {
+        store
+            .insert_run(&run_at(i))
+            .unwrap_or_else(|e| panic!("failed to {e}"));
+    }
+    println!(
+        "{:<58} {:>9.3} s",
+        format!("record {RUNS} runs of {SERIES} series x {SAMPLES} samples"),
+        start.elapsed().as_secs_f64()
+    );
+
+    let mut next = RUNS;
+    let insert = time("insert_run (200 series x 10 samples)", 20, || {
+        next += 1;
+        store.insert_run(&run_at(next)).map(|RunId(id)| id)
+    });
+    time("open an existing store (migrations up to date)", 20, reopen);
+
+    let latest = store
+        .latest_run_id()
+        .expect("latest run")
+        .expect("some run");
+    let judged = store.run(latest).expect("run").expect("the latest run");
+    time("run(id) with 200 series", 20, || store.run(latest));
+    let keys: Vec<SeriesKey> = judged.series.iter().map(Series::key).collect();
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("ci-linux".to_owned()),
+        before: Some(judged.header.context.timestamp),
+        exclude: Some(latest),
+    };
+    let check = time("baseline_history: 200 keys, history 10", 20, || {
+        let got = baseline_history(store, &q, &keys, 10).expect("baseline");
+        assert!(got.values().all(|runs| runs.len() == 10));
+    });
+    let mut with_new = keys.clone();
+    with_new.extend((0..5).map(|i| SeriesKey {
+        benchmark: format!("brand-new-{i}"),
+        measure: "wall_time".to_owned(),
+    }));
+    let check_new = time(
+        "baseline_history: 200 keys + 5 with no history (full scan)",
+        5,
+        || baseline_history(store, &q, &with_new, 10).expect("baseline"),
+    );
+    time("baseline_history: 1 key, history 10", 20, || {
+        baseline_history(store, &q, &keys[..1], 10).expect("baseline")
+    });
+    time("series_history(\"bench-00*\", 20 runs)", 10, || {
+        store.series_history(Some("bench-00*"), 20).expect("history")
+    });
+    time("series_history(None, 20 runs)", 10, || {
+        store.series_history(None, 20).expect("history")
+    });
+
+    assert!(insert < Duration::from_millis(100), "insert_run took {insert:?}");
+    assert!(check < Duration::from_millis(100), "baseline_history took {check:?}");
+    assert!(check_new < Duration::from_millis(500), "baseline_history took {check_new:?}");
+}
+
+#[test]
+#[ignore = "builds a 1000-run history; run by hand with --release --ignored --nocapture"]
+fn sqlite_timings() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("history.db");
+    let store = SqliteStore::open(&path).unwrap_or_else(|e| panic!("failed to {e}"));
+    println!("SQLite at {}", path.display());
+    exercise(&store, &|| {
+        Box::new(SqliteStore::open(&path).unwrap_or_else(|e| panic!("failed to {e}")))
+    });
+}
+
+#[test]
+#[ignore = "builds a 1000-run history; run by hand with --release --ignored --nocapture"]
+fn postgres_timings() {
+    let url = std::env::var("SLOE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let schema = format!("sloe_perf_{}", std::process::id());
+    let store =
+        PostgresStore::connect_in_schema(&url, &schema).unwrap_or_else(|e| panic!("failed to {e}"));
+    println!("PostgreSQL at {}", store.describe());
+    exercise(&store, &|| {
+        Box::new(
+            PostgresStore::connect_in_schema(&url, &schema)
+                .unwrap_or_else(|e| panic!("failed to {e}")),
+        )
+    });
+    drop(store);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect to drop");
+    client
+        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .expect("drop the schema");
+}
