@@ -6,7 +6,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "sloe", version, about = "Performance budgets and regression gates for CI", propagate_version = true)]
+#[command(
+    name = "sloe",
+    version,
+    about = "Performance budgets and regression gates for CI",
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,

@@ -39,14 +39,19 @@ impl Settings {
             });
         }
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| anyhow!("read config {shown}: {e}"))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| anyhow!("read config {shown}: {e}"))?;
         let doc = Document::parse(&text, &shown, Syntax::from_path(&shown))?;
         let config = doc.resolve(env.as_deref())?;
         let base_dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        Ok(Settings { config, base_dir, env })
+        Ok(Settings {
+            config,
+            base_dir,
+            env,
+        })
     }
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {

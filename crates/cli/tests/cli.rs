@@ -48,8 +48,17 @@ impl Project {
             .collect();
         let doc = serde_json::json!({"context": {"branch": branch, "commit": commit, "testbed": "tb"}, "results": results});
         let file = self.write(&format!("run-{commit}.json"), &doc.to_string());
-        let out = self.sloe().arg("ingest").arg(file).output().expect("run sloe");
-        assert!(out.status.success(), "ingest failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .sloe()
+            .arg("ingest")
+            .arg(file)
+            .output()
+            .expect("run sloe");
+        assert!(
+            out.status.success(),
+            "ingest failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     }
 
@@ -57,21 +66,48 @@ impl Project {
         for i in 0..n {
             // ±1 % run-to-run noise, deterministic
             let level = ms * (1.0 + 0.01 * ((i % 3) as f64 - 1.0));
-            self.ingest("main", &format!("base{i}"), &[(bench, "wall_time", "ms", &[level * 0.99, level, level * 1.01])]);
+            self.ingest(
+                "main",
+                &format!("base{i}"),
+                &[(
+                    bench,
+                    "wall_time",
+                    "ms",
+                    &[level * 0.99, level, level * 1.01],
+                )],
+            );
         }
     }
 
     fn check_json(&self, extra: &[&str]) -> (i32, Value) {
-        let out = self.sloe().args(["check", "--format", "json"]).args(extra).output().expect("run sloe");
+        let out = self
+            .sloe()
+            .args(["check", "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("run sloe");
         let code = out.status.code().expect("exit code");
-        let v: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not json ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not json ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
         (code, v)
     }
 
     fn run_count(&self) -> usize {
-        let out = self.sloe().args(["history", "--format", "json", "--limit", "100000"]).output().expect("run sloe");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .sloe()
+            .args(["history", "--format", "json", "--limit", "100000"])
+            .output()
+            .expect("run sloe");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).expect("json");
         v.as_array().expect("array").len()
     }
@@ -87,13 +123,22 @@ tolerance = "10%"
 
 fn assert_status_matches_exit(code: i32, report: &Value) {
     let failed = report["summary"]["status"] == "failed";
-    assert_eq!(failed, code == 1, "summary.status {} with exit {code}", report["summary"]["status"]);
+    assert_eq!(
+        failed,
+        code == 1,
+        "summary.status {} with exit {code}",
+        report["summary"]["status"]
+    );
 }
 
 #[test]
 fn pass() {
     let p = Project::new(BUDGET);
-    p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[8.0, 8.1, 7.9])]);
+    p.ingest(
+        "main",
+        "c1",
+        &[("parse", "wall_time", "ms", &[8.0, 8.1, 7.9])],
+    );
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 0);
     assert_status_matches_exit(code, &r);
@@ -130,14 +175,22 @@ fn violation_fails_with_exit_1_and_text_output() {
     assert_eq!(r["results"][0]["status"], "violation");
     assert_eq!(r["results"][0]["severity"], "critical");
     assert_eq!(r["violations"][0]["kind"], "budget");
-    assert!(r["results"][0]["message"].as_str().expect("str").starts_with("12 ms exceeds budget 10 ms by 20.0 %"));
+    assert!(
+        r["results"][0]["message"]
+            .as_str()
+            .expect("str")
+            .starts_with("12 ms exceeds budget 10 ms by 20.0 %")
+    );
     assert!(!r["recommendations"].as_array().expect("array").is_empty());
 
     let out = p.sloe().arg("check").output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("FAIL") && text.contains("FAILED"), "{text}");
-    assert!(!text.contains('\x1b'), "NO_COLOR output must be plain: {text}");
+    assert!(
+        !text.contains('\x1b'),
+        "NO_COLOR output must be plain: {text}"
+    );
 }
 
 #[test]
@@ -145,7 +198,8 @@ fn reports_are_written() {
     let p = Project::new(BUDGET);
     p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[8.0])]);
     let (_, stdout_report) = p.check_json(&[]);
-    let latest = std::fs::read_to_string(p.path().join("reports/sloe-report-latest.json")).expect("latest report");
+    let latest = std::fs::read_to_string(p.path().join("reports/sloe-report-latest.json"))
+        .expect("latest report");
     let latest: Value = serde_json::from_str(&latest).expect("json");
     assert_eq!(latest, stdout_report);
     let stamped = std::fs::read_dir(p.path().join("reports"))
@@ -163,7 +217,11 @@ fn reports_are_written() {
 fn regression_against_base_branch_history() {
     let p = Project::new(BUDGET);
     p.history_main(6, "parse", 5.0);
-    p.ingest("feature", "f1", &[("parse", "wall_time", "ms", &[6.5, 6.5, 6.6])]);
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[6.5, 6.5, 6.6])],
+    );
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 1, "{r:#}");
     assert_status_matches_exit(code, &r);
@@ -176,14 +234,24 @@ fn regression_against_base_branch_history() {
     assert!(e["p_value"].as_f64().expect("p") < 0.01);
     assert!((e["baseline"].as_f64().expect("baseline") - 5.0).abs() < 0.1);
     assert_eq!(r["summary"]["regressions"], 1);
-    assert!(r["violations"].as_array().expect("array").iter().any(|v| v["kind"] == "regression"));
+    assert!(
+        r["violations"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|v| v["kind"] == "regression")
+    );
 }
 
 #[test]
 fn unchanged_code_is_not_a_regression() {
     let p = Project::new(BUDGET);
     p.history_main(6, "parse", 5.0);
-    p.ingest("feature", "f1", &[("parse", "wall_time", "ms", &[5.02, 5.03, 4.99])]);
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[5.02, 5.03, 4.99])],
+    );
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 0, "{r:#}");
     assert_eq!(r["results"][0]["regression"], "none");
@@ -193,7 +261,11 @@ fn unchanged_code_is_not_a_regression() {
 fn improvement() {
     let p = Project::new(BUDGET);
     p.history_main(5, "parse", 5.0);
-    p.ingest("feature", "f1", &[("parse", "wall_time", "ms", &[3.5, 3.5, 3.6])]);
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[3.5, 3.5, 3.6])],
+    );
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 0);
     assert_eq!(r["results"][0]["regression"], "improvement");
@@ -231,7 +303,10 @@ fn min_budget_for_throughput() {
     );
     p.ingest("main", "c1", &[("queue", "throughput", "/s", &[1200.0])]);
     let (code, r) = p.check_json(&[]);
-    assert_eq!((code, r["results"][0]["status"].as_str()), (0, Some("pass")));
+    assert_eq!(
+        (code, r["results"][0]["status"].as_str()),
+        (0, Some("pass"))
+    );
     p.ingest("main", "c2", &[("queue", "throughput", "/s", &[850.0])]);
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 1);
@@ -257,14 +332,24 @@ fn memory_levels() {
 
 #[test]
 fn env_overrides_change_policy() {
-    let cfg = format!("{BUDGET}\n[env.strict]\npolicy = {{ fail_on = [\"drift\", \"violation\"] }}\n");
+    let cfg =
+        format!("{BUDGET}\n[env.strict]\npolicy = {{ fail_on = [\"drift\", \"violation\"] }}\n");
     let p = Project::new(&cfg);
     p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[10.5])]);
     assert_eq!(p.check_json(&[]).0, 0);
     assert_eq!(p.check_json(&["--env", "strict"]).0, 1);
-    let out = p.sloe().args(["check", "--format", "json"]).env("SLOE_ENV", "strict").output().expect("run");
+    let out = p
+        .sloe()
+        .args(["check", "--format", "json"])
+        .env("SLOE_ENV", "strict")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
-    let out = p.sloe().args(["check", "--env", "strikt"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["check", "--env", "strikt"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `strict`"));
 }
@@ -275,16 +360,26 @@ fn bad_config_exits_2_with_position_and_suggestion() {
     let out = p.sloe().arg("check").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error: failed to read config sloe.toml:4:1"), "{err}");
+    assert!(
+        err.starts_with("error: failed to read config sloe.toml:4:1"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `tolerance`"), "{err}");
 
     let p = Project::new("[regression]\nwarning = \"ten\"\n");
     let out = p.sloe().arg("check").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("sloe.toml:2:") && err.contains("regression.warning"), "{err}");
+    assert!(
+        err.contains("sloe.toml:2:") && err.contains("regression.warning"),
+        "{err}"
+    );
 
-    let out = p.sloe().args(["--config", "missing.toml", "check"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["--config", "missing.toml", "check"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
 }
@@ -293,18 +388,38 @@ fn bad_config_exits_2_with_position_and_suggestion() {
 fn bad_input_exits_2_and_stores_nothing() {
     let p = Project::new(BUDGET);
     p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[8.0])]);
-    let good = p.write("good.json", r#"{"results":[{"benchmark":"parse","unit":"ms","value":1}]}"#);
+    let good = p.write(
+        "good.json",
+        r#"{"results":[{"benchmark":"parse","unit":"ms","value":1}]}"#,
+    );
     let bad = p.write("bad.json", "{\"results\": [\n  {\"benchmark\": \"parse\", \"unit\": \"ms\", \"values\": [1, \"fast\"]}\n]}");
-    let out = p.sloe().arg("ingest").arg(&good).arg(&bad).output().expect("run");
+    let out = p
+        .sloe()
+        .arg("ingest")
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad.json:2:") && err.contains("results[0].values[1]"), "{err}");
+    assert!(
+        err.contains("bad.json:2:") && err.contains("results[0].values[1]"),
+        "{err}"
+    );
     assert_eq!(p.run_count(), 1, "a failed ingest must record nothing");
 
-    let out = p.sloe().args(["ingest", "nope.json"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["ingest", "nope.json"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope.json"));
-    let out = p.sloe().args(["ingest", "--format", "csv", "good.json"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["ingest", "--format", "csv", "good.json"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let garbage = p.write("garbage.txt", "hello");
     let out = p.sloe().arg("ingest").arg(garbage).output().expect("run");
@@ -322,7 +437,11 @@ fn empty_store() {
     let out = p.sloe().arg("history").output().expect("run");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("no runs recorded"));
-    let out = p.sloe().args(["check", "--run", "42"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["check", "--run", "42"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -330,18 +449,36 @@ fn empty_store() {
 fn ingest_from_stdin_dry_run_and_flags() {
     let p = Project::new("");
     let doc = r#"{"context":{"branch":"x","commit":"fromfile"},"results":[{"benchmark":"b","unit":"us","values":[1.5]}]}"#;
-    let out = p.sloe().args(["ingest", "--dry-run", "-"]).write_stdin(doc).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["ingest", "--dry-run", "-"])
+        .write_stdin(doc)
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["results"][0]["values"][0], 1.5);
     assert_eq!(p.run_count(), 0, "dry run records nothing");
 
     p.sloe()
-        .args(["ingest", "-", "--commit", "fromflag", "--testbed", "box", "--timestamp", "2026-01-02T03:04:05Z"])
+        .args([
+            "ingest",
+            "-",
+            "--commit",
+            "fromflag",
+            "--testbed",
+            "box",
+            "--timestamp",
+            "2026-01-02T03:04:05Z",
+        ])
         .write_stdin(doc)
         .assert()
         .success();
-    let out = p.sloe().args(["history", "--format", "json"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["history", "--format", "json"])
+        .output()
+        .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v[0]["commit"], "fromflag");
     assert_eq!(v[0]["branch"], "x");
@@ -364,7 +501,11 @@ fn ci_variables_fill_the_context() {
         .write_stdin(doc)
         .assert()
         .success();
-    let out = p.sloe().args(["history", "--format", "json"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["history", "--format", "json"])
+        .output()
+        .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v[0]["commit"], "cafe");
     assert_eq!(v[0]["testbed"], "github-linux-x64");
@@ -374,8 +515,19 @@ fn ci_variables_fill_the_context() {
 #[test]
 fn history_of_one_benchmark() {
     let p = Project::new("");
-    p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[1.0, 3.0]), ("lex", "wall_time", "ms", &[2.0])]);
-    let out = p.sloe().args(["history", "pa*", "--format", "json"]).output().expect("run");
+    p.ingest(
+        "main",
+        "c1",
+        &[
+            ("parse", "wall_time", "ms", &[1.0, 3.0]),
+            ("lex", "wall_time", "ms", &[2.0]),
+        ],
+    );
+    let out = p
+        .sloe()
+        .args(["history", "pa*", "--format", "json"])
+        .output()
+        .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v.as_array().expect("array").len(), 1);
     assert_eq!(v[0]["benchmark"], "parse");
@@ -390,19 +542,40 @@ fn pinned_baseline_wins() {
     let p = Project::new(BUDGET);
     p.history_main(5, "parse", 5.0);
     // a slow run, pinned
-    p.ingest("main", "slow", &[("parse", "wall_time", "ms", &[8.0, 8.1, 7.9, 8.05])]);
+    p.ingest(
+        "main",
+        "slow",
+        &[("parse", "wall_time", "ms", &[8.0, 8.1, 7.9, 8.05])],
+    );
     p.sloe().args(["baseline", "set"]).assert().success();
-    let out = p.sloe().args(["baseline", "show", "--format", "json"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["baseline", "show", "--format", "json"])
+        .output()
+        .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["pinned"]["commit"], "slow");
-    p.ingest("feature", "f1", &[("parse", "wall_time", "ms", &[5.0, 5.05, 4.95, 5.0])]);
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[5.0, 5.05, 4.95, 5.0])],
+    );
     let (_, r) = p.check_json(&[]);
     assert_eq!(r["results"][0]["regression"], "improvement", "{r:#}");
-    assert!(r["metadata"]["baseline"].as_str().expect("str").contains("pinned"));
+    assert!(
+        r["metadata"]["baseline"]
+            .as_str()
+            .expect("str")
+            .contains("pinned")
+    );
     p.sloe().args(["baseline", "clear"]).assert().success();
     let (_, r) = p.check_json(&[]);
     assert_ne!(r["results"][0]["regression"], "improvement");
-    let out = p.sloe().args(["baseline", "set", "--run", "999"]).output().expect("run");
+    let out = p
+        .sloe()
+        .args(["baseline", "set", "--run", "999"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -410,18 +583,31 @@ fn pinned_baseline_wins() {
 fn init_writes_a_valid_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::cargo_bin("sloe").expect("binary");
-    cmd.current_dir(dir.path()).env_remove("SLOE_CONFIG").arg("init").assert().success();
+    cmd.current_dir(dir.path())
+        .env_remove("SLOE_CONFIG")
+        .arg("init")
+        .assert()
+        .success();
     assert!(dir.path().join(".sloe").is_dir());
     let text = std::fs::read_to_string(dir.path().join("sloe.toml")).expect("config");
     assert!(text.contains("[[budget]]"));
     let mut again = Command::cargo_bin("sloe").expect("binary");
-    let out = again.current_dir(dir.path()).env_remove("SLOE_CONFIG").arg("init").output().expect("run");
+    let out = again
+        .current_dir(dir.path())
+        .env_remove("SLOE_CONFIG")
+        .arg("init")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2), "init must not overwrite");
 }
 
 #[test]
 fn checked_in_schema_is_current() {
-    let out = Command::cargo_bin("sloe").expect("binary").args(["config", "schema"]).output().expect("run");
+    let out = Command::cargo_bin("sloe")
+        .expect("binary")
+        .args(["config", "schema"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     let generated = String::from_utf8(out.stdout).expect("utf8");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/sloe.schema.json");
@@ -435,11 +621,21 @@ fn checked_in_schema_is_current() {
 #[test]
 fn yaml_config_works() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("sloe.yaml"), "budget:\n  - benchmark: parse\n    max: 1ms\n").expect("write");
-    std::fs::write(dir.path().join("r.json"), r#"{"results":[{"benchmark":"parse","unit":"ms","value":2}]}"#).expect("write");
+    std::fs::write(
+        dir.path().join("sloe.yaml"),
+        "budget:\n  - benchmark: parse\n    max: 1ms\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("r.json"),
+        r#"{"results":[{"benchmark":"parse","unit":"ms","value":2}]}"#,
+    )
+    .expect("write");
     let sloe = || {
         let mut c = Command::cargo_bin("sloe").expect("binary");
-        c.current_dir(dir.path()).env("NO_COLOR", "1").args(["--config", "sloe.yaml"]);
+        c.current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .args(["--config", "sloe.yaml"]);
         c
     };
     sloe().args(["ingest", "r.json"]).assert().success();
@@ -467,7 +663,11 @@ fn parallel_ingest(project: &Project, url: &str) {
         .collect();
     for c in children {
         let out = c.wait_with_output().expect("wait");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = project
         .sloe()
@@ -477,7 +677,11 @@ fn parallel_ingest(project: &Project, url: &str) {
         .output()
         .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v.as_array().expect("array").len(), 40, "8 processes × 5 files");
+    assert_eq!(
+        v.as_array().expect("array").len(),
+        40,
+        "8 processes × 5 files"
+    );
 }
 
 #[test]
@@ -488,19 +692,31 @@ fn parallel_ingest_sqlite() {
 
 #[test]
 fn parallel_ingest_postgres() {
-    let admin_url = std::env::var("SLOE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin_url = std::env::var("SLOE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap_or_else(|e| {
         panic!("PostgreSQL at {admin_url} is required for this test ({e}); start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
     });
-    let db = format!("sloe_cli_{}_{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()));
-    admin.batch_execute(&format!("CREATE DATABASE {db}")).expect("create database");
+    let db = format!(
+        "sloe_cli_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    );
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create database");
     let url = match admin_url.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{db}"),
         None => panic!("bad url {admin_url}"),
     };
     let p = Project::new("");
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parallel_ingest(&p, &url)));
-    admin.batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)")).expect("drop database");
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parallel_ingest(&p, &url)));
+    admin
+        .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
+        .expect("drop database");
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -160,7 +160,9 @@ mod tests {
 
     #[test]
     fn memory_levels_below_the_limit() {
-        let b = budget("measure = \"peak_rss\"\nmax = \"1000B\"\nlevels = { info = 0.7, warning = 0.8, critical = 0.9 }");
+        let b = budget(
+            "measure = \"peak_rss\"\nmax = \"1000B\"\nlevels = { info = 0.7, warning = 0.8, critical = 0.9 }",
+        );
         assert_eq!(g(&b, 699.0), (Status::Pass, Severity::None));
         assert_eq!(g(&b, 700.0), (Status::Drift, Severity::Info));
         assert_eq!(g(&b, 799.0), (Status::Drift, Severity::Info));

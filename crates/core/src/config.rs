@@ -18,9 +18,12 @@ use crate::stats::Statistic;
 use crate::units::{Dimension, Quantity, Unit};
 
 /// A whole config file, with the selected environment's overrides applied.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "sloe config", description = "sloe.toml: performance budgets and regression policy")]
+#[schemars(
+    title = "sloe config",
+    description = "sloe.toml: performance budgets and regression policy"
+)]
 pub struct Config {
     #[serde(default)]
     pub project: ProjectConfig,
@@ -41,20 +44,6 @@ pub struct Config {
     #[serde(default)]
     #[schemars(schema_with = "env_schema")]
     pub env: BTreeMap<String, serde_json::Value>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            project: ProjectConfig::default(),
-            store: StoreConfig::default(),
-            policy: PolicyConfig::default(),
-            regression: RegressionConfig::default(),
-            budgets: Vec::new(),
-            benchmarks: Vec::new(),
-            env: BTreeMap::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -109,7 +98,9 @@ fn default_store_url() -> String {
 }
 
 /// A verdict word that `policy.fail_on` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FailOn {
     /// A budget between its limit and its tolerance.
@@ -331,8 +322,12 @@ impl TryFrom<BudgetSpec> for Budget {
     type Error = String;
 
     fn try_from(s: BudgetSpec) -> Result<Self, Self::Error> {
-        let pattern = glob::Pattern::new(&s.benchmark)
-            .map_err(|e| format!("benchmark pattern {:?} is not a valid glob: {e}", s.benchmark))?;
+        let pattern = glob::Pattern::new(&s.benchmark).map_err(|e| {
+            format!(
+                "benchmark pattern {:?} is not a valid glob: {e}",
+                s.benchmark
+            )
+        })?;
         let (kind, limit) = match (s.max, s.min) {
             (Some(q), None) => (LimitKind::Max, q),
             (None, Some(q)) => (LimitKind::Min, q),
@@ -386,8 +381,15 @@ impl TryFrom<BudgetSpec> for Budget {
                 ));
             }
             (None, Some(levels)) => {
-                let named = [("info", levels.info), ("warning", levels.warning), ("critical", levels.critical)];
-                let set: Vec<(&str, f64)> = named.iter().filter_map(|(n, v)| v.map(|v| (*n, v))).collect();
+                let named = [
+                    ("info", levels.info),
+                    ("warning", levels.warning),
+                    ("critical", levels.critical),
+                ];
+                let set: Vec<(&str, f64)> = named
+                    .iter()
+                    .filter_map(|(n, v)| v.map(|v| (*n, v)))
+                    .collect();
                 if set.is_empty() {
                     return Err(format!(
                         "budget for {:?}: `levels` sets no level; expected at least one of info, warning, critical",
@@ -456,13 +458,18 @@ impl<'de> Deserialize<'de> for CommandSpec {
                 }
                 Ok(CommandSpec::Shell(v.to_owned()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CommandSpec, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CommandSpec, A::Error> {
                 let mut argv = Vec::new();
                 while let Some(s) = seq.next_element::<String>()? {
                     argv.push(s);
                 }
                 if argv.is_empty() {
-                    return Err(serde::de::Error::custom("expected a non-empty argument list"));
+                    return Err(serde::de::Error::custom(
+                        "expected a non-empty argument list",
+                    ));
                 }
                 Ok(CommandSpec::Argv(argv))
             }
@@ -631,7 +638,11 @@ impl Document {
                 key: Some("env".to_owned()),
                 message: format!(
                     "unknown environment `{name}`{hint}; expected one of {}",
-                    known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                    known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         };
@@ -640,7 +651,11 @@ impl Document {
             obj.remove("env");
         }
         if !overrides.is_object() {
-            return Err(self.env_error(name, String::new(), "expected a table of overrides".to_owned()));
+            return Err(self.env_error(
+                name,
+                String::new(),
+                "expected a table of overrides".to_owned(),
+            ));
         }
         deep_merge(&mut merged, overrides);
         let mut config: Config = serde_path_to_error::deserialize(&merged).map_err(|e| {
@@ -655,8 +670,13 @@ impl Document {
     fn env_error(&self, name: &str, path: String, message: String) -> ConfigError {
         // JSON values carry no positions: point at the `[env.NAME]` table.
         let (line, column) = match self.syntax {
-            Syntax::Toml => find_line(&self.text, &[&format!("[env.{name}"), &format!("env.{name}")]),
-            Syntax::Yaml | Syntax::Json => find_line(&self.text, &[&format!("\"{name}\""), &format!("{name}:")]),
+            Syntax::Toml => find_line(
+                &self.text,
+                &[&format!("[env.{name}"), &format!("env.{name}")],
+            ),
+            Syntax::Yaml | Syntax::Json => {
+                find_line(&self.text, &[&format!("\"{name}\""), &format!("{name}:")])
+            }
         }
         .map_or((None, None), |(l, c)| (Some(l), Some(c)));
         let key = if path.is_empty() || path == "." {
@@ -707,14 +727,19 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn deserialize_text<T: serde::de::DeserializeOwned>(text: &str, file: &str, syntax: Syntax) -> Result<T, ConfigError> {
-    let err = |line: Option<usize>, column: Option<usize>, key: String, message: String| ConfigError {
-        file: file.to_owned(),
-        line,
-        column,
-        key: (!key.is_empty() && key != ".").then_some(key),
-        message: improve_message(&message),
-    };
+fn deserialize_text<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &str,
+    syntax: Syntax,
+) -> Result<T, ConfigError> {
+    let err =
+        |line: Option<usize>, column: Option<usize>, key: String, message: String| ConfigError {
+            file: file.to_owned(),
+            line,
+            column,
+            key: (!key.is_empty() && key != ".").then_some(key),
+            message: improve_message(&message),
+        };
     match syntax {
         Syntax::Toml => {
             let de = toml::Deserializer::parse(text).map_err(|e| {
@@ -733,7 +758,10 @@ fn deserialize_text<T: serde::de::DeserializeOwned>(text: &str, file: &str, synt
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner();
-                let (l, c) = inner.location().map(|loc| (loc.line(), loc.column())).unzip();
+                let (l, c) = inner
+                    .location()
+                    .map(|loc| (loc.line(), loc.column()))
+                    .unzip();
                 // serde_yaml_ng appends " at line L column C" to messages; positions are reported separately.
                 let msg = inner.to_string();
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
@@ -749,7 +777,14 @@ fn deserialize_text<T: serde::de::DeserializeOwned>(text: &str, file: &str, synt
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
                 err(Some(inner.line()), Some(inner.column()), path, msg)
             })?;
-            de.end().map_err(|e| err(Some(e.line()), Some(e.column()), String::new(), e.to_string()))?;
+            de.end().map_err(|e| {
+                err(
+                    Some(e.line()),
+                    Some(e.column()),
+                    String::new(),
+                    e.to_string(),
+                )
+            })?;
             Ok(value)
         }
     }
@@ -812,7 +847,10 @@ mod tests {
         assert_eq!(c.store.url, DEFAULT_STORE_URL);
         assert_eq!(c.project.base_branch, "main");
         assert_eq!(c.regression.min_baseline_runs, 3);
-        assert_eq!(c.policy.fail_on, vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]);
+        assert_eq!(
+            c.policy.fail_on,
+            vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+        );
     }
 
     #[test]
@@ -869,7 +907,10 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         assert_eq!(c.budgets[0].grading, Grading::Tolerance(Percent(10.0)));
         assert!(c.budgets[1].applies_to("build:full", "peak_rss"));
         assert!(!c.budgets[1].applies_to("build:full", "wall_time"));
-        assert_eq!(c.benchmarks[0].command, CommandSpec::Argv(vec!["sort".into(), "-n".into(), "data.txt".into()]));
+        assert_eq!(
+            c.benchmarks[0].command,
+            CommandSpec::Argv(vec!["sort".into(), "-n".into(), "data.txt".into()])
+        );
         let prod = doc.resolve(Some("production")).expect("valid");
         assert_eq!(prod.policy.fail_on.len(), 4);
         // everything else is kept
@@ -909,9 +950,15 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         assert_eq!(both.line, Some(1), "{both}");
         let none = parse_err("[[budget]]\nbenchmark = \"a\"\n");
         assert!(none.to_string().contains("sets no limit"), "{none}");
-        let dim = parse_err("[[budget]]\nbenchmark = \"a\"\nmeasure = \"wall_time\"\nmax = \"4GiB\"\n");
-        assert!(dim.to_string().contains("does not fit measure `wall_time`"), "{dim}");
-        let lv = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\nlevels = { info = 0.9, warning = 0.8 }\n");
+        let dim =
+            parse_err("[[budget]]\nbenchmark = \"a\"\nmeasure = \"wall_time\"\nmax = \"4GiB\"\n");
+        assert!(
+            dim.to_string().contains("does not fit measure `wall_time`"),
+            "{dim}"
+        );
+        let lv = parse_err(
+            "[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\nlevels = { info = 0.9, warning = 0.8 }\n",
+        );
         assert!(lv.to_string().contains("levels must increase"), "{lv}");
         let pct = parse_err("[regression]\nwarning = \"10ms\"\n");
         assert!(pct.to_string().contains("percentage"), "{pct}");
@@ -927,16 +974,32 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
     #[test]
     fn yaml_and_json_use_the_same_schema() {
         let yaml = "project:\n  name: x\nbudget:\n  - benchmark: \"a*\"\n    max: 2ms\n";
-        let c = Document::parse(yaml, "sloe.yaml", Syntax::Yaml).expect("valid yaml").resolve(None).expect("valid");
+        let c = Document::parse(yaml, "sloe.yaml", Syntax::Yaml)
+            .expect("valid yaml")
+            .resolve(None)
+            .expect("valid");
         assert_eq!(c.budgets[0].limit.canonical(), 2e6);
         let json = r#"{"budget": [{"benchmark": "a*", "min": "1000/s", "measure": "throughput"}]}"#;
-        let c = Document::parse(json, "sloe.json", Syntax::Json).expect("valid json").resolve(None).expect("valid");
+        let c = Document::parse(json, "sloe.json", Syntax::Json)
+            .expect("valid json")
+            .resolve(None)
+            .expect("valid");
         assert_eq!(c.budgets[0].kind, LimitKind::Min);
 
-        let e = Document::parse("budget:\n  - benchmark: a\n    maxx: 2ms\n", "sloe.yaml", Syntax::Yaml).unwrap_err();
+        let e = Document::parse(
+            "budget:\n  - benchmark: a\n    maxx: 2ms\n",
+            "sloe.yaml",
+            Syntax::Yaml,
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.to_string().contains("did you mean `max`"), "{e}");
-        let e = Document::parse("{\n \"store\": {\"urll\": \"x\"}\n}", "sloe.json", Syntax::Json).unwrap_err();
+        let e = Document::parse(
+            "{\n \"store\": {\"urll\": \"x\"}\n}",
+            "sloe.json",
+            Syntax::Json,
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.to_string().contains("did you mean `url`"), "{e}");
     }
@@ -966,7 +1029,10 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
 
     #[test]
     fn suggestions() {
-        assert_eq!(suggest("tolerence", &["tolerance", "levels"]), Some("tolerance"));
+        assert_eq!(
+            suggest("tolerence", &["tolerance", "levels"]),
+            Some("tolerance")
+        );
         assert_eq!(suggest("zzz", &["tolerance", "levels"]), None);
     }
 }

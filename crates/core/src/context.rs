@@ -24,12 +24,17 @@ pub fn from_ci(var: &dyn Fn(&str) -> Option<String>) -> CiInfo {
     let get = |k: &str| var(k).filter(|v| !v.is_empty());
     let mut info = CiInfo::default();
     if get("GITHUB_ACTIONS").as_deref() == Some("true") {
-        info.metadata.insert("provider".into(), "github_actions".into());
+        info.metadata
+            .insert("provider".into(), "github_actions".into());
         info.commit = get("GITHUB_SHA");
         // In a pull request GITHUB_REF_NAME is "123/merge"; the head branch is what users mean.
         info.branch = get("GITHUB_HEAD_REF").or_else(|| get("GITHUB_REF_NAME"));
         info.testbed = match (get("RUNNER_OS"), get("RUNNER_ARCH")) {
-            (Some(os), Some(arch)) => Some(format!("github-{}-{}", os.to_lowercase(), arch.to_lowercase())),
+            (Some(os), Some(arch)) => Some(format!(
+                "github-{}-{}",
+                os.to_lowercase(),
+                arch.to_lowercase()
+            )),
             (Some(os), None) => Some(format!("github-{}", os.to_lowercase())),
             _ => None,
         };
@@ -48,8 +53,15 @@ pub fn from_ci(var: &dyn Fn(&str) -> Option<String>) -> CiInfo {
                 info.metadata.insert(key.into(), v);
             }
         }
-        if let (Some(server), Some(repo), Some(run)) = (get("GITHUB_SERVER_URL"), get("GITHUB_REPOSITORY"), get("GITHUB_RUN_ID")) {
-            info.metadata.insert("run_url".into(), format!("{server}/{repo}/actions/runs/{run}"));
+        if let (Some(server), Some(repo), Some(run)) = (
+            get("GITHUB_SERVER_URL"),
+            get("GITHUB_REPOSITORY"),
+            get("GITHUB_RUN_ID"),
+        ) {
+            info.metadata.insert(
+                "run_url".into(),
+                format!("{server}/{repo}/actions/runs/{run}"),
+            );
         }
     } else if get("GITLAB_CI").as_deref() == Some("true") {
         info.metadata.insert("provider".into(), "gitlab_ci".into());
@@ -109,7 +121,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -129,12 +144,19 @@ mod tests {
         assert_eq!(info.commit.as_deref(), Some("abc123"));
         assert_eq!(info.branch.as_deref(), Some("feature/x"));
         assert_eq!(info.testbed.as_deref(), Some("github-linux-x64"));
-        assert_eq!(info.metadata["run_url"], "https://github.example/o/r/actions/runs/7");
+        assert_eq!(
+            info.metadata["run_url"],
+            "https://github.example/o/r/actions/runs/7"
+        );
     }
 
     #[test]
     fn github_push_uses_ref_name() {
-        let info = from_ci(&env(&[("GITHUB_ACTIONS", "true"), ("GITHUB_REF_NAME", "main"), ("GITHUB_HEAD_REF", "")]));
+        let info = from_ci(&env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REF_NAME", "main"),
+            ("GITHUB_HEAD_REF", ""),
+        ]));
         assert_eq!(info.branch.as_deref(), Some("main"));
     }
 
@@ -162,9 +184,20 @@ mod tests {
     #[test]
     fn precedence_first_source_wins() {
         let now = Timestamp::UNIX_EPOCH;
-        let flags = Partial { branch: Some("flag".into()), ..Default::default() };
-        let file = Partial { branch: Some("file".into()), commit: Some("c1".into()), ..Default::default() };
-        let git = Partial { commit: Some("c2".into()), testbed: Some("host".into()), ..Default::default() };
+        let flags = Partial {
+            branch: Some("flag".into()),
+            ..Default::default()
+        };
+        let file = Partial {
+            branch: Some("file".into()),
+            commit: Some("c1".into()),
+            ..Default::default()
+        };
+        let git = Partial {
+            commit: Some("c2".into()),
+            testbed: Some("host".into()),
+            ..Default::default()
+        };
         let ctx = resolve(&[flags, file, git], BTreeMap::new(), now);
         assert_eq!(ctx.branch.as_deref(), Some("flag"));
         assert_eq!(ctx.commit.as_deref(), Some("c1"));

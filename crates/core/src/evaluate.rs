@@ -12,7 +12,9 @@ use crate::budget::{self, Severity, Status};
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
 use crate::model::{Direction, Run, SeriesKey};
 use crate::regression::{self, Regression, Settings, Verdict};
-use crate::report::{Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary};
+use crate::report::{
+    Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
+};
 use crate::stats::Statistic;
 use crate::units::{Unit, format_number};
 
@@ -31,7 +33,9 @@ pub enum Baseline {
 impl Baseline {
     pub fn description(&self) -> &str {
         match self {
-            Baseline::History { description, .. } | Baseline::Pinned { description, .. } => description,
+            Baseline::History { description, .. } | Baseline::Pinned { description, .. } => {
+                description
+            }
         }
     }
 }
@@ -100,10 +104,17 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                         let samples = pinned
                             .series
                             .iter()
-                            .find(|s| s.benchmark == series.benchmark && s.measure == series.measure)
+                            .find(|s| {
+                                s.benchmark == series.benchmark && s.measure == series.measure
+                            })
                             .map(|s| s.values.as_slice())
                             .unwrap_or(&[]);
-                        regression::against_pinned(&series.values, samples, series.direction, &settings)
+                        regression::against_pinned(
+                            &series.values,
+                            samples,
+                            series.direction,
+                            &settings,
+                        )
                     }
                 })
                 .clone();
@@ -122,7 +133,14 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             let budget_severity = graded.map_or(Severity::None, |g| g.severity);
             let severity = budget_severity.max(verdict.severity);
             let blocking = blocks(fail_on, status, verdict.regression, severity);
-            let message = message(budget, value, &display, graded.as_ref(), &verdict, series.direction);
+            let message = message(
+                budget,
+                value,
+                &display,
+                graded.as_ref(),
+                &verdict,
+                series.direction,
+            );
 
             if let (Some(b), Some(g)) = (budget, graded)
                 && g.status != Status::Pass
@@ -135,11 +153,18 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                     message: message.clone(),
                     blocking: blocks(fail_on, g.status, Regression::None, g.severity),
                 });
-                recommendations.push(budget_advice(b, &series.benchmark, &series.measure, g.status));
+                recommendations.push(budget_advice(
+                    b,
+                    &series.benchmark,
+                    &series.measure,
+                    g.status,
+                ));
             }
             if verdict.regression == Regression::Regression
                 && !findings.iter().any(|f| {
-                    f.kind == FindingKind::Regression && f.benchmark == series.benchmark && f.measure == series.measure
+                    f.kind == FindingKind::Regression
+                        && f.benchmark == series.benchmark
+                        && f.measure == series.measure
                 })
             {
                 findings.push(Finding {
@@ -148,7 +173,12 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                     kind: FindingKind::Regression,
                     severity: verdict.severity,
                     message: message.clone(),
-                    blocking: blocks(fail_on, Status::Pass, Regression::Regression, verdict.severity),
+                    blocking: blocks(
+                        fail_on,
+                        Status::Pass,
+                        Regression::Regression,
+                        verdict.severity,
+                    ),
                 });
                 recommendations.push(format!(
                     "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
@@ -188,7 +218,13 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 p_value: verdict.p_value.map(tidy),
                 regression: verdict.regression,
                 message,
-                limit_kind: budget.map(|b| if b.kind == LimitKind::Max { "max".into() } else { "min".into() }),
+                limit_kind: budget.map(|b| {
+                    if b.kind == LimitKind::Max {
+                        "max".into()
+                    } else {
+                        "min".into()
+                    }
+                }),
                 samples: series.values.len(),
                 baseline_runs: verdict.baseline_runs,
                 blocking,
@@ -206,7 +242,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
     }
     if unbudgeted > 0 && !run.series.is_empty() {
         recommendations.push(format!(
-            "{unbudgeted} series have no budget and are only compared with their baseline: add `[[budget]]` entries for the ones that matter."
+            "{unbudgeted} series {} no budget and {} only compared with {} baseline: add `[[budget]]` entries for the ones that matter.", if unbudgeted == 1 { "has" } else { "have" }, if unbudgeted == 1 { "is" } else { "are" }, if unbudgeted == 1 { "its" } else { "their" }
         ));
     }
     recommendations.dedup();
@@ -224,7 +260,10 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             sloe_version: sloe_version.to_owned(),
             run_id: run.header.id.0,
             baseline: baseline.description().to_owned(),
-            fail_on: fail_on.iter().map(|f| fail_on_word(*f).to_owned()).collect(),
+            fail_on: fail_on
+                .iter()
+                .map(|f| fail_on_word(*f).to_owned())
+                .collect(),
         },
         summary,
         results,
@@ -246,7 +285,12 @@ fn fail_on_word(f: FailOn) -> &'static str {
 
 /// Whether policy blocks on a result. Severities in `fail_on` block at
 /// that severity or above.
-pub fn blocks(fail_on: &[FailOn], status: Status, regression: Regression, severity: Severity) -> bool {
+pub fn blocks(
+    fail_on: &[FailOn],
+    status: Status,
+    regression: Regression,
+    severity: Severity,
+) -> bool {
     fail_on.iter().any(|f| match f {
         FailOn::Drift => status == Status::Drift,
         FailOn::Violation => status == Status::Violation,
@@ -332,16 +376,28 @@ fn message(
             let limit = with_unit(b.limit.value, &b.limit.unit);
             let over = (g.ratio - 1.0) * 100.0;
             match (b.kind, g.status) {
-                (LimitKind::Max, Status::Violation) => format!("{shown} exceeds budget {limit} by {over:.1} %"),
-                (LimitKind::Min, Status::Violation) => format!("{shown} is below minimum {limit} ({:.1} % of budget)", g.percent_of_budget),
+                (LimitKind::Max, Status::Violation) => {
+                    format!("{shown} exceeds budget {limit} by {over:.1} %")
+                }
+                (LimitKind::Min, Status::Violation) => format!(
+                    "{shown} is below minimum {limit} ({:.1} % of budget)",
+                    g.percent_of_budget
+                ),
                 (_, Status::Drift) => {
                     let band = match &b.grading {
-                        Grading::Tolerance(t) => format!("within the {} % tolerance", format_number(t.0)),
+                        Grading::Tolerance(t) => {
+                            format!("within the {} % tolerance", format_number(t.0))
+                        }
                         Grading::Levels(_) => format!("severity {}", severity_word(g.severity)),
                     };
-                    format!("{shown} is {:.1} % of budget {limit} ({band})", g.percent_of_budget)
+                    format!(
+                        "{shown} is {:.1} % of budget {limit} ({band})",
+                        g.percent_of_budget
+                    )
                 }
-                (_, Status::Pass) => format!("{shown} is {:.1} % of budget {limit}", g.percent_of_budget),
+                (_, Status::Pass) => {
+                    format!("{shown} is {:.1} % of budget {limit}", g.percent_of_budget)
+                }
             }
         }
         _ => format!("{shown} (no budget)"),
@@ -353,9 +409,12 @@ fn message(
             if verdict.baseline_runs == 1 { "" } else { "s" }
         )),
         r => {
-            if let (Some(base), Some(change), Some([lo, hi]), Some(p)) =
-                (verdict.baseline, verdict.change, verdict.change_interval, verdict.p_value)
-            {
+            if let (Some(base), Some(change), Some([lo, hi]), Some(p)) = (
+                verdict.baseline,
+                verdict.change,
+                verdict.change_interval,
+                verdict.p_value,
+            ) {
                 let word = match r {
                     Regression::Regression => "regression: ",
                     Regression::Improvement => "improvement: ",
@@ -395,7 +454,11 @@ fn severity_word(s: Severity) -> &'static str {
 }
 
 fn budget_advice(b: &Budget, benchmark: &str, measure: &str, status: Status) -> String {
-    let bound = if b.kind == LimitKind::Max { "max" } else { "min" };
+    let bound = if b.kind == LimitKind::Max {
+        "max"
+    } else {
+        "min"
+    };
     match status {
         Status::Violation => format!(
             "{benchmark} {measure} breaks its budget: find the change that made it worse (`sloe history {benchmark}`), or, if the new cost is accepted, change `{bound}` of budget `{}` in the config.",
@@ -458,7 +521,12 @@ mod tests {
     #[test]
     fn violation_fails_and_matches_design_message() {
         let c = config("[[budget]]\nbenchmark = \"t*\"\nmax = \"1.15ms\"\ntolerance = \"5%\"\n");
-        let r = evaluate(&c, &run(vec![wall("transpile", &[1.26, 1.27, 1.28])]), &no_baseline(), "0");
+        let r = evaluate(
+            &c,
+            &run(vec![wall("transpile", &[1.26, 1.27, 1.28])]),
+            &no_baseline(),
+            "0",
+        );
         assert_eq!(r.summary.status, OverallStatus::Failed);
         let e = &r.results[0];
         assert_eq!(e.unit, "ms");
@@ -466,7 +534,12 @@ mod tests {
         assert_eq!(e.limit, Some(1.15));
         assert_eq!(e.percent_of_budget, Some(110.43));
         assert_eq!(e.status, Status::Violation);
-        assert!(e.message.starts_with("1.27 ms exceeds budget 1.15 ms by 10.4 %"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("1.27 ms exceeds budget 1.15 ms by 10.4 %"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.regression, Regression::InsufficientData);
         assert_eq!(r.violations.len(), 1);
         assert!(!r.recommendations.is_empty());
@@ -476,9 +549,23 @@ mod tests {
     fn unbudgeted_series_get_a_regression_verdict() {
         let c = config("");
         let mut runs = BTreeMap::new();
-        let key = SeriesKey { benchmark: "x".into(), measure: "wall_time".into() };
-        runs.insert(key, vec![vec![1e6, 1.01e6], vec![1e6, 1.0e6], vec![0.99e6, 1e6], vec![1e6, 1e6]]);
-        let base = Baseline::History { description: "main".into(), runs };
+        let key = SeriesKey {
+            benchmark: "x".into(),
+            measure: "wall_time".into(),
+        };
+        runs.insert(
+            key,
+            vec![
+                vec![1e6, 1.01e6],
+                vec![1e6, 1.0e6],
+                vec![0.99e6, 1e6],
+                vec![1e6, 1e6],
+            ],
+        );
+        let base = Baseline::History {
+            description: "main".into(),
+            runs,
+        };
         let r = evaluate(&c, &run(vec![wall("x", &[1.5, 1.5])]), &base, "0");
         assert_eq!(r.results[0].limit, None);
         assert_eq!(r.results[0].regression, Regression::Regression);
@@ -490,20 +577,45 @@ mod tests {
     #[test]
     fn drift_warns_but_passes_by_default() {
         let c = config("[[budget]]\nbenchmark = \"*\"\nmax = \"1ms\"\ntolerance = \"10%\"\n");
-        let r = evaluate(&c, &run(vec![wall("a", &[1.05]), wall("b", &[0.5])]), &no_baseline(), "0");
+        let r = evaluate(
+            &c,
+            &run(vec![wall("a", &[1.05]), wall("b", &[0.5])]),
+            &no_baseline(),
+            "0",
+        );
         assert_eq!(r.summary.status, OverallStatus::Warning);
-        assert_eq!((r.summary.total, r.summary.passed, r.summary.drift), (2, 1, 1));
+        assert_eq!(
+            (r.summary.total, r.summary.passed, r.summary.drift),
+            (2, 1, 1)
+        );
         assert_eq!(r.summary.compliance, 50.0);
-        let strict = config("[policy]\nfail_on = [\"drift\"]\n[[budget]]\nbenchmark = \"*\"\nmax = \"1ms\"\ntolerance = \"10%\"\n");
+        let strict = config(
+            "[policy]\nfail_on = [\"drift\"]\n[[budget]]\nbenchmark = \"*\"\nmax = \"1ms\"\ntolerance = \"10%\"\n",
+        );
         let r = evaluate(&strict, &run(vec![wall("a", &[1.05])]), &no_baseline(), "0");
         assert_eq!(r.summary.status, OverallStatus::Failed);
     }
 
     #[test]
     fn severity_policy_is_at_least() {
-        assert!(blocks(&[FailOn::Warning], Status::Violation, Regression::None, Severity::Critical));
-        assert!(!blocks(&[FailOn::Critical], Status::Drift, Regression::None, Severity::Warning));
-        assert!(!blocks(&[FailOn::Regression], Status::Pass, Regression::InsufficientData, Severity::None));
+        assert!(blocks(
+            &[FailOn::Warning],
+            Status::Violation,
+            Regression::None,
+            Severity::Critical
+        ));
+        assert!(!blocks(
+            &[FailOn::Critical],
+            Status::Drift,
+            Regression::None,
+            Severity::Warning
+        ));
+        assert!(!blocks(
+            &[FailOn::Regression],
+            Status::Pass,
+            Regression::InsufficientData,
+            Severity::None
+        ));
     }
 
     #[test]
@@ -518,7 +630,11 @@ mod tests {
         };
         let r = evaluate(&c, &run(vec![s]), &no_baseline(), "0");
         assert!(r.results.is_empty());
-        assert!(r.recommendations[0].contains("fix the unit"), "{:?}", r.recommendations);
+        assert!(
+            r.recommendations[0].contains("fix the unit"),
+            "{:?}",
+            r.recommendations
+        );
     }
 
     #[test]

@@ -93,7 +93,10 @@ pub fn against_history(
     direction: Direction,
     settings: &Settings,
 ) -> Verdict {
-    let per_run: Vec<f64> = baseline_runs.iter().filter_map(|r| statistic.compute(r)).collect();
+    let per_run: Vec<f64> = baseline_runs
+        .iter()
+        .filter_map(|r| statistic.compute(r))
+        .collect();
     let n = per_run.len();
     let Some(x) = statistic.compute(current) else {
         return Verdict::insufficient(n);
@@ -152,7 +155,10 @@ pub fn against_pinned(
         }
     };
     let (a, b) = (tr(current), tr(pinned));
-    let (ma, mb) = (stats::mean(&a).unwrap_or(0.0), stats::mean(&b).unwrap_or(0.0));
+    let (ma, mb) = (
+        stats::mean(&a).unwrap_or(0.0),
+        stats::mean(&b).unwrap_or(0.0),
+    );
     let (va, vb) = (
         stats::std_dev(&a).unwrap_or(0.0).powi(2) / a.len() as f64,
         stats::std_dev(&b).unwrap_or(0.0).powi(2) / b.len() as f64,
@@ -206,7 +212,10 @@ fn decide(diff: &Difference, n: usize, direction: Direction, settings: &Settings
         (0.0, 0.0)
     };
     let change = to_change(diff.d);
-    let interval = [to_change(diff.d - half_width), to_change(diff.d + half_width)];
+    let interval = [
+        to_change(diff.d - half_width),
+        to_change(diff.d + half_width),
+    ];
     let significant = p_value < settings.false_alarm_rate;
     let worse = match direction {
         Direction::LowerIsBetter => change > 0.0,
@@ -251,12 +260,21 @@ mod tests {
     };
 
     fn runs(levels: &[f64]) -> Vec<Vec<f64>> {
-        levels.iter().map(|l| vec![l * 0.99, *l, l * 1.01]).collect()
+        levels
+            .iter()
+            .map(|l| vec![l * 0.99, *l, l * 1.01])
+            .collect()
     }
 
     #[test]
     fn too_few_runs_is_insufficient_data() {
-        let v = against_history(&[100.0], &runs(&[100.0, 101.0]), Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_history(
+            &[100.0],
+            &runs(&[100.0, 101.0]),
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(v.regression, Regression::InsufficientData);
         assert_eq!(v.baseline_runs, 2);
         assert_eq!(v.change, None);
@@ -273,7 +291,13 @@ mod tests {
         //   q = scipy.stats.t.ppf(0.995, 4)
         //   np.exp(np.log(130)-m -/+ q*se)-1           -> 0.20046452150923355, 0.4080700104017174
         let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
-        let v = against_history(&[129.0, 130.0, 131.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_history(
+            &[129.0, 130.0, 131.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(v.regression, Regression::Regression);
         assert_eq!(v.severity, Severity::Critical);
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
@@ -282,13 +306,22 @@ mod tests {
         let p = v.p_value.expect("p");
         assert!(close(p, 0.00011061964413849202), "{p}");
         let [lo, hi] = v.change_interval.expect("interval");
-        assert!(close(lo, 0.20046452150923355) && close(hi, 0.4080700104017174), "{lo} {hi}");
+        assert!(
+            close(lo, 0.20046452150923355) && close(hi, 0.4080700104017174),
+            "{lo} {hi}"
+        );
     }
 
     #[test]
     fn noise_alone_is_not_a_regression() {
         let base = runs(&[100.0, 108.0, 95.0, 104.0, 98.0, 102.0]);
-        let v = against_history(&[106.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_history(
+            &[106.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(v.regression, Regression::None);
     }
 
@@ -296,7 +329,13 @@ mod tests {
     fn significant_but_small_change_is_none() {
         // Very quiet baseline: 3 % is significant but below the 10 % warning.
         let base = runs(&[100.0, 100.1, 99.9, 100.05, 99.95]);
-        let v = against_history(&[103.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_history(
+            &[103.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert!(v.p_value.expect("p") < 0.01);
         assert_eq!(v.regression, Regression::None);
     }
@@ -304,29 +343,68 @@ mod tests {
     #[test]
     fn improvements_and_higher_is_better() {
         let base = runs(&[100.0, 100.5, 99.5, 100.2]);
-        let faster = against_history(&[80.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let faster = against_history(
+            &[80.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(faster.regression, Regression::Improvement);
-        let less_throughput = against_history(&[80.0], &base, Statistic::Median, Direction::HigherIsBetter, &SETTINGS);
+        let less_throughput = against_history(
+            &[80.0],
+            &base,
+            Statistic::Median,
+            Direction::HigherIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(less_throughput.regression, Regression::Regression);
         assert_eq!(less_throughput.severity, Severity::Critical);
-        let more = against_history(&[112.0], &base, Statistic::Median, Direction::HigherIsBetter, &SETTINGS);
+        let more = against_history(
+            &[112.0],
+            &base,
+            Statistic::Median,
+            Direction::HigherIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(more.regression, Regression::Improvement);
     }
 
     #[test]
     fn warning_severity_between_thresholds() {
         let base = runs(&[100.0, 100.1, 99.9, 100.0]);
-        let v = against_history(&[112.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
-        assert_eq!((v.regression, v.severity), (Regression::Regression, Severity::Warning));
+        let v = against_history(
+            &[112.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        assert_eq!(
+            (v.regression, v.severity),
+            (Regression::Regression, Severity::Warning)
+        );
     }
 
     #[test]
     fn noiseless_series() {
         let base = vec![vec![1000.0]; 4];
-        let same = against_history(&[1000.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let same = against_history(
+            &[1000.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(same.regression, Regression::None);
         assert_eq!(same.p_value, Some(1.0));
-        let more = against_history(&[1200.0], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+        let more = against_history(
+            &[1200.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(more.regression, Regression::Regression);
         let c = more.change.expect("change");
         assert!((c - 0.2).abs() < 1e-12);
@@ -336,7 +414,13 @@ mod tests {
     #[test]
     fn zeros_use_the_linear_scale() {
         let base = vec![vec![0.0, 10.0], vec![0.0, 10.0], vec![0.0, 10.0]];
-        let v = against_history(&[0.0, 10.0], &base, Statistic::Mean, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_history(
+            &[0.0, 10.0],
+            &base,
+            Statistic::Mean,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
         assert_eq!(v.regression, Regression::None);
     }
 
@@ -348,7 +432,10 @@ mod tests {
         assert_eq!(v.regression, Regression::Regression);
         let same = against_pinned(&pinned, &pinned, Direction::LowerIsBetter, &SETTINGS);
         assert_eq!(same.regression, Regression::None);
-        assert_eq!(against_pinned(&[1.0], &pinned, Direction::LowerIsBetter, &SETTINGS).regression, Regression::InsufficientData);
+        assert_eq!(
+            against_pinned(&[1.0], &pinned, Direction::LowerIsBetter, &SETTINGS).regression,
+            Regression::InsufficientData
+        );
     }
 
     proptest! {

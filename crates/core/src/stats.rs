@@ -51,7 +51,9 @@ impl fmt::Display for Statistic {
 
 /// Why a statistic name was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("read statistic {0:?}: expected mean, median, min, max, stddev or a percentile p0..p100 such as p95 or p99.9")]
+#[error(
+    "read statistic {0:?}: expected mean, median, min, max, stddev or a percentile p0..p100 such as p95 or p99.9"
+)]
 pub struct StatisticError(pub String);
 
 impl FromStr for Statistic {
@@ -159,7 +161,14 @@ mod tests {
     #[test]
     fn matches_numpy_reference_values() {
         let v = [15.0, 20.0, 35.0, 40.0, 50.0];
-        let expect = [(0.0, 15.0), (25.0, 20.0), (40.0, 29.0), (50.0, 35.0), (90.0, 46.0), (100.0, 50.0)];
+        let expect = [
+            (0.0, 15.0),
+            (25.0, 20.0),
+            (40.0, 29.0),
+            (50.0, 35.0),
+            (90.0, 46.0),
+            (100.0, 50.0),
+        ];
         for (p, want) in expect {
             let got = percentile(&v, p).expect("non-empty");
             assert!((got - want).abs() < 1e-9, "p{p}: {got} != {want}");
@@ -180,7 +189,10 @@ mod tests {
     fn parses_statistic_names() {
         assert_eq!("p95".parse::<Statistic>(), Ok(Statistic::Percentile(95.0)));
         assert_eq!("p50".parse::<Statistic>(), Ok(Statistic::Median));
-        assert_eq!("p99.9".parse::<Statistic>(), Ok(Statistic::Percentile(99.9)));
+        assert_eq!(
+            "p99.9".parse::<Statistic>(),
+            Ok(Statistic::Percentile(99.9))
+        );
         assert!("p101".parse::<Statistic>().is_err());
         assert!("mode".parse::<Statistic>().is_err());
         assert_eq!(Statistic::Percentile(99.9).to_string(), "p99.9");

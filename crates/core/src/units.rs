@@ -285,7 +285,9 @@ pub struct Quantity {
 /// Why a quantity could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QuantityError {
-    #[error("read quantity {0:?}: expected a number followed by a unit, like 0.85ms, 20s, 4GiB, 80% or 1000/s")]
+    #[error(
+        "read quantity {0:?}: expected a number followed by a unit, like 0.85ms, 20s, 4GiB, 80% or 1000/s"
+    )]
     NoNumber(String),
     #[error(
         "read quantity {text:?}: unknown unit {unit:?}; expected one of ns, us, ms, s, min, h, B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, %, /s"
@@ -321,8 +323,7 @@ impl FromStr for Quantity {
                 !(c.is_ascii_digit()
                     || c == '.'
                     || c == '_'
-                    || ((c == '-' || c == '+')
-                        && (i == 0 || t[..i].ends_with(['e', 'E'])))
+                    || ((c == '-' || c == '+') && (i == 0 || t[..i].ends_with(['e', 'E'])))
                     || ((c == 'e' || c == 'E')
                         && i > 0
                         && t[i + c.len_utf8()..]
@@ -351,7 +352,9 @@ impl FromStr for Quantity {
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.unit {
-            Unit::Percent | Unit::PerSecond => write!(f, "{}{}", format_number(self.value), self.unit),
+            Unit::Percent | Unit::PerSecond => {
+                write!(f, "{}{}", format_number(self.value), self.unit)
+            }
             Unit::Count => write!(f, "{}", format_number(self.value)),
             _ => write!(f, "{} {}", format_number(self.value), self.unit),
         }
@@ -396,7 +399,9 @@ impl<'de> Deserialize<'de> for Quantity {
         impl serde::de::Visitor<'_> for V {
             type Value = Quantity;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a quantity with a unit, like \"0.85ms\", \"4GiB\", \"80%\" or \"1000/s\"")
+                f.write_str(
+                    "a quantity with a unit, like \"0.85ms\", \"4GiB\", \"80%\" or \"1000/s\"",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Quantity, E> {
                 v.parse().map_err(E::custom)
@@ -474,12 +479,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_quantities_with_a_reason() {
-        assert!(matches!("ms".parse::<Quantity>(), Err(QuantityError::NoNumber(_))));
+        assert!(matches!(
+            "ms".parse::<Quantity>(),
+            Err(QuantityError::NoNumber(_))
+        ));
         assert!(matches!(
             "5 parsecs".parse::<Quantity>(),
             Err(QuantityError::UnknownUnit { .. })
         ));
-        assert!(matches!("".parse::<Quantity>(), Err(QuantityError::NoNumber(_))));
+        assert!(matches!(
+            "".parse::<Quantity>(),
+            Err(QuantityError::NoNumber(_))
+        ));
         let msg = "3 lightyears".parse::<Quantity>().unwrap_err().to_string();
         assert!(msg.contains("lightyears") && msg.contains("GiB"), "{msg}");
     }
@@ -504,9 +515,18 @@ mod tests {
 
     #[test]
     fn readable_units() {
-        assert_eq!(Unit::readable_for(Dimension::Time, 1.5e6), Unit::Milliseconds);
-        assert_eq!(Unit::readable_for(Dimension::Time, 999.0), Unit::Nanoseconds);
-        assert_eq!(Unit::readable_for(Dimension::Bytes, 3.0 * 1024.0 * 1024.0), Unit::Mebibytes);
+        assert_eq!(
+            Unit::readable_for(Dimension::Time, 1.5e6),
+            Unit::Milliseconds
+        );
+        assert_eq!(
+            Unit::readable_for(Dimension::Time, 999.0),
+            Unit::Nanoseconds
+        );
+        assert_eq!(
+            Unit::readable_for(Dimension::Bytes, 3.0 * 1024.0 * 1024.0),
+            Unit::Mebibytes
+        );
     }
 
     #[test]

@@ -86,8 +86,14 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             msg,
         )
     })?;
-    de.end()
-        .map_err(|e| err(Some(e.line()), Some(e.column()), None, "expected the end of the document after the results object".into()))?;
+    de.end().map_err(|e| {
+        err(
+            Some(e.line()),
+            Some(e.column()),
+            None,
+            "expected the end of the document after the results object".into(),
+        )
+    })?;
 
     let mut context = FileContext::default();
     if let Some(c) = file.context {
@@ -108,11 +114,21 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     for (i, r) in file.results.into_iter().enumerate() {
         let field = |name: &str| Some(format!("results[{i}]{name}"));
         if r.benchmark.trim().is_empty() {
-            return Err(err(None, None, field(".benchmark"), "expected a non-empty benchmark name".into()));
+            return Err(err(
+                None,
+                None,
+                field(".benchmark"),
+                "expected a non-empty benchmark name".into(),
+            ));
         }
         let measure = r.measure.unwrap_or_else(|| "wall_time".to_owned());
         if measure.trim().is_empty() {
-            return Err(err(None, None, field(".measure"), "expected a non-empty measure name".into()));
+            return Err(err(
+                None,
+                None,
+                field(".measure"),
+                "expected a non-empty measure name".into(),
+            ));
         }
         let known = measure_dimension(&measure);
         let unit = match r.unit.as_deref() {
@@ -126,12 +142,20 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 None,
                 None,
                 field(".unit"),
-                format!("unit {:?} does not fit measure `{measure}`; expected a unit of {want:?}", unit.symbol()),
+                format!(
+                    "unit {:?} does not fit measure `{measure}`; expected a unit of {want:?}",
+                    unit.symbol()
+                ),
             ));
         }
         let direction = match r.direction.as_deref() {
             Some(d) => Direction::parse(d).ok_or_else(|| {
-                err(None, None, field(".direction"), format!("expected lower_is_better or higher_is_better, found {d:?}"))
+                err(
+                    None,
+                    None,
+                    field(".direction"),
+                    format!("expected lower_is_better or higher_is_better, found {d:?}"),
+                )
             })?,
             None => Direction::default_for(&measure, &unit),
         };
@@ -139,13 +163,28 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             (Some(v), None) => vec![v],
             (None, Some(vs)) if !vs.is_empty() => vs,
             (None, Some(_)) => {
-                return Err(err(None, None, field(".values"), "expected at least one value".into()));
+                return Err(err(
+                    None,
+                    None,
+                    field(".values"),
+                    "expected at least one value".into(),
+                ));
             }
             (Some(_), Some(_)) => {
-                return Err(err(None, None, field(""), "has both `value` and `values`; expected one of them".into()));
+                return Err(err(
+                    None,
+                    None,
+                    field(""),
+                    "has both `value` and `values`; expected one of them".into(),
+                ));
             }
             (None, None) => {
-                return Err(err(None, None, field(""), "has no `value` or `values`".into()));
+                return Err(err(
+                    None,
+                    None,
+                    field(""),
+                    "has no `value` or `values`".into(),
+                ));
             }
         };
         let key = (r.benchmark.clone(), measure.clone());
@@ -154,7 +193,10 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 None,
                 None,
                 field(""),
-                format!("repeats benchmark {:?} measure `{measure}` of results[{first}]; put all its samples in one `values` list", r.benchmark),
+                format!(
+                    "repeats benchmark {:?} measure `{measure}` of results[{first}]; put all its samples in one `values` list",
+                    r.benchmark
+                ),
             ));
         }
         series.push(Series {
@@ -219,7 +261,10 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(p.context.commit.as_deref(), Some("a1b2c3d"));
-        assert_eq!(p.context.timestamp.map(|t| t.to_string()).as_deref(), Some("2026-11-20T10:00:00Z"));
+        assert_eq!(
+            p.context.timestamp.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-20T10:00:00Z")
+        );
         assert_eq!(p.series[0].values, vec![840_000.0, 850_000.0, 830_000.0]);
         assert_eq!(p.series[0].unit, Unit::Milliseconds);
         assert_eq!(p.series[1].values, vec![3221225472.0]);
@@ -228,16 +273,23 @@ mod tests {
 
     #[test]
     fn throughput_is_higher_is_better() {
-        let p = read_str(r#"{"results":[{"benchmark":"q","measure":"throughput","unit":"/s","value":5}]}"#).expect("valid");
+        let p = read_str(
+            r#"{"results":[{"benchmark":"q","measure":"throughput","unit":"/s","value":5}]}"#,
+        )
+        .expect("valid");
         assert_eq!(p.series[0].direction, Direction::HigherIsBetter);
     }
 
     #[test]
     fn errors_name_line_and_field() {
-        let e = read_str("{\"results\": [\n {\"benchmark\": \"a\", \"values\": [1, \"x\"]}\n]}").unwrap_err();
+        let e = read_str("{\"results\": [\n {\"benchmark\": \"a\", \"values\": [1, \"x\"]}\n]}")
+            .unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
         assert!(e.to_string().contains("results[0].values[1]"), "{e}");
-        let e = read_str(r#"{"results":[{"benchmark":"a","measure":"wall_time","unit":"GiB","value":1}]}"#).unwrap_err();
+        let e = read_str(
+            r#"{"results":[{"benchmark":"a","measure":"wall_time","unit":"GiB","value":1}]}"#,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("results[0].unit"), "{e}");
         let e = read_str(r#"{"results":[{"benchmark":"a","valuse":[1]}]}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field `valuse`"), "{e}");
@@ -245,7 +297,9 @@ mod tests {
         assert!(e.to_string().contains("no `value` or `values`"), "{e}");
         let e = read_str(r#"{"context":{"timestamp":"yesterday"},"results":[]}"#).unwrap_err();
         assert!(e.to_string().contains("context.timestamp"), "{e}");
-        let e = read_str(r#"{"results":[{"benchmark":"a","value":1},{"benchmark":"a","value":2}]}"#).unwrap_err();
+        let e =
+            read_str(r#"{"results":[{"benchmark":"a","value":1},{"benchmark":"a","value":2}]}"#)
+                .unwrap_err();
         assert!(e.to_string().contains("repeats"), "{e}");
         let e = read_str("").unwrap_err();
         assert!(e.line.is_some(), "{e}");

@@ -50,7 +50,11 @@ impl Format {
             field: None,
             message: format!(
                 "detect its format: it looks like none of {}; pass --format",
-                Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                Format::ALL
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
@@ -72,7 +76,11 @@ impl FromStr for Format {
             .ok_or_else(|| {
                 format!(
                     "unknown format {s:?}; expected one of {}",
-                    Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                    Format::ALL
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
     }

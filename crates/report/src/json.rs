@@ -6,7 +6,8 @@ use sloe_core::report::Report;
 pub fn render(report: &Report) -> String {
     // Serializing plain structs of strings and numbers cannot fail; a
     // non-finite number becomes `null`.
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
@@ -16,17 +17,47 @@ mod tests {
     #[test]
     fn field_names_are_the_contract() {
         let report = crate::terminal::tests::sample_report();
-        let v: serde_json::Value = serde_json::from_str(&super::render(&report)).expect("valid json");
+        let v: serde_json::Value =
+            serde_json::from_str(&super::render(&report)).expect("valid json");
         assert_eq!(v["schema"], "sloe.report/v1");
-        for key in ["timestamp", "commit", "branch", "testbed", "environment", "sloe_version"] {
+        for key in [
+            "timestamp",
+            "commit",
+            "branch",
+            "testbed",
+            "environment",
+            "sloe_version",
+        ] {
             assert!(v["metadata"].get(key).is_some(), "metadata.{key}");
         }
-        for key in ["status", "total", "passed", "drift", "violations", "regressions", "improvements", "compliance"] {
+        for key in [
+            "status",
+            "total",
+            "passed",
+            "drift",
+            "violations",
+            "regressions",
+            "improvements",
+            "compliance",
+        ] {
             assert!(v["summary"].get(key).is_some(), "summary.{key}");
         }
         for key in [
-            "benchmark", "measure", "unit", "statistic", "value", "limit", "percent_of_budget", "status", "severity",
-            "baseline", "change", "change_interval", "p_value", "regression", "message",
+            "benchmark",
+            "measure",
+            "unit",
+            "statistic",
+            "value",
+            "limit",
+            "percent_of_budget",
+            "status",
+            "severity",
+            "baseline",
+            "change",
+            "change_interval",
+            "p_value",
+            "regression",
+            "message",
         ] {
             assert!(v["results"][0].get(key).is_some(), "results[].{key}");
         }

@@ -81,9 +81,17 @@ pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let m = &report.metadata;
     let mut head = format!("sloe check · run {}", m.run_id);
-    for (label, v) in [("commit", &m.commit), ("branch", &m.branch), ("testbed", &m.testbed)] {
+    for (label, v) in [
+        ("commit", &m.commit),
+        ("branch", &m.branch),
+        ("testbed", &m.testbed),
+    ] {
         if let Some(v) = v {
-            let v = if label == "commit" && v.len() > 12 { &v[..12] } else { v.as_str() };
+            let v = if label == "commit" && v.len() > 12 {
+                &v[..12]
+            } else {
+                v.as_str()
+            };
             let _ = write!(head, " · {label} {v}");
         }
     }
@@ -91,7 +99,17 @@ pub fn render(report: &Report, style: Style) -> String {
     let _ = writeln!(out, "{}", paint(DIM, &format!("baseline: {}", m.baseline)));
     out.push('\n');
 
-    let header = ["", "benchmark", "measure", "stat", "value", "limit", "budget", "change", "verdict"];
+    let header = [
+        "",
+        "benchmark",
+        "measure",
+        "stat",
+        "value",
+        "limit",
+        "budget",
+        "change",
+        "verdict",
+    ];
     let rows: Vec<(Mark, [String; 9])> = report
         .results
         .iter()
@@ -118,8 +136,10 @@ pub fn render(report: &Report, style: Style) -> String {
                     r.measure.clone(),
                     r.statistic.clone(),
                     with_unit(r.value, &r.unit),
-                    r.limit.map_or_else(|| "-".to_owned(), |l| with_unit(l, &r.unit)),
-                    r.percent_of_budget.map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
+                    r.limit
+                        .map_or_else(|| "-".to_owned(), |l| with_unit(l, &r.unit)),
+                    r.percent_of_budget
+                        .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
                     change,
                     verdict_words(r),
                 ],
@@ -127,7 +147,13 @@ pub fn render(report: &Report, style: Style) -> String {
         })
         .collect();
     // Emoji take two columns in terminals; the plain words are four wide.
-    let width = |col: usize, s: &str| if col == 0 && style.fancy { 2 } else { s.chars().count() };
+    let width = |col: usize, s: &str| {
+        if col == 0 && style.fancy {
+            2
+        } else {
+            s.chars().count()
+        }
+    };
     let mut widths = [0usize; 9];
     for (i, h) in header.iter().enumerate() {
         widths[i] = width(i, h);
@@ -210,7 +236,11 @@ pub fn render(report: &Report, style: Style) -> String {
             parts.push(format!("{n} {word}{plural}"));
         }
     }
-    let detail = if parts.is_empty() { String::new() } else { format!("{} · ", parts.join(", ")) };
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{} · ", parts.join(", "))
+    };
     let summary = format!(
         "{}: {detail}{} of {} passed ({} %)",
         match s.status {
@@ -249,7 +279,12 @@ pub(crate) mod tests {
     use sloe_core::report::{Finding, FindingKind, Metadata, REPORT_SCHEMA, Summary};
 
     pub(crate) fn sample_report() -> Report {
-        let entry = |bench: &str, value: f64, limit: Option<f64>, status: Status, regression: Regression, blocking: bool| ResultEntry {
+        let entry = |bench: &str,
+                     value: f64,
+                     limit: Option<f64>,
+                     status: Status,
+                     regression: Regression,
+                     blocking: bool| ResultEntry {
             benchmark: bench.into(),
             measure: "wall_time".into(),
             unit: "ms".into(),
@@ -258,7 +293,11 @@ pub(crate) mod tests {
             limit,
             percent_of_budget: limit.map(|l| (value * 10000.0 / l).round() / 100.0),
             status,
-            severity: if blocking { Severity::Critical } else { Severity::None },
+            severity: if blocking {
+                Severity::Critical
+            } else {
+                Severity::None
+            },
             baseline: Some(1.16),
             change: Some(0.095),
             change_interval: Some([0.07, 0.12]),
@@ -294,9 +333,30 @@ pub(crate) mod tests {
                 compliance: 66.7,
             },
             results: vec![
-                entry("parse-large", 1.27, Some(1.15), Status::Violation, Regression::Regression, true),
-                entry("transpile-simple", 0.84, Some(0.85), Status::Pass, Regression::None, false),
-                entry("lex", 0.2, None, Status::Pass, Regression::InsufficientData, false),
+                entry(
+                    "parse-large",
+                    1.27,
+                    Some(1.15),
+                    Status::Violation,
+                    Regression::Regression,
+                    true,
+                ),
+                entry(
+                    "transpile-simple",
+                    0.84,
+                    Some(0.85),
+                    Status::Pass,
+                    Regression::None,
+                    false,
+                ),
+                entry(
+                    "lex",
+                    0.2,
+                    None,
+                    Status::Pass,
+                    Regression::InsufficientData,
+                    false,
+                ),
             ],
             violations: vec![Finding {
                 benchmark: "parse-large".into(),
@@ -312,14 +372,26 @@ pub(crate) mod tests {
 
     #[test]
     fn plain_table() {
-        let text = render(&sample_report(), Style { fancy: false, verbose: false });
+        let text = render(
+            &sample_report(),
+            Style {
+                fancy: false,
+                verbose: false,
+            },
+        );
         assert!(!text.contains('\x1b'));
         insta::assert_snapshot!(text);
     }
 
     #[test]
     fn fancy_table_uses_symbols_and_color() {
-        let text = render(&sample_report(), Style { fancy: true, verbose: false });
+        let text = render(
+            &sample_report(),
+            Style {
+                fancy: true,
+                verbose: false,
+            },
+        );
         assert!(text.contains("❌") && text.contains("✅"));
         assert!(text.contains(RED));
     }

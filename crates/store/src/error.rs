@@ -95,14 +95,14 @@ pub(crate) enum Fail<E> {
 
 impl<E> Fail<E>
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: IntoCause,
 {
     pub(crate) fn into_store(self, action: impl fmt::Display, store: &str) -> StoreError {
         match self {
             Fail::Db(e) => StoreError::Query {
                 action: action.to_string(),
                 store: store.to_owned(),
-                cause: Box::new(e),
+                cause: e.into_cause(),
             },
             Fail::Corrupt(detail) => StoreError::Corrupt {
                 action: action.to_string(),
@@ -117,6 +117,53 @@ where
 impl From<rusqlite::Error> for Fail<rusqlite::Error> {
     fn from(e: rusqlite::Error) -> Self {
         Fail::Db(e)
+    }
+}
+
+/// A PostgreSQL error that says what went wrong: the driver's own message is
+/// only its category ("db error", "error connecting to server"), the
+/// server's message and the I/O error are its sources.
+#[derive(Debug)]
+pub(crate) struct PostgresCause(pub postgres::Error);
+
+impl fmt::Display for PostgresCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(db) = self.0.as_db_error() {
+            f.write_str(db.message())?;
+            if let Some(detail) = db.detail() {
+                write!(f, " ({detail})")?;
+            }
+            if let Some(hint) = db.hint() {
+                write!(f, "; hint: {hint}")?;
+            }
+            return Ok(());
+        }
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(&self.0);
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PostgresCause {}
+
+/// A driver error as the cause of a [`StoreError`].
+pub(crate) trait IntoCause {
+    fn into_cause(self) -> Cause;
+}
+
+impl IntoCause for postgres::Error {
+    fn into_cause(self) -> Cause {
+        Box::new(PostgresCause(self))
+    }
+}
+
+impl IntoCause for rusqlite::Error {
+    fn into_cause(self) -> Cause {
+        Box::new(self)
     }
 }
 

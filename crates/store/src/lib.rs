@@ -13,7 +13,7 @@
 //! The store is synchronous on purpose: the CLI is a short-lived process
 //! that must start and finish fast.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -209,44 +209,56 @@ pub fn baseline_history(
     keys: &[SeriesKey],
     history: usize,
 ) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
-    let mut out: BTreeMap<SeriesKey, Vec<(RunHeader, Series)>> =
-        keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-    if history == 0 || keys.is_empty() {
-        return Ok(out);
-    }
-    let mut wanted: Vec<SeriesKey> = out.keys().cloned().collect();
-    // A run recorded while we page shifts later pages by one; never count a
-    // run twice.
-    let mut seen: HashSet<RunId> = HashSet::new();
-    let mut offset = 0;
-    let mut page = history.min(MAX_PAGE);
-    while !wanted.is_empty() {
-        let headers = store.list_runs(&q.page(offset, page))?;
-        let exhausted = headers.len() < page;
-        offset += headers.len();
-        let headers: Vec<RunHeader> = headers.into_iter().filter(|h| seen.insert(h.id)).collect();
-        if !headers.is_empty() {
-            let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
-            let by_id: BTreeMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();
-            // Results come grouped by run in the order of `ids`: newest first.
-            for (id, series) in store.results_of_runs(&ids, Some(&wanted))? {
-                let Some(header) = by_id.get(&id) else {
-                    continue;
-                };
-                if let Some(runs) = out.get_mut(&series.key())
-                    && runs.len() < history
-                {
-                    runs.push(((*header).clone(), series));
+    let mut unique: Vec<SeriesKey> = keys.to_vec();
+    unique.sort();
+    unique.dedup();
+    let mut found: Vec<Vec<(RunHeader, Series)>> = vec![Vec::new(); unique.len()];
+    if history > 0 {
+        // Looked up by borrowed names: no key is cloned per result row.
+        let slot: HashMap<(&str, &str), usize> = unique
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ((k.benchmark.as_str(), k.measure.as_str()), i))
+            .collect();
+        let mut wanted: Vec<SeriesKey> = unique.clone();
+        // A run recorded while we page shifts later pages by one; never
+        // count a run twice.
+        let mut seen: HashSet<RunId> = HashSet::new();
+        let mut offset = 0;
+        let mut page = history.min(MAX_PAGE);
+        while !wanted.is_empty() {
+            let headers = store.list_runs(&q.page(offset, page))?;
+            let exhausted = headers.len() < page;
+            offset += headers.len();
+            let headers: Vec<RunHeader> =
+                headers.into_iter().filter(|h| seen.insert(h.id)).collect();
+            if !headers.is_empty() {
+                let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
+                let by_id: HashMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();
+                // Results come grouped by run in the order of `ids`: newest first.
+                for (id, series) in store.results_of_runs(&ids, Some(&wanted))? {
+                    let (Some(header), Some(&i)) = (
+                        by_id.get(&id),
+                        slot.get(&(series.benchmark.as_str(), series.measure.as_str())),
+                    ) else {
+                        continue;
+                    };
+                    if found[i].len() < history {
+                        found[i].push(((*header).clone(), series));
+                    }
                 }
+                wanted.retain(|k| {
+                    slot.get(&(k.benchmark.as_str(), k.measure.as_str()))
+                        .is_some_and(|&i| found[i].len() < history)
+                });
             }
-            wanted.retain(|k| out.get(k).is_some_and(|runs| runs.len() < history));
+            if exhausted {
+                break;
+            }
+            page = page.saturating_mul(2).min(MAX_PAGE);
         }
-        if exhausted {
-            break;
-        }
-        page = page.saturating_mul(2).min(MAX_PAGE);
     }
-    Ok(out)
+    Ok(unique.into_iter().zip(found).collect())
 }
 
 #[cfg(test)]

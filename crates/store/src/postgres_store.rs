@@ -19,7 +19,7 @@ use postgres::{Client, Config, NoTls, Row, Statement};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
 
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
-use crate::error::Fail;
+use crate::error::{Fail, IntoCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
 use crate::{RunQuery, Store, StoreError};
 
@@ -94,7 +94,7 @@ impl PostgresStore {
             .connect(NoTls)
             .map_err(|e| StoreError::ConnectPostgres {
                 store: described.clone(),
-                cause: e.into(),
+                cause: e.into_cause(),
             })?;
         let mut conn = Connection {
             client,
@@ -240,7 +240,7 @@ fn migrate(conn: &mut Connection, schema: Option<&str>, described: &str) -> Resu
             return Err(Fail::Store(StoreError::Migrate {
                 store: described.to_owned(),
                 version: m.version,
-                cause: e.into(),
+                cause: e.into_cause(),
             }));
         }
     }
@@ -298,6 +298,11 @@ fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
 }
 
 const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples";
+const RESULT_SERIES_COLUMNS: &str = "r.benchmark, r.measure, r.unit, r.direction, r.n, r.samples";
+
+/// Up to this many keys, [`PostgresStore::results_of_runs`] probes the
+/// series index for each (key, run); beyond it, it reads whole runs.
+const PROBE_KEYS_MAX: usize = 16;
 
 impl Store for PostgresStore {
     fn describe(&self) -> String {
@@ -474,32 +479,59 @@ impl Store for PostgresStore {
                     run_ids.push(id.0);
                 }
             }
-            let rows = match keys {
-                None => {
-                    let stmt = conn.prepare(&format!(
-                        "SELECT run_id, position, {SERIES_COLUMNS} FROM results WHERE run_id = ANY($1)"
-                    ))?;
-                    conn.client.query(&stmt, &[&run_ids])?
-                }
-                Some(keys) => {
-                    let keys: HashSet<&SeriesKey> = keys.iter().collect();
-                    let benchmarks: Vec<&str> = keys.iter().map(|k| k.benchmark.as_str()).collect();
-                    let measures: Vec<&str> = keys.iter().map(|k| k.measure.as_str()).collect();
-                    let stmt = conn.prepare(&format!(
-                        "SELECT run_id, position, {SERIES_COLUMNS} FROM results
-                         WHERE run_id = ANY($1)
-                           AND (benchmark, measure) IN (SELECT * FROM unnest($2::text[], $3::text[]))"
-                    ))?;
-                    conn.client
-                        .query(&stmt, &[&run_ids, &benchmarks, &measures])?
-                }
-            };
-            let mut found: Vec<(usize, i32, RunId, Series)> = Vec::with_capacity(rows.len());
-            for row in &rows {
+            let mut found: Vec<(usize, i32, RunId, Series)> = Vec::new();
+            let mut push = |row: &Row| -> Result<()> {
                 let id: i64 = row.try_get(0)?;
                 let position: i32 = row.try_get(1)?;
                 let place = places.get(&id).copied().unwrap_or(usize::MAX);
                 found.push((place, position, RunId(id), read_series(row, 2)?));
+                Ok(())
+            };
+            match keys {
+                Some(keys) if keys.len() <= PROBE_KEYS_MAX => {
+                    // Few keys: one probe of the series index per (key, run),
+                    // cheap even when a key is in none of thousands of runs.
+                    // Spelled as a join so the planner probes on all three
+                    // columns instead of filtering a key's every run.
+                    let keys: HashSet<&SeriesKey> = keys.iter().collect();
+                    let benchmarks: Vec<&str> = keys.iter().map(|k| k.benchmark.as_str()).collect();
+                    let measures: Vec<&str> = keys.iter().map(|k| k.measure.as_str()).collect();
+                    let stmt = conn.prepare(&format!(
+                        "SELECT r.run_id, r.position, {RESULT_SERIES_COLUMNS}
+                         FROM unnest($2::text[], $3::text[]) AS k (benchmark, measure)
+                         CROSS JOIN unnest($1::int8[]) AS i (id)
+                         JOIN results AS r
+                           ON r.benchmark = k.benchmark AND r.measure = k.measure AND r.run_id = i.id"
+                    ))?;
+                    for row in conn
+                        .client
+                        .query(&stmt, &[&run_ids, &benchmarks, &measures])?
+                    {
+                        push(&row)?;
+                    }
+                }
+                keys => {
+                    // Many keys or all: whole runs through the primary key,
+                    // unwanted series skipped before their samples are read.
+                    let wanted: Option<HashSet<(&str, &str)>> = keys.map(|keys| {
+                        keys.iter()
+                            .map(|k| (k.benchmark.as_str(), k.measure.as_str()))
+                            .collect()
+                    });
+                    let stmt = conn.prepare(&format!(
+                        "SELECT run_id, position, {SERIES_COLUMNS} FROM results WHERE run_id = ANY($1)"
+                    ))?;
+                    for row in conn.client.query(&stmt, &[&run_ids])? {
+                        if let Some(wanted) = &wanted {
+                            let benchmark: &str = row.try_get(2)?;
+                            let measure: &str = row.try_get(3)?;
+                            if !wanted.contains(&(benchmark, measure)) {
+                                continue;
+                            }
+                        }
+                        push(&row)?;
+                    }
+                }
             }
             found.sort_by_key(|(place, position, _, _)| (*place, *position));
             Ok(found.into_iter().map(|(_, _, id, s)| (id, s)).collect())

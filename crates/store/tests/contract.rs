@@ -1072,6 +1072,11 @@ fn unreachable_postgres_names_the_server() {
         "{msg}"
     );
     assert!(!msg.contains("secret"), "{msg}");
+    assert!(
+        msg.contains("Connection refused"),
+        "the cause is shown: {msg}"
+    );
+    assert!(msg.contains("is the PostgreSQL server running"), "{msg}");
 }
 
 #[test]

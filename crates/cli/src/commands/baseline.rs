@@ -8,14 +8,20 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
     let store = settings.open_store()?;
-    let scope = |t: &Option<String>| t.as_deref().map_or_else(|| "every testbed".to_owned(), |t| format!("testbed `{t}`"));
+    let scope = |t: &Option<String>| {
+        t.as_deref()
+            .map_or_else(|| "every testbed".to_owned(), |t| format!("testbed `{t}`"))
+    };
     match action {
         BaselineAction::Set { run, testbed } => {
             let id = match run {
                 Some(id) => RunId(id),
-                None => store
-                    .latest_run_id()?
-                    .ok_or_else(|| anyhow!("pin a baseline: the store {} has no runs yet", store.describe()))?,
+                None => store.latest_run_id()?.ok_or_else(|| {
+                    anyhow!(
+                        "pin a baseline: the store {} has no runs yet",
+                        store.describe()
+                    )
+                })?,
             };
             if store.run(id)?.is_none() {
                 bail!("pin run {id} as the baseline: there is no such run (see `sloe history`)");

@@ -18,7 +18,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
     let json = sloe_report::json::render(&report);
     let dir = settings.report_dir(args.report_dir.as_deref());
     let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
-    write_atomic(&dir.join(format!("sloe-report-{stamp}.json")), json.as_bytes())?;
+    write_atomic(
+        &dir.join(format!("sloe-report-{stamp}.json")),
+        json.as_bytes(),
+    )?;
     write_atomic(&dir.join("sloe-report-latest.json"), json.as_bytes())?;
     match args.format {
         OutputFormat::Json => print!("{json}"),
@@ -52,19 +55,28 @@ pub fn judge(settings: &Settings, store: &dyn Store, id: Option<RunId>) -> Resul
         })?,
     };
     let Some(run) = store.run(id)? else {
-        bail!("find run {id} in {}: there is no such run (see `sloe history`)", store.describe());
+        bail!(
+            "find run {id} in {}: there is no such run (see `sloe history`)",
+            store.describe()
+        );
     };
     let config = &settings.config;
     let testbed = run.header.context.testbed.clone();
     let baseline = match store.pinned_baseline(testbed.as_deref())? {
         Some(pinned) if pinned != id => {
-            let pinned_run = store
-                .run(pinned)?
-                .ok_or_else(|| anyhow!("read pinned baseline run {pinned}: it is missing from the store"))?;
+            let pinned_run = store.run(pinned)?.ok_or_else(|| {
+                anyhow!("read pinned baseline run {pinned}: it is missing from the store")
+            })?;
             Baseline::Pinned {
                 description: format!(
                     "pinned run {pinned}{}",
-                    pinned_run.header.context.commit.as_deref().map(|c| format!(" (commit {})", short(c))).unwrap_or_default()
+                    pinned_run
+                        .header
+                        .context
+                        .commit
+                        .as_deref()
+                        .map(|c| format!(" (commit {})", short(c)))
+                        .unwrap_or_default()
                 ),
                 run: pinned_run,
             }
@@ -87,13 +99,21 @@ pub fn judge(settings: &Settings, store: &dyn Store, id: Option<RunId>) -> Resul
                 description: format!(
                     "up to {} recent runs of `{branch}`{} before this run",
                     config.regression.history,
-                    testbed.as_deref().map(|t| format!(" on testbed `{t}`")).unwrap_or_default()
+                    testbed
+                        .as_deref()
+                        .map(|t| format!(" on testbed `{t}`"))
+                        .unwrap_or_default()
                 ),
                 runs,
             }
         }
     };
-    Ok(evaluate::evaluate(config, &run, &baseline, env!("CARGO_PKG_VERSION")))
+    Ok(evaluate::evaluate(
+        config,
+        &run,
+        &baseline,
+        env!("CARGO_PKG_VERSION"),
+    ))
 }
 
 fn short(commit: &str) -> &str {

@@ -34,14 +34,19 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
                     if runs.is_empty() {
                         println!("no runs recorded in {}", store.describe());
                     } else {
-                        println!("{:>6}  {:<20}  {:<12}  {:<20}  testbed", "run", "timestamp", "commit", "branch");
+                        println!(
+                            "{:>6}  {:<20}  {:<12}  {:<20}  testbed",
+                            "run", "timestamp", "commit", "branch"
+                        );
                         for r in &runs {
                             let c = &r.context;
                             println!(
                                 "{:>6}  {:<20}  {:<12}  {:<20}  {}",
                                 r.id,
                                 c.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                                c.commit.as_deref().map_or("-", |s| s.get(..12).unwrap_or(s)),
+                                c.commit
+                                    .as_deref()
+                                    .map_or("-", |s| s.get(..12).unwrap_or(s)),
                                 c.branch.as_deref().unwrap_or("-"),
                                 c.testbed.as_deref().unwrap_or("-")
                             );
@@ -73,12 +78,22 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
                     } else {
                         println!(
                             "{:>6}  {:<20}  {:<12}  {:<16}  {:<24}  {:<12}  {:>12}  {:>4}",
-                            "run", "timestamp", "commit", "branch", "benchmark", "measure", "median", "n"
+                            "run",
+                            "timestamp",
+                            "commit",
+                            "branch",
+                            "benchmark",
+                            "measure",
+                            "median",
+                            "n"
                         );
                         for (r, s) in &rows {
                             let c = &r.context;
                             let m = median(&s.values).unwrap_or(f64::NAN);
-                            let unit = s.unit.dimension().map_or_else(|| s.unit.clone(), |d| Unit::readable_for(d, m));
+                            let unit = s
+                                .unit
+                                .dimension()
+                                .map_or_else(|| s.unit.clone(), |d| Unit::readable_for(d, m));
                             let shown = match unit {
                                 Unit::Count => format_number(unit.from_canonical(m)),
                                 ref u => format!("{} {u}", format_number(u.from_canonical(m))),
@@ -87,7 +102,9 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
                                 "{:>6}  {:<20}  {:<12}  {:<16}  {:<24}  {:<12}  {:>12}  {:>4}",
                                 r.id,
                                 c.timestamp.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                                c.commit.as_deref().map_or("-", |s| s.get(..12).unwrap_or(s)),
+                                c.commit
+                                    .as_deref()
+                                    .map_or("-", |s| s.get(..12).unwrap_or(s)),
                                 c.branch.as_deref().unwrap_or("-"),
                                 s.benchmark,
                                 s.measure,

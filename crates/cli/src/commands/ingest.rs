@@ -13,7 +13,10 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
     let format = args
         .format
         .as_deref()
-        .map(|f| f.parse::<Format>().map_err(|e| anyhow!("read --format: {e}")))
+        .map(|f| {
+            f.parse::<Format>()
+                .map_err(|e| anyhow!("read --format: {e}"))
+        })
         .transpose()?;
     // Read and check every file before recording any, so bad input leaves
     // the store untouched.
@@ -21,7 +24,9 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
     for file in &args.files {
         let (origin, bytes) = if file == "-" {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("read standard input")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("read standard input")?;
             ("<stdin>".to_owned(), buf)
         } else {
             let bytes = std::fs::read(file).map_err(|e| anyhow!("read {file}: {e}"))?;
@@ -47,7 +52,11 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
                 sloe_formats::json::write(&p)
             })
             .collect();
-        let out = if docs.len() == 1 { docs[0].clone() } else { serde_json::Value::Array(docs) };
+        let out = if docs.len() == 1 {
+            docs[0].clone()
+        } else {
+            serde_json::Value::Array(docs)
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(Outcome::Ok);
     }
@@ -57,7 +66,10 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         let ctx = context::resolve(&args.context, &p.context, settings)?;
         let samples: usize = p.series.iter().map(|s| s.values.len()).sum();
         let series = p.series.len();
-        let id = store.insert_run(&NewRun { context: ctx, series: p.series })?;
+        let id = store.insert_run(&NewRun {
+            context: ctx,
+            series: p.series,
+        })?;
         println!("recorded run {id} from {origin}: {series} series, {samples} samples");
     }
     Ok(Outcome::Ok)

@@ -1,0 +1,158 @@
+//! Whole-process timings of `sloe check` and `sloe ingest` on a large
+//! SQLite history: 1,000 runs × 200 benchmarks × 10 samples.
+//!
+//! Run with `cargo bench -p sloe --bench cli`. Prints min / median / max
+//! over repeated executions of the release binary (process start, config
+//! load, store open, work, report write: everything a CI job pays).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use sloe_core::{Direction, NewRun, RunContext, Series, Unit};
+
+const RUNS: usize = 1000;
+const BENCHMARKS: usize = 200;
+const SAMPLES: usize = 10;
+const REPEAT: usize = 30;
+
+fn series(run: usize, scale: f64) -> Vec<Series> {
+    (0..BENCHMARKS)
+        .map(|b| {
+            let level = 1e6 * (1.0 + b as f64 / 10.0) * scale;
+            Series {
+                benchmark: format!("bench-{b:03}"),
+                measure: "wall_time".into(),
+                unit: Unit::Milliseconds,
+                direction: Direction::LowerIsBetter,
+                values: (0..SAMPLES)
+                    .map(|i| {
+                        level * (1.0 + 0.01 * (((run * 7 + i * 13 + b) % 11) as f64 - 5.0) / 5.0)
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn time(label: &str, mut cmd: impl FnMut() -> Command) {
+    let mut times: Vec<Duration> = (0..REPEAT)
+        .map(|_| {
+            let mut c = cmd();
+            let start = Instant::now();
+            let out = c.output().expect("run sloe");
+            let took = start.elapsed();
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{label}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            took
+        })
+        .collect();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{label:<58} min {:>7.2} ms   median {:>7.2} ms   max {:>7.2} ms   (n = {REPEAT})",
+        ms(times[0]),
+        ms(times[REPEAT / 2]),
+        ms(times[REPEAT - 1])
+    );
+}
+
+fn main() {
+    let bin = env!("CARGO_BIN_EXE_sloe");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::write(
+        root.join("sloe.toml"),
+        "[[budget]]\nbenchmark = \"bench-0*\"\nmax = \"50ms\"\ntolerance = \"10%\"\n\n[[budget]]\nbenchmark = \"bench-1*\"\nstatistic = \"p90\"\nmax = \"50ms\"\n",
+    )
+    .expect("write config");
+
+    let start = Instant::now();
+    let store = sloe_store::open("sqlite://.sloe/history.db", root).expect("open store");
+    let t0: Timestamp = "2026-01-01T00:00:00Z".parse().expect("timestamp");
+    for r in 0..RUNS {
+        let context = RunContext {
+            commit: Some(format!("{r:08x}")),
+            branch: Some("main".into()),
+            testbed: Some("bench".into()),
+            environment: None,
+            timestamp: t0 + SignedDuration::from_mins(r as i64 * 60),
+            ci: Default::default(),
+        };
+        store
+            .insert_run(&NewRun {
+                context,
+                series: series(r, 1.0),
+            })
+            .expect("insert");
+    }
+    drop(store);
+    println!(
+        "history: {RUNS} runs × {BENCHMARKS} benchmarks × {SAMPLES} samples written in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // The results file of one new run, 200 benchmarks × 10 samples.
+    let results: Vec<serde_json::Value> = series(RUNS, 1.02)
+        .iter()
+        .map(|s| serde_json::json!({"benchmark": s.benchmark, "measure": s.measure, "unit": "ms",
+                                     "values": s.values.iter().map(|v| v / 1e6).collect::<Vec<_>>()}))
+        .collect();
+    let file = root.join("run.json");
+    std::fs::write(&file, serde_json::json!({"results": results}).to_string())
+        .expect("write results");
+    let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+    println!("results file: {size} bytes");
+
+    let sloe = |args: &[&str], dir: &Path| {
+        let mut c = Command::new(bin);
+        c.current_dir(dir).args(args).env("NO_COLOR", "1");
+        c
+    };
+    time("sloe ingest (200 × 10, context from flags)", || {
+        sloe(
+            &[
+                "ingest",
+                "run.json",
+                "--branch",
+                "feature",
+                "--commit",
+                "f00d",
+                "--testbed",
+                "bench",
+            ],
+            root,
+        )
+    });
+    time("sloe ingest (200 × 10, context from git/host)", || {
+        sloe(&["ingest", "run.json"], root)
+    });
+    // Make the latest run a feature-branch run on the bench testbed to check.
+    let out = sloe(
+        &[
+            "ingest",
+            "run.json",
+            "--branch",
+            "feature",
+            "--commit",
+            "f00d",
+            "--testbed",
+            "bench",
+        ],
+        root,
+    )
+    .output()
+    .expect("run");
+    assert!(out.status.success());
+    time(
+        "sloe check (latest run vs 10 baseline runs, 200 series)",
+        || sloe(&["check"], root),
+    );
+    time("sloe check --format json", || {
+        sloe(&["check", "--format", "json"], root)
+    });
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The quickstart, end to end on the embedded SQLite store:
+# record five main-branch runs and one pull-request run from results files,
+# then judge the pull request against its budgets and its baseline.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+cargo build --quiet --release -p sloe --manifest-path "$root/Cargo.toml"
+sloe="$root/target/release/sloe"
+cd "$here"
+rm -rf .sloe reports   # start from an empty history each time
+
+echo "== recording the main branch's history"
+for i in 1 2 3 4 5; do "$sloe" ingest "results/main-$i.json"; done
+
+echo
+echo "== recording the pull request's run"
+"$sloe" ingest results/pull-request.json
+
+echo
+echo "== sloe check"
+status=0
+"$sloe" check || status=$?
+
+echo
+echo "history is in $here/.sloe/history.db; the JSON report is $here/reports/sloe-report-latest.json"
+case $status in
+  0) echo "sloe check exited 0: nothing that policy blocks on." ;;
+  1) echo "sloe check exited 1: policy blocks this pull request (in CI this fails the job)." ;;
+  *) echo "sloe check failed with exit $status"; exit "$status" ;;
+esac
