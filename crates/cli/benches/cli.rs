@@ -64,7 +64,12 @@ fn time(label: &str, mut cmd: impl FnMut() -> Command) {
 fn main() {
     let bin = env!("CARGO_BIN_EXE_sloe");
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
+    // SLOE_BENCH_DIR keeps the history for a closer look afterwards.
+    let kept = std::env::var_os("SLOE_BENCH_DIR").map(std::path::PathBuf::from);
+    if let Some(k) = &kept {
+        std::fs::create_dir_all(k).expect("create SLOE_BENCH_DIR");
+    }
+    let root = kept.as_deref().unwrap_or(dir.path());
     std::fs::write(
         root.join("sloe.toml"),
         "[[budget]]\nbenchmark = \"bench-0*\"\nmax = \"50ms\"\ntolerance = \"10%\"\n\n[[budget]]\nbenchmark = \"bench-1*\"\nstatistic = \"p90\"\nmax = \"50ms\"\n",

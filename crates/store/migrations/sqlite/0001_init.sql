@@ -31,8 +31,11 @@ CREATE TABLE results (
     PRIMARY KEY (run_id, position)
 ) STRICT, WITHOUT ROWID;
 
--- A series appears once per run; also the index for "this series in these runs".
-CREATE UNIQUE INDEX results_series ON results (benchmark, measure, run_id);
+-- A series appears once per run. The index leads with run_id so that a new
+-- run's entries land together at the end of the index: an index led by the
+-- series would dirty one page per series on every insert (a 200-series run
+-- wrote ~270 WAL pages instead of ~20).
+CREATE UNIQUE INDEX results_run_series ON results (run_id, benchmark, measure);
 
 -- testbed '' is the pin that applies to any testbed.
 CREATE TABLE pinned_baselines (
