@@ -1027,6 +1027,22 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         assert!(doc.resolve(Some("ci")).is_ok());
     }
 
+    proptest::proptest! {
+        // Untrusted input never panics, in any syntax.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+            for syntax in [Syntax::Toml, Syntax::Yaml, Syntax::Json] {
+                let _ = Document::parse(&text, "f", syntax);
+            }
+        }
+
+        #[test]
+        fn arbitrary_budget_values_never_panic(max in "\\PC{0,20}", tol in "\\PC{0,10}", stat in "\\PC{0,8}") {
+            let text = format!("[[budget]]\nbenchmark = \"a\"\nmax = {max:?}\ntolerance = {tol:?}\nstatistic = {stat:?}\n");
+            let _ = Document::parse(&text, "f", Syntax::Toml);
+        }
+    }
+
     #[test]
     fn suggestions() {
         assert_eq!(

@@ -307,6 +307,20 @@ mod tests {
         assert!(e.to_string().contains("end of the document"), "{e}");
     }
 
+    proptest::proptest! {
+        // Untrusted input never panics.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = read(&bytes, "f");
+        }
+
+        #[test]
+        fn arbitrary_results_never_panic(unit in "\\PC{0,6}", measure in "\\PC{0,12}", v in proptest::num::f64::ANY) {
+            let doc = serde_json::json!({"results": [{"benchmark": "b", "measure": measure, "unit": unit, "value": v}]});
+            let _ = read(doc.to_string().as_bytes(), "f");
+        }
+    }
+
     #[test]
     fn write_round_trips() {
         let src = r#"{"context":{"branch":"b"},"results":[{"benchmark":"x","unit":"us","values":[1.5,2.5]}]}"#;
