@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::budget::{self, Severity, Status};
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
-use crate::model::{Direction, Run, SeriesKey};
+use crate::model::{Run, SeriesKey};
 use crate::regression::{self, Regression, Settings, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
@@ -122,25 +122,15 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 insufficient += 1;
                 counted_insufficient = true;
             }
-            let display = match budget {
-                Some(b) => b.limit.unit.clone(),
-                None if series.unit.dimension().is_some() => series.unit.clone(),
-                None => series.unit.clone(),
-            };
+            // Values read in the unit the budget was written in, else as reported.
+            let display = budget.map_or_else(|| series.unit.clone(), |b| b.limit.unit.clone());
             let show = |v: f64| display.from_canonical(v);
             let graded = budget.map(|b| budget::grade(b, value));
             let status = graded.map_or(Status::Pass, |g| g.status);
             let budget_severity = graded.map_or(Severity::None, |g| g.severity);
             let severity = budget_severity.max(verdict.severity);
             let blocking = blocks(fail_on, status, verdict.regression, severity);
-            let message = message(
-                budget,
-                value,
-                &display,
-                graded.as_ref(),
-                &verdict,
-                series.direction,
-            );
+            let message = message(budget, value, &display, graded.as_ref(), &verdict);
 
             if let (Some(b), Some(g)) = (budget, graded)
                 && g.status != Status::Pass
@@ -368,7 +358,6 @@ fn message(
     display: &Unit,
     graded: Option<&budget::BudgetVerdict>,
     verdict: &Verdict,
-    direction: Direction,
 ) -> String {
     let shown = with_unit(display.from_canonical(value), display);
     let mut msg = match (budget, graded) {
@@ -421,7 +410,6 @@ fn message(
                     _ => "",
                 };
                 let dir = if change >= 0.0 { "higher" } else { "lower" };
-                let _ = direction;
                 msg.push_str(&format!(
                     "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p {})",
                     change.abs() * 100.0,
@@ -474,7 +462,7 @@ fn budget_advice(b: &Budget, benchmark: &str, measure: &str, status: Status) -> 
 mod tests {
     use super::*;
     use crate::config::{Document, Syntax};
-    use crate::model::{RunContext, RunHeader, RunId, Series};
+    use crate::model::{Direction, RunContext, RunHeader, RunId, Series};
     use jiff::Timestamp;
 
     fn config(text: &str) -> Config {
