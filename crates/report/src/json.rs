@@ -16,7 +16,7 @@ pub fn render(report: &Report) -> String {
 mod tests {
     #[test]
     fn field_names_are_the_contract() {
-        let report = crate::terminal::tests::sample_report();
+        let report = crate::sample::sample_report();
         let v: serde_json::Value =
             serde_json::from_str(&super::render(&report)).expect("valid json");
         assert_eq!(v["schema"], "sloe.report/v1");

@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
-use sloe_core::budget::Status;
-use sloe_core::regression::Regression;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
+
+use crate::text::{self, Mark, mark, verdict_words, with_unit};
 
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,51 +23,6 @@ const RED: &str = "\x1b[31m";
 const BOLD: &str = "\x1b[1m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    Ok,
-    Warn,
-    Fail,
-}
-
-fn mark(r: &ResultEntry) -> Mark {
-    if r.blocking {
-        Mark::Fail
-    } else if r.status != Status::Pass || r.regression == Regression::Regression {
-        Mark::Warn
-    } else {
-        Mark::Ok
-    }
-}
-
-fn verdict_words(r: &ResultEntry) -> String {
-    let status = match r.status {
-        Status::Pass => "pass",
-        Status::Drift => "drift",
-        Status::Violation => "violation",
-    };
-    let regression = match r.regression {
-        Regression::None => None,
-        Regression::Improvement => Some("improvement"),
-        Regression::Regression => Some("regression"),
-        Regression::InsufficientData => Some("no baseline yet"),
-    };
-    match (r.limit.is_some(), regression) {
-        (true, Some(reg)) => format!("{status}, {reg}"),
-        (true, None) => status.to_owned(),
-        (false, Some(reg)) => reg.to_owned(),
-        (false, None) => "ok".to_owned(),
-    }
-}
-
-fn with_unit(v: f64, unit: &str) -> String {
-    match unit {
-        "%" | "/s" => format!("{}{unit}", format_number(v)),
-        "count" | "" => format_number(v),
-        _ => format!("{} {unit}", format_number(v)),
-    }
-}
 
 /// Renders the report as a table with a summary line and recommendations.
 pub fn render(report: &Report, style: Style) -> String {
@@ -123,11 +78,7 @@ pub fn render(report: &Report, style: Style) -> String {
                 (false, Mark::Warn) => "WARN",
                 (false, Mark::Fail) => "FAIL",
             };
-            let change = match (r.change, r.regression) {
-                (_, Regression::InsufficientData) => "-".to_owned(),
-                (Some(c), _) => format!("{:+.1} %", c * 100.0),
-                (None, _) => "-".to_owned(),
-            };
+            let change = text::change(r);
             (
                 mk,
                 [
@@ -273,102 +224,9 @@ pub fn render(report: &Report, style: Style) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use sloe_core::budget::Severity;
-    use sloe_core::report::{Finding, FindingKind, Metadata, REPORT_SCHEMA, Summary};
-
-    pub(crate) fn sample_report() -> Report {
-        let entry = |bench: &str,
-                     value: f64,
-                     limit: Option<f64>,
-                     status: Status,
-                     regression: Regression,
-                     blocking: bool| ResultEntry {
-            benchmark: bench.into(),
-            measure: "wall_time".into(),
-            unit: "ms".into(),
-            statistic: "median".into(),
-            value,
-            limit,
-            percent_of_budget: limit.map(|l| (value * 10000.0 / l).round() / 100.0),
-            status,
-            severity: if blocking {
-                Severity::Critical
-            } else {
-                Severity::None
-            },
-            baseline: Some(1.16),
-            change: Some(0.095),
-            change_interval: Some([0.07, 0.12]),
-            p_value: Some(0.001),
-            regression,
-            message: format!("{bench} message"),
-            limit_kind: limit.map(|_| "max".into()),
-            samples: 3,
-            baseline_runs: 5,
-            blocking,
-        };
-        Report {
-            schema: REPORT_SCHEMA.into(),
-            metadata: Metadata {
-                timestamp: "2026-11-20T10:00:00Z".into(),
-                commit: Some("a1b2c3d".into()),
-                branch: Some("feature".into()),
-                testbed: Some("ci-linux".into()),
-                environment: Some("ci".into()),
-                sloe_version: "0.1.0".into(),
-                run_id: 12,
-                baseline: "last 5 runs of main on ci-linux".into(),
-                fail_on: vec!["violation".into(), "critical".into(), "regression".into()],
-            },
-            summary: Summary {
-                status: OverallStatus::Failed,
-                total: 3,
-                passed: 2,
-                drift: 0,
-                violations: 1,
-                regressions: 1,
-                improvements: 0,
-                compliance: 66.7,
-            },
-            results: vec![
-                entry(
-                    "parse-large",
-                    1.27,
-                    Some(1.15),
-                    Status::Violation,
-                    Regression::Regression,
-                    true,
-                ),
-                entry(
-                    "transpile-simple",
-                    0.84,
-                    Some(0.85),
-                    Status::Pass,
-                    Regression::None,
-                    false,
-                ),
-                entry(
-                    "lex",
-                    0.2,
-                    None,
-                    Status::Pass,
-                    Regression::InsufficientData,
-                    false,
-                ),
-            ],
-            violations: vec![Finding {
-                benchmark: "parse-large".into(),
-                measure: "wall_time".into(),
-                kind: FindingKind::Budget,
-                severity: Severity::Critical,
-                message: "1.27 ms exceeds budget 1.15 ms by 10.4 %".into(),
-                blocking: true,
-            }],
-            recommendations: vec!["parse-large wall_time breaks its budget.".into()],
-        }
-    }
+    use crate::sample::sample_report;
 
     #[test]
     fn plain_table() {

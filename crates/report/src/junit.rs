@@ -1,0 +1,161 @@
+//! JUnit XML: one test case per (benchmark, measure, rule), where a rule is
+//! a budget (`budget median max 1.15 ms`) or the regression check against
+//! the baseline. Blocking verdicts are failures; a regression check without
+//! enough baseline runs is skipped, with the reason.
+
+use std::fmt::Write;
+
+use sloe_core::regression::Regression;
+use sloe_core::report::{Report, ResultEntry};
+
+use crate::text::with_unit;
+
+struct Case {
+    classname: String,
+    name: String,
+    failure: Option<String>,
+    skipped: Option<String>,
+    out: String,
+}
+
+fn cases(r: &ResultEntry) -> Vec<Case> {
+    let classname = format!("sloe.{}", r.benchmark);
+    let mut cases = Vec::new();
+    if let Some(limit) = r.limit {
+        let kind = r.limit_kind.as_deref().unwrap_or("max");
+        let budget_blocks = r.blocking && r.status != sloe_core::budget::Status::Pass;
+        cases.push(Case {
+            classname: classname.clone(),
+            name: format!(
+                "{} budget {} {kind} {}",
+                r.measure,
+                r.statistic,
+                with_unit(limit, &r.unit)
+            ),
+            failure: budget_blocks.then(|| r.message.clone()),
+            skipped: None,
+            out: r.message.clone(),
+        });
+    }
+    let regression_blocks = r.blocking
+        && r.regression == Regression::Regression
+        && !cases.iter().any(|c| c.failure.is_some());
+    cases.push(Case {
+        classname,
+        name: format!("{} regression {} vs baseline", r.measure, r.statistic),
+        failure: (regression_blocks || (r.blocking && r.limit.is_none()))
+            .then(|| r.message.clone()),
+        skipped: (r.regression == Regression::InsufficientData).then(|| {
+            format!(
+                "{} baseline runs: too few for a regression verdict",
+                r.baseline_runs
+            )
+        }),
+        out: r.message.clone(),
+    });
+    cases
+}
+
+/// Renders the report as a JUnit XML document.
+pub fn render(report: &Report) -> String {
+    let all: Vec<Case> = report.results.iter().flat_map(cases).collect();
+    let failures = all.iter().filter(|c| c.failure.is_some()).count();
+    let skipped = all
+        .iter()
+        .filter(|c| c.skipped.is_some() && c.failure.is_none())
+        .count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"sloe\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+        all.len()
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"sloe check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" timestamp=\"{}\">",
+        all.len(),
+        xml(&report.metadata.timestamp)
+    );
+    let _ = writeln!(out, "    <properties>");
+    for (k, v) in [
+        ("commit", &report.metadata.commit),
+        ("branch", &report.metadata.branch),
+        ("testbed", &report.metadata.testbed),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "      <property name=\"{k}\" value=\"{}\"/>", xml(v));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "      <property name=\"baseline\" value=\"{}\"/>",
+        xml(&report.metadata.baseline)
+    );
+    let _ = writeln!(out, "    </properties>");
+    for c in &all {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
+            xml(&c.classname),
+            xml(&c.name)
+        );
+        out.push_str(">\n");
+        if let Some(f) = &c.failure {
+            let _ = writeln!(
+                out,
+                "      <failure message=\"{}\" type=\"sloe\">{}</failure>",
+                xml(f),
+                xml(f)
+            );
+        } else if let Some(s) = &c.skipped {
+            let _ = writeln!(out, "      <skipped message=\"{}\"/>", xml(s));
+        }
+        let _ = writeln!(out, "      <system-out>{}</system-out>", xml(&c.out));
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Escapes text for XML content and attributes, dropping characters XML 1.0 cannot carry.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::sample_report;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render(&sample_report()));
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let xml = render(&sample_report());
+        assert!(
+            xml.contains("tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"1\""),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(xml("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

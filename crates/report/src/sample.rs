@@ -1,0 +1,99 @@
+//! A report with one of each kind of result, for renderer tests.
+
+use sloe_core::budget::{Severity, Status};
+use sloe_core::regression::Regression;
+use sloe_core::report::{
+    Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
+};
+
+pub(crate) fn sample_report() -> Report {
+    let entry = |bench: &str,
+                 value: f64,
+                 limit: Option<f64>,
+                 status: Status,
+                 regression: Regression,
+                 blocking: bool| ResultEntry {
+        benchmark: bench.into(),
+        measure: "wall_time".into(),
+        unit: "ms".into(),
+        statistic: "median".into(),
+        value,
+        limit,
+        percent_of_budget: limit.map(|l| (value * 10000.0 / l).round() / 100.0),
+        status,
+        severity: if blocking {
+            Severity::Critical
+        } else {
+            Severity::None
+        },
+        baseline: Some(1.16),
+        change: Some(0.095),
+        change_interval: Some([0.07, 0.12]),
+        p_value: Some(0.001),
+        regression,
+        message: format!("{bench} message"),
+        limit_kind: limit.map(|_| "max".into()),
+        samples: 3,
+        baseline_runs: 5,
+        blocking,
+    };
+    Report {
+        schema: REPORT_SCHEMA.into(),
+        metadata: Metadata {
+            timestamp: "2026-11-20T10:00:00Z".into(),
+            commit: Some("a1b2c3d".into()),
+            branch: Some("feature".into()),
+            testbed: Some("ci-linux".into()),
+            environment: Some("ci".into()),
+            sloe_version: "0.1.0".into(),
+            run_id: 12,
+            baseline: "last 5 runs of main on ci-linux".into(),
+            fail_on: vec!["violation".into(), "critical".into(), "regression".into()],
+        },
+        summary: Summary {
+            status: OverallStatus::Failed,
+            total: 3,
+            passed: 2,
+            drift: 0,
+            violations: 1,
+            regressions: 1,
+            improvements: 0,
+            compliance: 66.7,
+        },
+        results: vec![
+            entry(
+                "parse-large",
+                1.27,
+                Some(1.15),
+                Status::Violation,
+                Regression::Regression,
+                true,
+            ),
+            entry(
+                "transpile-simple",
+                0.84,
+                Some(0.85),
+                Status::Pass,
+                Regression::None,
+                false,
+            ),
+            entry(
+                "lex",
+                0.2,
+                None,
+                Status::Pass,
+                Regression::InsufficientData,
+                false,
+            ),
+        ],
+        violations: vec![Finding {
+            benchmark: "parse-large".into(),
+            measure: "wall_time".into(),
+            kind: FindingKind::Budget,
+            severity: Severity::Critical,
+            message: "1.27 ms exceeds budget 1.15 ms by 10.4 %".into(),
+            blocking: true,
+        }],
+        recommendations: vec!["parse-large wall_time breaks its budget.".into()],
+    }
+}
