@@ -208,6 +208,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 p_value: verdict.p_value.map(tidy),
                 regression: verdict.regression,
                 message,
+                violation_at: budget.and_then(violation_at).map(tidy),
                 limit_kind: budget.map(|b| {
                     if b.kind == LimitKind::Max {
                         "max".into()
@@ -260,6 +261,18 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
         violations: findings,
         recommendations,
     }
+}
+
+/// The value, in the budget's unit, past which a result is a violation.
+fn violation_at(b: &Budget) -> Option<f64> {
+    let ratio = match &b.grading {
+        Grading::Tolerance(t) => 1.0 + t.fraction(),
+        Grading::Levels(l) => l.critical?,
+    };
+    Some(match b.kind {
+        LimitKind::Max => b.limit.value * ratio,
+        LimitKind::Min => b.limit.value / ratio,
+    })
 }
 
 fn fail_on_word(f: FailOn) -> &'static str {

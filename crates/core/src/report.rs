@@ -78,6 +78,9 @@ pub struct ResultEntry {
     pub message: String,
     /// `max` or `min` when a budget applies.
     pub limit_kind: Option<String>,
+    /// Where `violation` starts, in `unit`: the limit widened by the
+    /// tolerance, or the critical level (null without a budget).
+    pub violation_at: Option<f64>,
     /// Samples in this run.
     pub samples: usize,
     /// Baseline runs (or pinned-run samples) the regression verdict used.

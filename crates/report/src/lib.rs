@@ -1,4 +1,4 @@
-//! sloe-report: renderers (terminal, JSON, Markdown, JUnit XML, CI annotations) from a [`Report`](sloe_core::report::Report) to
+//! sloe-report: renderers (terminal, JSON, Markdown, JUnit XML, CI annotations, HTML dashboard) from a [`Report`](sloe_core::report::Report) to
 //! bytes people or machines read.
 //!
 //! Renderers are pure functions of the report (and a style); they never
@@ -6,6 +6,7 @@
 //! Depends on sloe-core only.
 
 pub mod annotations;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -33,6 +33,7 @@ pub(crate) fn sample_report() -> Report {
         regression,
         message: format!("{bench} message"),
         limit_kind: limit.map(|_| "max".into()),
+        violation_at: limit.map(|l| l * 1.1),
         samples: 3,
         baseline_runs: 5,
         blocking,

@@ -1,0 +1,296 @@
+//! The HTML dashboard: ONE self-contained file (inline CSS, JS and SVG,
+//! nothing fetched at view time). Status cards, and per result a trend
+//! chart over 7/30/90 days with the budget line, tolerance band, baseline,
+//! change points and the current run marked; tooltips; sort and filter.
+//!
+//! The page's state lives in the URL hash (`#range=7&filter=attention`),
+//! so a view can be shared as a link. Data is embedded once as compact
+//! JSON (runs in one table, values aligned to it, four significant
+//! digits), which keeps 200 benchmarks × 500 runs well under 2 MB.
+
+use serde_json::{Value, json};
+use sloe_core::report::Report;
+
+use crate::text::{Mark, mark, verdict_words};
+
+const TEMPLATE: &str = include_str!("dashboard.html");
+
+/// One recorded run, for the time axis and tooltips.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRun {
+    pub id: i64,
+    /// Seconds since the Unix epoch.
+    pub timestamp: i64,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+}
+
+/// One result's values across runs, in the result's display unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistorySeries {
+    pub benchmark: String,
+    pub measure: String,
+    pub statistic: String,
+    /// Aligned with [`History::runs`]; `None` where a run lacks the series.
+    pub values: Vec<Option<f64>>,
+    /// Indices into [`History::runs`] where the series shifted.
+    pub change_points: Vec<usize>,
+}
+
+/// The history a dashboard plots: runs oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub runs: Vec<HistoryRun>,
+    pub series: Vec<HistorySeries>,
+}
+
+fn round4(v: f64) -> Value {
+    if !v.is_finite() {
+        return Value::Null;
+    }
+    if v == 0.0 {
+        return json!(0);
+    }
+    let digits = 4 - v.abs().log10().ceil() as i32;
+    let k = 10f64.powi(digits.clamp(-300, 300));
+    json!((v * k).round() / k)
+}
+
+/// Renders the dashboard for `report` with `history` (which should include
+/// the report's own run).
+pub fn render(report: &Report, history: &History, project: Option<&str>) -> String {
+    let mut branches: Vec<String> = Vec::new();
+    let runs: Vec<Value> = history
+        .runs
+        .iter()
+        .map(|r| {
+            let b = r.branch.clone().unwrap_or_default();
+            let bi = branches.iter().position(|x| *x == b).unwrap_or_else(|| {
+                branches.push(b);
+                branches.len() - 1
+            });
+            json!([
+                r.id,
+                r.timestamp,
+                r.commit.as_deref().map(|c| c.get(..10).unwrap_or(c)),
+                bi
+            ])
+        })
+        .collect();
+    let current = history
+        .runs
+        .iter()
+        .position(|r| r.id == report.metadata.run_id)
+        .unwrap_or(history.runs.len().saturating_sub(1));
+    let charts: Vec<Value> = report
+        .results
+        .iter()
+        .map(|r| {
+            let series = history
+                .series
+                .iter()
+                .find(|s| s.benchmark == r.benchmark && s.measure == r.measure && s.statistic == r.statistic);
+            let values: Vec<Value> = match series {
+                Some(s) => s.values.iter().map(|v| v.map_or(Value::Null, round4)).collect(),
+                None => Vec::new(),
+            };
+            json!({
+                "b": r.benchmark, "m": r.measure, "s": r.statistic, "u": r.unit,
+                "st": match mark(r) { Mark::Ok => "ok", Mark::Warn => "warn", Mark::Fail => "fail" },
+                "verdict": verdict_words(r), "msg": r.message,
+                "value": round4(r.value),
+                "limit": r.limit.map(round4), "tol": r.violation_at.map(round4), "base": r.baseline.map(round4),
+                "change": r.change.map(round4),
+                "v": values,
+                "cp": series.map(|s| s.change_points.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let m = &report.metadata;
+    let data = json!({
+        "meta": {
+            "project": project, "commit": m.commit, "branch": m.branch, "testbed": m.testbed,
+            "timestamp": m.timestamp, "run_id": m.run_id, "baseline": m.baseline,
+        },
+        "summary": report.summary,
+        "runs": runs, "branches": branches, "current": current, "charts": charts,
+    });
+    // `</` inside a script element would end it early.
+    let embedded = data.to_string().replace("</", "<\\/");
+    let title = html_escape(project.unwrap_or("performance budgets"));
+    TEMPLATE
+        .replacen("__TITLE__", &title, 1)
+        .replacen("__DATA__", &embedded, 1)
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A dashboard fixture: `benchmarks` results over `runs` daily runs.
+#[doc(hidden)]
+pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
+    use sloe_core::budget::{Severity, Status};
+    use sloe_core::regression::Regression;
+    use sloe_core::report::{Metadata, OverallStatus, REPORT_SCHEMA, ResultEntry, Summary};
+
+    let t_end: i64 = 1_795_000_000;
+    let history_runs: Vec<HistoryRun> = (0..runs)
+        .map(|i| HistoryRun {
+            id: i as i64 + 1,
+            timestamp: t_end - (runs - 1 - i) as i64 * 86_400 / 4,
+            commit: Some(format!("{:010x}", 0xabc000 + i)),
+            branch: Some(if i % 7 == 0 {
+                "feature".into()
+            } else {
+                "main".into()
+            }),
+        })
+        .collect();
+    let mut results = Vec::new();
+    let mut series = Vec::new();
+    for b in 0..benchmarks {
+        let level = 1.0 + b as f64 * 0.37;
+        let values: Vec<Option<f64>> = (0..runs)
+            .map(|i| {
+                let wobble = ((i * 31 + b * 17) % 13) as f64 / 13.0 - 0.5;
+                let step = if i > runs * 2 / 3 && b % 5 == 0 {
+                    1.2
+                } else {
+                    1.0
+                };
+                (i % 11 != 5 || b % 3 != 0).then_some(level * step * (1.0 + 0.04 * wobble))
+            })
+            .collect();
+        let value = values
+            .iter()
+            .rev()
+            .flatten()
+            .next()
+            .copied()
+            .unwrap_or(level);
+        let (status, blocking) = match b % 5 {
+            0 => (Status::Violation, true),
+            1 => (Status::Drift, false),
+            _ => (Status::Pass, false),
+        };
+        results.push(ResultEntry {
+            benchmark: format!("bench-{b:03}"),
+            measure: "wall_time".into(),
+            unit: "ms".into(),
+            statistic: "median".into(),
+            value,
+            limit: Some(level * 1.1),
+            percent_of_budget: Some(value / (level * 1.1) * 100.0),
+            status,
+            severity: if blocking {
+                Severity::Critical
+            } else {
+                Severity::None
+            },
+            baseline: Some(level),
+            change: Some(value / level - 1.0),
+            change_interval: Some([0.0, 0.1]),
+            p_value: Some(0.01),
+            regression: Regression::None,
+            message: format!("bench-{b:03} message"),
+            limit_kind: Some("max".into()),
+            violation_at: Some(level * 1.21),
+            samples: 10,
+            baseline_runs: 10,
+            blocking,
+        });
+        series.push(HistorySeries {
+            benchmark: format!("bench-{b:03}"),
+            measure: "wall_time".into(),
+            statistic: "median".into(),
+            values,
+            change_points: if b % 5 == 0 {
+                vec![runs * 2 / 3 + 1]
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    let report = Report {
+        schema: REPORT_SCHEMA.into(),
+        metadata: Metadata {
+            timestamp: "2026-11-20T10:00:00Z".into(),
+            commit: Some("abc123".into()),
+            branch: Some("main".into()),
+            testbed: Some("ci".into()),
+            environment: None,
+            sloe_version: "0".into(),
+            run_id: runs as i64,
+            baseline: "recent runs of main".into(),
+            fail_on: vec!["violation".into()],
+        },
+        summary: Summary {
+            status: if benchmarks > 0 {
+                OverallStatus::Failed
+            } else {
+                OverallStatus::Passed
+            },
+            total: benchmarks,
+            passed: benchmarks - benchmarks.div_ceil(5) - benchmarks / 5,
+            drift: benchmarks / 5,
+            violations: benchmarks.div_ceil(5),
+            regressions: 0,
+            improvements: 0,
+            compliance: 60.0,
+        },
+        results,
+        violations: Vec::new(),
+        recommendations: Vec::new(),
+    };
+    (
+        report,
+        History {
+            runs: history_runs,
+            series,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_contained_and_small() {
+        let (report, history) = synthetic(200, 500);
+        let html = render(&report, &history, Some("demo"));
+        assert!(html.len() <= 2 * 1024 * 1024, "{} bytes", html.len());
+        // nothing fetched at view time
+        for needle in [
+            "src=\"http",
+            "href=\"http",
+            "@import",
+            "url(http",
+            "fetch(",
+            "XMLHttpRequest",
+        ] {
+            assert!(!html.contains(needle), "found {needle}");
+        }
+        assert!(html.contains("bench-199"));
+    }
+
+    #[test]
+    fn script_breakout_is_escaped() {
+        let (mut report, history) = synthetic(1, 3);
+        report.results[0].benchmark = "</script><b>x".into();
+        let html = render(&report, &history, Some("<p>"));
+        assert!(!html.contains("</script><b>"));
+        assert!(html.contains("&lt;p&gt;"));
+    }
+
+    #[test]
+    fn rounds_to_four_digits() {
+        assert_eq!(round4(1.234567), json!(1.235));
+        assert_eq!(round4(123456.7), json!(123500.0));
+        assert_eq!(round4(f64::NAN), Value::Null);
+    }
+}
