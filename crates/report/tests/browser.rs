@@ -174,3 +174,150 @@ fn screenshot_for_people() {
         shot.display()
     );
 }
+
+/// A minimal W3C WebDriver client over chromedriver, for a real click.
+struct Driver {
+    child: std::process::Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("this test needs chromedriver: `apt-get install -y chromium-driver` (.ci/run does it)");
+        let base = format!("http://127.0.0.1:{port}");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = base_args(profile.path());
+        args.retain(|a| !a.starts_with("--virtual-time-budget"));
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium(), "args": args},
+            "goog:loggingPrefs": {"browser": "ALL"}
+        }}});
+        let mut session = None;
+        for _ in 0..100 {
+            match ureq::post(&format!("{base}/session")).send_json(caps.clone()) {
+                Ok(resp) => {
+                    let v: serde_json::Value = resp.into_json().expect("json");
+                    session = v["value"]["sessionId"].as_str().map(str::to_owned);
+                    break;
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        }
+        let session = session.expect("a WebDriver session");
+        Driver {
+            child,
+            base,
+            session,
+            _profile: profile,
+        }
+    }
+
+    fn post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        match ureq::post(&url).send_json(body) {
+            Ok(r) => r.into_json::<serde_json::Value>().expect("json")["value"].clone(),
+            Err(ureq::Error::Status(code, r)) => panic!(
+                "{path}: HTTP {code}: {}",
+                r.into_string().unwrap_or_default()
+            ),
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+
+    fn script(&self, source: &str) -> serde_json::Value {
+        self.post(
+            "execute/sync",
+            serde_json::json!({"script": source, "args": []}),
+        )
+    }
+
+    fn click(&self, css: &str) {
+        let el = self.post(
+            "element",
+            serde_json::json!({"using": "css selector", "value": css}),
+        );
+        let id = el
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v.as_str())
+            .expect("element id")
+            .to_owned();
+        self.post(&format!("element/{id}/click"), serde_json::json!({}));
+    }
+
+    fn console(&self) -> Vec<String> {
+        let url = format!("{}/session/{}/se/log", self.base, self.session);
+        let v: serde_json::Value = ureq::post(&url)
+            .send_json(serde_json::json!({"type": "browser"}))
+            .expect("browser log")
+            .into_json()
+            .expect("json");
+        v["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["message"].to_string())
+            .collect()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn clicking_the_range_toggle_changes_the_plotted_points() {
+    let file = write_dashboard("click.html", 20, 400);
+    let driver = Driver::start();
+    driver.post(
+        "url",
+        serde_json::json!({"url": format!("file://{}", file.display())}),
+    );
+    let points = || -> u64 {
+        driver
+            .script("return Array.from(document.querySelectorAll('svg.trend')).reduce((n, s) => n + (+s.getAttribute('data-points')), 0)")
+            .as_u64()
+            .expect("a count")
+    };
+    assert_eq!(
+        driver.script("return document.querySelectorAll('svg.trend').length"),
+        20
+    );
+    let default_30 = points();
+    driver.click("button[data-range='7']");
+    let week = points();
+    driver.click("button[data-range='90']");
+    let quarter = points();
+    assert!(
+        week < default_30 && default_30 < quarter,
+        "7d {week}, 30d {default_30}, 90d {quarter}"
+    );
+    assert_eq!(
+        driver.script("return location.hash"),
+        "#range=90&filter=all&sort=status"
+    );
+    // filtering by name through the search box
+    driver.script("var q = document.getElementById('q'); q.value = 'bench-01'; q.dispatchEvent(new Event('input'));");
+    assert_eq!(
+        driver.script("return document.querySelectorAll('svg.trend').length"),
+        10
+    );
+    let console = driver.console();
+    assert!(console.is_empty(), "console output: {console:#?}");
+}
