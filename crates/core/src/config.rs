@@ -33,6 +33,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     #[serde(default)]
     pub regression: RegressionConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
     /// Budgets: limits on (benchmark pattern, measure, statistic).
     #[serde(default, rename = "budget")]
     pub budgets: Vec<Budget>,
@@ -221,6 +223,89 @@ fn default_min_baseline_runs() -> usize {
 }
 fn default_false_alarm_rate() -> Percent {
     Percent(1.0)
+}
+
+/// A report format `sloe report` and `sloe check` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    /// The report JSON (`sloe.report/v1`).
+    Json,
+    /// Markdown for a pull-request comment.
+    Md,
+    /// The self-contained HTML dashboard.
+    Html,
+    /// JUnit XML.
+    Junit,
+}
+
+/// Which reports `sloe check` and `sloe run` write besides
+/// `reports/sloe-report-latest.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Extra formats written on every check (the JSON report always is).
+    #[serde(default)]
+    pub formats: Vec<ReportFormat>,
+    /// Directory reports go to, relative to the config file.
+    #[serde(default = "default_report_dir")]
+    pub out: String,
+    /// How much history the dashboard plots (its toggle offers 7, 30 and 90 days).
+    #[serde(default = "default_report_since")]
+    pub since: TimeSpan,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            formats: Vec::new(),
+            out: default_report_dir(),
+            since: default_report_since(),
+        }
+    }
+}
+
+fn default_report_dir() -> String {
+    "reports".to_owned()
+}
+
+fn default_report_since() -> TimeSpan {
+    TimeSpan(Quantity::new(90.0, Unit::Days))
+}
+
+/// A length of time written with a unit: `90d`, `12h`, `30min`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeSpan(pub Quantity);
+
+impl TimeSpan {
+    pub fn nanoseconds(&self) -> f64 {
+        self.0.canonical()
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeSpan {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let q = Quantity::deserialize(d)?;
+        if q.dimension() != Some(Dimension::Time) || q.value <= 0.0 {
+            return Err(serde::de::Error::custom(format!(
+                "expected a positive length of time like \"90d\", \"12h\" or \"30min\", found {q}"
+            )));
+        }
+        Ok(TimeSpan(q))
+    }
+}
+
+impl JsonSchema for TimeSpan {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TimeSpan".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A length of time such as \"90d\", \"12h\" or \"30min\".",
+            "type": "string",
+            "pattern": "^\\s*[0-9_]*\\.?[0-9_]+\\s*(ns|us|µs|μs|ms|s|min|h|d)\\s*$"
+        })
+    }
 }
 
 /// Ratios of the limit at which a budget reaches each severity.
@@ -514,6 +599,7 @@ fn env_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let store = generator.subschema_for::<StoreConfig>();
     let policy = generator.subschema_for::<PolicyConfig>();
     let regression = generator.subschema_for::<RegressionConfig>();
+    let report = generator.subschema_for::<ReportConfig>();
     let budget = generator.subschema_for::<Vec<Budget>>();
     let benchmark = generator.subschema_for::<Vec<BenchmarkConfig>>();
     schemars::json_schema!({
@@ -524,7 +610,7 @@ fn env_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
             "additionalProperties": false,
             "properties": {
                 "project": project, "store": store, "policy": policy,
-                "regression": regression, "budget": budget, "benchmark": benchmark
+                "regression": regression, "report": report, "budget": budget, "benchmark": benchmark
             }
         }
     })
@@ -1019,6 +1105,17 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         assert_eq!(e.line, Some(1), "{e}");
         assert!(e.to_string().contains("env.ci.regression"), "{e}");
         assert!(e.to_string().contains("did you mean `warning`"), "{e}");
+    }
+
+    #[test]
+    fn report_section() {
+        let c = parse("[report]\nformats = [\"md\", \"html\"]\nsince = \"30d\"\n").expect("valid");
+        assert_eq!(c.report.formats, vec![ReportFormat::Md, ReportFormat::Html]);
+        assert_eq!(c.report.since.nanoseconds(), 30.0 * 86_400e9);
+        let e = parse_err("[report]\nsince = \"4GiB\"\n");
+        assert!(e.to_string().contains("length of time"), "{e}");
+        let e = parse_err("[report]\nformats = [\"pdf\"]\n");
+        assert!(e.to_string().contains("report.formats"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod model;
 pub mod regression;
 pub mod report;
+pub mod slo;
 pub mod stats;
 pub mod units;
 

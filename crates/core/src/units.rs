@@ -49,6 +49,7 @@ pub enum Unit {
     Seconds,
     Minutes,
     Hours,
+    Days,
     Bytes,
     Kilobytes,
     Megabytes,
@@ -81,6 +82,8 @@ const SPELLINGS: &[(&str, Unit)] = &[
     ("minutes", Unit::Minutes),
     ("h", Unit::Hours),
     ("hours", Unit::Hours),
+    ("d", Unit::Days),
+    ("days", Unit::Days),
     ("B", Unit::Bytes),
     ("bytes", Unit::Bytes),
     ("b", Unit::Bytes),
@@ -129,6 +132,7 @@ impl Unit {
             Unit::Seconds => "s",
             Unit::Minutes => "min",
             Unit::Hours => "h",
+            Unit::Days => "d",
             Unit::Bytes => "B",
             Unit::Kilobytes => "KB",
             Unit::Megabytes => "MB",
@@ -153,7 +157,8 @@ impl Unit {
             | Unit::Milliseconds
             | Unit::Seconds
             | Unit::Minutes
-            | Unit::Hours => Dimension::Time,
+            | Unit::Hours
+            | Unit::Days => Dimension::Time,
             Unit::Bytes
             | Unit::Kilobytes
             | Unit::Megabytes
@@ -179,6 +184,7 @@ impl Unit {
             Unit::Seconds => 1e9,
             Unit::Minutes => 60e9,
             Unit::Hours => 3600e9,
+            Unit::Days => 86_400e9,
             Unit::Bytes => 1.0,
             Unit::Kilobytes => 1e3,
             Unit::Megabytes => 1e6,
@@ -290,7 +296,7 @@ pub enum QuantityError {
     )]
     NoNumber(String),
     #[error(
-        "read quantity {text:?}: unknown unit {unit:?}; expected one of ns, us, ms, s, min, h, B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, %, /s"
+        "read quantity {text:?}: unknown unit {unit:?}; expected one of ns, us, ms, s, min, h, d, B, KB, MB, GB, TB, KiB, MiB, GiB, TiB, %, /s"
     )]
     UnknownUnit { text: String, unit: String },
     #[error("read quantity {0:?}: the value must be a finite number")]
@@ -428,7 +434,7 @@ impl schemars::JsonSchema for Quantity {
         schemars::json_schema!({
             "description": "A number with a unit: 850us, 0.85ms, 20s, 8min, 1h, 4GiB, 500KB, 80%, 1000/s; a bare number is a count.",
             "anyOf": [
-                { "type": "string", "pattern": "^\\s*[-+]?[0-9_]*\\.?[0-9_]+([eE][-+]?[0-9]+)?\\s*(ns|us|µs|μs|ms|s|min|h|B|KB|kB|MB|GB|TB|KiB|MiB|GiB|TiB|%|/s|1/s|ops/s)?\\s*$" },
+                { "type": "string", "pattern": "^\\s*[-+]?[0-9_]*\\.?[0-9_]+([eE][-+]?[0-9]+)?\\s*(ns|us|µs|μs|ms|s|min|h|d|B|KB|kB|MB|GB|TB|KiB|MiB|GiB|TiB|%|/s|1/s|ops/s)?\\s*$" },
                 { "type": "number" }
             ]
         })
@@ -450,6 +456,7 @@ mod tests {
         assert_eq!(q("20s").canonical(), 20e9);
         assert_eq!(q("8min").canonical(), 480e9);
         assert_eq!(q("1h").canonical(), 3600e9);
+        assert_eq!(q("30d").canonical(), 30.0 * 86_400e9);
         assert_eq!(q("12ns").canonical(), 12.0);
         assert_eq!(q("3 µs").canonical(), 3000.0);
     }

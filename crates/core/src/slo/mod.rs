@@ -1,0 +1,18 @@
+//! SLO math: windows, event counts, error budgets, burn rates and
+//! multiwindow multi-burn-rate alerts. Pure: every function takes the time
+//! it judges at; nothing here reads a clock or a store.
+//!
+//! Words follow DESIGN.md: an SLO has an `objective` (0.999) over a
+//! `window`; its error budget is `1 − objective` of the window's events (or
+//! timeslices); the burn rate over a window is
+//! `(1 − SLI over that window) / (1 − objective)`.
+
+pub mod alerts;
+pub mod budget;
+pub mod counts;
+pub mod window;
+
+pub use alerts::{AlertRule, AlertSeverity, AlertState};
+pub use budget::{ErrorBudget, burn_rate, error_budget, sli};
+pub use counts::{Counts, MinuteCounts};
+pub use window::{CalendarUnit, Window};
