@@ -5,6 +5,10 @@
 //! over repeated executions of the release binary (process start, config
 //! load, store open, work, report write: everything a CI job pays).
 
+#[path = "../../../benches/emit.rs"]
+mod emit;
+use emit::emit_results;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,7 +40,7 @@ fn series(run: usize, scale: f64) -> Vec<Series> {
         .collect()
 }
 
-fn time(label: &str, mut cmd: impl FnMut() -> Command) {
+fn time(label: &str, mut cmd: impl FnMut() -> Command) -> Vec<f64> {
     let mut times: Vec<Duration> = (0..REPEAT)
         .map(|_| {
             let mut c = cmd();
@@ -59,6 +63,7 @@ fn time(label: &str, mut cmd: impl FnMut() -> Command) {
         ms(times[REPEAT / 2]),
         ms(times[REPEAT - 1])
     );
+    times.iter().map(|d| ms(*d)).collect()
 }
 
 fn main() {
@@ -118,7 +123,8 @@ fn main() {
         c.current_dir(dir).args(args).env("NO_COLOR", "1");
         c
     };
-    time("sloe ingest (200 × 10, context from flags)", || {
+    let mut figures = Vec::new();
+    let t = time("sloe ingest (200 × 10, context from flags)", || {
         sloe(
             &[
                 "ingest",
@@ -133,9 +139,11 @@ fn main() {
             root,
         )
     });
-    time("sloe ingest (200 × 10, context from git/host)", || {
+    figures.push(("cli:ingest-200x10".to_owned(), t));
+    let t = time("sloe ingest (200 × 10, context from git/host)", || {
         sloe(&["ingest", "run.json"], root)
     });
+    figures.push(("cli:ingest-200x10-git".to_owned(), t));
     // Make the latest run a feature-branch run on the bench testbed to check.
     let out = sloe(
         &[
@@ -153,11 +161,14 @@ fn main() {
     .output()
     .expect("run");
     assert!(out.status.success());
-    time(
+    let t = time(
         "sloe check (latest run vs 10 baseline runs, 200 series)",
         || sloe(&["check"], root),
     );
-    time("sloe check --format json", || {
+    figures.push(("cli:check-1000-runs".to_owned(), t));
+    let t = time("sloe check --format json", || {
         sloe(&["check", "--format", "json"], root)
     });
+    figures.push(("cli:check-1000-runs-json".to_owned(), t));
+    emit_results("cli", &figures);
 }

@@ -43,12 +43,16 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Run the config's benchmarks (or one command), record the run, then check it.
+    Run(RunArgs),
     /// Read results files and record each as a run.
     Ingest(IngestArgs),
     /// Judge a run against its budgets and its baseline; exit 1 when policy blocks.
     Check(CheckArgs),
     /// List recorded runs, or one benchmark's values across runs.
     History(HistoryArgs),
+    /// Render reports (json, md, html, junit) for a run (default: the latest).
+    Report(ReportArgs),
     /// Pin, show or unpin the baseline runs are compared with.
     Baseline {
         #[command(subcommand)]
@@ -96,6 +100,54 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sloe run                          every [[benchmark]] of the config
+  sloe run sort-numbers gzip        a subset, by name
+  sloe run --name sort -- sort -n data.txt
+  sloe run --shell -- 'seq 1 100000 | wc -l'
+  sloe run --stage test -- cargo test")]
+pub struct RunArgs {
+    /// Benchmarks of the config to run (default: all of them).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// An ad-hoc command to measure instead of the config's benchmarks.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+    /// The ad-hoc command's benchmark name (default: the command line).
+    #[arg(long, value_name = "NAME", conflicts_with = "stage")]
+    pub name: Option<String>,
+    /// Time one CI step as one sample: output streams through, and the
+    /// command's failure fails sloe (exit 2) whatever the budgets say.
+    #[arg(long, value_name = "NAME")]
+    pub stage: Option<String>,
+    /// Run the ad-hoc command through `sh -c` (its start-up time is subtracted).
+    #[arg(long)]
+    pub shell: bool,
+    /// Exactly this many timed runs (overrides the config).
+    #[arg(long, value_name = "N", conflicts_with = "stage")]
+    pub runs: Option<u32>,
+    /// Untimed warm-up runs first (overrides the config).
+    #[arg(long, value_name = "N", conflicts_with = "stage")]
+    pub warmup: Option<u32>,
+    /// Keep running until the timed runs add up to this, e.g. 3s (overrides the config).
+    #[arg(long, value_name = "TIME", conflicts_with = "stage")]
+    pub min_time: Option<String>,
+    /// Kill an execution's process group after this long, e.g. 10min.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Show every result's evidence, not only findings.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Where reports are written (default: reports/ beside the config).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub context: ContextArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The run to judge (default: the latest recorded).
     #[arg(long, value_name = "ID")]
@@ -108,6 +160,22 @@ pub struct CheckArgs {
     /// Where reports are written (default: reports/ beside the config).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Comma-separated formats: json, md, html, junit.
+    #[arg(long, default_value = "json,md,html,junit", value_name = "LIST")]
+    pub format: String,
+    /// Directory the files go to (default: the config's `[report] out`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// History the dashboard plots, e.g. 30d (default: `[report] since`, 90d).
+    #[arg(long, value_name = "SPAN")]
+    pub since: Option<String>,
+    /// The run to report on (default: the latest recorded).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
 }
 
 #[derive(Debug, Args)]

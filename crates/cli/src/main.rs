@@ -1,7 +1,7 @@
 //! The `sloe` binary: parse flags, resolve settings, run one command, exit
 //! with the code the contract names (0 pass, 1 blocked by policy, 2 bad
-//! usage, config or input). Commands are thin: the work lives in the
-//! library crates.
+//! usage, config or input, or a measured command that failed; 130 after
+//! Ctrl-C). Commands are thin: the work lives in the library crates.
 
 mod args;
 mod commands;
@@ -28,7 +28,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Blocked) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: failed to {e:#}");
-            ExitCode::from(2)
+            // Ctrl-C ends a run like it ends a shell command.
+            if e.downcast_ref::<commands::run::Interrupted>().is_some() {
+                ExitCode::from(130)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -59,7 +59,10 @@ impl Settings {
     }
 
     pub fn report_dir(&self, flag: Option<&Path>) -> PathBuf {
-        flag.map_or_else(|| self.base_dir.join("reports"), Path::to_path_buf)
+        flag.map_or_else(
+            || self.base_dir.join(&self.config.report.out),
+            Path::to_path_buf,
+        )
     }
 }
 

@@ -721,3 +721,73 @@ fn parallel_ingest_postgres() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn report_command_writes_every_format() {
+    let p = Project::new(BUDGET);
+    p.history_main(4, "parse", 5.0);
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[12.0, 12.1])],
+    );
+    let out = p
+        .sloe()
+        .args(["report", "--out", "out", "--since", "30d"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for ext in ["json", "md", "html", "junit.xml"] {
+        let text =
+            std::fs::read_to_string(p.path().join(format!("out/sloe-report.{ext}"))).expect(ext);
+        assert!(text.contains("parse"), "{ext}");
+    }
+    let html = std::fs::read_to_string(p.path().join("out/sloe-report.html")).expect("html");
+    // the judged run and its four baseline runs are plotted
+    assert!(html.contains("\"runs\":[[1,"), "runs table missing");
+    let out = p
+        .sloe()
+        .args(["report", "--format", "pdf"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn config_report_section_and_github_outputs() {
+    let p = Project::new(&format!(
+        "{BUDGET}\n[report]\nformats = [\"md\", \"html\", \"junit\"]\nout = \"rep\"\n"
+    ));
+    p.ingest("main", "c1", &[("parse", "wall_time", "ms", &[12.0])]);
+    let summary = p.path().join("summary.md");
+    let out = p
+        .sloe()
+        .arg("check")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error title=sloe%3A parse wall_time::"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .expect("step summary")
+            .contains("sloe: failed")
+    );
+    for f in [
+        "sloe-report-latest.json",
+        "sloe-report-latest.md",
+        "sloe-report-latest.html",
+        "sloe-report-latest.junit.xml",
+    ] {
+        assert!(p.path().join("rep").join(f).exists(), "{f}");
+    }
+}

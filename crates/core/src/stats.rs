@@ -149,6 +149,49 @@ pub fn percentile_sorted(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * frac
 }
 
+/// Median absolute deviation from the median (unscaled); `None` when empty.
+pub fn median_absolute_deviation(values: &[f64]) -> Option<f64> {
+    let m = median(values)?;
+    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+    median(&deviations)
+}
+
+/// The modified z-score above which a sample is called an outlier
+/// (Iglewicz & Hoaglin 1993, "How to Detect and Handle Outliers", p. 11).
+pub const OUTLIER_THRESHOLD: f64 = 3.5;
+
+/// Modified z-scores, Iglewicz & Hoaglin (1993):
+/// `M_i = 0.6745 · (x_i − median) / MAD`, where 0.6745 is the 0.75 quantile
+/// of the standard normal, so that `M_i` is comparable with an ordinary
+/// z-score on normal data. Robust where the ordinary z-score is not: one
+/// wild sample cannot inflate the scale it is judged by.
+///
+/// `None` when there are no values or the MAD is zero (more than half the
+/// samples equal): the scale is then undefined and no sample is called an
+/// outlier.
+pub fn modified_z_scores(values: &[f64]) -> Option<Vec<f64>> {
+    let m = median(values)?;
+    let mad = median_absolute_deviation(values)?;
+    if mad <= 0.0 || !mad.is_finite() {
+        return None;
+    }
+    Some(values.iter().map(|v| 0.6745 * (v - m) / mad).collect())
+}
+
+/// Indices of the samples whose modified z-score exceeds
+/// [`OUTLIER_THRESHOLD`] in absolute value.
+pub fn outliers(values: &[f64]) -> Vec<usize> {
+    modified_z_scores(values)
+        .map(|z| {
+            z.iter()
+                .enumerate()
+                .filter(|(_, z)| z.abs() > OUTLIER_THRESHOLD)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +219,35 @@ mod tests {
         let sd = std_dev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).expect("n>1");
         assert!((sd - 2.138089935299395).abs() < 1e-12);
         assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), Some(2.5));
+    }
+
+    // Reference values computed independently with Python 3.11's
+    // `statistics` module:
+    //   x = [10.2, 10.4, 10.1, 10.3, 10.5, 10.2, 14.9, 10.3, 9.1, 10.4]
+    //   m = statistics.median(x)                       -> 10.3
+    //   mad = statistics.median([abs(v - m) for v in x]) -> 0.1
+    //   [0.6745 * (v - m) / mad for v in x]
+    //   -> [-0.6745, 0.6745, -1.349, 0.0, 1.349, -0.6745, 31.027, 0.0, -8.094, 0.6745]
+    #[test]
+    fn modified_z_scores_match_reference_values() {
+        let x = [10.2, 10.4, 10.1, 10.3, 10.5, 10.2, 14.9, 10.3, 9.1, 10.4];
+        let want = [
+            -0.6745, 0.6745, -1.349, 0.0, 1.349, -0.6745, 31.027, 0.0, -8.094, 0.6745,
+        ];
+        let mad = median_absolute_deviation(&x).expect("non-empty");
+        assert!((mad - 0.1).abs() < 1e-9, "{mad}");
+        let z = modified_z_scores(&x).expect("MAD > 0");
+        for (got, want) in z.iter().zip(want) {
+            assert!((got - want).abs() < 1e-6, "{got} != {want}");
+        }
+        assert_eq!(outliers(&x), vec![6, 8]);
+    }
+
+    #[test]
+    fn no_outliers_without_spread() {
+        assert!(outliers(&[]).is_empty());
+        assert!(outliers(&[5.0, 5.0, 5.0, 9.0]).is_empty());
+        assert_eq!(modified_z_scores(&[1.0, 1.0, 1.0]), None);
     }
 
     #[test]
@@ -234,6 +306,22 @@ mod tests {
             }
             let (a, b) = (mean(&v).expect("n"), mean(&shuffled).expect("n"));
             prop_assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0));
+        }
+
+        #[test]
+        fn outliers_are_scale_and_shift_invariant(v in samples(), k in 0.001f64..1000.0, c in -1e3f64..1e3) {
+            let moved: Vec<f64> = v.iter().map(|x| x * k + c).collect();
+            // Scores within rounding of the threshold may flip; compare the clear ones.
+            if let Some(z) = modified_z_scores(&v) {
+                let clear: Vec<usize> = z.iter().enumerate()
+                    .filter(|(_, z)| (z.abs() - OUTLIER_THRESHOLD).abs() > 1e-6)
+                    .map(|(i, _)| i).collect();
+                let a = outliers(&v);
+                let b = outliers(&moved);
+                for i in clear {
+                    prop_assert_eq!(a.contains(&i), b.contains(&i));
+                }
+            }
         }
 
         #[test]

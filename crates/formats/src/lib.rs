@@ -13,21 +13,93 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sloe_core::Series;
 
+pub mod asv;
+pub mod bdn;
+pub mod catch2;
+mod common;
+pub mod criterion;
+pub mod gbench;
+pub mod gnu_time;
+pub mod gobench;
+pub mod hyperfine;
+pub mod iai;
+pub mod jmh;
 pub mod json;
+pub mod junit;
+pub mod libtest;
+pub mod pytest_benchmark;
+mod xml;
 
 /// A harness format sloe can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// sloe's own results JSON.
     Json,
+    /// criterion.rs console output, or one file of `target/criterion`.
+    Criterion,
+    /// hyperfine `--export-json`.
+    Hyperfine,
+    /// Google Benchmark `--benchmark_format=json`.
+    Gbench,
+    /// `go test -bench` text.
+    Gobench,
+    /// `cargo bench` libtest text.
+    Libtest,
+    /// pytest-benchmark `--benchmark-json` or a saved run.
+    PytestBenchmark,
+    /// JMH `-rf json`.
+    Jmh,
+    /// BenchmarkDotNet JSON exporter (full or brief).
+    Bdn,
+    /// iai and iai-callgrind text.
+    Iai,
+    /// Catch2 XML reporter.
+    Catch2,
+    /// JUnit XML test reports.
+    Junit,
+    /// airspeed velocity results JSON.
+    Asv,
+    /// GNU `/usr/bin/time -v` output.
+    GnuTime,
 }
 
 impl Format {
-    pub const ALL: &[Format] = &[Format::Json];
+    /// Every format, in the order detection tries them: the most specific
+    /// content first, sloe's own JSON and the loosest text formats last.
+    pub const ALL: &[Format] = &[
+        Format::Jmh,
+        Format::Bdn,
+        Format::Gbench,
+        Format::PytestBenchmark,
+        Format::Hyperfine,
+        Format::Asv,
+        Format::Json,
+        Format::Catch2,
+        Format::Junit,
+        Format::GnuTime,
+        Format::Iai,
+        Format::Criterion,
+        Format::Libtest,
+        Format::Gobench,
+    ];
 
+    /// The `--format` name.
     pub fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
+            Format::Criterion => "criterion",
+            Format::Hyperfine => "hyperfine",
+            Format::Gbench => "gbench",
+            Format::Gobench => "gobench",
+            Format::Libtest => "libtest",
+            Format::PytestBenchmark => "pytest-benchmark",
+            Format::Jmh => "jmh",
+            Format::Bdn => "bdn",
+            Format::Iai => "iai",
+            Format::Catch2 => "catch2",
+            Format::Junit => "junit",
+            Format::Asv => "asv",
+            Format::GnuTime => "gnu-time",
         }
     }
 
@@ -35,28 +107,95 @@ impl Format {
     pub fn read(self, input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         match self {
             Format::Json => json::read(input, origin),
+            Format::Criterion => criterion::read(input, origin),
+            Format::Hyperfine => hyperfine::read(input, origin),
+            Format::Gbench => gbench::read(input, origin),
+            Format::Gobench => gobench::read(input, origin),
+            Format::Libtest => libtest::read(input, origin),
+            Format::PytestBenchmark => pytest_benchmark::read(input, origin),
+            Format::Jmh => jmh::read(input, origin),
+            Format::Bdn => bdn::read(input, origin),
+            Format::Iai => iai::read(input, origin),
+            Format::Catch2 => catch2::read(input, origin),
+            Format::Junit => junit::read(input, origin),
+            Format::Asv => asv::read(input, origin),
+            Format::GnuTime => gnu_time::read(input, origin),
         }
     }
 
-    /// Picks the format whose content `input` looks like.
-    pub fn detect(input: &[u8], origin: &str) -> Result<Format, FormatError> {
-        if json::looks_like(input) {
-            return Ok(Format::Json);
+    /// Whether `input` looks like this format (content only).
+    pub fn looks_like(self, input: &[u8]) -> bool {
+        match self {
+            Format::Json => json::looks_like(input),
+            Format::Criterion => criterion::looks_like(input),
+            Format::Hyperfine => hyperfine::looks_like(input),
+            Format::Gbench => gbench::looks_like(input),
+            Format::Gobench => gobench::looks_like(input),
+            Format::Libtest => libtest::looks_like(input),
+            Format::PytestBenchmark => pytest_benchmark::looks_like(input),
+            Format::Jmh => jmh::looks_like(input),
+            Format::Bdn => bdn::looks_like(input),
+            Format::Iai => iai::looks_like(input),
+            Format::Catch2 => catch2::looks_like(input),
+            Format::Junit => junit::looks_like(input),
+            Format::Asv => asv::looks_like(input),
+            Format::GnuTime => gnu_time::looks_like(input),
         }
-        Err(FormatError {
-            origin: origin.to_owned(),
-            line: None,
-            column: None,
-            field: None,
-            message: format!(
-                "detect its format: it looks like none of {}; pass --format",
-                Format::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        })
+    }
+
+    /// Words in a file name that hint at this format.
+    fn name_hints(self) -> &'static [&'static str] {
+        match self {
+            Format::Json => &["sloe"],
+            Format::Criterion => &["criterion", "estimates.json", "sample.json"],
+            Format::Hyperfine => &["hyperfine"],
+            Format::Gbench => &["gbench", "google", "benchmark_format"],
+            Format::Gobench => &["go"],
+            Format::Libtest => &["libtest", "cargo"],
+            Format::PytestBenchmark => &["pytest"],
+            Format::Jmh => &["jmh"],
+            Format::Bdn => &["benchmarkdotnet", "bdn", "-report-full", "-report-brief"],
+            Format::Iai => &["iai", "callgrind", "gungraun"],
+            Format::Catch2 => &["catch"],
+            Format::Junit => &["junit", "test-", "surefire", "xunit"],
+            Format::Asv => &["asv"],
+            Format::GnuTime => &["time"],
+        }
+    }
+
+    /// Picks the format whose content `input` looks like. When several
+    /// fit, a hint in `origin`'s file name decides; else the most specific.
+    pub fn detect(input: &[u8], origin: &str) -> Result<Format, FormatError> {
+        let candidates: Vec<Format> = Format::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.looks_like(input))
+            .collect();
+        let file = origin.to_lowercase();
+        let hinted = || {
+            candidates
+                .iter()
+                .copied()
+                .find(|f| f.name_hints().iter().any(|h| file.contains(h)))
+        };
+        match candidates.as_slice() {
+            [] => Err(FormatError {
+                origin: origin.to_owned(),
+                line: None,
+                column: None,
+                field: None,
+                message: format!(
+                    "detect its format: it looks like none of {}; pass --format",
+                    Format::ALL
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+            [one] => Ok(*one),
+            [first, ..] => Ok(hinted().unwrap_or(*first)),
+        }
     }
 }
 

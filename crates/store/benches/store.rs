@@ -3,6 +3,10 @@
 //! PostgreSQL server. Run with `cargo bench -p sloe-store --bench store`;
 //! it prints figures (fastest and median of repeated calls).
 
+#[path = "../../../benches/emit.rs"]
+mod emit;
+use emit::emit_results;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -53,7 +57,8 @@ fn run_at(i: usize) -> NewRun {
 
 /// Runs `f` `repeat` times; prints the fastest and the median run and
 /// returns the median. The fastest shows the cost on a quiet machine.
-fn time<T>(label: &str, repeat: u32, mut f: impl FnMut() -> T) -> Duration {
+/// Prints fastest and median of `repeat` calls; returns every time in ms.
+fn time<T>(label: &str, repeat: u32, mut f: impl FnMut() -> T) -> Vec<f64> {
     let mut times: Vec<Duration> = (0..repeat)
         .map(|_| {
             let start = Instant::now();
@@ -68,10 +73,14 @@ fn time<T>(label: &str, repeat: u32, mut f: impl FnMut() -> T) -> Duration {
         fastest.as_secs_f64() * 1e3,
         median.as_secs_f64() * 1e3
     );
-    median
+    times.iter().map(|d| d.as_secs_f64() * 1e3).collect()
 }
 
-fn exercise(store: &dyn Store, reopen: &dyn Fn() -> Box<dyn Store>) {
+fn exercise(
+    backend: &str,
+    store: &dyn Store,
+    reopen: &dyn Fn() -> Box<dyn Store>,
+) -> Vec<(String, Vec<f64>)> {
     let start = Instant::now();
     for i in 0..RUNS {
         store
@@ -85,6 +94,7 @@ fn exercise(store: &dyn Store, reopen: &dyn Fn() -> Box<dyn Store>) {
     );
 
     let mut next = RUNS;
+    let mut figures: Vec<(String, Vec<f64>)> = Vec::new();
     let insert = time("insert_run (200 series x 10 samples)", 20, || {
         next += 1;
         store.insert_run(&run_at(next)).map(|RunId(id)| id)
@@ -135,22 +145,28 @@ fn exercise(store: &dyn Store, reopen: &dyn Fn() -> Box<dyn Store>) {
         store.series_history(None, 20).expect("history")
     });
 
-    let _ = (insert, check, check_new);
+    figures.push((format!("store:{backend}:insert-run-200x10"), insert));
+    figures.push((format!("store:{backend}:baseline-history-200"), check));
+    figures.push((
+        format!("store:{backend}:baseline-history-205-paging"),
+        check_new,
+    ));
+    figures
 }
 
-fn sqlite_timings() {
+fn sqlite_timings() -> Vec<(String, Vec<f64>)> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     // SLOE_PERF_DB keeps the history for a closer look afterwards.
     let path = std::env::var_os("SLOE_PERF_DB")
         .map_or_else(|| dir.path().join("history.db"), std::path::PathBuf::from);
     let store = SqliteStore::open(&path).unwrap_or_else(|e| panic!("failed to {e}"));
     println!("SQLite at {}", path.display());
-    exercise(&store, &|| {
+    exercise("sqlite", &store, &|| {
         Box::new(SqliteStore::open(&path).unwrap_or_else(|e| panic!("failed to {e}")))
-    });
+    })
 }
 
-fn postgres_timings() {
+fn postgres_timings() -> Vec<(String, Vec<f64>)> {
     let url = std::env::var("SLOE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let schema = format!("sloe_perf_{}", std::process::id());
@@ -168,15 +184,16 @@ fn postgres_timings() {
     let store =
         PostgresStore::connect_in_schema(&url, &schema).unwrap_or_else(|e| panic!("failed to {e}"));
     println!("PostgreSQL at {}", store.describe());
-    exercise(&store, &|| {
+    exercise("postgres", &store, &|| {
         Box::new(
             PostgresStore::connect_in_schema(&url, &schema)
                 .unwrap_or_else(|e| panic!("failed to {e}")),
         )
-    });
+    })
 }
 
 fn main() {
-    sqlite_timings();
-    postgres_timings();
+    let mut figures = sqlite_timings();
+    figures.extend(postgres_timings());
+    emit_results("store", &figures);
 }

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
 use jiff::Timestamp;
@@ -14,27 +15,64 @@ use crate::settings::{Settings, write_atomic};
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
     let store = settings.open_store()?;
-    let report = judge(settings, store.as_ref(), args.run.map(RunId))?;
+    judge_and_report(
+        settings,
+        store.as_ref(),
+        args.run.map(RunId),
+        &ReportOptions {
+            format: args.format,
+            verbose: args.verbose,
+            report_dir: args.report_dir.as_deref(),
+        },
+    )
+}
+
+/// How a verdict is shown and where its reports go.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportOptions<'a> {
+    pub format: OutputFormat,
+    pub verbose: bool,
+    pub report_dir: Option<&'a Path>,
+}
+
+/// Judges run `id` (default: the latest), writes its reports, prints it,
+/// and says whether policy blocks: what `sloe check` does, and what
+/// `sloe run` does after recording.
+pub fn judge_and_report(
+    settings: &Settings,
+    store: &dyn Store,
+    id: Option<RunId>,
+    options: &ReportOptions<'_>,
+) -> Result<Outcome> {
+    let report = judge(settings, store, id)?;
     let json = sloe_report::json::render(&report);
-    let dir = settings.report_dir(args.report_dir.as_deref());
+    let dir = settings.report_dir(options.report_dir);
     let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
     write_atomic(
         &dir.join(format!("sloe-report-{stamp}.json")),
         json.as_bytes(),
     )?;
     write_atomic(&dir.join("sloe-report-latest.json"), json.as_bytes())?;
-    match args.format {
-        OutputFormat::Json => print!("{json}"),
+    let annotations = super::report::publish(settings, store, &report, &dir)?;
+    match options.format {
+        OutputFormat::Json => {
+            print!("{json}");
+            // stdout carries the JSON; GitHub reads workflow commands from stderr too.
+            eprint!("{annotations}");
+        }
         OutputFormat::Text => print!(
             "{}",
             sloe_report::terminal::render(
                 &report,
                 Style {
                     fancy: super::fancy_output(),
-                    verbose: args.verbose
+                    verbose: options.verbose
                 }
             )
         ),
+    }
+    if options.format == OutputFormat::Text {
+        print!("{annotations}");
     }
     Ok(if report.summary.status == OverallStatus::Failed {
         Outcome::Blocked

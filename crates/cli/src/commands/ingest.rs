@@ -28,6 +28,19 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
                 .read_to_end(&mut buf)
                 .context("read standard input")?;
             ("<stdin>".to_owned(), buf)
+        } else if std::path::Path::new(file).is_dir() {
+            // A directory is criterion's target/criterion tree.
+            if format.is_some_and(|f| f != Format::Criterion) {
+                return Err(anyhow!(
+                    "read {file}: it is a directory; only --format criterion reads a directory (target/criterion)"
+                ));
+            }
+            let files = criterion_tree(std::path::Path::new(file))?;
+            parsed.push((
+                file.clone(),
+                sloe_formats::criterion::read_tree(&files, file)?,
+            ));
+            continue;
         } else {
             let bytes = std::fs::read(file).map_err(|e| anyhow!("read {file}: {e}"))?;
             (file.clone(), bytes)
@@ -73,4 +86,39 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         println!("recorded run {id} from {origin}: {series} series, {samples} samples");
     }
     Ok(Outcome::Ok)
+}
+
+/// The `new/` files of a `target/criterion` tree, as (path relative to
+/// `root`, bytes) pairs.
+fn criterion_tree(root: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| anyhow!("read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| anyhow!("read {}: {e}", dir.display()))?
+                .path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let in_new = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "new");
+            let wanted = path.file_name().is_some_and(|n| {
+                n == "benchmark.json" || n == "estimates.json" || n == "sample.json"
+            });
+            if in_new && wanted {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                let bytes =
+                    std::fs::read(&path).map_err(|e| anyhow!("read {}: {e}", path.display()))?;
+                out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }

@@ -6,6 +6,8 @@ mod config;
 mod history;
 mod ingest;
 mod init;
+mod report;
+pub mod run;
 
 use std::io::IsTerminal;
 
@@ -19,8 +21,10 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init { force } => init::run(&cli.global, force),
         Command::Config { action } => config::run(action),
+        Command::Run(args) => run::run(&Settings::load(&cli.global)?, &args),
         Command::Ingest(args) => ingest::run(&Settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&Settings::load(&cli.global)?, &args),
+        Command::Report(args) => report::run(&Settings::load(&cli.global)?, &args),
         Command::History(args) => history::run(&Settings::load(&cli.global)?, &args),
         Command::Baseline { action } => baseline::run(&Settings::load(&cli.global)?, action),
     }

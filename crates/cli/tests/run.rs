@@ -1,0 +1,340 @@
+//! End-to-end tests of `sloe run` with real small commands. They assert on
+//! what was observed (exit codes, messages, sample counts, memory floors),
+//! never on how long anything took.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use sloe_core::Unit;
+use tempfile::TempDir;
+
+struct Project {
+    dir: TempDir,
+}
+
+impl Project {
+    fn new(config: &str) -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("sloe.toml"), config).expect("write config");
+        Project { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn sloe(&self) -> Command {
+        let mut cmd = Command::cargo_bin("sloe").expect("binary");
+        cmd.current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("SLOE_ENV")
+            .env_remove("SLOE_CONFIG")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITLAB_CI");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.sloe()
+            .arg("run")
+            .args(["--branch", "main", "--commit", "c1", "--testbed", "tb"])
+            .args(args)
+            .output()
+            .expect("run sloe")
+    }
+
+    /// How many runs the store holds, by `sloe history --format json`.
+    fn recorded_runs(&self) -> usize {
+        let out = self
+            .sloe()
+            .args(["history", "--format", "json"])
+            .output()
+            .expect("run sloe");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        v.as_array()
+            .or_else(|| v.get("runs").and_then(Value::as_array))
+            .map_or(0, Vec::len)
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not a report ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(out)
+        )
+    })
+}
+
+/// The canonical value (ns, bytes, %) of (benchmark, measure) in a report.
+fn value(report: &Value, benchmark: &str, measure: &str) -> f64 {
+    let r = report["results"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["benchmark"] == benchmark && r["measure"] == measure)
+        })
+        .unwrap_or_else(|| panic!("no {benchmark}/{measure} in {report}"));
+    let unit = Unit::parse(r["unit"].as_str().unwrap_or(""));
+    unit.to_canonical(r["value"].as_f64().unwrap_or(f64::NAN))
+}
+
+const BENCHMARKS: &str = r#"
+[[benchmark]]
+name = "true"
+command = ["true"]
+runs = 3
+
+[[benchmark]]
+name = "count-lines"
+command = "seq 1 1000 | wc -l"
+runs = 4
+warmup = 1
+"#;
+
+#[test]
+fn runs_the_configs_benchmarks_records_and_checks_them() {
+    let p = Project::new(BENCHMARKS);
+    let out = p.run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(&out);
+    assert_eq!(r["schema"], "sloe.report/v1");
+    let results = r["results"].as_array().expect("results");
+    for measure in [
+        "wall_time",
+        "user_time",
+        "sys_time",
+        "cpu_percent",
+        "peak_rss",
+        "io_read",
+        "io_write",
+    ] {
+        for b in ["true", "count-lines"] {
+            assert!(
+                results
+                    .iter()
+                    .any(|x| x["benchmark"] == b && x["measure"] == measure),
+                "{b}/{measure} missing"
+            );
+        }
+    }
+    let samples = |b: &str| {
+        results
+            .iter()
+            .find(|x| x["benchmark"] == b && x["measure"] == "wall_time")
+            .and_then(|x| x["samples"].as_u64())
+    };
+    assert_eq!(samples("true"), Some(3));
+    assert_eq!(samples("count-lines"), Some(4));
+    assert!(stderr(&out).contains("shell start-up"), "{}", stderr(&out));
+    assert!(p.path().join("reports/sloe-report-latest.json").exists());
+    assert_eq!(p.recorded_runs(), 1);
+}
+
+#[test]
+fn a_subset_runs_by_name_and_a_typo_gets_a_suggestion() {
+    let p = Project::new(BENCHMARKS);
+    let out = p.run(&["--format", "json", "true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(&out);
+    assert!(
+        r["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|x| x["benchmark"] == "true")
+    );
+
+    let out = p.run(&["count-line"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `count-lines`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_verdict_and_exit_code_are_those_of_sloe_check() {
+    let p = Project::new(
+        r#"
+[[budget]]
+benchmark = "sleepy"
+measure = "wall_time"
+max = "1us"
+
+[[benchmark]]
+name = "sleepy"
+command = ["sleep", "0.01"]
+runs = 2
+"#,
+    );
+    let out = p.run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let from_run = report(&out);
+    assert_eq!(from_run["summary"]["status"], "failed");
+
+    let check = p
+        .sloe()
+        .args(["check", "--format", "json"])
+        .output()
+        .expect("run sloe");
+    assert_eq!(check.status.code(), Some(1));
+    let from_check = report(&check);
+    assert_eq!(from_run["summary"], from_check["summary"]);
+    assert_eq!(from_run["violations"], from_check["violations"]);
+}
+
+#[test]
+fn an_ad_hoc_command_is_named_and_measured() {
+    let p = Project::new("");
+    let out = p.run(&[
+        "--format", "json", "--runs", "2", "--name", "echo", "--", "echo", "hi",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(&out);
+    assert!(value(&r, "echo", "wall_time") > 0.0);
+    // The benchmark's own output is not mixed into the report.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hi\n"));
+}
+
+#[test]
+fn a_failing_command_fails_and_records_nothing() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "ok"
+command = ["true"]
+runs = 2
+
+[[benchmark]]
+name = "broken"
+command = "exit 3"
+runs = 2
+"#,
+    );
+    let out = p.run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("benchmark `broken`") && err.contains("exit code 3"),
+        "{err}"
+    );
+    assert_eq!(p.recorded_runs(), 0, "a half-measured run was recorded");
+}
+
+#[test]
+fn a_missing_command_is_a_clear_error() {
+    let p = Project::new("");
+    let out = p.run(&["--", "sloe-no-such-command-42", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`sloe-no-such-command-42`: command not found"),
+        "{err}"
+    );
+    assert_eq!(p.recorded_runs(), 0);
+
+    let out = p.run(&["--shell", "--runs", "1", "--", "sloe-no-such-command-42"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exit code 127 (the shell's code for a command not found)"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_timeout_kills_the_process_tree_and_records_nothing() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "hangs"
+command = "(sleep 1.5; touch survived) & sleep 30"
+timeout = "300ms"
+runs = 1
+"#,
+    );
+    let start = Instant::now();
+    let out = p.run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        start.elapsed() < Duration::from_secs(25),
+        "the timeout did not stop the run"
+    );
+    assert!(
+        stderr(&out).contains("timed out after 300.000 ms"),
+        "{}",
+        stderr(&out)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !p.path().join("survived").exists(),
+        "a grandchild outlived the timeout"
+    );
+    assert_eq!(p.recorded_runs(), 0);
+}
+
+#[test]
+fn memory_of_grandchildren_counts() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "tree"
+# sh -> sh -> tail, which holds 64 MiB of newline-free input.
+command = "sh -c 'head -c 64M /dev/zero | tail > /dev/null'; true"
+runs = 1
+"#,
+    );
+    let out = p.run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rss = value(&report(&out), "tree", "peak_rss");
+    assert!(rss >= (64u64 << 20) as f64, "peak RSS {rss} bytes");
+}
+
+#[test]
+fn a_stage_streams_output_and_its_failure_fails_sloe() {
+    let p = Project::new("");
+    let out = p.run(&[
+        "--format", "json", "--stage", "ci:lint", "--", "echo", "linted",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("linted\n"), "{stdout}");
+    let r: Value = serde_json::from_str(&stdout["linted\n".len()..]).expect("report");
+    let wall = r["results"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|x| x["benchmark"] == "ci:lint" && x["measure"] == "wall_time")
+        })
+        .expect("wall_time");
+    assert_eq!(wall["samples"], 1);
+
+    let out = p.run(&[
+        "--stage",
+        "ci:test",
+        "--",
+        "sh",
+        "-c",
+        "echo testing; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("testing"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("stage `ci:test`")
+            && err.contains("exit code 4")
+            && err.contains("whatever the budgets say"),
+        "{err}"
+    );
+    assert_eq!(p.recorded_runs(), 1, "only the passing stage is recorded");
+}

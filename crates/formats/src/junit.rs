@@ -1,0 +1,267 @@
+//! JUnit XML test reports (surefire, nextest, pytest `--junitxml`,
+//! jest-junit, TestNG, Catch2 `-r junit`, ...), read as a stream so large
+//! reports stay in bounded memory.
+//!
+//! Each `<testcase>` with a `time` (seconds) is a `wall_time` sample of
+//! benchmark `test:<suite>::<case>`, where `<suite>` is the innermost
+//! `<testsuite name>` and `<case>` is `<classname>::<name>` when the test
+//! case has a class name that differs from the suite name, else `<name>`.
+//! A test case repeated in one suite (reruns) adds samples to the same
+//! series.
+//!
+//! Per suite, benchmark `suite:<suite>` gets counts, so that pass-rate and
+//! flaky-rate SLOs can be computed (one sample per `<testsuite>` element,
+//! counted from its test cases, not from its attributes, which tools fill
+//! in unevenly):
+//!
+//! | measure | what |
+//! |---|---|
+//! | `tests` | test cases |
+//! | `failures` | test cases with `<failure>` |
+//! | `errors` | test cases with `<error>` |
+//! | `skipped` | test cases with `<skipped>` (or `status="skipped"`/`notrun`) |
+//! | `flaky` | test cases that passed after a retry: `<flakyFailure>` or `<flakyError>` (surefire, nextest) without `<failure>` or `<error>` |
+//! | `wall_time` | the suite's `time`, when given |
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use sloe_core::{Direction, Unit};
+
+use crate::common::{Errors, SeriesSet, head, line_of, number};
+use crate::xml::attr;
+use crate::{FileContext, FormatError, Parsed};
+
+/// Whether `input` looks like a JUnit XML report.
+pub fn looks_like(input: &[u8]) -> bool {
+    let t = head(input, 1 << 16);
+    t.contains("<testsuite") || t.contains("<testcase")
+}
+
+#[derive(Debug, Default)]
+struct Suite {
+    name: String,
+    time: Option<f64>,
+    tests: u64,
+    failures: u64,
+    errors: u64,
+    skipped: u64,
+    flaky: u64,
+}
+
+#[derive(Debug, Default)]
+struct Case {
+    benchmark: String,
+    time: Option<f64>,
+    failed: bool,
+    errored: bool,
+    skipped: bool,
+    flaky: bool,
+}
+
+pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
+    let err = Errors { origin };
+    let mut reader = Reader::from_reader(input);
+    let mut set = SeriesSet::default();
+    let mut suites: Vec<Suite> = Vec::new();
+    let mut case: Option<Case> = None;
+    let mut saw_suite = false;
+    let time_of = |v: Option<String>, pos: usize, what: &str| -> Result<Option<f64>, FormatError> {
+        match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => number(t).filter(|t| *t >= 0.0).map(Some).ok_or_else(|| {
+                err.line(
+                    line_of(input, pos),
+                    format!("expected seconds in the `time` of {what}, found {t:?}"),
+                )
+            }),
+        }
+    };
+    loop {
+        let pos = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|e| {
+            err.line(
+                line_of(input, reader.error_position() as usize),
+                format!("read the XML: {e}"),
+            )
+        })?;
+        let (e, empty) = match event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                match e.name().as_ref() {
+                    b"testsuite" => {
+                        if let Some(s) = suites.pop() {
+                            finish_suite(&mut set, s);
+                        }
+                    }
+                    b"testcase" => {
+                        if let Some(c) = case.take() {
+                            finish_case(&mut set, &mut suites, c);
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        match e.name().as_ref() {
+            b"testsuite" => {
+                saw_suite = true;
+                let name = attr(&e, b"name", input, pos, &err)?.unwrap_or_default();
+                let time = time_of(attr(&e, b"time", input, pos, &err)?, pos, "a testsuite")?;
+                let suite = Suite {
+                    name,
+                    time,
+                    ..Suite::default()
+                };
+                if empty {
+                    finish_suite(&mut set, suite);
+                } else {
+                    suites.push(suite);
+                }
+            }
+            b"testcase" => {
+                let name = attr(&e, b"name", input, pos, &err)?.ok_or_else(|| {
+                    err.line(line_of(input, pos), "expected a `name` on <testcase>")
+                })?;
+                let class = attr(&e, b"classname", input, pos, &err)?.filter(|c| !c.is_empty());
+                let time = time_of(attr(&e, b"time", input, pos, &err)?, pos, "a testcase")?;
+                let status = attr(&e, b"status", input, pos, &err)?;
+                let suite = suites.last().map_or("", |s| s.name.as_str());
+                let case_name = match class {
+                    Some(c) if c != suite => format!("{c}::{name}"),
+                    _ => name,
+                };
+                let c = Case {
+                    benchmark: format!("test:{suite}::{case_name}"),
+                    time,
+                    skipped: matches!(status.as_deref(), Some("skipped" | "notrun" | "disabled")),
+                    ..Case::default()
+                };
+                if empty {
+                    finish_case(&mut set, &mut suites, c);
+                } else {
+                    case = Some(c);
+                }
+            }
+            b"failure" => {
+                if let Some(c) = &mut case {
+                    c.failed = true;
+                }
+            }
+            b"error" => {
+                if let Some(c) = &mut case {
+                    c.errored = true;
+                }
+            }
+            b"skipped" => {
+                if let Some(c) = &mut case {
+                    c.skipped = true;
+                }
+            }
+            b"flakyFailure" | b"flakyError" => {
+                if let Some(c) = &mut case {
+                    c.flaky = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !saw_suite && set.is_empty() {
+        return Err(err.whole("find a test suite: expected <testsuite> or <testcase> elements"));
+    }
+    // Unclosed elements at the end are a truncated report.
+    if !suites.is_empty() || case.is_some() {
+        return Err(err.line(
+            line_of(input, input.len()),
+            "read the XML: it ends inside a <testsuite> or <testcase>; is the report truncated?",
+        ));
+    }
+    Ok(Parsed {
+        context: FileContext::default(),
+        series: set.into_series(),
+    })
+}
+
+fn finish_case(set: &mut SeriesSet, suites: &mut [Suite], c: Case) {
+    if let Some(t) = c.time {
+        set.push_with(
+            &c.benchmark,
+            "wall_time",
+            Unit::Seconds,
+            Direction::LowerIsBetter,
+            t,
+        );
+    }
+    if let Some(s) = suites.last_mut() {
+        s.tests += 1;
+        s.failures += u64::from(c.failed);
+        s.errors += u64::from(c.errored);
+        s.skipped += u64::from(c.skipped && !c.failed && !c.errored);
+        s.flaky += u64::from(c.flaky && !c.failed && !c.errored);
+    }
+}
+
+fn finish_suite(set: &mut SeriesSet, s: Suite) {
+    let bench = format!("suite:{}", s.name);
+    let lower = Direction::LowerIsBetter;
+    set.push_with(
+        &bench,
+        "tests",
+        Unit::Count,
+        Direction::HigherIsBetter,
+        s.tests as f64,
+    );
+    set.push_with(&bench, "failures", Unit::Count, lower, s.failures as f64);
+    set.push_with(&bench, "errors", Unit::Count, lower, s.errors as f64);
+    set.push_with(&bench, "skipped", Unit::Count, lower, s.skipped as f64);
+    set.push_with(&bench, "flaky", Unit::Count, lower, s.flaky as f64);
+    if let Some(t) = s.time {
+        set.push_with(&bench, "wall_time", Unit::Seconds, lower, t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_samples() {
+        let doc = br#"<testsuites><testsuite name="s" time="1.5">
+<testcase name="a" classname="s" time="0.5"/>
+<testcase name="b" classname="k" time="0.25"><failure message="x"/></testcase>
+<testcase name="c" classname="s"><skipped/></testcase>
+</testsuite></testsuites>"#;
+        let p = read(doc, "j.xml").expect("valid");
+        let find = |b: &str, m: &str| {
+            p.series
+                .iter()
+                .find(|s| s.benchmark == b && s.measure == m)
+                .map(|s| s.values.clone())
+        };
+        assert_eq!(find("test:s::a", "wall_time"), Some(vec![0.5e9]));
+        assert_eq!(find("test:s::k::b", "wall_time"), Some(vec![0.25e9]));
+        assert_eq!(find("suite:s", "tests"), Some(vec![3.0]));
+        assert_eq!(find("suite:s", "failures"), Some(vec![1.0]));
+        assert_eq!(find("suite:s", "skipped"), Some(vec![1.0]));
+        assert_eq!(find("suite:s", "wall_time"), Some(vec![1.5e9]));
+    }
+
+    #[test]
+    fn bad_time_and_truncation_name_a_line() {
+        let e = read(
+            b"<testsuite name=\"s\">\n<testcase name=\"a\" time=\"fast\"/>\n</testsuite>",
+            "j.xml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        let e = read(
+            b"<testsuite name=\"s\">\n<testcase name=\"a\" time=\"1\"/>\n",
+            "j.xml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+    }
+}

@@ -1,0 +1,404 @@
+//! The measurement loop: warm-up runs, then timed runs until both the
+//! minimum number of runs and the minimum measured time are reached
+//! (bounded by the maximum number of runs), as hyperfine does; shell
+//! start-up time subtracted; outliers flagged.
+
+use std::time::Duration;
+
+use sloe_core::stats;
+
+use crate::execute::{Executor, Exit, Invocation, Measurement, Output, Program, RunError};
+
+/// How many times to run a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Untimed runs first, to warm caches.
+    pub warmup: u32,
+    pub min_runs: u32,
+    /// At least `min_runs`.
+    pub max_runs: u32,
+    /// Keep running (up to `max_runs`) until the measured wall times add up to this.
+    pub min_time: Duration,
+}
+
+impl Plan {
+    /// hyperfine's defaults: at least 10 runs and 3 seconds.
+    pub const DEFAULT: Plan = Plan {
+        warmup: 0,
+        min_runs: 10,
+        max_runs: 10_000,
+        min_time: Duration::from_secs(3),
+    };
+
+    /// Exactly `runs` timed runs.
+    pub fn exact(runs: u32, warmup: u32) -> Plan {
+        Plan {
+            warmup,
+            min_runs: runs,
+            max_runs: runs,
+            min_time: Duration::ZERO,
+        }
+    }
+
+    /// How many runs the loop expects to make, given the mean so far.
+    fn estimate(&self, done: u32, mean_wall: Option<Duration>) -> u32 {
+        let by_time = match mean_wall {
+            Some(m) if !m.is_zero() => {
+                let n = (self.min_time.as_secs_f64() / m.as_secs_f64()).ceil();
+                if n.is_finite() && n < f64::from(u32::MAX) {
+                    n as u32
+                } else {
+                    u32::MAX
+                }
+            }
+            _ => self.min_runs,
+        };
+        by_time.max(self.min_runs).max(done).min(self.max_runs)
+    }
+}
+
+/// Progress, reported to the caller as the loop goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Warmup {
+        done: u32,
+        total: u32,
+    },
+    /// `expected` is the current estimate of the number of timed runs.
+    Run {
+        done: u32,
+        expected: u32,
+    },
+}
+
+/// The mean start-up cost of `sh -c ''`, subtracted from shell commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ShellOverhead {
+    pub wall: Duration,
+    pub user: Duration,
+    pub sys: Duration,
+}
+
+/// Why a benchmark could not be measured. Messages read after "failed to".
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("run `{program}`: {} {run} ended with {exit}{hint}", if *warmup { "warm-up run" } else { "run" })]
+    Failed {
+        program: String,
+        run: u32,
+        warmup: bool,
+        exit: Exit,
+        hint: String,
+    },
+    #[error("prepare for `{program}`: `{prepare}` ended with {exit}")]
+    PrepareFailed {
+        program: String,
+        prepare: String,
+        exit: Exit,
+    },
+}
+
+/// The timed runs of one benchmark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Samples {
+    pub measurements: Vec<Measurement>,
+    /// What was subtracted from each shell command's times.
+    pub shell_overhead: Option<ShellOverhead>,
+}
+
+impl Samples {
+    /// Wall times in nanoseconds, in run order.
+    pub fn wall_ns(&self) -> Vec<f64> {
+        self.measurements
+            .iter()
+            .map(|m| m.wall.as_nanos() as f64)
+            .collect()
+    }
+
+    /// Runs (0-based) whose wall time is an outlier by the modified z-score.
+    pub fn outliers(&self) -> Vec<usize> {
+        stats::outliers(&self.wall_ns())
+    }
+}
+
+/// Measures the start-up time of the shell: `runs` executions of
+/// `sh -c ''` after three warm-up runs; the means are what hyperfine
+/// subtracts too.
+pub fn calibrate_shell(exec: &mut dyn Executor, runs: u32) -> Result<ShellOverhead, RunError> {
+    let mut inv = Invocation::new(Program::Shell(String::new()));
+    inv.output = Output::Discard;
+    for _ in 0..3 {
+        exec.execute(&inv)?;
+    }
+    let runs = runs.max(1);
+    let mut total = ShellOverhead::default();
+    for _ in 0..runs {
+        let m = exec.execute(&inv)?;
+        total.wall += m.wall;
+        total.user += m.user;
+        total.sys += m.sys;
+    }
+    Ok(ShellOverhead {
+        wall: total.wall / runs,
+        user: total.user / runs,
+        sys: total.sys / runs,
+    })
+}
+
+/// Runs `inv` by `plan`: `prepare` before every run (warm-up included),
+/// each run's times corrected by `overhead` when given. A run that fails
+/// (non-zero exit) stops the loop: a benchmark of a failing command
+/// measures nothing worth keeping.
+pub fn measure(
+    exec: &mut dyn Executor,
+    inv: &Invocation,
+    prepare: Option<&Invocation>,
+    plan: &Plan,
+    overhead: Option<ShellOverhead>,
+    on_progress: &mut dyn FnMut(Phase),
+) -> Result<Samples, BenchError> {
+    let shown = inv.program.display();
+    let run_once = |exec: &mut dyn Executor, run: u32, warmup: bool| {
+        if let Some(p) = prepare {
+            let m = exec.execute(p)?;
+            if !m.exit.success() {
+                return Err(BenchError::PrepareFailed {
+                    program: shown.clone(),
+                    prepare: p.program.display(),
+                    exit: m.exit,
+                });
+            }
+        }
+        let m = exec.execute(inv)?;
+        if !m.exit.success() {
+            let hint = match (&inv.program, m.exit) {
+                (Program::Shell(_), Exit::Code(127)) => {
+                    " (the shell's code for a command not found)".to_owned()
+                }
+                (Program::Shell(_), Exit::Code(126)) => {
+                    " (the shell's code for a command that cannot be executed)".to_owned()
+                }
+                _ => String::new(),
+            };
+            return Err(BenchError::Failed {
+                program: shown.clone(),
+                run,
+                warmup,
+                exit: m.exit,
+                hint,
+            });
+        }
+        Ok(m)
+    };
+
+    for i in 0..plan.warmup {
+        on_progress(Phase::Warmup {
+            done: i,
+            total: plan.warmup,
+        });
+        run_once(exec, i + 1, true)?;
+    }
+    let mut measurements: Vec<Measurement> = Vec::new();
+    let mut measured = Duration::ZERO;
+    let min_runs = plan.min_runs.max(1);
+    let max_runs = plan.max_runs.max(min_runs);
+    let plan = Plan {
+        min_runs,
+        max_runs,
+        ..*plan
+    };
+    loop {
+        let done = measurements.len() as u32;
+        let mean = (done > 0).then(|| measured / done);
+        let expected = plan.estimate(done, mean);
+        if done >= max_runs || (done >= min_runs && measured >= plan.min_time) {
+            break;
+        }
+        on_progress(Phase::Run { done, expected });
+        let mut m = run_once(exec, done + 1, false)?;
+        // The loop's clock is the measured time itself, so a fake executor
+        // makes it deterministic.
+        measured += m.wall;
+        if let Some(o) = overhead {
+            m.wall = m.wall.saturating_sub(o.wall);
+            m.user = m.user.saturating_sub(o.user);
+            m.sys = m.sys.saturating_sub(o.sys);
+        }
+        measurements.push(m);
+    }
+    let done = measurements.len() as u32;
+    on_progress(Phase::Run {
+        done,
+        expected: done,
+    });
+    Ok(Samples {
+        measurements,
+        shell_overhead: overhead,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::FakeExecutor;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    fn inv() -> Invocation {
+        Invocation::new(Program::Argv(vec!["work".into()]))
+    }
+
+    #[test]
+    fn runs_until_min_time_when_min_runs_is_reached_early() {
+        // 100 ms per run, 1 s minimum: ten runs, though three would do for min_runs.
+        let mut exec = FakeExecutor::constant(ms(100));
+        let plan = Plan {
+            warmup: 2,
+            min_runs: 3,
+            max_runs: 100,
+            min_time: Duration::from_secs(1),
+        };
+        let mut phases = Vec::new();
+        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |p| {
+            phases.push(p)
+        })
+        .expect("ok");
+        assert_eq!(s.measurements.len(), 10);
+        assert_eq!(exec.executions(), 12, "two warm-up runs are not kept");
+        assert_eq!(phases[0], Phase::Warmup { done: 0, total: 2 });
+        assert_eq!(
+            phases.last(),
+            Some(&Phase::Run {
+                done: 10,
+                expected: 10
+            })
+        );
+        // After the first run the estimate is already right.
+        assert!(phases.contains(&Phase::Run {
+            done: 1,
+            expected: 10
+        }));
+    }
+
+    #[test]
+    fn min_runs_wins_over_a_short_min_time_and_max_runs_bounds_both() {
+        let mut exec = FakeExecutor::constant(ms(500));
+        let plan = Plan {
+            warmup: 0,
+            min_runs: 5,
+            max_runs: 50,
+            min_time: ms(100),
+        };
+        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |_| {}).expect("ok");
+        assert_eq!(s.measurements.len(), 5);
+
+        let mut exec = FakeExecutor::constant(ms(1));
+        let plan = Plan {
+            warmup: 0,
+            min_runs: 2,
+            max_runs: 7,
+            min_time: Duration::from_secs(10),
+        };
+        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |_| {}).expect("ok");
+        assert_eq!(s.measurements.len(), 7);
+    }
+
+    #[test]
+    fn shell_overhead_is_measured_and_subtracted() {
+        let mut exec = FakeExecutor::constant(ms(2));
+        let o = calibrate_shell(&mut exec, 10).expect("ok");
+        assert_eq!(o.wall, ms(2));
+        assert_eq!(exec.executions(), 13);
+
+        let mut exec = FakeExecutor::from_walls([ms(12), ms(13), ms(11)]);
+        let s = measure(
+            &mut exec,
+            &Invocation::new(Program::Shell("work".into())),
+            None,
+            &Plan::exact(3, 0),
+            Some(ShellOverhead {
+                wall: ms(2),
+                user: ms(1),
+                sys: ms(5),
+            }),
+            &mut |_| {},
+        )
+        .expect("ok");
+        let walls: Vec<Duration> = s.measurements.iter().map(|m| m.wall).collect();
+        assert_eq!(walls, vec![ms(10), ms(11), ms(9)]);
+        // Never below zero.
+        assert!(s.measurements.iter().all(|m| m.sys == Duration::ZERO));
+    }
+
+    #[test]
+    fn outliers_are_named_by_run() {
+        let walls = [10, 11, 12, 10, 9, 11, 30, 10, 12, 11].map(ms);
+        let mut exec = FakeExecutor::from_walls(walls);
+        let s = measure(
+            &mut exec,
+            &inv(),
+            None,
+            &Plan::exact(10, 0),
+            None,
+            &mut |_| {},
+        )
+        .expect("ok");
+        assert_eq!(s.outliers(), vec![6]);
+    }
+
+    #[test]
+    fn a_failing_run_stops_the_loop_and_names_the_run() {
+        let mut exec = FakeExecutor::constant(ms(5)).failing_at(3, Exit::Code(1));
+        let e = measure(
+            &mut exec,
+            &inv(),
+            None,
+            &Plan::exact(10, 1),
+            None,
+            &mut |_| {},
+        )
+        .expect_err("fails");
+        // Execution 3 is the second timed run after one warm-up.
+        assert!(
+            matches!(
+                e,
+                BenchError::Failed {
+                    run: 2,
+                    warmup: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string().contains("run 2 ended with exit code 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn prepare_runs_before_every_run() {
+        let mut exec = FakeExecutor::constant(ms(5));
+        let prepare = Invocation::new(Program::Argv(vec!["prep".into()]));
+        measure(
+            &mut exec,
+            &inv(),
+            Some(&prepare),
+            &Plan::exact(3, 1),
+            None,
+            &mut |_| {},
+        )
+        .expect("ok");
+        let programs: Vec<String> = exec.log().iter().map(|i| i.program.display()).collect();
+        assert_eq!(
+            programs,
+            [
+                "prep", "work", "prep", "work", "prep", "work", "prep", "work"
+            ]
+        );
+    }
+}

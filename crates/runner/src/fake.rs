@@ -1,0 +1,73 @@
+//! A scripted [`Executor`] for deterministic tests: it starts nothing and
+//! replays the wall times it was given, so no test asserts on a real clock.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::execute::{Executor, Exit, Invocation, IoBytes, Measurement, RunError};
+
+/// Replays wall times (cycling through them); user time is 80 % and sys
+/// time 10 % of wall, peak RSS is 1 MiB per millisecond.
+#[derive(Debug, Clone)]
+pub struct FakeExecutor {
+    walls: VecDeque<Duration>,
+    log: Vec<Invocation>,
+    fail_at: Option<(usize, Exit)>,
+}
+
+impl FakeExecutor {
+    /// Every execution takes `wall`.
+    pub fn constant(wall: Duration) -> Self {
+        Self::from_walls([wall])
+    }
+
+    /// Executions take these wall times in turn, then start over.
+    pub fn from_walls(walls: impl IntoIterator<Item = Duration>) -> Self {
+        FakeExecutor {
+            walls: walls.into_iter().collect(),
+            log: Vec::new(),
+            fail_at: None,
+        }
+    }
+
+    /// Execution number `n` (1-based, counting every execution) ends with `exit`.
+    pub fn failing_at(mut self, n: usize, exit: Exit) -> Self {
+        self.fail_at = Some((n, exit));
+        self
+    }
+
+    /// How many executions were asked for.
+    pub fn executions(&self) -> usize {
+        self.log.len()
+    }
+
+    /// What was executed, in order.
+    pub fn log(&self) -> &[Invocation] {
+        &self.log
+    }
+}
+
+impl Executor for FakeExecutor {
+    fn execute(&mut self, inv: &Invocation) -> Result<Measurement, RunError> {
+        self.log.push(inv.clone());
+        let wall = self.walls.pop_front().unwrap_or_default();
+        self.walls.push_back(wall);
+        let exit = match self.fail_at {
+            Some((n, exit)) if n == self.log.len() => exit,
+            _ => Exit::Code(0),
+        };
+        let ms = wall.as_millis() as u64;
+        Ok(Measurement {
+            wall,
+            user: wall.mul_f64(0.8),
+            sys: wall.mul_f64(0.1),
+            peak_rss: ms * 1024 * 1024,
+            io: Some(IoBytes {
+                read: ms * 1000,
+                write: ms * 10,
+            }),
+            exit,
+            stdout: None,
+        })
+    }
+}

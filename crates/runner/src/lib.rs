@@ -1,0 +1,23 @@
+//! sloe-runner: running commands and measuring them.
+//!
+//! Owns process execution (one process group per execution, so timeouts
+//! and Ctrl-C kill the whole tree), resource usage of the process tree
+//! (wall time by the monotonic clock; user and sys CPU time and peak RSS
+//! from `wait4`'s rusage of the child and its waited-for descendants; I/O
+//! bytes from `/proc/<pid>/io`), shell start-up calibration, and the
+//! measurement loop (warm-up, adaptive number of runs, outliers).
+//!
+//! It depends on sloe-core only (for the statistics). It must not know
+//! about the config file, the store, reports or terminals: the CLI turns a
+//! `[[benchmark]]` into an [`Invocation`] and a [`Plan`], and renders the
+//! [`Samples`] it gets back.
+
+pub mod benchmark;
+pub mod execute;
+pub mod fake;
+pub mod interrupt;
+
+pub use benchmark::{Phase, Plan, Samples, ShellOverhead, calibrate_shell, measure};
+pub use execute::{
+    Executor, Exit, Invocation, IoBytes, Measurement, Output, Program, RunError, SystemExecutor,
+};
