@@ -95,6 +95,9 @@ pub struct IngestArgs {
     /// Print what was read as results JSON and record nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Record all files as ONE run (say, several harness outputs of one CI job).
+    #[arg(long)]
+    pub merge: bool,
     #[command(flatten)]
     pub context: ContextArgs,
 }

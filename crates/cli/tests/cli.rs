@@ -791,3 +791,29 @@ fn config_report_section_and_github_outputs() {
         assert!(p.path().join("rep").join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn ingest_merge_records_one_run() {
+    let p = Project::new("");
+    p.write(
+        "a.json",
+        r#"{"results":[{"benchmark":"a","unit":"ms","value":1}]}"#,
+    );
+    p.write(
+        "b.json",
+        r#"{"results":[{"benchmark":"b","unit":"ms","value":2}]}"#,
+    );
+    p.sloe()
+        .args(["ingest", "--merge", "a.json", "b.json"])
+        .assert()
+        .success();
+    assert_eq!(p.run_count(), 1);
+    let out = p
+        .sloe()
+        .args(["ingest", "--merge", "a.json", "a.json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in a.json"));
+    assert_eq!(p.run_count(), 1);
+}

@@ -52,6 +52,10 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         parsed.push((origin.clone(), fmt.read(&bytes, &origin)?));
     }
 
+    if args.merge && parsed.len() > 1 {
+        parsed = vec![merge(parsed)?];
+    }
+
     if args.dry_run {
         let docs: Vec<serde_json::Value> = parsed
             .iter()
@@ -121,4 +125,33 @@ fn criterion_tree(root: &std::path::Path) -> Result<Vec<(String, Vec<u8>)>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Joins several files into one run: the first file's context, every
+/// series; a series in two files is an error naming both.
+fn merge(parsed: Vec<(String, Parsed)>) -> Result<(String, Parsed)> {
+    let mut origins: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), String> =
+        std::collections::HashMap::new();
+    let mut out: Option<Parsed> = None;
+    for (origin, p) in parsed {
+        for s in &p.series {
+            if let Some(first) =
+                seen.insert((s.benchmark.clone(), s.measure.clone()), origin.clone())
+            {
+                return Err(anyhow!(
+                    "merge {origin} into one run: benchmark {:?} measure `{}` is already in {first}",
+                    s.benchmark,
+                    s.measure
+                ));
+            }
+        }
+        match &mut out {
+            None => out = Some(p),
+            Some(acc) => acc.series.extend(p.series),
+        }
+        origins.push(origin);
+    }
+    let merged = out.ok_or_else(|| anyhow!("merge results: no files were given"))?;
+    Ok((origins.join(" + "), merged))
 }
