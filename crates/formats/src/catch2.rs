@@ -18,7 +18,7 @@ use quick_xml::events::Event;
 use sloe_core::{Direction, Unit};
 
 use crate::common::{Errors, SeriesSet, head, line_of, number};
-use crate::xml::attr;
+use crate::xml::{attr, next_event};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Whether `input` looks like Catch2 XML with benchmark results.
@@ -33,12 +33,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     let mut current: Option<String> = None;
     loop {
         let pos = reader.buffer_position() as usize;
-        let event = reader.read_event().map_err(|e| {
-            err.line(
-                line_of(input, reader.error_position() as usize),
-                format!("read the XML: {e}"),
-            )
-        })?;
+        let event = next_event(&mut reader, input, &err)?;
         match event {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 b"BenchmarkResults" => {

@@ -28,7 +28,7 @@ use quick_xml::events::Event;
 use sloe_core::{Direction, Unit};
 
 use crate::common::{Errors, SeriesSet, head, line_of, number};
-use crate::xml::attr;
+use crate::xml::{attr, next_event};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Whether `input` looks like a JUnit XML report.
@@ -78,12 +78,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     };
     loop {
         let pos = reader.buffer_position() as usize;
-        let event = reader.read_event().map_err(|e| {
-            err.line(
-                line_of(input, reader.error_position() as usize),
-                format!("read the XML: {e}"),
-            )
-        })?;
+        let event = next_event(&mut reader, input, &err)?;
         let (e, empty) = match event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),

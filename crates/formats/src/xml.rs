@@ -1,7 +1,8 @@
 //! Small helpers over quick-xml shared by the XML readers.
 
-use quick_xml::events::BytesStart;
+use quick_xml::Reader;
 use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesStart, Event};
 
 use crate::FormatError;
 use crate::common::{Errors, line_of};
@@ -25,4 +26,18 @@ pub(crate) fn attr(
         }
     }
     Ok(None)
+}
+
+/// The next event, with a read error turned into one that names the line.
+pub(crate) fn next_event<'i>(
+    reader: &mut Reader<&'i [u8]>,
+    input: &[u8],
+    err: &Errors<'_>,
+) -> Result<Event<'i>, FormatError> {
+    reader.read_event().map_err(|e| {
+        err.line(
+            line_of(input, reader.error_position() as usize),
+            format!("read the XML: {e}"),
+        )
+    })
 }
