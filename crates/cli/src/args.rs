@@ -45,6 +45,8 @@ pub enum Command {
     },
     /// Run the config's benchmarks (or one command), record the run, then check it.
     Run(RunArgs),
+    /// Run a command and show its CPU % and memory live (records nothing).
+    Monitor(MonitorArgs),
     /// Read results files and record each as a run.
     Ingest(IngestArgs),
     /// Judge a run against its budgets and its baseline; exit 1 when policy blocks.
@@ -138,6 +140,11 @@ pub struct RunArgs {
     /// Kill an execution's process group after this long, e.g. 10min.
     #[arg(long, value_name = "TIME")]
     pub timeout: Option<String>,
+    /// Sample CPU % and memory of each execution this often, e.g. 100ms
+    /// (overrides the config): adds cpu_burst and cpu_sustained and keeps
+    /// the timeline with the run.
+    #[arg(long, value_name = "TIME")]
+    pub sample_interval: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Show every result's evidence, not only findings.
@@ -148,6 +155,22 @@ pub struct RunArgs {
     pub report_dir: Option<PathBuf>,
     #[command(flatten)]
     pub context: ContextArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// The command to run, after `--`.
+    #[arg(last = true, value_name = "CMD", required = true)]
+    pub command: Vec<String>,
+    /// Sample CPU % and memory this often.
+    #[arg(long, value_name = "TIME", default_value = "100ms")]
+    pub interval: String,
+    /// The window of the sustained CPU figure (the highest mean over any such window).
+    #[arg(long, value_name = "TIME", default_value = "5min")]
+    pub window: String,
+    /// Run the command through `sh -c`.
+    #[arg(long)]
+    pub shell: bool,
 }
 
 #[derive(Debug, Args)]

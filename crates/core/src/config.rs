@@ -592,6 +592,14 @@ pub struct BenchmarkConfig {
     /// Read the harness's own output in this format instead of timing the process.
     #[serde(default)]
     pub parse: Option<String>,
+    /// Sample CPU % and memory of the process tree this often (e.g. "100ms"):
+    /// adds the measures cpu_burst and cpu_sustained and keeps the timeline.
+    #[serde(default)]
+    pub sample_interval: Option<Quantity>,
+    /// The window of cpu_sustained: the highest mean CPU % over any window
+    /// this long (default 5min; a shorter execution is averaged whole).
+    #[serde(default)]
+    pub sustained_window: Option<Quantity>,
 }
 
 fn env_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {

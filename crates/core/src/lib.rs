@@ -17,5 +17,8 @@ pub mod slo;
 pub mod stats;
 pub mod units;
 
-pub use model::{Direction, NewRun, Run, RunContext, RunHeader, RunId, Series, SeriesKey};
+pub use model::{
+    Direction, NewRun, ResourcePoint, Run, RunContext, RunHeader, RunId, Series, SeriesKey,
+    Timeline,
+};
 pub use units::{Dimension, Quantity, Unit};

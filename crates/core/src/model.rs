@@ -109,6 +109,26 @@ pub struct NewRun {
     pub series: Vec<Series>,
 }
 
+/// CPU and memory of a benchmark's process tree over one execution, as
+/// `sloe run` samples them (`sample_interval`); kept with the run for
+/// reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub benchmark: String,
+    pub points: Vec<ResourcePoint>,
+}
+
+/// One sample of a [`Timeline`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePoint {
+    /// Milliseconds since the execution started.
+    pub at_ms: f64,
+    /// CPU use over the interval ending here; 100 = one core busy.
+    pub cpu_percent: f64,
+    /// Resident memory of the process tree, bytes.
+    pub rss: u64,
+}
+
 /// A recorded run without its samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunHeader {

@@ -13,12 +13,13 @@
 //! `wall_time` sample. The JUnit reporter (`-r junit`) has no benchmark
 //! numbers; read it as `junit`.
 
-use quick_xml::Reader;
+use std::io::BufRead;
+
 use quick_xml::events::Event;
 use sloe_core::{Direction, Unit};
 
-use crate::common::{Errors, SeriesSet, head, line_of, number};
-use crate::xml::{attr, next_event};
+use crate::common::{Errors, SeriesSet, head, number};
+use crate::xml::{XmlStream, attr};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Whether `input` looks like Catch2 XML with benchmark results.
@@ -27,30 +28,30 @@ pub fn looks_like(input: &[u8]) -> bool {
 }
 
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
+    read_from(input, origin)
+}
+
+/// Reads the report from a stream.
+pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatError> {
     let err = Errors { origin };
-    let mut reader = Reader::from_reader(input);
+    let mut reader = XmlStream::new(input);
     let mut set = SeriesSet::default();
     let mut current: Option<String> = None;
     loop {
-        let pos = reader.buffer_position() as usize;
-        let event = next_event(&mut reader, input, &err)?;
+        let (event, line) = reader.next(&err)?;
         match event {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
                 b"BenchmarkResults" => {
-                    let name = attr(&e, b"name", input, pos, &err)?.ok_or_else(|| {
-                        err.line(
-                            line_of(input, pos),
-                            "expected a `name` on <BenchmarkResults>",
-                        )
-                    })?;
+                    let name = attr(&e, b"name", line, &err)?
+                        .ok_or_else(|| err.line(line, "expected a `name` on <BenchmarkResults>"))?;
                     current = Some(name);
                 }
                 b"mean" => {
                     if let Some(name) = &current {
-                        let v = attr(&e, b"value", input, pos, &err)?;
+                        let v = attr(&e, b"value", line, &err)?;
                         let v = v.as_deref().and_then(number).ok_or_else(|| {
                             err.line(
-                                line_of(input, pos),
+                                line,
                                 format!("expected a number in <mean value> of {name:?}"),
                             )
                         })?;

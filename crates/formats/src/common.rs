@@ -104,21 +104,14 @@ pub(crate) fn number(s: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// 1-based line number of byte offset `pos` in `input`.
-pub(crate) fn line_of(input: &[u8], pos: usize) -> usize {
-    input[..pos.min(input.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 /// Series collected in first-seen order; samples of the same
 /// (benchmark, measure) are appended to one series.
 #[derive(Debug, Default)]
 pub(crate) struct SeriesSet {
-    index: HashMap<(String, String), usize>,
+    /// `<benchmark length>:<benchmark><measure>` → position in `series`.
+    index: HashMap<String, usize>,
     series: Vec<Series>,
+    key: String,
 }
 
 impl SeriesSet {
@@ -149,17 +142,26 @@ impl SeriesSet {
         direction: Direction,
         values: impl IntoIterator<Item = f64>,
     ) {
-        let key = (benchmark.to_owned(), measure.to_owned());
-        let i = *self.index.entry(key).or_insert_with(|| {
-            self.series.push(Series {
-                benchmark: benchmark.to_owned(),
-                measure: measure.to_owned(),
-                unit: unit.clone(),
-                direction,
-                values: Vec::new(),
-            });
-            self.series.len() - 1
-        });
+        // Looked up by a reused buffer: no allocation per sample.
+        use std::fmt::Write as _;
+        self.key.clear();
+        let _ = write!(self.key, "{}:", benchmark.len());
+        self.key.push_str(benchmark);
+        self.key.push_str(measure);
+        let i = match self.index.get(self.key.as_str()) {
+            Some(&i) => i,
+            None => {
+                self.series.push(Series {
+                    benchmark: benchmark.to_owned(),
+                    measure: measure.to_owned(),
+                    unit: unit.clone(),
+                    direction,
+                    values: Vec::new(),
+                });
+                self.index.insert(self.key.clone(), self.series.len() - 1);
+                self.series.len() - 1
+            }
+        };
         let s = &mut self.series[i];
         // A later sample in another unit of the same dimension is still
         // canonical; the first unit stays the display unit.

@@ -13,51 +13,20 @@
 //! (higher is better); any other user counter as a measure of its own name
 //! with a plain count unit. Rows with `error_occurred` are skipped. The
 //! benchmark is `run_name` (else `name`), as printed, arguments included.
+//!
+//! The document is read as a stream ([`read_from`]): each row is decoded
+//! into a few numbers as it passes, so memory grows with the values read,
+//! not with the size of the file.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::io::BufRead;
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use sloe_core::{Direction, Unit};
 
-use crate::common::{Errors, SeriesSet, head, parse_json, starts_with, time_unit};
+use crate::common::{Errors, SeriesSet, head, starts_with, time_unit};
 use crate::{FileContext, FormatError, Parsed};
-
-#[derive(Debug, Deserialize)]
-struct File {
-    #[serde(default)]
-    context: Option<Context>,
-    benchmarks: Vec<Row>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Context {
-    #[serde(default)]
-    date: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Row {
-    name: String,
-    #[serde(default)]
-    run_name: Option<String>,
-    #[serde(default)]
-    run_type: Option<String>,
-    #[serde(default)]
-    aggregate_name: Option<String>,
-    #[serde(default)]
-    aggregate_unit: Option<String>,
-    #[serde(default)]
-    error_occurred: Option<bool>,
-    #[serde(default)]
-    real_time: Option<f64>,
-    #[serde(default)]
-    cpu_time: Option<f64>,
-    #[serde(default)]
-    time_unit: Option<String>,
-    #[serde(flatten)]
-    extra: HashMap<String, Value>,
-}
 
 /// Row keys that are not user counters.
 const NOT_COUNTERS: &[&str] = &[
@@ -85,57 +54,129 @@ pub fn looks_like(input: &[u8]) -> bool {
 }
 
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
+    decode(&mut serde_json::Deserializer::from_slice(input), origin)
+}
+
+/// Reads the document from a stream, in memory bounded by what it holds.
+pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatError> {
+    decode(&mut serde_json::Deserializer::from_reader(input), origin)
+}
+
+/// One row, reduced to what is kept. Names are interned in [`Rows`].
+#[derive(Debug, Default)]
+struct Row {
+    run: u32,
+    aggregate: Option<Aggregate>,
+    error: bool,
+    real_time: Option<f64>,
+    cpu_time: Option<f64>,
+    time_unit: Option<u32>,
+    /// (interned counter name, value), sorted by name.
+    counters: Vec<(u32, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Mean,
+    Median,
+    /// Another aggregate (stddev, cv, ...), or one not in time units.
+    Other,
+}
+
+/// Everything read: rows and the strings they name.
+#[derive(Debug, Default)]
+struct Rows {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+    rows: Vec<Row>,
+    date: Option<String>,
+}
+
+impl Rows {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(s.to_owned());
+        self.index.insert(s.to_owned(), i);
+        i
+    }
+}
+
+fn decode<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    origin: &str,
+) -> Result<Parsed, FormatError> {
+    let mut rows = Rows::default();
+    let mut track = serde_path_to_error::Track::new();
+    let result = DocumentSeed(&mut rows)
+        .deserialize(serde_path_to_error::Deserializer::new(&mut *de, &mut track))
+        .and_then(|()| de.end());
+    if let Err(e) = result {
+        let path = track.path().to_string();
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        return Err(FormatError {
+            origin: origin.to_owned(),
+            line: Some(e.line()),
+            column: Some(e.column()),
+            field: (!path.is_empty() && path != ".").then_some(path),
+            message: msg,
+        });
+    }
+    assemble(rows, origin)
+}
+
+/// Turns the rows into series, counting each run once.
+fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
     let err = Errors { origin };
-    let file: File = parse_json(input, origin)?;
     let mut context = FileContext::default();
-    if let Some(date) = file.context.and_then(|c| c.date) {
+    if let Some(date) = &rows.date {
         // Old versions print `2019/11/16-12:03:35` without an offset; that
         // says too little to be a timestamp, so it is left out.
         context.timestamp = date.parse().ok();
     }
-    let with_repetitions: HashSet<&str> = file
-        .benchmarks
+    let with_repetitions: HashSet<u32> = rows
+        .rows
         .iter()
-        .filter(|r| r.run_type.as_deref() != Some("aggregate"))
-        .map(|r| r.run_name.as_deref().unwrap_or(&r.name))
+        .filter(|r| r.aggregate.is_none())
+        .map(|r| r.run)
         .collect();
     // For aggregate-only benchmarks: the aggregate that stands in.
-    let mut stand_in: HashMap<&str, &str> = HashMap::new();
-    for r in &file.benchmarks {
-        let run = r.run_name.as_deref().unwrap_or(&r.name);
-        if r.run_type.as_deref() == Some("aggregate") && !with_repetitions.contains(run) {
-            match r.aggregate_name.as_deref() {
-                Some("mean") => {
-                    stand_in.insert(run, "mean");
-                }
-                Some("median") => {
-                    stand_in.entry(run).or_insert("median");
-                }
-                _ => {}
+    let mut stand_in: HashMap<u32, Aggregate> = HashMap::new();
+    for r in &rows.rows {
+        if with_repetitions.contains(&r.run) {
+            continue;
+        }
+        match r.aggregate {
+            Some(Aggregate::Mean) => {
+                stand_in.insert(r.run, Aggregate::Mean);
             }
+            Some(Aggregate::Median) => {
+                stand_in.entry(r.run).or_insert(Aggregate::Median);
+            }
+            _ => {}
         }
     }
 
     let mut set = SeriesSet::default();
-    for (i, r) in file.benchmarks.iter().enumerate() {
-        let run = r.run_name.as_deref().unwrap_or(&r.name);
-        if r.error_occurred == Some(true) {
+    for (i, r) in rows.rows.iter().enumerate() {
+        if r.error {
             continue;
         }
-        if r.run_type.as_deref() == Some("aggregate") {
-            let wanted = stand_in.get(run).copied();
-            if wanted.is_none() || r.aggregate_name.as_deref() != wanted {
-                continue;
-            }
-            if r.aggregate_unit.as_deref().is_some_and(|u| u != "time") {
-                continue;
-            }
+        if let Some(a) = r.aggregate
+            && stand_in.get(&r.run) != Some(&a)
+        {
+            continue;
         }
-        let field = |f: &str| format!("benchmarks[{i}].{f}");
-        let unit_name = r.time_unit.as_deref().unwrap_or("ns");
+        let run = rows.names[r.run as usize].as_str();
+        let unit_name = r
+            .time_unit
+            .map_or("ns", |u| rows.names[u as usize].as_str());
         let (unit, factor) = time_unit(unit_name).ok_or_else(|| {
             err.field(
-                field("time_unit"),
+                format!("benchmarks[{i}].time_unit"),
                 format!("expected ns, us, ms or s, found {unit_name:?}"),
             )
         })?;
@@ -146,14 +187,8 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         if let Some(t) = r.cpu_time {
             set.push_with(run, "cpu_time", unit.clone(), lower, t * factor);
         }
-        let mut counters: Vec<(&String, f64)> = r
-            .extra
-            .iter()
-            .filter(|(k, _)| !NOT_COUNTERS.contains(&k.as_str()))
-            .filter_map(|(k, v)| v.as_f64().map(|v| (k, v)))
-            .collect();
-        counters.sort_by(|a, b| a.0.cmp(b.0));
-        for (k, v) in counters {
+        for &(k, v) in &r.counters {
+            let k = rows.names[k as usize].as_str();
             if k == "bytes_per_second" || k == "items_per_second" {
                 set.push(run, k, Unit::PerSecond, v);
             } else {
@@ -165,6 +200,203 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         context,
         series: set.into_series(),
     })
+}
+
+/// The top-level object: `context` and `benchmarks`; the rest is skipped.
+struct DocumentSeed<'a>(&'a mut Rows);
+
+impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DocumentSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Google Benchmark JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut saw_benchmarks = false;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key.0.as_str() {
+                "context" => {
+                    let c: Context = map.next_value()?;
+                    self.0.date = c.date;
+                }
+                "benchmarks" => {
+                    saw_benchmarks = true;
+                    map.next_value_seed(BenchmarksSeed(&mut *self.0))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if saw_benchmarks {
+            Ok(())
+        } else {
+            Err(de::Error::missing_field("benchmarks"))
+        }
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Context {
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// A key, borrowed where the input allows.
+struct Key(String);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.to_owned()))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+struct BenchmarksSeed<'a>(&'a mut Rows);
+
+impl<'de> DeserializeSeed<'de> for BenchmarksSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BenchmarksSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of benchmark rows")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(RowSeed(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+}
+
+struct RowSeed<'a>(&'a mut Rows);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a benchmark row object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let rows = self.0;
+        let mut name: Option<String> = None;
+        let mut run_name: Option<String> = None;
+        let mut run_type: Option<String> = None;
+        let mut aggregate_name: Option<String> = None;
+        let mut aggregate_unit: Option<String> = None;
+        let mut row = Row::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            match key.0.as_str() {
+                "name" => name = Some(map.next_value()?),
+                "run_name" => run_name = map.next_value()?,
+                "run_type" => run_type = map.next_value()?,
+                "aggregate_name" => aggregate_name = map.next_value()?,
+                "aggregate_unit" => aggregate_unit = map.next_value()?,
+                "error_occurred" => row.error = map.next_value::<Option<bool>>()? == Some(true),
+                "real_time" => row.real_time = map.next_value()?,
+                "cpu_time" => row.cpu_time = map.next_value()?,
+                "time_unit" => {
+                    let u: Option<String> = map.next_value()?;
+                    row.time_unit = u.map(|u| rows.intern(&u));
+                }
+                k if NOT_COUNTERS.contains(&k) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                k => {
+                    if let Number(Some(v)) = map.next_value()? {
+                        row.counters.push((rows.intern(k), v));
+                    }
+                }
+            }
+        }
+        let name = name.ok_or_else(|| de::Error::missing_field("name"))?;
+        row.run = rows.intern(run_name.as_deref().unwrap_or(&name));
+        if run_type.as_deref() == Some("aggregate") {
+            row.aggregate = Some(match aggregate_name.as_deref() {
+                _ if aggregate_unit.as_deref().is_some_and(|u| u != "time") => Aggregate::Other,
+                Some("mean") => Aggregate::Mean,
+                Some("median") => Aggregate::Median,
+                _ => Aggregate::Other,
+            });
+        }
+        let names = &rows.names;
+        row.counters
+            .sort_by(|a, b| names[a.0 as usize].cmp(&names[b.0 as usize]));
+        rows.rows.push(row);
+        Ok(())
+    }
+}
+
+/// A counter's value: a number, or anything else (ignored).
+struct Number(Option<f64>);
+
+impl<'de> serde::Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(Some(v as f64)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(Some(v as f64)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Number, E> {
+                Ok(Number(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Number, E> {
+                Ok(Number(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Number, E> {
+                Ok(Number(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Number, E> {
+                Ok(Number(None))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Number, D::Error> {
+                serde::Deserialize::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Number, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Number(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Number, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Number(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]

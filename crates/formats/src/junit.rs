@@ -23,12 +23,13 @@
 //! | `flaky` | test cases that passed after a retry: `<flakyFailure>` or `<flakyError>` (surefire, nextest) without `<failure>` or `<error>` |
 //! | `wall_time` | the suite's `time`, when given |
 
-use quick_xml::Reader;
+use std::io::BufRead;
+
 use quick_xml::events::Event;
 use sloe_core::{Direction, Unit};
 
-use crate::common::{Errors, SeriesSet, head, line_of, number};
-use crate::xml::{attr, next_event};
+use crate::common::{Errors, SeriesSet, head, number};
+use crate::xml::{XmlStream, attr};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Whether `input` looks like a JUnit XML report.
@@ -59,26 +60,32 @@ struct Case {
 }
 
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
+    read_from(input, origin)
+}
+
+/// Reads the report from a stream, in memory bounded by what it holds
+/// (the open elements and the series), not by the size of the file.
+pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatError> {
     let err = Errors { origin };
-    let mut reader = Reader::from_reader(input);
+    let mut reader = XmlStream::new(input);
     let mut set = SeriesSet::default();
     let mut suites: Vec<Suite> = Vec::new();
     let mut case: Option<Case> = None;
     let mut saw_suite = false;
-    let time_of = |v: Option<String>, pos: usize, what: &str| -> Result<Option<f64>, FormatError> {
-        match v.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(t) => number(t).filter(|t| *t >= 0.0).map(Some).ok_or_else(|| {
-                err.line(
-                    line_of(input, pos),
-                    format!("expected seconds in the `time` of {what}, found {t:?}"),
-                )
-            }),
-        }
-    };
+    let time_of =
+        |v: Option<String>, line: usize, what: &str| -> Result<Option<f64>, FormatError> {
+            match v.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(t) => number(t).filter(|t| *t >= 0.0).map(Some).ok_or_else(|| {
+                    err.line(
+                        line,
+                        format!("expected seconds in the `time` of {what}, found {t:?}"),
+                    )
+                }),
+            }
+        };
     loop {
-        let pos = reader.buffer_position() as usize;
-        let event = next_event(&mut reader, input, &err)?;
+        let (event, line) = reader.next(&err)?;
         let (e, empty) = match event {
             Event::Start(e) => (e, false),
             Event::Empty(e) => (e, true),
@@ -104,8 +111,8 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         match e.name().as_ref() {
             b"testsuite" => {
                 saw_suite = true;
-                let name = attr(&e, b"name", input, pos, &err)?.unwrap_or_default();
-                let time = time_of(attr(&e, b"time", input, pos, &err)?, pos, "a testsuite")?;
+                let name = attr(&e, b"name", line, &err)?.unwrap_or_default();
+                let time = time_of(attr(&e, b"time", line, &err)?, line, "a testsuite")?;
                 let suite = Suite {
                     name,
                     time,
@@ -118,12 +125,11 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 }
             }
             b"testcase" => {
-                let name = attr(&e, b"name", input, pos, &err)?.ok_or_else(|| {
-                    err.line(line_of(input, pos), "expected a `name` on <testcase>")
-                })?;
-                let class = attr(&e, b"classname", input, pos, &err)?.filter(|c| !c.is_empty());
-                let time = time_of(attr(&e, b"time", input, pos, &err)?, pos, "a testcase")?;
-                let status = attr(&e, b"status", input, pos, &err)?;
+                let name = attr(&e, b"name", line, &err)?
+                    .ok_or_else(|| err.line(line, "expected a `name` on <testcase>"))?;
+                let class = attr(&e, b"classname", line, &err)?.filter(|c| !c.is_empty());
+                let time = time_of(attr(&e, b"time", line, &err)?, line, "a testcase")?;
+                let status = attr(&e, b"status", line, &err)?;
                 let suite = suites.last().map_or("", |s| s.name.as_str());
                 let case_name = match class {
                     Some(c) if c != suite => format!("{c}::{name}"),
@@ -170,7 +176,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     // Unclosed elements at the end are a truncated report.
     if !suites.is_empty() || case.is_some() {
         return Err(err.line(
-            line_of(input, input.len()),
+            reader.line(),
             "read the XML: it ends inside a <testsuite> or <testcase>; is the report truncated?",
         ));
     }

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::BufRead;
 use std::str::FromStr;
 
 use jiff::Timestamp;
@@ -120,6 +121,34 @@ impl Format {
             Format::Junit => junit::read(input, origin),
             Format::Asv => asv::read(input, origin),
             Format::GnuTime => gnu_time::read(input, origin),
+        }
+    }
+
+    /// Whether the reader streams: it reads from a [`BufRead`] as the
+    /// bytes arrive, in memory bounded by what the file holds rather than
+    /// by its size.
+    pub fn streams(self) -> bool {
+        matches!(self, Format::Gbench | Format::Junit | Format::Catch2)
+    }
+
+    /// Reads from a stream: a streaming reader (see [`Format::streams`])
+    /// parses as the bytes arrive; the others read the whole input first.
+    pub fn read_from(self, mut input: impl BufRead, origin: &str) -> Result<Parsed, FormatError> {
+        match self {
+            Format::Gbench => gbench::read_from(input, origin),
+            Format::Junit => junit::read_from(input, origin),
+            Format::Catch2 => catch2::read_from(input, origin),
+            _ => {
+                let mut bytes = Vec::new();
+                input.read_to_end(&mut bytes).map_err(|e| FormatError {
+                    origin: origin.to_owned(),
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: format!("read it: {e}"),
+                })?;
+                self.read(&bytes, origin)
+            }
         }
     }
 

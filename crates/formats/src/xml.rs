@@ -1,43 +1,98 @@
-//! Small helpers over quick-xml shared by the XML readers.
+//! A streaming XML reader over quick-xml shared by the XML readers: it
+//! reads from any [`BufRead`] with one reused buffer and knows the line
+//! each event starts on, so errors name a line without keeping the input.
+
+use std::io::{self, BufRead, Read};
 
 use quick_xml::Reader;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::FormatError;
-use crate::common::{Errors, line_of};
+use crate::common::Errors;
 
-/// The unescaped value of attribute `name`, if present.
+/// A [`BufRead`] that counts the newlines it has handed out.
+struct LineCounter<R> {
+    inner: R,
+    newlines: usize,
+}
+
+impl<R: BufRead> Read for LineCounter<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(out)?;
+        self.newlines += count_newlines(&out[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            self.newlines += count_newlines(&buf[..amt.min(buf.len())]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+/// XML events from a stream, each with the line it starts on.
+pub(crate) struct XmlStream<R> {
+    reader: Reader<LineCounter<R>>,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> XmlStream<R> {
+    pub fn new(input: R) -> Self {
+        XmlStream {
+            reader: Reader::from_reader(LineCounter {
+                inner: input,
+                newlines: 0,
+            }),
+            buf: Vec::with_capacity(1024),
+        }
+    }
+
+    /// The line the reader has reached (1-based).
+    pub fn line(&self) -> usize {
+        self.reader.get_ref().newlines + 1
+    }
+
+    /// The next event and the line it starts on; a read error names the
+    /// line where reading stopped.
+    pub fn next(&mut self, err: &Errors<'_>) -> Result<(Event<'_>, usize), FormatError> {
+        self.buf.clear();
+        let line = self.reader.get_ref().newlines + 1;
+        match self.reader.read_event_into(&mut self.buf) {
+            Ok(e) => Ok((e, line)),
+            Err(e) => {
+                let at = self.reader.get_ref().newlines + 1;
+                Err(err.line(at, format!("read the XML: {e}")))
+            }
+        }
+    }
+}
+
+/// The unescaped value of attribute `name`, if present; errors name `line`.
 pub(crate) fn attr(
     e: &BytesStart<'_>,
     name: &[u8],
-    input: &[u8],
-    pos: usize,
+    line: usize,
     err: &Errors<'_>,
 ) -> Result<Option<String>, FormatError> {
     for a in e.attributes() {
-        let a: Attribute<'_> =
-            a.map_err(|x| err.line(line_of(input, pos), format!("read an attribute: {x}")))?;
+        let a: Attribute<'_> = a.map_err(|x| err.line(line, format!("read an attribute: {x}")))?;
         if a.key.as_ref() == name {
             let v = a
                 .unescape_value()
-                .map_err(|x| err.line(line_of(input, pos), format!("read attribute value: {x}")))?;
+                .map_err(|x| err.line(line, format!("read attribute value: {x}")))?;
             return Ok(Some(v.into_owned()));
         }
     }
     Ok(None)
-}
-
-/// The next event, with a read error turned into one that names the line.
-pub(crate) fn next_event<'i>(
-    reader: &mut Reader<&'i [u8]>,
-    input: &[u8],
-    err: &Errors<'_>,
-) -> Result<Event<'i>, FormatError> {
-    reader.read_event().map_err(|e| {
-        err.line(
-            line_of(input, reader.error_position() as usize),
-            format!("read the XML: {e}"),
-        )
-    })
 }

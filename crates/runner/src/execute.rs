@@ -25,6 +25,7 @@ use nix::unistd::Pid;
 use wait4::Wait4;
 
 use crate::interrupt;
+use crate::sample::{Sample, Sampler};
 
 /// What to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +67,8 @@ pub struct Invocation {
     /// Kill the process group when an execution takes longer.
     pub timeout: Option<Duration>,
     pub output: Output,
+    /// Sample CPU % and RSS of the process group this often.
+    pub sample_interval: Option<Duration>,
 }
 
 impl Invocation {
@@ -76,6 +79,7 @@ impl Invocation {
             env: BTreeMap::new(),
             timeout: None,
             output: Output::Discard,
+            sample_interval: None,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct Measurement {
     pub exit: Exit,
     /// The captured standard output, with [`Output::Capture`].
     pub stdout: Option<Vec<u8>>,
+    /// CPU % and RSS over time, with [`Invocation::sample_interval`].
+    pub timeline: Vec<Sample>,
 }
 
 impl Measurement {
@@ -182,8 +188,18 @@ pub trait Executor {
 }
 
 /// Starts real processes.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemExecutor;
+#[derive(Debug, Default, Clone)]
+pub struct SystemExecutor {
+    live: Option<mpsc::Sender<Sample>>,
+}
+
+impl SystemExecutor {
+    /// An executor that also sends every resource sample, as it is taken,
+    /// to `live` (for a live view such as `sloe monitor`).
+    pub fn with_live_samples(live: mpsc::Sender<Sample>) -> SystemExecutor {
+        SystemExecutor { live: Some(live) }
+    }
+}
 
 impl Executor for SystemExecutor {
     fn execute(&mut self, inv: &Invocation) -> Result<Measurement, RunError> {
@@ -239,6 +255,9 @@ impl Executor for SystemExecutor {
         })?;
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
         let group = interrupt::Guard::register(pid);
+        let sampler = inv
+            .sample_interval
+            .map(|every| Sampler::start(pid.as_raw(), start, every, self.live.clone()));
 
         let reader = child.stdout.take().map(|mut out| {
             std::thread::spawn(move || {
@@ -273,6 +292,8 @@ impl Executor for SystemExecutor {
             }
         };
         let wall = start.elapsed();
+        // The group's processes have exited or are about to be killed.
+        let timeline = sampler.map(Sampler::finish).unwrap_or_default();
         if let Err(e) = waited {
             return Err(RunError::Wait {
                 program: shown,
@@ -319,6 +340,7 @@ impl Executor for SystemExecutor {
             io,
             exit,
             stdout,
+            timeline,
         })
     }
 }

@@ -68,6 +68,23 @@ impl Executor for FakeExecutor {
             }),
             exit,
             stdout: None,
+            timeline: fake_timeline(inv, wall),
         })
     }
+}
+
+/// With sampling asked for: one sample per interval over `wall`, at 90 %
+/// CPU, RSS rising by 1 MiB per sample.
+fn fake_timeline(inv: &Invocation, wall: std::time::Duration) -> Vec<crate::Sample> {
+    let Some(every) = inv.sample_interval.filter(|d| !d.is_zero()) else {
+        return Vec::new();
+    };
+    let n = (wall.as_nanos() / every.as_nanos()) as u32;
+    (1..=n)
+        .map(|i| crate::Sample {
+            at: every * i,
+            cpu_percent: 90.0,
+            rss: u64::from(i) << 20,
+        })
+        .collect()
 }

@@ -16,8 +16,10 @@ pub mod benchmark;
 pub mod execute;
 pub mod fake;
 pub mod interrupt;
+pub mod sample;
 
 pub use benchmark::{Phase, Plan, Samples, ShellOverhead, calibrate_shell, measure};
 pub use execute::{
     Executor, Exit, Invocation, IoBytes, Measurement, Output, Program, RunError, SystemExecutor,
 };
+pub use sample::Sample;

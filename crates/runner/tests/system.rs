@@ -15,7 +15,7 @@ fn shell(line: &str) -> Invocation {
 
 #[test]
 fn exit_codes_are_reported() {
-    let mut exec = SystemExecutor;
+    let mut exec = SystemExecutor::default();
     let ok = exec.execute(&argv(&["true"])).expect("runs");
     assert_eq!(ok.exit, Exit::Code(0));
     assert!(ok.peak_rss > 0);
@@ -25,7 +25,7 @@ fn exit_codes_are_reported() {
 
 #[test]
 fn a_missing_program_is_not_found() {
-    let e = SystemExecutor
+    let e = SystemExecutor::default()
         .execute(&argv(&["sloe-no-such-program-xyz"]))
         .expect_err("missing");
     assert!(matches!(e, RunError::NotFound { .. }), "{e:?}");
@@ -40,7 +40,9 @@ fn a_timeout_kills_the_whole_process_group() {
     let line = format!("(sleep 1.5; touch {}) & sleep 30", marker.display());
     let mut inv = shell(&line);
     inv.timeout = Some(Duration::from_millis(200));
-    let e = SystemExecutor.execute(&inv).expect_err("times out");
+    let e = SystemExecutor::default()
+        .execute(&inv)
+        .expect_err("times out");
     assert!(matches!(e, RunError::TimedOut { .. }), "{e:?}");
     std::thread::sleep(Duration::from_millis(2000));
     assert!(!marker.exists(), "a grandchild survived the timeout");
@@ -50,7 +52,7 @@ fn a_timeout_kills_the_whole_process_group() {
 fn memory_of_grandchildren_counts() {
     // sh -> sh -> (head | tail): tail holds 64 MiB of newline-free input.
     let inv = shell("sh -c 'head -c 64M /dev/zero | tail > /dev/null'; true");
-    let m = SystemExecutor.execute(&inv).expect("runs");
+    let m = SystemExecutor::default().execute(&inv).expect("runs");
     assert_eq!(m.exit, Exit::Code(0));
     assert!(m.peak_rss >= 64 << 20, "peak RSS {} bytes", m.peak_rss);
 }
@@ -59,7 +61,7 @@ fn memory_of_grandchildren_counts() {
 fn io_bytes_and_captured_output() {
     let mut inv = shell("head -c 100000 /dev/zero | wc -c");
     inv.output = Output::Capture;
-    let m = SystemExecutor.execute(&inv).expect("runs");
+    let m = SystemExecutor::default().execute(&inv).expect("runs");
     assert_eq!(
         String::from_utf8_lossy(m.stdout.as_deref().unwrap_or_default()).trim(),
         "100000"

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::Timestamp;
-use sloe_core::model::{Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::model::{
+    Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
+};
 use sloe_core::units::Unit;
 
 use crate::StoreError;
@@ -52,6 +54,45 @@ pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Checks timelines before a transaction starts: finite, non-negative
+/// points and one timeline per benchmark.
+pub(crate) fn validate_timelines(timelines: &[Timeline]) -> Result<(), StoreError> {
+    let mut seen = HashSet::new();
+    for t in timelines {
+        let bad = |problem: String| StoreError::BadTimeline {
+            benchmark: t.benchmark.clone(),
+            problem,
+        };
+        if !seen.insert(t.benchmark.as_str()) {
+            return Err(bad("appears more than once in the run".to_owned()));
+        }
+        if let Some((i, p)) = t.points.iter().enumerate().find(|(_, p)| {
+            !(p.at_ms.is_finite()
+                && p.at_ms >= 0.0
+                && p.cpu_percent.is_finite()
+                && p.cpu_percent >= 0.0)
+        }) {
+            return Err(bad(format!(
+                "has an invalid point at index {i} (at_ms {}, cpu_percent {}); expected finite, non-negative numbers",
+                p.at_ms, p.cpu_percent
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A timeline's points as stored (a JSON array).
+pub(crate) fn timeline_to_json(t: &Timeline) -> String {
+    // Finite numbers always serialize.
+    serde_json::to_string(&t.points).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn timeline_from_json(benchmark: String, points: &str) -> Result<Timeline, String> {
+    serde_json::from_str(points)
+        .map(|points| Timeline { benchmark, points })
+        .map_err(|e| format!("timeline points: {e}"))
 }
 
 /// The first series key that appears twice in `run`, to explain a unique

@@ -75,6 +75,9 @@ pub enum StoreError {
 
     #[error("pin baseline: run {0} does not exist")]
     RunNotFound(RunId),
+
+    #[error("record run: the resource timeline of {benchmark} {problem}")]
+    BadTimeline { benchmark: String, problem: String },
 }
 
 fn connect_hint(cause: &Cause) -> &'static str {

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 
 mod codec;
 mod error;
@@ -86,7 +86,22 @@ pub trait Store: Send + Sync {
     /// Records a run with all its series, all or nothing. Refuses non-finite
     /// samples, a series key that appears twice and timestamps outside
     /// 1677–2262.
-    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError>;
+    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+        self.insert_run_with_timelines(run, &[])
+    }
+
+    /// Records a run with its series and the resource timelines `sloe run`
+    /// sampled (at most one per benchmark), all or nothing. Refuses what
+    /// [`Store::insert_run`] refuses, non-finite or negative points and a
+    /// benchmark with two timelines.
+    fn insert_run_with_timelines(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+    ) -> Result<RunId, StoreError>;
+
+    /// The resource timelines of run `id`, by benchmark name.
+    fn timelines(&self, id: RunId) -> Result<Vec<Timeline>, StoreError>;
 
     /// A run with all its series in the order they were recorded.
     fn run(&self, id: RunId) -> Result<Option<Run>, StoreError>;

@@ -16,7 +16,7 @@ use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
-use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::{Fail, IntoCause};
@@ -316,8 +316,13 @@ impl Store for PostgresStore {
         })
     }
 
-    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+    fn insert_run_with_timelines(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+    ) -> Result<RunId, StoreError> {
         codec::validate(run)?;
+        codec::validate_timelines(timelines)?;
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
@@ -387,12 +392,34 @@ impl Store for PostgresStore {
                     ],
                 )?;
             }
+            for t in timelines {
+                tx.execute(
+                    "INSERT INTO timelines (run_id, benchmark, points) VALUES ($1, $2, $3)",
+                    &[&id, &t.benchmark, &codec::timeline_to_json(t)],
+                )?;
+            }
             tx.commit()?;
             Ok(RunId(id))
         })();
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_unique_violation(&e) => dup,
             _ => e.into_store("record run", &self.described),
+        })
+    }
+
+    fn timelines(&self, id: RunId) -> Result<Vec<Timeline>, StoreError> {
+        self.with(format_args!("read the timelines of run {id}"), |conn| {
+            let q = conn.prepare(
+                "SELECT benchmark, points FROM timelines WHERE run_id = $1 ORDER BY benchmark",
+            )?;
+            conn.client
+                .query(&q, &[&id.0])?
+                .iter()
+                .map(|row| {
+                    codec::timeline_from_json(row.get(0), row.get::<_, &str>(1))
+                        .map_err(Fail::Corrupt)
+                })
+                .collect()
         })
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
-use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::Fail;
@@ -83,6 +83,30 @@ impl SqliteStore {
     }
 
     fn setup(mut conn: Connection, described: String, wal: bool) -> Result<SqliteStore> {
+        // Several processes opening a new file at once can meet a lock that
+        // SQLite reports as busy without waiting (switching to WAL, or WAL
+        // recovery), so the whole setup is retried until the busy timeout.
+        let start = std::time::Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            match SqliteStore::prepare(&mut conn, &described, wal) {
+                Err(Fail::Db(e)) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(u64::from(5 * attempt.min(20))));
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            described,
+        })
+    }
+
+    fn prepare(conn: &mut Connection, described: &str, wal: bool) -> Result<()> {
         // The busy timeout first: even switching to WAL may wait for another
         // process that is opening the same file.
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -105,11 +129,8 @@ impl SqliteStore {
         // must scan to rebuild its index: measured 3-4x slower `sloe check`
         // on a 1000-run history.
         conn.set_prepared_statement_cache_capacity(64);
-        migrate(&mut conn, &described)?;
-        Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            described,
-        })
+        migrate(conn, described)?;
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -125,6 +146,13 @@ impl SqliteStore {
         let mut conn = self.lock();
         f(&mut conn).map_err(|e| e.into_store(action, &self.described))
     }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -244,8 +272,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn insert_run(&self, run: &NewRun) -> Result<RunId, StoreError> {
+    fn insert_run_with_timelines(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+    ) -> Result<RunId, StoreError> {
         codec::validate(run)?;
+        codec::validate_timelines(timelines)?;
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
@@ -285,6 +318,12 @@ impl Store for SqliteStore {
                         blob
                     ])?;
                 }
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO timelines (run_id, benchmark, points) VALUES (?1, ?2, ?3)",
+                )?;
+                for t in timelines {
+                    insert.execute(params![id, t.benchmark, codec::timeline_to_json(t)])?;
+                }
             }
             tx.commit()?;
             Ok(RunId(id))
@@ -292,6 +331,22 @@ impl Store for SqliteStore {
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_constraint_violation(&e) => dup,
             _ => e.into_store("record run", &self.described),
+        })
+    }
+
+    fn timelines(&self, id: RunId) -> Result<Vec<Timeline>, StoreError> {
+        self.with(format_args!("read the timelines of run {id}"), |conn| {
+            let mut q = conn.prepare_cached(
+                "SELECT benchmark, points FROM timelines WHERE run_id = ?1 ORDER BY benchmark",
+            )?;
+            let rows = q
+                .query_map([id.0], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(b, p)| codec::timeline_from_json(b, &p).map_err(Fail::Corrupt))
+                .collect()
         })
     }
 

@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
-use sloe_core::model::{Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey};
+use sloe_core::model::{
+    Direction, NewRun, ResourcePoint, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
+};
 use sloe_core::units::Unit;
 use sloe_store::{
     BaselineQuery, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store, StoreError,
@@ -177,6 +179,8 @@ contract! {
         baseline_history_pages_back_for_series_only_older_runs_have,
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
+        timelines_round_trip_with_their_run,
+        bad_timelines_store_nothing,
     ],
     fixture: [
         migrations_are_idempotent,
@@ -890,6 +894,64 @@ fn a_failed_insert_leaves_nothing_behind(store: &dyn Store) {
     assert!(next > first);
     assert_eq!(ok(store.count_runs()), 2);
     assert_eq!(ok(store.results_of_runs(&[next], None)).len(), 1);
+}
+
+fn timeline(benchmark: &str, n: u32) -> Timeline {
+    Timeline {
+        benchmark: benchmark.to_owned(),
+        points: (1..=n)
+            .map(|i| ResourcePoint {
+                at_ms: f64::from(i) * 100.0,
+                cpu_percent: 12.5 * f64::from(i),
+                rss: u64::from(i) << 20,
+            })
+            .collect(),
+    }
+}
+
+fn timelines_round_trip_with_their_run(store: &dyn Store) {
+    let plain = simple(store, "main", "tb", 1, &["a"]);
+    assert!(ok(store.timelines(plain)).is_empty());
+    let timelines = vec![timeline("zeta", 3), timeline("alpha", 40)];
+    let id = ok(store.insert_run_with_timelines(
+        &NewRun {
+            context: context("main", "tb", at(2)),
+            series: vec![
+                series("alpha", "wall_time", &[1.0]),
+                series("zeta", "wall_time", &[2.0]),
+            ],
+        },
+        &timelines,
+    ));
+    // By benchmark name, every point exactly as written.
+    assert_eq!(
+        ok(store.timelines(id)),
+        vec![timelines[1].clone(), timelines[0].clone()]
+    );
+    assert_eq!(ok(store.run(id)).map(|r| r.series.len()), Some(2));
+    assert!(ok(store.timelines(RunId(id.0 + 1000))).is_empty());
+}
+
+fn bad_timelines_store_nothing(store: &dyn Store) {
+    let mut bad = timeline("a", 3);
+    bad.points[1].cpu_percent = f64::NAN;
+    let run = NewRun {
+        context: context("main", "tb", at(1)),
+        series: vec![series("a", "wall_time", &[1.0])],
+    };
+    let err = store
+        .insert_run_with_timelines(&run, &[bad])
+        .expect_err("a NaN point");
+    assert!(
+        err.to_string()
+            .contains("timeline of a has an invalid point at index 1"),
+        "{err}"
+    );
+    let err = store
+        .insert_run_with_timelines(&run, &[timeline("a", 1), timeline("a", 2)])
+        .expect_err("two timelines of one benchmark");
+    assert!(err.to_string().contains("more than once"), "{err}");
+    assert_eq!(ok(store.count_runs()), 0);
 }
 
 fn invalid_runs_are_refused_with_a_reason(store: &dyn Store) {

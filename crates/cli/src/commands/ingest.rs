@@ -1,4 +1,4 @@
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use anyhow::{Context, Result, anyhow};
 use sloe_core::NewRun;
@@ -42,8 +42,13 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
             ));
             continue;
         } else {
-            let bytes = std::fs::read(file).map_err(|e| anyhow!("read {file}: {e}"))?;
-            (file.clone(), bytes)
+            match open_file(file, format)? {
+                Opened::Whole(bytes) => (file.clone(), bytes),
+                Opened::Stream(fmt, input) => {
+                    parsed.push((file.clone(), fmt.read_from(input, file)?));
+                    continue;
+                }
+            }
         };
         let fmt = match format {
             Some(f) => f,
@@ -90,6 +95,43 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         println!("recorded run {id} from {origin}: {series} series, {samples} samples");
     }
     Ok(Outcome::Ok)
+}
+
+/// How much of a file is read to detect its format before deciding
+/// whether to stream it.
+const HEAD: usize = 64 * 1024;
+
+/// A results file: read whole, or a large file of a streaming format
+/// (detected from its first [`HEAD`] bytes) left to stream.
+enum Opened {
+    Whole(Vec<u8>),
+    Stream(Format, Box<dyn BufRead>),
+}
+
+fn open_file(file: &str, format: Option<Format>) -> Result<Opened> {
+    let mut f = std::fs::File::open(file).map_err(|e| anyhow!("read {file}: {e}"))?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut f)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| anyhow!("read {file}: {e}"))?;
+    if head.len() < HEAD {
+        return Ok(Opened::Whole(head));
+    }
+    let fmt = match format {
+        Some(f) => Some(f),
+        None => Format::detect(&head, file).ok(),
+    };
+    if let Some(fmt) = fmt.filter(|f| f.streams()) {
+        let rest = std::io::BufReader::with_capacity(HEAD, f);
+        return Ok(Opened::Stream(
+            fmt,
+            Box::new(std::io::Cursor::new(head).chain(rest)),
+        ));
+    }
+    f.read_to_end(&mut head)
+        .map_err(|e| anyhow!("read {file}: {e}"))?;
+    Ok(Opened::Whole(head))
 }
 
 /// The `new/` files of a `target/criterion` tree, as (path relative to

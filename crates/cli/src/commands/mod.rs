@@ -6,6 +6,7 @@ mod config;
 mod history;
 mod ingest;
 mod init;
+mod monitor;
 mod report;
 pub mod run;
 
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init { force } => init::run(&cli.global, force),
         Command::Config { action } => config::run(action),
+        Command::Monitor(args) => monitor::run(&args),
         Command::Run(args) => run::run(&Settings::load(&cli.global)?, &args),
         Command::Ingest(args) => ingest::run(&Settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&Settings::load(&cli.global)?, &args),

@@ -9,9 +9,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sloe_core::config::{BenchmarkConfig, CommandSpec, suggest};
 use sloe_core::units::format_number;
-use sloe_core::{Dimension, Direction, NewRun, Quantity, Series, Unit, stats};
+use sloe_core::{
+    Dimension, Direction, NewRun, Quantity, ResourcePoint, Series, Timeline, Unit, stats,
+};
 use sloe_formats::{FileContext, Format};
 use sloe_runner::benchmark::BenchError;
+use sloe_runner::sample;
 use sloe_runner::{
     Executor, Invocation, Output, Phase, Plan, Program, RunError, Samples, ShellOverhead,
     SystemExecutor,
@@ -48,23 +51,34 @@ struct Job {
     prepare: Option<Invocation>,
     cleanup: Option<Invocation>,
     mode: Mode,
+    /// The window of `cpu_sustained`, when sampling.
+    sustained_window: Duration,
 }
+
+/// The window of `cpu_sustained` when none is configured.
+const DEFAULT_SUSTAINED_WINDOW: Duration = Duration::from_secs(300);
 
 pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     let jobs = jobs(settings, args)?;
     sloe_runner::interrupt::install()?;
-    let mut exec = SystemExecutor;
+    let mut exec = SystemExecutor::default();
     let mut series = Vec::new();
+    let mut timelines = Vec::new();
     for job in &jobs {
-        series.extend(measure_job(&mut exec, job)?);
+        let (s, timeline) = measure_job(&mut exec, job)?;
+        series.extend(s);
+        timelines.extend(timeline);
     }
 
     let store = settings.open_store()?;
     let ctx = context::resolve(&args.context, &FileContext::default(), settings)?;
-    let id = store.insert_run(&NewRun {
-        context: ctx,
-        series,
-    })?;
+    let id = store.insert_run_with_timelines(
+        &NewRun {
+            context: ctx,
+            series,
+        },
+        &timelines,
+    )?;
     eprintln!(
         "recorded run {id} in {}: {} benchmark{}",
         store.describe(),
@@ -96,6 +110,11 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
         .as_deref()
         .map(|t| duration(t, "--min-time"))
         .transpose()?;
+    let sample_interval = args
+        .sample_interval
+        .as_deref()
+        .map(|t| positive_duration(t, "--sample-interval"))
+        .transpose()?;
 
     if let Some(stage) = &args.stage {
         if args.command.is_empty() {
@@ -109,12 +128,14 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
         let mut invocation = Invocation::new(ad_hoc_program(args));
         invocation.output = Output::Inherit;
         invocation.timeout = timeout;
+        invocation.sample_interval = sample_interval;
         return Ok(vec![Job {
             name: stage.clone(),
             invocation,
             prepare: None,
             cleanup: None,
             mode: Mode::Stage,
+            sustained_window: DEFAULT_SUSTAINED_WINDOW,
         }]);
     }
 
@@ -127,6 +148,7 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
         }
         let mut invocation = Invocation::new(ad_hoc_program(args));
         invocation.timeout = timeout;
+        invocation.sample_interval = sample_interval;
         let mut plan = Plan::DEFAULT;
         apply_overrides(&mut plan, args, min_time);
         return Ok(vec![Job {
@@ -138,6 +160,7 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
             prepare: None,
             cleanup: None,
             mode: Mode::Timed(plan),
+            sustained_window: DEFAULT_SUSTAINED_WINDOW,
         }]);
     }
     if args.name.is_some() || args.shell {
@@ -169,7 +192,7 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
     defined
         .iter()
         .filter(|b| args.names.is_empty() || args.names.contains(&b.name))
-        .map(|b| job_from_config(settings, b, args, timeout, min_time))
+        .map(|b| job_from_config(settings, b, args, timeout, min_time, sample_interval))
         .collect()
 }
 
@@ -199,6 +222,7 @@ fn job_from_config(
     args: &RunArgs,
     timeout: Option<Duration>,
     min_time: Option<Duration>,
+    sample_interval: Option<Duration>,
 ) -> Result<Job> {
     let what = |field: &str| format!("benchmark `{}`.{field}", b.name);
     let cwd = match &b.cwd {
@@ -219,6 +243,24 @@ fn job_from_config(
         (Some(t), _) => Some(t),
         (None, Some(q)) => Some(quantity_duration(q, &what("timeout"))?),
         (None, None) => None,
+    };
+    invocation.sample_interval = match (sample_interval, &b.sample_interval) {
+        (Some(t), _) => Some(t),
+        (None, Some(q)) => {
+            let t = quantity_duration(q, &what("sample_interval"))?;
+            if t.is_zero() {
+                bail!(
+                    "read {}: expected a time above zero, like 100ms",
+                    what("sample_interval")
+                );
+            }
+            Some(t)
+        }
+        (None, None) => None,
+    };
+    let sustained_window = match &b.sustained_window {
+        Some(q) => quantity_duration(q, &what("sustained_window"))?,
+        None => DEFAULT_SUSTAINED_WINDOW,
     };
     let mode = if let Some(format) = &b.parse {
         let format = format
@@ -258,12 +300,21 @@ fn job_from_config(
         prepare: b.prepare.as_ref().map(to_invocation),
         cleanup: b.cleanup.as_ref().map(to_invocation),
         mode,
+        sustained_window,
     })
 }
 
-fn duration(text: &str, flag: &str) -> Result<Duration> {
+pub(super) fn duration(text: &str, flag: &str) -> Result<Duration> {
     let q: Quantity = text.parse().map_err(|e| anyhow!("read {flag}: {e}"))?;
     quantity_duration(&q, flag)
+}
+
+fn positive_duration(text: &str, flag: &str) -> Result<Duration> {
+    let d = duration(text, flag)?;
+    if d.is_zero() {
+        bail!("read {flag}: expected a time above zero, like 100ms");
+    }
+    Ok(d)
 }
 
 fn quantity_duration(q: &Quantity, what: &str) -> Result<Duration> {
@@ -273,8 +324,9 @@ fn quantity_duration(q: &Quantity, what: &str) -> Result<Duration> {
     Ok(Duration::from_nanos(q.canonical().round() as u64))
 }
 
-/// Measures one job and turns what it observed into series.
-fn measure_job(exec: &mut dyn Executor, job: &Job) -> Result<Vec<Series>> {
+/// Measures one job and turns what it observed into series, with the
+/// resource timeline of its last execution when sampling.
+fn measure_job(exec: &mut dyn Executor, job: &Job) -> Result<(Vec<Series>, Option<Timeline>)> {
     let result = match &job.mode {
         Mode::Stage => measure_stage(exec, job),
         Mode::Parse(format) => measure_parsed(exec, job, *format),
@@ -307,7 +359,7 @@ fn interrupted_or<E: Into<anyhow::Error>>(e: E, job: &Job) -> anyhow::Error {
         .context(format!("measure benchmark `{}`", job.name))
 }
 
-fn measure_stage(exec: &mut dyn Executor, job: &Job) -> Result<Vec<Series>> {
+fn measure_stage(exec: &mut dyn Executor, job: &Job) -> Result<(Vec<Series>, Option<Timeline>)> {
     eprintln!(
         "sloe: stage `{}`: {}",
         job.name,
@@ -330,10 +382,38 @@ fn measure_stage(exec: &mut dyn Executor, job: &Job) -> Result<Vec<Series>> {
         shell_overhead: None,
     };
     eprintln!("{}", summary(&job.name, &samples));
-    Ok(to_series(&job.name, &samples))
+    Ok(recorded(job, &samples))
 }
 
-fn measure_parsed(exec: &mut dyn Executor, job: &Job, format: Format) -> Result<Vec<Series>> {
+/// The series of a measured job and the timeline of its last execution.
+fn recorded(job: &Job, samples: &Samples) -> (Vec<Series>, Option<Timeline>) {
+    let timeline = samples
+        .measurements
+        .last()
+        .filter(|m| !m.timeline.is_empty())
+        .map(|m| Timeline {
+            benchmark: job.name.clone(),
+            points: m
+                .timeline
+                .iter()
+                .map(|s| ResourcePoint {
+                    at_ms: s.at.as_secs_f64() * 1e3,
+                    cpu_percent: s.cpu_percent,
+                    rss: s.rss,
+                })
+                .collect(),
+        });
+    (
+        to_series(&job.name, samples, job.sustained_window),
+        timeline,
+    )
+}
+
+fn measure_parsed(
+    exec: &mut dyn Executor,
+    job: &Job,
+    format: Format,
+) -> Result<(Vec<Series>, Option<Timeline>)> {
     eprintln!(
         "sloe: benchmark `{}`: reading its {format} output",
         job.name
@@ -362,10 +442,14 @@ fn measure_parsed(exec: &mut dyn Executor, job: &Job, format: Format) -> Result<
     }
     let origin = format!("the output of benchmark `{}`", job.name);
     let parsed = format.read(m.stdout.as_deref().unwrap_or_default(), &origin)?;
-    Ok(parsed.series)
+    Ok((parsed.series, None))
 }
 
-fn measure_timed(exec: &mut dyn Executor, job: &Job, plan: &Plan) -> Result<Vec<Series>> {
+fn measure_timed(
+    exec: &mut dyn Executor,
+    job: &Job,
+    plan: &Plan,
+) -> Result<(Vec<Series>, Option<Timeline>)> {
     let overhead = match job.invocation.program {
         Program::Shell(_) => Some(shell_overhead(exec).map_err(|e| interrupted_or(e, job))?),
         Program::Argv(_) => None,
@@ -409,7 +493,7 @@ fn measure_timed(exec: &mut dyn Executor, job: &Job, plan: &Plan) -> Result<Vec<
             named.join(", ")
         );
     }
-    Ok(to_series(&job.name, &samples))
+    Ok(recorded(job, &samples))
 }
 
 /// The shell's start-up time, measured once per `sloe run`.
@@ -427,8 +511,9 @@ fn shell_overhead(exec: &mut dyn Executor) -> Result<ShellOverhead, RunError> {
     Ok(o)
 }
 
-/// The measures `sloe run` records, one sample per execution.
-fn to_series(name: &str, samples: &Samples) -> Vec<Series> {
+/// The measures `sloe run` records, one sample per execution; with
+/// sampling, also each execution's CPU burst and sustained CPU.
+fn to_series(name: &str, samples: &Samples, sustained_window: Duration) -> Vec<Series> {
     let ms = &samples.measurements;
     // Values are canonical (ns, bytes, %); the unit only says how they
     // read best, chosen from the median.
@@ -478,6 +563,20 @@ fn to_series(name: &str, samples: &Samples) -> Vec<Series> {
             "io_write",
             Dimension::Bytes,
             io.iter().map(|b| b.write as f64).collect(),
+        ));
+    }
+    if !ms.is_empty() && ms.iter().all(|m| !m.timeline.is_empty()) {
+        out.push(series(
+            "cpu_burst",
+            Dimension::Percent,
+            ms.iter().map(|m| sample::burst(&m.timeline)).collect(),
+        ));
+        out.push(series(
+            "cpu_sustained",
+            Dimension::Percent,
+            ms.iter()
+                .map(|m| sample::sustained(&m.timeline, sustained_window))
+                .collect(),
         ));
     }
     out
