@@ -338,3 +338,99 @@ fn a_stage_streams_output_and_its_failure_fails_sloe() {
     );
     assert_eq!(p.recorded_runs(), 1, "only the passing stage is recorded");
 }
+
+#[test]
+fn sampling_adds_burst_and_sustained_cpu_and_keeps_the_timeline() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "hold"
+# A grandchild holds ~20 MB while it sleeps half a second.
+command = "sh -c 'x=$(head -c 20000000 /dev/zero | tr \"\\0\" a); sleep 0.5; echo ${#x} >/dev/null'; true"
+runs = 2
+sample_interval = "20ms"
+sustained_window = "200ms"
+"#,
+    );
+    let out = p.run(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = report(&out);
+    let burst = value(&r, "hold", "cpu_burst");
+    let sustained = value(&r, "hold", "cpu_sustained");
+    assert!(burst >= sustained, "burst {burst} < sustained {sustained}");
+    let html = p.path().join("out");
+    let out = p
+        .sloe()
+        .args(["report", "--format", "html", "--out"])
+        .arg(&html)
+        .output()
+        .expect("run sloe");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_bad_sample_interval_is_refused_before_anything_runs() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "t"
+command = ["true"]
+sample_interval = "0ms"
+"#,
+    );
+    let out = p.run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("benchmark `t`.sample_interval: expected a time above zero"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.recorded_runs(), 0);
+    let out = p.run(&["--sample-interval", "3GiB", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--sample-interval"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn monitor_shows_the_tree_and_passes_output_through() {
+    let p = Project::new("");
+    let out = p
+        .sloe()
+        .args(["monitor", "--interval", "20ms", "--", "sh", "-c"])
+        .arg("echo hello; x=$(head -c 20000000 /dev/zero | tr '\\0' a); sleep 0.4; echo ${#x}")
+        .output()
+        .expect("run sloe");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n20000000\n");
+    let err = stderr(&out);
+    assert!(err.contains("% burst") && err.contains("peak RSS"), "{err}");
+    // Not a terminal: progress comes as plain lines, and nothing is recorded.
+    assert_eq!(p.recorded_runs(), 0);
+
+    let out = p
+        .sloe()
+        .args(["monitor", "--", "sh", "-c", "exit 3"])
+        .output()
+        .expect("run sloe");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("ended with exit code 3"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p
+        .sloe()
+        .args(["monitor", "--", "sloe-no-such-program-xyz"])
+        .output()
+        .expect("run sloe");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("command not found"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -58,7 +58,12 @@ fn main() {
                     .expect("seconds"),
             );
             series = parts.next().unwrap_or("?").to_owned();
-            cpu.push(parts.next().and_then(|s| s.parse::<f64>().ok()).expect("cpu seconds"));
+            cpu.push(
+                parts
+                    .next()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .expect("cpu seconds"),
+            );
             rss = rss.max(peak);
         }
         secs.sort_by(f64::total_cmp);

@@ -70,3 +70,53 @@ fn io_bytes_and_captured_output() {
     // wc read 100,000 bytes from the pipe, head wrote them into it.
     assert!(io.read >= 100_000 && io.write >= 100_000, "{io:?}");
 }
+
+/// A grandchild that holds ~20 MiB in a shell variable while it sleeps
+/// half a second, after a busy loop: sampling sees both.
+const HOLD_AND_BURN: &str = r#"sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; x=$(head -c 20000000 /dev/zero | tr "\0" a); sleep 0.5; echo ${#x} > /dev/null'; true"#;
+
+#[test]
+fn sampling_sees_the_memory_and_cpu_of_grandchildren() {
+    let mut inv = shell(HOLD_AND_BURN);
+    inv.sample_interval = Some(Duration::from_millis(20));
+    let m = SystemExecutor::default().execute(&inv).expect("runs");
+    assert_eq!(m.exit, Exit::Code(0));
+    assert!(!m.timeline.is_empty(), "no samples");
+    let peak = m.timeline.iter().map(|s| s.rss).max().unwrap_or(0);
+    assert!(peak >= 20_000_000, "sampled RSS peaked at {peak} bytes");
+    assert!(
+        sloe_runner::sample::burst(&m.timeline) > 0.0,
+        "{:?}",
+        m.timeline
+    );
+    // Samples come in time order, and none claims more than the machine has.
+    assert!(m.timeline.windows(2).all(|w| w[0].at <= w[1].at));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    assert!(
+        m.timeline
+            .iter()
+            .all(|s| s.cpu_percent <= cores * 100.0 * 1.5),
+        "{:?}",
+        m.timeline
+    );
+}
+
+#[test]
+fn without_an_interval_nothing_is_sampled() {
+    let m = SystemExecutor::default()
+        .execute(&argv(&["true"]))
+        .expect("runs");
+    assert!(m.timeline.is_empty());
+}
+
+#[test]
+fn live_samples_arrive_as_they_are_taken() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut inv = shell("sleep 0.3");
+    inv.sample_interval = Some(Duration::from_millis(20));
+    let m = SystemExecutor::with_live_samples(tx)
+        .execute(&inv)
+        .expect("runs");
+    let live: Vec<_> = rx.try_iter().collect();
+    assert_eq!(live, m.timeline);
+}

@@ -683,3 +683,58 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sloe_runner::fake::FakeExecutor;
+
+    use super::*;
+
+    fn job(sample_interval: Option<Duration>) -> Job {
+        let mut invocation = Invocation::new(Program::Argv(vec!["work".to_owned()]));
+        invocation.sample_interval = sample_interval;
+        Job {
+            name: "work".to_owned(),
+            invocation,
+            prepare: None,
+            cleanup: None,
+            mode: Mode::Timed(Plan::exact(3, 0)),
+            sustained_window: Duration::from_millis(50),
+        }
+    }
+
+    fn measure(series: &[Series], name: &str) -> Option<Vec<f64>> {
+        series
+            .iter()
+            .find(|s| s.measure == name)
+            .map(|s| s.values.clone())
+    }
+
+    #[test]
+    fn sampled_runs_add_burst_sustained_and_the_last_timeline() {
+        // The fake samples at 90 % CPU with RSS rising 1 MiB per sample.
+        let mut exec = FakeExecutor::constant(Duration::from_millis(100));
+        let (series, timeline) =
+            measure_job(&mut exec, &job(Some(Duration::from_millis(10)))).expect("measures");
+        assert_eq!(measure(&series, "cpu_burst"), Some(vec![90.0; 3]));
+        let sustained = measure(&series, "cpu_sustained").expect("cpu_sustained");
+        assert!(
+            sustained.iter().all(|v| (v - 90.0).abs() < 1e-9),
+            "{sustained:?}"
+        );
+        let timeline = timeline.expect("a timeline");
+        assert_eq!(timeline.benchmark, "work");
+        assert_eq!(timeline.points.len(), 10);
+        assert_eq!(timeline.points[9].at_ms, 100.0);
+        assert_eq!(timeline.points[9].rss, 10 << 20);
+    }
+
+    #[test]
+    fn unsampled_runs_have_neither() {
+        let mut exec = FakeExecutor::constant(Duration::from_millis(100));
+        let (series, timeline) = measure_job(&mut exec, &job(None)).expect("measures");
+        assert_eq!(measure(&series, "cpu_burst"), None);
+        assert_eq!(measure(&series, "cpu_sustained"), None);
+        assert!(timeline.is_none());
+    }
+}
