@@ -5,6 +5,8 @@
 //! a child that reads nothing gives the baseline RSS of the process.
 //!
 //! `cargo bench -p sloe-formats --bench throughput` (SIZE_MB overrides 50).
+//! The `-whole` rows read the file into memory first and parse the slice,
+//! for comparison: the streaming rows are what `sloe ingest` does.
 
 use std::fmt::Write as _;
 use std::io::{BufReader, Write};
@@ -39,10 +41,15 @@ fn main() {
         mib(base_rss)
     );
     println!(
-        "{:<8} {:>9} {:>10} {:>10} {:>12} {:>14} {:>10}",
+        "{:<13} {:>9} {:>10} {:>10} {:>12} {:>14} {:>10}",
         "format", "size MB", "median s", "MB/s", "MB/CPU-s", "peak RSS MiB", "series"
     );
-    for (format, path) in [("gbench", &gbench), ("junit", &junit)] {
+    for (format, path) in [
+        ("gbench", &gbench),
+        ("junit", &junit),
+        ("gbench-whole", &gbench),
+        ("junit-whole", &junit),
+    ] {
         let size = std::fs::metadata(path).expect("stat").len() as f64 / 1e6;
         let mut secs = Vec::new();
         let mut cpu = Vec::new();
@@ -73,7 +80,7 @@ fn main() {
         // reads nothing would have used is negligible (~1 ms).
         let cpu_median = cpu[RUNS / 2].max(0.01);
         println!(
-            "{:<8} {:>9.1} {:>10.3} {:>10.0} {:>12.0} {:>14.1} {:>10}",
+            "{:<13} {:>9.1} {:>10.3} {:>10.0} {:>12.0} {:>14.1} {:>10}",
             format,
             size,
             median,
@@ -117,12 +124,22 @@ fn run_child(format: &str, path: Option<&Path>) -> (String, u64) {
 fn child(format: &str, path: Option<&str>) {
     let mut line = String::new();
     if let Some(path) = path {
-        let fmt: Format = format.parse().expect("format");
-        let file = std::fs::File::open(path).expect("open");
+        // `<format>-whole` reads the file into memory and parses the slice,
+        // for comparison with streaming.
+        let (name, whole) = match format.strip_suffix("-whole") {
+            Some(n) => (n, true),
+            None => (format, false),
+        };
+        let fmt: Format = name.parse().expect("format");
         let start = Instant::now();
-        let parsed = fmt
-            .read_from(BufReader::with_capacity(64 * 1024, file), path)
-            .expect("read");
+        let parsed = if whole {
+            let bytes = std::fs::read(path).expect("read");
+            fmt.read(&bytes, path).expect("parse")
+        } else {
+            let file = std::fs::File::open(path).expect("open");
+            fmt.read_from(BufReader::with_capacity(64 * 1024, file), path)
+                .expect("read")
+        };
         let secs = start.elapsed().as_secs_f64();
         let _ = writeln!(line, "{secs} {} {}", parsed.series.len(), cpu_seconds());
     }

@@ -2,8 +2,6 @@
 //! field paths, number parsing, and a series collector that keeps the
 //! order in which a harness printed its benchmarks.
 
-use std::collections::HashMap;
-
 use serde::de::DeserializeOwned;
 use sloe_core::{Direction, Series, Unit};
 
@@ -105,13 +103,30 @@ pub(crate) fn number(s: &str) -> Option<f64> {
 }
 
 /// Series collected in first-seen order; samples of the same
-/// (benchmark, measure) are appended to one series.
-#[derive(Debug, Default)]
+/// (benchmark, measure) are appended to one series. The index holds
+/// positions only, hashed by (benchmark, measure), so looking a sample's
+/// series up allocates nothing.
+#[derive(Default)]
 pub(crate) struct SeriesSet {
-    /// `<benchmark length>:<benchmark><measure>` → position in `series`.
-    index: HashMap<String, usize>,
+    index: hashbrown::HashTable<usize>,
+    hasher: hashbrown::DefaultHashBuilder,
     series: Vec<Series>,
-    key: String,
+}
+
+impl std::fmt::Debug for SeriesSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesSet")
+            .field("series", &self.series)
+            .finish()
+    }
+}
+
+fn key_hash(hasher: &hashbrown::DefaultHashBuilder, benchmark: &str, measure: &str) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = hasher.build_hasher();
+    benchmark.hash(&mut h);
+    measure.hash(&mut h);
+    h.finish()
 }
 
 impl SeriesSet {
@@ -142,27 +157,35 @@ impl SeriesSet {
         direction: Direction,
         values: impl IntoIterator<Item = f64>,
     ) {
-        // Looked up by a reused buffer: no allocation per sample.
-        use std::fmt::Write as _;
-        self.key.clear();
-        let _ = write!(self.key, "{}:", benchmark.len());
-        self.key.push_str(benchmark);
-        self.key.push_str(measure);
-        let i = match self.index.get(self.key.as_str()) {
-            Some(&i) => i,
+        let SeriesSet {
+            index,
+            hasher,
+            series,
+        } = self;
+        let hash = key_hash(hasher, benchmark, measure);
+        let found = index
+            .find(hash, |&i| {
+                series[i].benchmark == benchmark && series[i].measure == measure
+            })
+            .copied();
+        let i = match found {
+            Some(i) => i,
             None => {
-                self.series.push(Series {
+                series.push(Series {
                     benchmark: benchmark.to_owned(),
                     measure: measure.to_owned(),
                     unit: unit.clone(),
                     direction,
                     values: Vec::new(),
                 });
-                self.index.insert(self.key.clone(), self.series.len() - 1);
-                self.series.len() - 1
+                let i = series.len() - 1;
+                index.insert_unique(hash, i, |&j| {
+                    key_hash(hasher, &series[j].benchmark, &series[j].measure)
+                });
+                i
             }
         };
-        let s = &mut self.series[i];
+        let s = &mut series[i];
         // A later sample in another unit of the same dimension is still
         // canonical; the first unit stays the display unit.
         s.values

@@ -26,6 +26,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use sloe_core::{Direction, Unit};
 
 use crate::common::{Errors, SeriesSet, head, starts_with, time_unit};
+use crate::json_stream::{self, Pos};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Row keys that are not user counters.
@@ -54,12 +55,73 @@ pub fn looks_like(input: &[u8]) -> bool {
 }
 
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
-    decode(&mut serde_json::Deserializer::from_slice(input), origin)
+    read_from(input, origin)
 }
 
-/// Reads the document from a stream, in memory bounded by what it holds.
+/// Reads the document from a stream, in memory bounded by what it holds:
+/// one row at a time is cut out and decoded.
 pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatError> {
-    decode(&mut serde_json::Deserializer::from_reader(input), origin)
+    let err = Errors { origin };
+    let mut rows = Rows::default();
+    if !json_stream::walk(
+        input,
+        "benchmarks",
+        &err,
+        &mut Decoder {
+            rows: &mut rows,
+            origin,
+        },
+    )? {
+        return Err(FormatError {
+            line: Some(1),
+            ..err.whole("missing field `benchmarks`")
+        });
+    }
+    assemble(rows, origin)
+}
+
+/// Decodes the members and rows the walker cuts out.
+struct Decoder<'a> {
+    rows: &'a mut Rows,
+    origin: &'a str,
+}
+
+impl Decoder<'_> {
+    fn error(&self, e: &serde_json::Error, at: Pos, path: String) -> FormatError {
+        let p = at.of(e);
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        FormatError {
+            origin: self.origin.to_owned(),
+            line: Some(p.line),
+            column: Some(p.column),
+            field: Some(path),
+            message: msg,
+        }
+    }
+}
+
+impl json_stream::Handler for Decoder<'_> {
+    fn member(&mut self, key: &str, value: &[u8], at: Pos) -> Result<(), FormatError> {
+        let decoded = if key == "context" {
+            serde_json::from_slice::<Context>(value).map(|c| self.rows.date = c.date)
+        } else {
+            serde_json::from_slice::<IgnoredAny>(value).map(|_| ())
+        };
+        decoded.map_err(|e| self.error(&e, at, key.to_owned()))
+    }
+
+    fn element(&mut self, index: usize, value: &[u8], at: Pos) -> Result<(), FormatError> {
+        self.rows.at = At::Row(index, None);
+        let mut de = serde_json::Deserializer::from_slice(value);
+        let decoded = RowSeed(&mut *self.rows)
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        decoded.map_err(|e| {
+            let path = self.rows.at.path(&self.rows.names);
+            self.error(&e, at, path)
+        })
+    }
 }
 
 /// One row, reduced to what is kept. Names are interned in [`Rows`].
@@ -87,9 +149,41 @@ enum Aggregate {
 #[derive(Debug, Default)]
 struct Rows {
     names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: hashbrown::HashMap<String, u32>,
     rows: Vec<Row>,
     date: Option<String>,
+    /// Where the reader is, to name the field of an error (kept by hand:
+    /// a path tracker allocating per key halved the throughput).
+    at: At,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum At {
+    #[default]
+    Top,
+    Row(usize, Option<Field>),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Known(&'static str),
+    Counter(u32),
+}
+
+impl At {
+    fn path(self, names: &[String]) -> String {
+        match self {
+            At::Top => String::new(),
+            At::Row(i, None) => format!("benchmarks[{i}]"),
+            At::Row(i, Some(Field::Known(k))) => format!("benchmarks[{i}].{k}"),
+            At::Row(i, Some(Field::Counter(k))) => {
+                format!(
+                    "benchmarks[{i}].{}",
+                    names.get(k as usize).map_or("?", String::as_str)
+                )
+            }
+        }
+    }
 }
 
 impl Rows {
@@ -102,30 +196,6 @@ impl Rows {
         self.index.insert(s.to_owned(), i);
         i
     }
-}
-
-fn decode<'de, R: serde_json::de::Read<'de>>(
-    de: &mut serde_json::Deserializer<R>,
-    origin: &str,
-) -> Result<Parsed, FormatError> {
-    let mut rows = Rows::default();
-    let mut track = serde_path_to_error::Track::new();
-    let result = DocumentSeed(&mut rows)
-        .deserialize(serde_path_to_error::Deserializer::new(&mut *de, &mut track))
-        .and_then(|()| de.end());
-    if let Err(e) = result {
-        let path = track.path().to_string();
-        let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-        return Err(FormatError {
-            origin: origin.to_owned(),
-            line: Some(e.line()),
-            column: Some(e.column()),
-            field: (!path.is_empty() && path != ".").then_some(path),
-            message: msg,
-        });
-    }
-    assemble(rows, origin)
 }
 
 /// Turns the rows into series, counting each run once.
@@ -202,88 +272,103 @@ fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
     })
 }
 
-/// The top-level object: `context` and `benchmarks`; the rest is skipped.
-struct DocumentSeed<'a>(&'a mut Rows);
-
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocumentSeed<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Google Benchmark JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut saw_benchmarks = false;
-        while let Some(key) = map.next_key::<Key>()? {
-            match key.0.as_str() {
-                "context" => {
-                    let c: Context = map.next_value()?;
-                    self.0.date = c.date;
-                }
-                "benchmarks" => {
-                    saw_benchmarks = true;
-                    map.next_value_seed(BenchmarksSeed(&mut *self.0))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        if saw_benchmarks {
-            Ok(())
-        } else {
-            Err(de::Error::missing_field("benchmarks"))
-        }
-    }
-}
-
 #[derive(Debug, Default, serde::Deserialize)]
 struct Context {
     #[serde(default)]
     date: Option<String>,
 }
 
-/// A key, borrowed where the input allows.
-struct Key(String);
+/// A row key: the fields sloe reads, a non-counter to skip, or a counter
+/// (interned, so a name repeated on every row is allocated once).
+enum RowKey {
+    Name,
+    RunName,
+    RunType,
+    AggregateName,
+    AggregateUnit,
+    ErrorOccurred,
+    RealTime,
+    CpuTime,
+    TimeUnit,
+    Skip,
+    Counter(u32),
+}
 
-impl<'de> serde::Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(Key(v.to_owned()))
-            }
-        }
-        d.deserialize_str(V)
+impl RowKey {
+    fn field(&self) -> Field {
+        Field::Known(match self {
+            RowKey::Name => "name",
+            RowKey::RunName => "run_name",
+            RowKey::RunType => "run_type",
+            RowKey::AggregateName => "aggregate_name",
+            RowKey::AggregateUnit => "aggregate_unit",
+            RowKey::ErrorOccurred => "error_occurred",
+            RowKey::RealTime => "real_time",
+            RowKey::CpuTime => "cpu_time",
+            RowKey::TimeUnit => "time_unit",
+            RowKey::Skip => return Field::Known("?"),
+            RowKey::Counter(k) => return Field::Counter(*k),
+        })
     }
 }
 
-struct BenchmarksSeed<'a>(&'a mut Rows);
+/// A string field's value, interned (names and units repeat across rows).
+struct Interned<'a>(&'a mut Rows);
 
-impl<'de> DeserializeSeed<'de> for BenchmarksSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+impl<'de> DeserializeSeed<'de> for Interned<'_> {
+    type Value = Option<u32>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<u32>, D::Error> {
+        d.deserialize_option(self)
     }
 }
 
-impl<'de> Visitor<'de> for BenchmarksSeed<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for Interned<'_> {
+    type Value = Option<u32>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of benchmark rows")
+        f.write_str("a string")
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(RowSeed(&mut *self.0))?.is_some() {}
-        Ok(())
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u32>, E> {
+        Ok(Some(self.0.intern(v)))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<u32>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<u32>, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<u32>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+struct RowKeySeed<'a>(&'a mut Rows);
+
+impl<'de> DeserializeSeed<'de> for RowKeySeed<'_> {
+    type Value = RowKey;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RowKey, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for RowKeySeed<'_> {
+    type Value = RowKey;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RowKey, E> {
+        Ok(match v {
+            "name" => RowKey::Name,
+            "run_name" => RowKey::RunName,
+            "run_type" => RowKey::RunType,
+            "aggregate_name" => RowKey::AggregateName,
+            "aggregate_unit" => RowKey::AggregateUnit,
+            "error_occurred" => RowKey::ErrorOccurred,
+            "real_time" => RowKey::RealTime,
+            "cpu_time" => RowKey::CpuTime,
+            "time_unit" => RowKey::TimeUnit,
+            k if NOT_COUNTERS.contains(&k) => RowKey::Skip,
+            k => RowKey::Counter(self.0.intern(k)),
+        })
     }
 }
 
@@ -303,41 +388,51 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let rows = self.0;
-        let mut name: Option<String> = None;
-        let mut run_name: Option<String> = None;
-        let mut run_type: Option<String> = None;
-        let mut aggregate_name: Option<String> = None;
-        let mut aggregate_unit: Option<String> = None;
+        let mut name: Option<u32> = None;
+        let mut run_name: Option<u32> = None;
+        let mut run_type: Option<u32> = None;
+        let mut aggregate_name: Option<u32> = None;
+        let mut aggregate_unit: Option<u32> = None;
         let mut row = Row::default();
-        while let Some(key) = map.next_key::<Key>()? {
-            match key.0.as_str() {
-                "name" => name = Some(map.next_value()?),
-                "run_name" => run_name = map.next_value()?,
-                "run_type" => run_type = map.next_value()?,
-                "aggregate_name" => aggregate_name = map.next_value()?,
-                "aggregate_unit" => aggregate_unit = map.next_value()?,
-                "error_occurred" => row.error = map.next_value::<Option<bool>>()? == Some(true),
-                "real_time" => row.real_time = map.next_value()?,
-                "cpu_time" => row.cpu_time = map.next_value()?,
-                "time_unit" => {
-                    let u: Option<String> = map.next_value()?;
-                    row.time_unit = u.map(|u| rows.intern(&u));
+        let i = match rows.at {
+            At::Row(i, _) => i,
+            _ => rows.rows.len(),
+        };
+        while let Some(key) = map.next_key_seed(RowKeySeed(&mut *rows))? {
+            rows.at = At::Row(i, Some(key.field()));
+            match key {
+                RowKey::Name => name = map.next_value_seed(Interned(&mut *rows))?,
+                RowKey::RunName => run_name = map.next_value_seed(Interned(&mut *rows))?,
+                RowKey::RunType => run_type = map.next_value_seed(Interned(&mut *rows))?,
+                RowKey::AggregateName => {
+                    aggregate_name = map.next_value_seed(Interned(&mut *rows))?;
                 }
-                k if NOT_COUNTERS.contains(&k) => {
+                RowKey::AggregateUnit => {
+                    aggregate_unit = map.next_value_seed(Interned(&mut *rows))?;
+                }
+                RowKey::ErrorOccurred => {
+                    row.error = map.next_value::<Option<bool>>()? == Some(true);
+                }
+                RowKey::RealTime => row.real_time = map.next_value()?,
+                RowKey::CpuTime => row.cpu_time = map.next_value()?,
+                RowKey::TimeUnit => row.time_unit = map.next_value_seed(Interned(&mut *rows))?,
+                RowKey::Skip => {
                     map.next_value::<IgnoredAny>()?;
                 }
-                k => {
+                RowKey::Counter(k) => {
                     if let Number(Some(v)) = map.next_value()? {
-                        row.counters.push((rows.intern(k), v));
+                        row.counters.push((k, v));
                     }
                 }
             }
         }
+        rows.at = At::Row(i, None);
         let name = name.ok_or_else(|| de::Error::missing_field("name"))?;
-        row.run = rows.intern(run_name.as_deref().unwrap_or(&name));
-        if run_type.as_deref() == Some("aggregate") {
-            row.aggregate = Some(match aggregate_name.as_deref() {
-                _ if aggregate_unit.as_deref().is_some_and(|u| u != "time") => Aggregate::Other,
+        row.run = run_name.unwrap_or(name);
+        let text = |i: Option<u32>| i.map(|i| rows.names[i as usize].as_str());
+        if text(run_type) == Some("aggregate") {
+            row.aggregate = Some(match text(aggregate_name) {
+                _ if text(aggregate_unit).is_some_and(|u| u != "time") => Aggregate::Other,
                 Some("mean") => Aggregate::Mean,
                 Some("median") => Aggregate::Median,
                 _ => Aggregate::Other,
@@ -425,5 +520,22 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("benchmarks[0].time_unit"), "{e}");
+    }
+
+    #[test]
+    fn a_malformed_row_names_its_field_and_line() {
+        let doc = b"{\"benchmarks\":[\n{\"name\":\"a\",\"real_time\":1},\n{\"name\":\"b\",\"real_time\":\"fast\"}]}";
+        for e in [
+            read(doc, "g.json").unwrap_err(),
+            read_from(&doc[..], "g.json").unwrap_err(),
+        ] {
+            assert_eq!(e.field.as_deref(), Some("benchmarks[1].real_time"), "{e}");
+            assert_eq!(e.line, Some(3), "{e}");
+        }
+        let e = read(b"{\"benchmarks\":[{\"real_time\":1}]}", "g.json").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("benchmarks[0]"), "{e}");
+        assert!(e.message.contains("missing field `name`"), "{e}");
+        let e = read(b"{\"context\":{}}", "g.json").unwrap_err();
+        assert!(e.message.contains("missing field `benchmarks`"), "{e}");
     }
 }

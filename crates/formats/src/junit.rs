@@ -23,13 +23,14 @@
 //! | `flaky` | test cases that passed after a retry: `<flakyFailure>` or `<flakyError>` (surefire, nextest) without `<failure>` or `<error>` |
 //! | `wall_time` | the suite's `time`, when given |
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use quick_xml::events::Event;
 use sloe_core::{Direction, Unit};
 
 use crate::common::{Errors, SeriesSet, head, number};
-use crate::xml::{XmlStream, attr};
+use crate::xml::{XmlStream, attrs};
 use crate::{FileContext, FormatError, Parsed};
 
 /// Whether `input` looks like a JUnit XML report.
@@ -72,18 +73,17 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
     let mut suites: Vec<Suite> = Vec::new();
     let mut case: Option<Case> = None;
     let mut saw_suite = false;
-    let time_of =
-        |v: Option<String>, line: usize, what: &str| -> Result<Option<f64>, FormatError> {
-            match v.as_deref().map(str::trim) {
-                None | Some("") => Ok(None),
-                Some(t) => number(t).filter(|t| *t >= 0.0).map(Some).ok_or_else(|| {
-                    err.line(
-                        line,
-                        format!("expected seconds in the `time` of {what}, found {t:?}"),
-                    )
-                }),
-            }
-        };
+    let time_of = |v: Option<&str>, line: usize, what: &str| -> Result<Option<f64>, FormatError> {
+        match v.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => number(t).filter(|t| *t >= 0.0).map(Some).ok_or_else(|| {
+                err.line(
+                    line,
+                    format!("expected seconds in the `time` of {what}, found {t:?}"),
+                )
+            }),
+        }
+    };
     loop {
         let (event, line) = reader.next(&err)?;
         let (e, empty) = match event {
@@ -111,10 +111,10 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
         match e.name().as_ref() {
             b"testsuite" => {
                 saw_suite = true;
-                let name = attr(&e, b"name", line, &err)?.unwrap_or_default();
-                let time = time_of(attr(&e, b"time", line, &err)?, line, "a testsuite")?;
+                let [name, time] = attrs(&e, [b"name", b"time"], line, &err)?;
+                let time = time_of(time.as_deref(), line, "a testsuite")?;
                 let suite = Suite {
-                    name,
+                    name: name.map(Cow::into_owned).unwrap_or_default(),
                     time,
                     ..Suite::default()
                 };
@@ -125,18 +125,18 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
                 }
             }
             b"testcase" => {
-                let name = attr(&e, b"name", line, &err)?
-                    .ok_or_else(|| err.line(line, "expected a `name` on <testcase>"))?;
-                let class = attr(&e, b"classname", line, &err)?.filter(|c| !c.is_empty());
-                let time = time_of(attr(&e, b"time", line, &err)?, line, "a testcase")?;
-                let status = attr(&e, b"status", line, &err)?;
+                let [name, class, time, status] =
+                    attrs(&e, [b"name", b"classname", b"time", b"status"], line, &err)?;
+                let name = name.ok_or_else(|| err.line(line, "expected a `name` on <testcase>"))?;
+                let class = class.filter(|c| !c.is_empty());
+                let time = time_of(time.as_deref(), line, "a testcase")?;
                 let suite = suites.last().map_or("", |s| s.name.as_str());
-                let case_name = match class {
-                    Some(c) if c != suite => format!("{c}::{name}"),
-                    _ => name,
+                let benchmark = match class {
+                    Some(c) if c != suite => format!("test:{suite}::{c}::{name}"),
+                    _ => format!("test:{suite}::{name}"),
                 };
                 let c = Case {
-                    benchmark: format!("test:{suite}::{case_name}"),
+                    benchmark,
                     time,
                     skipped: matches!(status.as_deref(), Some("skipped" | "notrun" | "disabled")),
                     ..Case::default()

@@ -26,6 +26,7 @@ pub mod hyperfine;
 pub mod iai;
 pub mod jmh;
 pub mod json;
+mod json_stream;
 pub mod junit;
 pub mod libtest;
 pub mod pytest_benchmark;

@@ -2,6 +2,7 @@
 //! reads from any [`BufRead`] with one reused buffer and knows the line
 //! each event starts on, so errors name a line without keeping the input.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
 
 use quick_xml::Reader;
@@ -38,7 +39,7 @@ impl<R: BufRead> BufRead for LineCounter<R> {
 }
 
 fn count_newlines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|b| **b == b'\n').count()
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// XML events from a stream, each with the line it starts on.
@@ -95,4 +96,25 @@ pub(crate) fn attr(
         }
     }
     Ok(None)
+}
+
+/// The unescaped values of attributes `names`, in one pass over the
+/// element's attributes; errors name `line`.
+pub(crate) fn attrs<'a, const N: usize>(
+    e: &'a BytesStart<'_>,
+    names: [&[u8]; N],
+    line: usize,
+    err: &Errors<'_>,
+) -> Result<[Option<Cow<'a, str>>; N], FormatError> {
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    for a in e.attributes() {
+        let a: Attribute<'a> = a.map_err(|x| err.line(line, format!("read an attribute: {x}")))?;
+        if let Some(i) = names.iter().position(|n| *n == a.key.as_ref()) {
+            let v = a
+                .unescape_value()
+                .map_err(|x| err.line(line, format!("read attribute value: {x}")))?;
+            out[i] = Some(v);
+        }
+    }
+    Ok(out)
 }
