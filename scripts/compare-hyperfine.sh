@@ -3,10 +3,16 @@
 # commands, as a table. Needs hyperfine, jq and GNU time (Debian packages
 # `hyperfine jq time`). Builds sloe in release mode first.
 #
-#   ./scripts/compare-hyperfine.sh            # RUNS=30 by default
+#   ./scripts/compare-hyperfine.sh            # RUNS=30, ROUNDS=5 by default
+#
+# Wall times are compared in interleaved rounds (sloe, hyperfine, sloe,
+# hyperfine, ...) and each tool's figure is the median of its per-round
+# medians, so that a machine that drifts (another job, CPU frequency)
+# moves both tools alike instead of whichever ran second.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${RUNS:-30}"
+rounds="${ROUNDS:-5}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --quiet --release -p sloe --manifest-path "$root/Cargo.toml"
 sloe="$target/release/sloe"
@@ -31,6 +37,19 @@ hf_median() { # hyperfine's arguments
   hyperfine --style none --export-json hf.json "$@" > /dev/null 2>&1
   jq -r '.results[0].median * 1e9' hf.json
 }
+median() { sort -g | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+compare_time() { # label, then sloe run's arguments, `::`, then hyperfine's
+  local label="$1"; shift
+  local sloe_args=() hf_args=()
+  while [ "$1" != "::" ]; do sloe_args+=("$1"); shift; done; shift
+  hf_args=("$@")
+  local a=() b=()
+  for _ in $(seq "$rounds"); do
+    a+=("$(sloe_stat wall_time --runs "$runs" --warmup 3 "${sloe_args[@]}")")
+    b+=("$(hf_median --runs "$runs" --warmup 3 "${hf_args[@]}")")
+  done
+  row "$label" "$(printf '%s\n' "${a[@]}" | median)" "$(printf '%s\n' "${b[@]}" | median)" time 2
+}
 row() { # label, sloe, other, what, limit %
   awk -v l="$1" -v a="$2" -v b="$3" -v w="$4" -v lim="$5" 'BEGIN {
     d = (a - b) / b * 100; ok = (d < 0 ? -d : d) <= lim ? "yes" : "NO";
@@ -39,16 +58,10 @@ row() { # label, sloe, other, what, limit %
 }
 
 printf "%-28s %15s %15s %9s  %s\n" "command" "sloe" "reference" "diff" "within"
-echo "--- median wall time: sloe vs hyperfine ($runs runs, 3 warm-up) ---"
-a=$(sloe_stat wall_time --runs "$runs" --warmup 3 -- sleep 0.02)
-b=$(hf_median -N --runs "$runs" --warmup 3 'sleep 0.02')
-row "sleep 0.02" "$a" "$b" time 2
-a=$(sloe_stat wall_time --runs "$runs" --warmup 3 -- sort -n numbers.txt)
-b=$(hf_median -N --runs "$runs" --warmup 3 'sort -n numbers.txt')
-row "sort -n (CPU-bound)" "$a" "$b" time 2
-a=$(sloe_stat wall_time --runs "$runs" --warmup 3 --shell -- 'seq 1 200000 | wc -l')
-b=$(hf_median --runs "$runs" --warmup 3 'seq 1 200000 | wc -l')
-row "sh: seq 1 200000 | wc -l" "$a" "$b" time 2
+echo "--- median wall time: sloe vs hyperfine ($rounds interleaved rounds of $runs runs, 3 warm-up) ---"
+compare_time "sleep 0.02" -- sleep 0.02 :: -N 'sleep 0.02'
+compare_time "sort -n (CPU-bound)" -- sort -n numbers.txt :: -N 'sort -n numbers.txt'
+compare_time "sh: seq 1 200000 | wc -l" --shell -- 'seq 1 200000 | wc -l' :: 'seq 1 200000 | wc -l'
 
 echo "--- peak RSS: sloe vs /usr/bin/time -v (max of 5) ---"
 cmd='head -c 200M /dev/zero | tail'

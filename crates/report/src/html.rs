@@ -1,7 +1,9 @@
 //! The HTML dashboard: ONE self-contained file (inline CSS, JS and SVG,
 //! nothing fetched at view time). Status cards, and per result a trend
 //! chart over 7/30/90 days with the budget line, tolerance band, baseline,
-//! change points and the current run marked; tooltips; sort and filter.
+//! change points and the current run marked; tooltips; sort and filter;
+//! and the judged run's resource timelines (CPU % and RSS over time)
+//! where `sloe run` sampled them.
 //!
 //! The page's state lives in the URL hash (`#range=7&filter=attention`),
 //! so a view can be shared as a link. Data is embedded once as compact
@@ -9,6 +11,7 @@
 //! digits), which keeps 200 benchmarks × 500 runs well under 2 MB.
 
 use serde_json::{Value, json};
+use sloe_core::Timeline;
 use sloe_core::report::Report;
 
 use crate::text::{Mark, mark, verdict_words};
@@ -42,6 +45,30 @@ pub struct HistorySeries {
 pub struct History {
     pub runs: Vec<HistoryRun>,
     pub series: Vec<HistorySeries>,
+    /// CPU and memory over time of the judged run's benchmarks, where
+    /// `sloe run` sampled them.
+    pub timelines: Vec<Timeline>,
+}
+
+/// At most this many points per timeline in the page; longer timelines are
+/// cut into that many slices, each keeping its highest CPU % and RSS (so a
+/// burst never disappears) at its last time.
+const TIMELINE_POINTS: usize = 400;
+
+fn timeline_json(t: &Timeline) -> Value {
+    let n = t.points.len();
+    let per = n.div_ceil(TIMELINE_POINTS).max(1);
+    let pts: Vec<Value> = t
+        .points
+        .chunks(per)
+        .filter_map(|c| {
+            let last = c.last()?;
+            let cpu = c.iter().map(|p| p.cpu_percent).fold(0.0, f64::max);
+            let rss = c.iter().map(|p| p.rss).max().unwrap_or(0);
+            Some(json!([round4(last.at_ms / 1e3), round4(cpu), rss]))
+        })
+        .collect();
+    json!({ "b": t.benchmark, "pts": pts })
 }
 
 fn round4(v: f64) -> Value {
@@ -114,6 +141,7 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
         },
         "summary": report.summary,
         "runs": runs, "branches": branches, "current": current, "charts": charts,
+        "timelines": history.timelines.iter().map(timeline_json).collect::<Vec<_>>(),
     });
     // `</` inside a script element would end it early.
     let embedded = data.to_string().replace("</", "<\\/");
@@ -251,8 +279,33 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
         History {
             runs: history_runs,
             series,
+            timelines: synthetic_timelines(benchmarks.min(3)),
         },
     )
+}
+
+/// Timelines of the first `n` synthetic benchmarks: a build-like shape,
+/// CPU bursting then settling, memory climbing then released.
+fn synthetic_timelines(n: usize) -> Vec<Timeline> {
+    (0..n)
+        .map(|b| Timeline {
+            benchmark: format!("bench-{b:03}"),
+            points: (1..=600u32)
+                .map(|i| {
+                    let t = f64::from(i);
+                    sloe_core::ResourcePoint {
+                        at_ms: t * 100.0,
+                        cpu_percent: if i % 97 < 10 {
+                            190.0
+                        } else {
+                            60.0 + (t / 7.0).sin() * 20.0
+                        },
+                        rss: (50u64 << 20) + u64::from(i.min(400)) * (1 << 18) * (b as u64 + 1),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ fn charts(dom: &str) -> usize {
     dom.matches("<svg class=\"trend\"").count()
 }
 
+fn timelines(dom: &str) -> usize {
+    dom.matches("<svg class=\"timeline\"").count()
+}
+
+/// Points plotted in the trend charts (`data-points` of each).
 fn plotted_points(dom: &str) -> usize {
     dom.split("data-points=\"")
         .skip(1)
@@ -123,6 +128,9 @@ fn five_hundred_benchmarks_render_and_the_range_toggle_works() {
     // the filter in the URL applies too: 1 in 5 synthetic results violates
     let failing = load(&file, "range=30&filter=fail");
     assert_eq!(charts(&failing.html), 100);
+    // the synthetic run sampled its first three benchmarks
+    assert_eq!(timelines(&week.html), 3);
+    assert!(week.html.contains("CPU burst "), "timeline summary missing");
 }
 
 #[test]
@@ -132,6 +140,7 @@ fn one_benchmark() {
     assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
     assert_eq!(charts(&dom.html), 1);
     assert!(plotted_points(&dom.html) > 0);
+    assert_eq!(timelines(&dom.html), 1);
 }
 
 #[test]
@@ -141,6 +150,11 @@ fn no_benchmarks() {
     assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
     assert_eq!(charts(&dom.html), 0);
     assert!(dom.html.contains("No results in this run."));
+    assert_eq!(timelines(&dom.html), 0);
+    assert!(
+        dom.html
+            .contains("<section id=\"timelines-section\" hidden")
+    );
 }
 
 #[test]

@@ -175,7 +175,11 @@ pub fn history(
             branch: h.context.branch.clone(),
         })
         .collect();
-    Ok(History { runs, series })
+    Ok(History {
+        runs,
+        series,
+        timelines: store.timelines(judged)?,
+    })
 }
 
 /// What a check leaves for CI and people besides the terminal: the report
