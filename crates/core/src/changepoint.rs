@@ -105,7 +105,9 @@ pub fn noise_variance(y: &[f64]) -> f64 {
     let diffs: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
     let mad = stats::median_absolute_deviation(&diffs).unwrap_or(0.0);
     let sigma = 1.482_602_218_505_602 * mad / std::f64::consts::SQRT_2;
-    if sigma > 0.0 {
+    // A MAD of rounding size means tied differences, not a noiseless series.
+    let scale = y.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    if sigma > 1e-12 * scale {
         sigma * sigma
     } else {
         // Constant steps (or too few points): fall back to the plain variance.
