@@ -79,6 +79,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
             format: args.format,
             verbose: args.verbose,
             report_dir: args.report_dir.as_deref(),
+            base_commit: None,
         },
     )
 }
