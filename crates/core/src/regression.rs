@@ -254,6 +254,48 @@ pub fn against_history(
     decide(&diff, n, direction, settings)
 }
 
+/// A/B mode: judges interleaved executions of the baseline (`a`) and the
+/// candidate (`b`) on one machine, A B A B ..., on their paired log ratios
+/// `ln b_i − ln a_i` with a one-sided paired t-test (Student 1908; e.g.
+/// Montgomery & Runger §10.4). Neighbouring executions share the machine's
+/// state (CPU frequency, cache, noisy neighbours), so the run-to-run noise
+/// that dominates [`against_history`] cancels in each pair; what is left is
+/// the noise between two adjacent executions. Pairs are taken in order;
+/// extra executions on one side are ignored.
+pub fn against_paired(a: &[f64], b: &[f64], direction: Direction, settings: &Settings) -> Verdict {
+    let n = a.len().min(b.len());
+    if n < settings.min_baseline_runs.max(2) {
+        return Verdict::insufficient(n);
+    }
+    let (a, b) = (&a[..n], &b[..n]);
+    let log_scale = a.iter().chain(b).all(|v| *v > 0.0);
+    let (diffs, baseline): (Vec<f64>, f64) = if log_scale {
+        let d = a.iter().zip(b).map(|(x, y)| y.ln() - x.ln()).collect();
+        let m = stats::mean(&a.iter().map(|x| x.ln()).collect::<Vec<_>>()).unwrap_or(0.0);
+        (d, m.exp())
+    } else {
+        let m = stats::mean(a).unwrap_or(0.0);
+        if m == 0.0 {
+            return Verdict::insufficient(n);
+        }
+        (a.iter().zip(b).map(|(x, y)| (y - x) / m.abs()).collect(), m)
+    };
+    let d = stats::mean(&diffs).unwrap_or(0.0);
+    let se = stats::std_dev(&diffs).unwrap_or(0.0) / (n as f64).sqrt();
+    decide(
+        &Difference {
+            d,
+            se,
+            df: (n - 1) as f64,
+            baseline,
+            log_scale,
+        },
+        n,
+        direction,
+        settings,
+    )
+}
+
 /// Judges the candidate run's samples against one pinned run's samples with
 /// Welch's t-test (within-run noise only: a pinned run carries no
 /// run-to-run noise, so this is stricter than [`against_history`]).
@@ -729,6 +771,32 @@ mod tests {
                 &SETTINGS
             ),
             None
+        );
+    }
+
+    #[test]
+    fn reference_paired_test() {
+        // SciPy 1.17.1 / NumPy 2.4.6:
+        //   a = [100,103,98,101,99,102]; b = [102,105.5,99.5,103.4,101.2,103.9]
+        //   d = np.log(b) - np.log(a)
+        //   scipy.stats.ttest_rel(np.log(b), np.log(a), alternative='greater').pvalue
+        //     -> 1.1994260379078549e-05
+        //   np.exp(d.mean()) - 1 -> 0.020693568876291923
+        let a = [100.0, 103.0, 98.0, 101.0, 99.0, 102.0];
+        let b = [102.0, 105.5, 99.5, 103.4, 101.2, 103.9];
+        let v = against_paired(&a, &b, Direction::LowerIsBetter, &SETTINGS);
+        let p = v.p_value.expect("p");
+        assert!(
+            (p - 1.1994260379078549e-05).abs() < 1e-9 * 1.1994260379078549e-05,
+            "{p}"
+        );
+        let c = v.change.expect("change");
+        assert!((c - 0.020693568876291923).abs() < 1e-12, "{c}");
+        // 2 % is significant but under the 10 % warning: no regression.
+        assert_eq!(v.regression, Regression::None);
+        assert_eq!(
+            against_paired(&a[..2], &b[..2], Direction::LowerIsBetter, &SETTINGS).regression,
+            Regression::InsufficientData
         );
     }
 
