@@ -950,3 +950,47 @@ fn a_branch_is_compared_with_the_base_up_to_its_merge_base() {
         "{r:#}"
     );
 }
+
+#[test]
+fn a_suspected_regression_is_measured_again_before_it_is_recorded() {
+    // The history says 1 ms; `sleep 0.05` cannot take less than 50 ms, so the
+    // first measurement is a suspect whatever the machine (no timing is
+    // asserted beyond that lower bound).
+    let p = Project::new("[regression]\nconfirm_runs = 2\n");
+    p.history_main(5, "nap", 1.0);
+    let out = p
+        .sloe()
+        .args([
+            "run",
+            "--name",
+            "nap",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+            "--branch",
+            "main",
+            "--testbed",
+            "tb",
+            "--format",
+            "json",
+        ])
+        .args(["--", "sleep", "0.05"])
+        .output()
+        .expect("run sloe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`nap` looks like a regression; confirming with 2 more measurements"),
+        "{stderr}"
+    );
+    // All samples were recorded: 2 + 2 × 2.
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let e = r["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|e| e["measure"] == "wall_time")
+        .expect("wall_time");
+    assert_eq!(e["samples"], 6, "{r:#}");
+    assert_eq!(e["regression"], "regression");
+}

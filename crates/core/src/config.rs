@@ -206,6 +206,10 @@ pub struct RegressionConfig {
     /// inside the noise) is reported as `drift`. 0 turns the check off.
     #[serde(default = "default_creep_window")]
     pub creep_window: usize,
+    /// When `sloe run` suspects a regression, it measures that benchmark
+    /// this many more times and decides on all the samples. 0 turns it off.
+    #[serde(default = "default_confirm_runs")]
+    pub confirm_runs: usize,
 }
 
 impl Default for RegressionConfig {
@@ -217,6 +221,7 @@ impl Default for RegressionConfig {
             min_baseline_runs: default_min_baseline_runs(),
             false_alarm_rate: default_false_alarm_rate(),
             creep_window: default_creep_window(),
+            confirm_runs: default_confirm_runs(),
         }
     }
 }
@@ -232,6 +237,9 @@ fn default_history() -> usize {
 }
 fn default_min_baseline_runs() -> usize {
     3
+}
+fn default_confirm_runs() -> usize {
+    2
 }
 fn default_creep_window() -> usize {
     30

@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow, bail};
 use jiff::Timestamp;
 use sloe_core::evaluate::{self, Baseline};
 use sloe_core::report::{OverallStatus, Report};
-use sloe_core::{RunId, SeriesKey};
+use sloe_core::{Run, RunId, SeriesKey};
 use sloe_report::terminal::Style;
 use sloe_store::{BaselineQuery, Store};
 
@@ -108,6 +108,18 @@ pub fn judge(
             store.describe()
         );
     };
+    judge_run(settings, store, &run, base_commit)
+}
+
+/// Judges `run` (recorded or not: `sloe run` judges a provisional run to
+/// decide what to re-measure) against budgets and baseline.
+pub fn judge_run(
+    settings: &Settings,
+    store: &dyn Store,
+    run: &Run,
+    base_commit: Option<&str>,
+) -> Result<Report> {
+    let id = run.header.id;
     let config = &settings.config;
     let testbed = run.header.context.testbed.clone();
     let baseline = match store.pinned_baseline(testbed.as_deref())? {
@@ -190,7 +202,7 @@ pub fn judge(
     };
     Ok(evaluate::evaluate(
         config,
-        &run,
+        run,
         &baseline,
         env!("CARGO_PKG_VERSION"),
     ))
