@@ -65,6 +65,28 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Budget utilities.
+    Budget {
+        #[command(subcommand)]
+        action: BudgetAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BudgetAction {
+    /// Propose budgets from history (a high percentile of recent runs of the
+    /// base branch plus headroom from their run-to-run noise), printed as
+    /// `[[budget]]` config lines.
+    Suggest {
+        /// Benchmark name or glob (default: all).
+        benchmark: Option<String>,
+        /// How many recent runs to learn from.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        /// The statistic the budgets judge.
+        #[arg(long, default_value = "median")]
+        statistic: String,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -186,6 +208,11 @@ pub struct CheckArgs {
     /// Where reports are written (default: reports/ beside the config).
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Compare with the base branch's runs up to this commit (default for a
+    /// branch's run: `git merge-base <commit> <base_branch>`). A pinned
+    /// baseline still wins.
+    #[arg(long, value_name = "SHA")]
+    pub base_commit: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +240,11 @@ pub struct HistoryArgs {
     pub limit: usize,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// List where each series' level shifted (change points, PELT) with the
+    /// commit and size, over the last max(--limit, 200) runs; the benchmark
+    /// glob defaults to all.
+    #[arg(long)]
+    pub changes: bool,
 }
 
 #[derive(Debug, Subcommand)]

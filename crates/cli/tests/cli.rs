@@ -817,3 +817,180 @@ fn ingest_merge_records_one_run() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in a.json"));
     assert_eq!(p.run_count(), 1);
 }
+
+#[test]
+fn history_lists_change_points_with_commit_and_size() {
+    let p = Project::new("");
+    for i in 0..16 {
+        // Deterministic jitter of about ±0.2 %.
+        let jitter = 0.002 * (f64::from(i) * 2.399_963).sin();
+        let level = if i < 8 { 5.0 } else { 6.0 } * (1.0 + jitter);
+
+        p.ingest(
+            "main",
+            &format!("c{i:02}"),
+            &[(
+                "parse",
+                "wall_time",
+                "ms",
+                &[level * 0.999, level, level * 1.001],
+            )],
+        );
+    }
+    let out = p
+        .sloe()
+        .args(["history", "--changes", "--format", "json"])
+        .output()
+        .expect("run sloe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let shifts = v.as_array().expect("array");
+    assert_eq!(shifts.len(), 1, "{v:#}");
+    assert_eq!(shifts[0]["commit"], "c08");
+    assert_eq!(shifts[0]["benchmark"], "parse");
+    let change = shifts[0]["change"].as_f64().expect("change");
+    assert!((change - 0.2).abs() < 0.01, "{change}");
+    let text = p
+        .sloe()
+        .args(["history", "--changes", "par*"])
+        .output()
+        .expect("run sloe");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("+20.0 % at run") && text.contains("commit c08"),
+        "{text}"
+    );
+}
+
+#[test]
+fn suggested_budgets_parse_back_and_pass_todays_code() {
+    let p = Project::new("");
+    p.history_main(8, "parse", 5.0);
+    p.ingest(
+        "main",
+        "thr",
+        &[("lex", "throughput", "1/s", &[1000.0, 1010.0, 990.0])],
+    );
+    for i in 0..4 {
+        let v = 1000.0 + 10.0 * f64::from(i);
+        p.ingest(
+            "main",
+            &format!("thr{i}"),
+            &[("lex", "throughput", "1/s", &[v, v * 1.01, v * 0.99])],
+        );
+    }
+    let out = p
+        .sloe()
+        .args(["budget", "suggest"])
+        .output()
+        .expect("run sloe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        lines.contains("[[budget]]") && lines.contains("max = \"") && lines.contains("min = \""),
+        "{lines}"
+    );
+    // The lines are config: appended, they parse, and today's run passes them.
+    p.write("sloe.toml", &lines);
+    p.ingest(
+        "main",
+        "now",
+        &[("parse", "wall_time", "ms", &[5.0, 5.01, 4.99])],
+    );
+    let (code, r) = p.check_json(&[]);
+    assert_eq!(code, 0, "{lines}\n{r:#}");
+    assert_eq!(r["results"][0]["status"], "pass", "{lines}\n{r:#}");
+    assert!(r["results"][0]["limit"].as_f64().expect("limit") > 5.0);
+}
+
+#[test]
+fn a_branch_is_compared_with_the_base_up_to_its_merge_base() {
+    let p = Project::new(BUDGET);
+    p.history_main(5, "parse", 5.0);
+    // main moved on after the branch forked from base4: it got slower.
+    for i in 0..5 {
+        p.ingest(
+            "main",
+            &format!("later{i}"),
+            &[("parse", "wall_time", "ms", &[7.0, 7.01, 6.99])],
+        );
+    }
+    p.ingest(
+        "feature",
+        "f1",
+        &[("parse", "wall_time", "ms", &[5.0, 5.02, 4.98])],
+    );
+    let (code, r) = p.check_json(&["--base-commit", "base4"]);
+    assert_eq!(code, 0, "{r:#}");
+    let e = &r["results"][0];
+    assert_eq!(e["regression"], "none", "{r:#}");
+    assert!(
+        (e["baseline"].as_f64().expect("baseline") - 5.0).abs() < 0.1,
+        "{r:#}"
+    );
+    assert!(
+        r["metadata"]["baseline"]
+            .as_str()
+            .expect("baseline")
+            .contains("up to the merge-base base4"),
+        "{r:#}"
+    );
+    // Without it, main's newer runs are part of the baseline.
+    let (_, r) = p.check_json(&[]);
+    assert!(
+        r["results"][0]["baseline"].as_f64().expect("baseline") > 5.5,
+        "{r:#}"
+    );
+}
+
+#[test]
+fn a_suspected_regression_is_measured_again_before_it_is_recorded() {
+    // The history says 1 ms; `sleep 0.05` cannot take less than 50 ms, so the
+    // first measurement is a suspect whatever the machine (no timing is
+    // asserted beyond that lower bound).
+    let p = Project::new("[regression]\nconfirm_runs = 2\n");
+    p.history_main(5, "nap", 1.0);
+    let out = p
+        .sloe()
+        .args([
+            "run",
+            "--name",
+            "nap",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+            "--branch",
+            "main",
+            "--testbed",
+            "tb",
+            "--format",
+            "json",
+        ])
+        .args(["--", "sleep", "0.05"])
+        .output()
+        .expect("run sloe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`nap` looks like a regression; confirming with 2 more measurements"),
+        "{stderr}"
+    );
+    // All samples were recorded: 2 + 2 × 2.
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let e = r["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|e| e["measure"] == "wall_time")
+        .expect("wall_time");
+    assert_eq!(e["samples"], 6, "{r:#}");
+    assert_eq!(e["regression"], "regression");
+}

@@ -23,6 +23,10 @@ pub enum Status {
     Pass,
     Drift,
     Violation,
+    /// A violation the baseline already had and this run did not make
+    /// significantly worse: known debt, blocking only with
+    /// `policy.block_known_violations`.
+    Known,
 }
 
 /// How much a finding matters.

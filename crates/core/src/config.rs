@@ -123,12 +123,18 @@ pub struct PolicyConfig {
     /// Verdicts that fail CI (exit code 1).
     #[serde(default = "default_fail_on")]
     pub fail_on: Vec<FailOn>,
+    /// Whether a budget already broken on the baseline (status `known`)
+    /// blocks like a new violation. A known violation that the run makes
+    /// significantly worse is a regression either way.
+    #[serde(default)]
+    pub block_known_violations: bool,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             fail_on: default_fail_on(),
+            block_known_violations: false,
         }
     }
 }
@@ -195,6 +201,15 @@ pub struct RegressionConfig {
     /// The probability of calling unchanged code a change, per benchmark and measure.
     #[serde(default = "default_false_alarm_rate")]
     pub false_alarm_rate: Percent,
+    /// Slow creep: a series whose recent level is at least `warning` worse
+    /// than its level this many runs ago (significantly, while each step is
+    /// inside the noise) is reported as `drift`. 0 turns the check off.
+    #[serde(default = "default_creep_window")]
+    pub creep_window: usize,
+    /// When `sloe run` suspects a regression, it measures that benchmark
+    /// this many more times and decides on all the samples. 0 turns it off.
+    #[serde(default = "default_confirm_runs")]
+    pub confirm_runs: usize,
 }
 
 impl Default for RegressionConfig {
@@ -205,6 +220,8 @@ impl Default for RegressionConfig {
             history: default_history(),
             min_baseline_runs: default_min_baseline_runs(),
             false_alarm_rate: default_false_alarm_rate(),
+            creep_window: default_creep_window(),
+            confirm_runs: default_confirm_runs(),
         }
     }
 }
@@ -220,6 +237,12 @@ fn default_history() -> usize {
 }
 fn default_min_baseline_runs() -> usize {
     3
+}
+fn default_confirm_runs() -> usize {
+    2
+}
+fn default_creep_window() -> usize {
+    30
 }
 fn default_false_alarm_rate() -> Percent {
     Percent(1.0)

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use crate::budget::{self, Severity, Status};
+use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
-use crate::model::{Run, SeriesKey};
+use crate::model::{Run, Series, SeriesKey};
 use crate::regression::{self, Regression, Settings, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
@@ -22,6 +23,9 @@ use crate::units::{Unit, format_number};
 #[derive(Debug, Clone)]
 pub enum Baseline {
     /// Per series, the samples of each recent baseline run (newest first).
+    /// The first `regression.history` runs are the baseline; runs from
+    /// `regression.creep_window` on, when present, are the anchor for the
+    /// slow-creep check.
     History {
         description: String,
         runs: BTreeMap<SeriesKey, Vec<Vec<f64>>>,
@@ -49,12 +53,30 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
         min_baseline_runs: config.regression.min_baseline_runs,
     };
     let fail_on = &config.policy.fail_on;
+    let history = config.regression.history;
+    let creep_window = config.regression.creep_window;
+    let block_known = config.policy.block_known_violations;
     let mut results = Vec::new();
     let mut findings = Vec::new();
     let mut recommendations = Vec::new();
     let mut insufficient = 0usize;
     let mut unbudgeted = 0usize;
     let mut regression_cache: BTreeMap<(SeriesKey, String), Verdict> = BTreeMap::new();
+
+    // First every test of the run, so that the run-level false-alarm
+    // control sees all of them before any verdict is reported.
+    for series in &run.series {
+        let key = series.key();
+        for statistic in judged_statistics(config, series) {
+            regression_cache
+                .entry((key.clone(), statistic.to_string()))
+                .or_insert_with(|| test_series(series, statistic, baseline, history, &settings));
+        }
+    }
+    let tests = {
+        let mut verdicts: Vec<&mut Verdict> = regression_cache.values_mut().collect();
+        regression::control_run_false_alarms(&mut verdicts, &settings)
+    };
 
     for series in &run.series {
         let key = series.key();
@@ -91,33 +113,9 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 continue;
             };
             let verdict = regression_cache
-                .entry((key.clone(), statistic.to_string()))
-                .or_insert_with(|| match baseline {
-                    Baseline::History { runs, .. } => regression::against_history(
-                        &series.values,
-                        runs.get(&key).map(Vec::as_slice).unwrap_or(&[]),
-                        statistic,
-                        series.direction,
-                        &settings,
-                    ),
-                    Baseline::Pinned { run: pinned, .. } => {
-                        let samples = pinned
-                            .series
-                            .iter()
-                            .find(|s| {
-                                s.benchmark == series.benchmark && s.measure == series.measure
-                            })
-                            .map(|s| s.values.as_slice())
-                            .unwrap_or(&[]);
-                        regression::against_pinned(
-                            &series.values,
-                            samples,
-                            series.direction,
-                            &settings,
-                        )
-                    }
-                })
-                .clone();
+                .get(&(key.clone(), statistic.to_string()))
+                .cloned()
+                .unwrap_or_else(|| test_series(series, statistic, baseline, history, &settings));
             if verdict.regression == Regression::InsufficientData && !counted_insufficient {
                 insufficient += 1;
                 counted_insufficient = true;
@@ -125,12 +123,67 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             // Values read in the unit the budget was written in, else as reported.
             let display = budget.map_or_else(|| series.unit.clone(), |b| b.limit.unit.clone());
             let show = |v: f64| display.from_canonical(v);
-            let graded = budget.map(|b| budget::grade(b, value));
-            let status = graded.map_or(Status::Pass, |g| g.status);
+            let mut graded = budget.map(|b| budget::grade(b, value));
+            // Known debt: a violation the baseline already had, and that this
+            // run did not make significantly worse, is reported as `known`.
+            let known = match (budget, graded, verdict.baseline) {
+                (Some(b), Some(g), Some(base)) => {
+                    g.status == Status::Violation
+                        && budget::grade(b, base).status == Status::Violation
+                        && verdict.regression != Regression::Regression
+                }
+                _ => false,
+            };
+            if known && let Some(g) = graded.as_mut() {
+                g.status = Status::Known;
+                if !block_known {
+                    g.severity = Severity::Info;
+                }
+            }
+            let creep = if verdict.regression == Regression::None {
+                creep_of(
+                    series,
+                    statistic,
+                    baseline,
+                    history,
+                    creep_window,
+                    &settings,
+                )
+            } else {
+                None
+            };
+            let mut status = graded.map_or(Status::Pass, |g| g.status);
+            if let Some(c) = creep
+                && status == Status::Pass
+            {
+                status = Status::Drift;
+                recommendations.push(format!(
+                    "{} {} crept {:+.1} % over the last {creep_window} runs in steps each inside the noise (p {}): look at its trend (`sloe history {}`).",
+                    series.benchmark,
+                    series.measure,
+                    c.change * 100.0,
+                    format_p(c.p_value),
+                    series.benchmark
+                ));
+            }
+            // Policy sees a known violation as a violation only when told to.
+            let policy_status = |s: Status| {
+                if s == Status::Known && block_known {
+                    Status::Violation
+                } else {
+                    s
+                }
+            };
             let budget_severity = graded.map_or(Severity::None, |g| g.severity);
             let severity = budget_severity.max(verdict.severity);
-            let blocking = blocks(fail_on, status, verdict.regression, severity);
-            let message = message(budget, value, &display, graded.as_ref(), &verdict);
+            let blocking = blocks(fail_on, policy_status(status), verdict.regression, severity);
+            let mut message = message(budget, value, &display, graded.as_ref(), &verdict);
+            if let Some(c) = creep {
+                message.push_str(&format!(
+                    "; drift: {:+.1} % against {creep_window} runs ago",
+                    c.change * 100.0
+                ));
+            }
 
             if let (Some(b), Some(g)) = (budget, graded)
                 && g.status != Status::Pass
@@ -141,7 +194,12 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                     kind: FindingKind::Budget,
                     severity: g.severity,
                     message: message.clone(),
-                    blocking: blocks(fail_on, g.status, Regression::None, g.severity),
+                    blocking: blocks(
+                        fail_on,
+                        policy_status(g.status),
+                        Regression::None,
+                        g.severity,
+                    ),
                 });
                 recommendations.push(budget_advice(
                     b,
@@ -206,6 +264,10 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 change: verdict.change.map(tidy),
                 change_interval: verdict.change_interval.map(|[a, b]| [tidy(a), tidy(b)]),
                 p_value: verdict.p_value.map(tidy),
+                adjusted_p_value: verdict.adjusted_p_value.map(tidy),
+                min_detectable_change: verdict.min_detectable_change.map(tidy),
+                creep: creep.map(|c| tidy(c.change)),
+                change_point: starts_change_point(series, statistic, baseline),
                 regression: verdict.regression,
                 message,
                 violation_at: budget.and_then(violation_at).map(tidy),
@@ -255,12 +317,117 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
+            false_alarm_control: false_alarm_control(tests, settings.false_alarm_rate),
         },
         summary,
         results,
         violations: findings,
         recommendations,
     }
+}
+
+/// The statistics a series is judged on: one per matching budget whose
+/// unit fits, or the median when no budget covers the series.
+fn judged_statistics(config: &Config, series: &Series) -> Vec<Statistic> {
+    let budgets: Vec<&Budget> = config
+        .budgets
+        .iter()
+        .filter(|b| b.applies_to(&series.benchmark, &series.measure))
+        .collect();
+    if budgets.is_empty() {
+        return vec![Statistic::Median];
+    }
+    budgets
+        .iter()
+        .filter(|b| unit_fits(&b.limit.unit, &series.unit))
+        .map(|b| b.statistic)
+        .collect()
+}
+
+/// One regression test of a series against the baseline.
+fn test_series(
+    series: &Series,
+    statistic: Statistic,
+    baseline: &Baseline,
+    history: usize,
+    settings: &Settings,
+) -> Verdict {
+    match baseline {
+        Baseline::History { runs, .. } => regression::against_history(
+            &series.values,
+            recent_runs(runs, &series.key(), history),
+            statistic,
+            series.direction,
+            settings,
+        ),
+        Baseline::Pinned { run: pinned, .. } => {
+            let samples = pinned
+                .series
+                .iter()
+                .find(|s| s.benchmark == series.benchmark && s.measure == series.measure)
+                .map(|s| s.values.as_slice())
+                .unwrap_or(&[]);
+            regression::against_pinned(&series.values, samples, series.direction, settings)
+        }
+    }
+}
+
+/// The newest `history` baseline runs of a series.
+fn recent_runs<'a>(
+    runs: &'a BTreeMap<SeriesKey, Vec<Vec<f64>>>,
+    key: &SeriesKey,
+    history: usize,
+) -> &'a [Vec<f64>] {
+    runs.get(key)
+        .map(|r| &r[..r.len().min(history)])
+        .unwrap_or(&[])
+}
+
+/// Whether this run starts a new level of the series (a change point over
+/// the baseline history plus this run; see [`crate::changepoint`]).
+fn starts_change_point(series: &Series, statistic: Statistic, baseline: &Baseline) -> bool {
+    let Baseline::History { runs, .. } = baseline else {
+        return false;
+    };
+    let Some(runs) = runs.get(&series.key()) else {
+        return false;
+    };
+    // Oldest first, this run last.
+    let values: Option<Vec<f64>> = runs
+        .iter()
+        .rev()
+        .map(|r| statistic.compute(r))
+        .chain(std::iter::once(statistic.compute(&series.values)))
+        .collect();
+    values.is_some_and(|v| changepoint::starts_new_segment(&v).is_some())
+}
+
+/// Slow creep of a series against the runs `creep_window` ago.
+fn creep_of(
+    series: &Series,
+    statistic: Statistic,
+    baseline: &Baseline,
+    history: usize,
+    creep_window: usize,
+    settings: &Settings,
+) -> Option<regression::Creep> {
+    let Baseline::History { runs, .. } = baseline else {
+        // Against a pinned run the step test is already the long-term one.
+        return None;
+    };
+    let all = runs.get(&series.key())?;
+    if creep_window == 0 || all.len() <= creep_window {
+        return None;
+    }
+    let anchor = &all[creep_window..all.len().min(creep_window + history.max(1))];
+    regression::creep(
+        &series.values,
+        recent_runs(runs, &series.key(), history),
+        anchor,
+        statistic,
+        series.direction,
+        settings,
+    )
 }
 
 /// The value, in the budget's unit, past which a result is a violation.
@@ -273,6 +440,16 @@ fn violation_at(b: &Budget) -> Option<f64> {
         LimitKind::Max => b.limit.value * ratio,
         LimitKind::Min => b.limit.value / ratio,
     })
+}
+
+/// How the run's false alarms are bounded, in words for the report.
+fn false_alarm_control(tests: usize, rate: f64) -> String {
+    format!(
+        "benjamini-hochberg over {tests} regression test{} at {} % (one-sided per test; unchanged code fails a run with probability at most {} %)",
+        if tests == 1 { "" } else { "s" },
+        format_number(rate * 100.0),
+        format_number(rate * 100.0)
+    )
 }
 
 fn fail_on_word(f: FailOn) -> &'static str {
@@ -310,11 +487,12 @@ fn summarize(results: &[ResultEntry]) -> Summary {
     let passed = count(&|r| r.status == Status::Pass && r.regression != Regression::Regression);
     let drift = count(&|r| r.status == Status::Drift);
     let violations = count(&|r| r.status == Status::Violation);
+    let known = count(&|r| r.status == Status::Known);
     let regressions = count(&|r| r.regression == Regression::Regression);
     let improvements = count(&|r| r.regression == Regression::Improvement);
     let status = if results.iter().any(|r| r.blocking) {
         OverallStatus::Failed
-    } else if drift + violations + regressions > 0 {
+    } else if drift + violations + regressions + known > 0 {
         OverallStatus::Warning
     } else {
         OverallStatus::Passed
@@ -327,6 +505,7 @@ fn summarize(results: &[ResultEntry]) -> Summary {
         violations,
         regressions,
         improvements,
+        known,
         compliance: if total == 0 {
             100.0
         } else {
@@ -400,6 +579,10 @@ fn message(
                 (_, Status::Pass) => {
                     format!("{shown} is {:.1} % of budget {limit}", g.percent_of_budget)
                 }
+                (_, Status::Known) => format!(
+                    "{shown} is {:.1} % of budget {limit}: known, the baseline already broke it",
+                    g.percent_of_budget
+                ),
             }
         }
         _ => format!("{shown} (no budget)"),
@@ -424,13 +607,19 @@ fn message(
                 };
                 let dir = if change >= 0.0 { "higher" } else { "lower" };
                 msg.push_str(&format!(
-                    "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p {})",
+                    "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p {}",
                     change.abs() * 100.0,
                     with_unit(display.from_canonical(base), display),
                     lo * 100.0,
                     hi * 100.0,
                     format_p(p)
                 ));
+                if let Some(mdc) = verdict.min_detectable_change
+                    && mdc > 0.0
+                {
+                    msg.push_str(&format!(", detectable from {:.1} %", mdc * 100.0));
+                }
+                msg.push(')');
             }
         }
     }
@@ -461,6 +650,10 @@ fn budget_advice(b: &Budget, benchmark: &str, measure: &str, status: Status) -> 
         "min"
     };
     match status {
+        Status::Known => format!(
+            "{benchmark} {measure} was already over budget `{}` on the baseline (known debt, not blocking unless `policy.block_known_violations`): pay it down, or change `{bound}` to the accepted cost.",
+            b.benchmark
+        ),
         Status::Violation => format!(
             "{benchmark} {measure} breaks its budget: find the change that made it worse (`sloe history {benchmark}`), or, if the new cost is accepted, change `{bound}` of budget `{}` in the config.",
             b.benchmark
@@ -636,6 +829,106 @@ mod tests {
             "{:?}",
             r.recommendations
         );
+    }
+
+    fn history(levels_ms: &[f64]) -> Baseline {
+        let mut runs = BTreeMap::new();
+        runs.insert(
+            SeriesKey {
+                benchmark: "x".into(),
+                measure: "wall_time".into(),
+            },
+            levels_ms
+                .iter()
+                .map(|l| vec![l * 0.999e6, l * 1e6, l * 1.001e6])
+                .collect(),
+        );
+        Baseline::History {
+            description: "main".into(),
+            runs,
+        }
+    }
+
+    #[test]
+    fn known_debt_does_not_block_unless_made_worse() {
+        let budget = "[[budget]]\nbenchmark = \"x\"\nmax = \"1ms\"\ntolerance = \"5%\"\n";
+        let base = history(&[1.2, 1.21, 1.19, 1.2, 1.2]);
+        // Over budget, as the baseline was: known, not blocking.
+        let r = evaluate(
+            &config(budget),
+            &run(vec![wall("x", &[1.2, 1.21])]),
+            &base,
+            "0",
+        );
+        assert_eq!(r.results[0].status, Status::Known);
+        assert!(!r.results[0].blocking, "{:?}", r.results[0]);
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        assert_eq!(r.summary.known, 1);
+        assert!(
+            r.results[0].message.contains("known"),
+            "{}",
+            r.results[0].message
+        );
+        // Made significantly worse: a blocking violation and regression.
+        let r = evaluate(
+            &config(budget),
+            &run(vec![wall("x", &[1.5, 1.5])]),
+            &base,
+            "0",
+        );
+        assert_eq!(r.results[0].status, Status::Violation);
+        assert_eq!(r.results[0].regression, Regression::Regression);
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        // Policy may still block on known debt.
+        let strict = format!("[policy]\nblock_known_violations = true\n{budget}");
+        let r = evaluate(
+            &config(&strict),
+            &run(vec![wall("x", &[1.2, 1.21])]),
+            &base,
+            "0",
+        );
+        assert_eq!(r.results[0].status, Status::Known);
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+    }
+
+    #[test]
+    fn slow_creep_is_drift() {
+        // Newest first: 0.4 % per run over 40 runs, each step inside the noise.
+        let levels: Vec<f64> = (0..40).map(|i| 1.16 - 0.004 * f64::from(i)).collect();
+        let base = history(&levels);
+        let c = config("[regression]\ncreep_window = 30\n");
+        let r = evaluate(&c, &run(vec![wall("x", &[1.164])]), &base, "0");
+        let e = &r.results[0];
+        assert_eq!(e.regression, Regression::None, "{e:?}");
+        assert_eq!(e.status, Status::Drift, "{e:?}");
+        assert!(e.creep.expect("creep") > 0.10, "{e:?}");
+        assert_eq!(r.summary.drift, 1);
+        // Off when the window is 0, and nothing on a flat history.
+        let off = config("[regression]\ncreep_window = 0\n");
+        let r = evaluate(&off, &run(vec![wall("x", &[1.164])]), &base, "0");
+        assert_eq!(r.results[0].status, Status::Pass);
+        let flat = history(&[1.0; 40]);
+        let r = evaluate(&c, &run(vec![wall("x", &[1.0])]), &flat, "0");
+        assert_eq!(r.results[0].creep, None);
+    }
+
+    #[test]
+    fn report_says_how_run_false_alarms_are_controlled() {
+        let r = evaluate(
+            &config(""),
+            &run(vec![wall("x", &[1.0])]),
+            &history(&[1.0, 1.01, 0.99]),
+            "0",
+        );
+        assert!(
+            r.metadata
+                .false_alarm_control
+                .starts_with("benjamini-hochberg over 1 regression test at 1 %"),
+            "{}",
+            r.metadata.false_alarm_control
+        );
+        assert!(r.results[0].min_detectable_change.expect("mdc") > 0.0);
+        assert!(r.results[0].adjusted_p_value.is_some());
     }
 
     #[test]

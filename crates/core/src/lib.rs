@@ -7,6 +7,7 @@
 //! workspace depends on this crate; it depends on none of them.
 
 pub mod budget;
+pub mod changepoint;
 pub mod config;
 pub mod context;
 pub mod evaluate;
@@ -15,6 +16,7 @@ pub mod regression;
 pub mod report;
 pub mod slo;
 pub mod stats;
+pub mod suggest;
 pub mod units;
 
 pub use model::{

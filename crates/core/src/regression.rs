@@ -2,20 +2,53 @@
 //!
 //! CI noise between runs (another VM, another CPU state) is usually larger
 //! than the noise inside one run, so the test is built on per-run
-//! summaries, not on pooled samples: each baseline run is reduced to its
-//! statistic, and the candidate run's statistic is compared with a
-//! prediction interval for one new run drawn from the same distribution
-//! (Student's t with n − 1 degrees of freedom; e.g. Montgomery & Runger,
-//! *Applied Statistics and Probability for Engineers*, §8.7). Positive
-//! values are compared in log space, where run-to-run noise of times and
-//! sizes is multiplicative and a change reads as a ratio.
+//! summaries, not on pooled samples. The model, on the log scale for
+//! positive values (run-to-run noise of times and sizes is multiplicative
+//! and a change reads as a ratio), is
 //!
-//! A change is reported when it is significant at the configured false-alarm
-//! rate AND at least `warning` in size. With fewer than `min_baseline_runs`
-//! baseline runs the verdict is `insufficient_data`, never a guess.
+//! ```text
+//! y_i = μ + b_i + e_i      baseline run i's statistic
+//! y_c = μ + δ + b + e_c    the candidate run's statistic
+//! ```
+//!
+//! with `b` the between-run noise (machine, VM, CPU state) and `e` the
+//! within-run error of the statistic. The per-run statistics of the
+//! baseline carry both, so their sample variance `τ²` estimates
+//! `σ_b² + σ_e²` directly; the candidate's prediction error `y_c − ȳ` has
+//! variance `τ²(1 + 1/n)` (a prediction interval for one new run, e.g.
+//! Montgomery & Runger, *Applied Statistics and Probability for Engineers*,
+//! §8.7), plus whatever within-run noise the candidate carries beyond the
+//! baseline runs' typical one (a noisy candidate run widens its own
+//! interval; it can never narrow it). The statistic is Student's t with
+//! `n − 1` degrees of freedom (Welch–Satterthwaite when the candidate's
+//! extra within-run term is present).
+//!
+//! Robustness, and why the scale is not a robust one. Outliers inside a run
+//! (a preempted iteration) are absorbed by the per-run median. A robust
+//! scale of the per-run statistics (MAD, Qn) was rejected: on a bimodal
+//! runner pool whose rarer mode appears once or twice in the window it
+//! calls those runs outliers, shrinks the scale to one mode's spread, and
+//! then the next run on the other mode is a false alarm. The standard
+//! deviation's failure mode is the safe one: an outlier baseline run
+//! inflates it, which costs power, never false alarms. The detection
+//! benchmark (`cargo bench -p sloe-core --bench detection`) measures both
+//! on simulated quiet, CI-like (with outliers) and bimodal histories.
+//!
+//! Decision. A one-sided test in the direction of the observed change at
+//! level `false_alarm_rate`, so unchanged code is called a regression with
+//! probability at most `false_alarm_rate` (and an improvement with the same
+//! probability). `p_value` is that one-sided p-value; `change_interval` is
+//! the two-sided `1 − 2·false_alarm_rate` interval, whose bounds are the two
+//! one-sided tests, so "significant" and "the interval excludes 0" agree.
+//! A significant change is a regression (or an improvement) only when its
+//! estimated size reaches `warning`. Across the run's tests
+//! [`control_run_false_alarms`] applies Benjamini–Hochberg, so with 70
+//! unchanged benchmarks the run still fails with probability at most
+//! `false_alarm_rate`. With fewer than `min_baseline_runs` baseline runs the
+//! verdict is `insufficient_data`, never a guess.
 
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::budget::Severity;
 use crate::model::Direction;
@@ -38,7 +71,8 @@ pub struct Settings {
     pub warning: f64,
     /// Relative change (fraction) from which a regression is critical.
     pub critical: f64,
-    /// Two-sided significance level (per benchmark and measure).
+    /// One-sided significance level: the probability of calling unchanged
+    /// code a regression (per benchmark and measure).
     pub false_alarm_rate: f64,
     pub min_baseline_runs: usize,
 }
@@ -52,11 +86,22 @@ pub struct Verdict {
     pub baseline: Option<f64>,
     /// Relative change, value / baseline − 1.
     pub change: Option<f64>,
-    /// Interval for the change at confidence 1 − false_alarm_rate.
+    /// Two-sided interval for the change at confidence
+    /// 1 − 2 · false_alarm_rate (each bound a one-sided test).
     pub change_interval: Option<[f64; 2]>,
+    /// One-sided p-value in the direction of the observed change.
     pub p_value: Option<f64>,
+    /// The p-value after Benjamini–Hochberg over the run's tests, when
+    /// [`control_run_false_alarms`] was applied.
+    pub adjusted_p_value: Option<f64>,
+    /// The smallest worsening (a positive fraction) that this noise lets the
+    /// test call significant: a true change of this size is flagged about
+    /// half the time, twice this size almost always.
+    pub min_detectable_change: Option<f64>,
     /// How many baseline runs (or, for a pinned run, samples) were used.
     pub baseline_runs: usize,
+    /// Which way is worse, kept to re-decide after multiplicity control.
+    pub direction: Direction,
 }
 
 impl Verdict {
@@ -68,8 +113,16 @@ impl Verdict {
             change: None,
             change_interval: None,
             p_value: None,
+            adjusted_p_value: None,
+            min_detectable_change: None,
             baseline_runs,
+            direction: Direction::LowerIsBetter,
         }
+    }
+
+    /// Whether the verdict is a real test result (not insufficient data).
+    pub fn tested(&self) -> bool {
+        self.regression != Regression::InsufficientData && self.p_value.is_some()
     }
 }
 
@@ -82,6 +135,45 @@ struct Difference {
     df: f64,
     baseline: f64,
     log_scale: bool,
+}
+
+/// The factor `f` in `SE(statistic) ≈ f · σ / √k` for k samples of a
+/// normal distribution with standard deviation σ, or `None` for statistics
+/// without a simple large-sample formula (min, max, stddev), whose
+/// within-run noise is then left to the per-run variance.
+///
+/// The sample p-quantile has asymptotic variance p(1 − p) / (k · φ(z_p)²)
+/// (e.g. Serfling, *Approximation Theorems of Mathematical Statistics*,
+/// §2.3.3); for the median that is (π/2) σ² / k, f = 1.2533.
+fn se_factor(statistic: Statistic) -> Option<f64> {
+    let quantile = |p: f64| -> Option<f64> {
+        if !(0.0 < p && p < 1.0) {
+            return None;
+        }
+        let n = Normal::new(0.0, 1.0).ok()?;
+        let z = n.inverse_cdf(p);
+        let density = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        Some((p * (1.0 - p)).sqrt() / density)
+    };
+    match statistic {
+        Statistic::Mean => Some(1.0),
+        Statistic::Median => quantile(0.5),
+        Statistic::Percentile(p) => quantile(p / 100.0),
+        Statistic::Min | Statistic::Max | Statistic::StdDev => None,
+    }
+}
+
+/// Squared standard error of a run's statistic from its own samples
+/// (already on the test's scale). The scale is the MAD, normalised to σ,
+/// so that one preempted iteration does not make a run look noisy;
+/// `None` with fewer than 3 samples or no formula for the statistic.
+fn within_run_variance(samples: &[f64], statistic: Statistic) -> Option<f64> {
+    let f = se_factor(statistic)?;
+    if samples.len() < 3 {
+        return None;
+    }
+    let sigma = 1.482_602_218_505_602 * stats::median_absolute_deviation(samples)?;
+    Some((f * sigma).powi(2) / samples.len() as f64)
 }
 
 /// Judges the candidate run's samples against recent baseline runs
@@ -104,33 +196,104 @@ pub fn against_history(
     if n < settings.min_baseline_runs.max(2) {
         return Verdict::insufficient(n);
     }
-    let log_scale = x > 0.0 && per_run.iter().all(|v| *v > 0.0);
-    let diff = if log_scale {
-        let logs: Vec<f64> = per_run.iter().map(|v| v.ln()).collect();
-        let m = stats::mean(&logs).unwrap_or(0.0);
-        let s = stats::std_dev(&logs).unwrap_or(0.0);
-        Difference {
-            d: x.ln() - m,
-            se: s * (1.0 + 1.0 / n as f64).sqrt(),
-            df: (n - 1) as f64,
-            baseline: m.exp(),
-            log_scale,
+    let log_scale = x > 0.0
+        && per_run.iter().all(|v| *v > 0.0)
+        && current
+            .iter()
+            .chain(baseline_runs.iter().flatten())
+            .all(|v| *v > 0.0);
+    let tr = |v: &[f64]| -> Vec<f64> {
+        if log_scale {
+            v.iter().map(|x| x.ln()).collect()
+        } else {
+            v.to_vec()
         }
+    };
+    let y = tr(&per_run);
+    let yc = if log_scale { x.ln() } else { x };
+    let m = stats::mean(&y).unwrap_or(0.0);
+    let tau2 = stats::std_dev(&y).unwrap_or(0.0).powi(2);
+    let nf = n as f64;
+    // The part every run shares: a new run's spread plus the error of the mean.
+    let shared = tau2 * (1.0 + 1.0 / nf);
+    // The candidate's within-run noise beyond the baseline runs' typical one.
+    let baseline_within: Vec<f64> = baseline_runs
+        .iter()
+        .filter_map(|r| within_run_variance(&tr(r), statistic))
+        .collect();
+    let extra = match (
+        within_run_variance(&tr(current), statistic),
+        stats::mean(&baseline_within),
+    ) {
+        (Some(c), Some(b)) if c > b => c - b,
+        _ => 0.0,
+    };
+    let var = shared + extra;
+    // Welch–Satterthwaite: τ² has n − 1 degrees of freedom, the candidate's
+    // within-run variance k − 1.
+    let df = if extra > 0.0 && current.len() > 1 {
+        var * var / (shared * shared / (nf - 1.0) + extra * extra / (current.len() - 1) as f64)
     } else {
-        let m = stats::mean(&per_run).unwrap_or(0.0);
-        let s = stats::std_dev(&per_run).unwrap_or(0.0);
+        nf - 1.0
+    };
+    let (d, se, baseline) = if log_scale {
+        (yc - m, var.sqrt(), m.exp())
+    } else {
         if m == 0.0 {
             return Verdict::insufficient(n);
         }
-        Difference {
-            d: (x - m) / m.abs(),
-            se: s * (1.0 + 1.0 / n as f64).sqrt() / m.abs(),
-            df: (n - 1) as f64,
-            baseline: m,
-            log_scale,
-        }
+        ((yc - m) / m.abs(), var.sqrt() / m.abs(), m)
+    };
+    let diff = Difference {
+        d,
+        se,
+        df,
+        baseline,
+        log_scale,
     };
     decide(&diff, n, direction, settings)
+}
+
+/// A/B mode: judges interleaved executions of the baseline (`a`) and the
+/// candidate (`b`) on one machine, A B A B ..., on their paired log ratios
+/// `ln b_i − ln a_i` with a one-sided paired t-test (Student 1908; e.g.
+/// Montgomery & Runger §10.4). Neighbouring executions share the machine's
+/// state (CPU frequency, cache, noisy neighbours), so the run-to-run noise
+/// that dominates [`against_history`] cancels in each pair; what is left is
+/// the noise between two adjacent executions. Pairs are taken in order;
+/// extra executions on one side are ignored.
+pub fn against_paired(a: &[f64], b: &[f64], direction: Direction, settings: &Settings) -> Verdict {
+    let n = a.len().min(b.len());
+    if n < settings.min_baseline_runs.max(2) {
+        return Verdict::insufficient(n);
+    }
+    let (a, b) = (&a[..n], &b[..n]);
+    let log_scale = a.iter().chain(b).all(|v| *v > 0.0);
+    let (diffs, baseline): (Vec<f64>, f64) = if log_scale {
+        let d = a.iter().zip(b).map(|(x, y)| y.ln() - x.ln()).collect();
+        let m = stats::mean(&a.iter().map(|x| x.ln()).collect::<Vec<_>>()).unwrap_or(0.0);
+        (d, m.exp())
+    } else {
+        let m = stats::mean(a).unwrap_or(0.0);
+        if m == 0.0 {
+            return Verdict::insufficient(n);
+        }
+        (a.iter().zip(b).map(|(x, y)| (y - x) / m.abs()).collect(), m)
+    };
+    let d = stats::mean(&diffs).unwrap_or(0.0);
+    let se = stats::std_dev(&diffs).unwrap_or(0.0) / (n as f64).sqrt();
+    decide(
+        &Difference {
+            d,
+            se,
+            df: (n - 1) as f64,
+            baseline,
+            log_scale,
+        },
+        n,
+        direction,
+        settings,
+    )
 }
 
 /// Judges the candidate run's samples against one pinned run's samples with
@@ -195,12 +358,13 @@ pub fn against_pinned(
 
 fn decide(diff: &Difference, n: usize, direction: Direction, settings: &Settings) -> Verdict {
     let to_change = |d: f64| if diff.log_scale { d.exp() - 1.0 } else { d };
+    let alpha = settings.false_alarm_rate.clamp(1e-12, 0.5);
     let (p_value, half_width) = if diff.se > 0.0 && diff.df > 0.0 {
         match StudentsT::new(0.0, 1.0, diff.df) {
             Ok(t) => {
                 let stat = diff.d.abs() / diff.se;
-                let p = (2.0 * (1.0 - t.cdf(stat))).clamp(0.0, 1.0);
-                let q = t.inverse_cdf(1.0 - settings.false_alarm_rate / 2.0);
+                let p = t.sf(stat).clamp(0.0, 1.0);
+                let q = t.inverse_cdf(1.0 - alpha);
                 (p, q * diff.se)
             }
             Err(_) => return Verdict::insufficient(n),
@@ -216,35 +380,151 @@ fn decide(diff: &Difference, n: usize, direction: Direction, settings: &Settings
         to_change(diff.d - half_width),
         to_change(diff.d + half_width),
     ];
-    let significant = p_value < settings.false_alarm_rate;
-    let worse = match direction {
-        Direction::LowerIsBetter => change > 0.0,
-        Direction::HigherIsBetter => change < 0.0,
+    // The smallest worsening the test can call significant, as a positive
+    // fraction in the worse direction.
+    let min_detectable_change = match direction {
+        Direction::LowerIsBetter => to_change(half_width),
+        Direction::HigherIsBetter => -to_change(-half_width),
     };
-    let size = change.abs();
-    let (regression, severity) = if significant && size >= settings.warning * (1.0 - 1e-9) {
-        if worse {
-            let sev = if size >= settings.critical * (1.0 - 1e-9) {
-                Severity::Critical
-            } else {
-                Severity::Warning
-            };
-            (Regression::Regression, sev)
-        } else {
-            (Regression::Improvement, Severity::None)
-        }
-    } else {
-        (Regression::None, Severity::None)
-    };
-    Verdict {
-        regression,
-        severity,
+    let mut verdict = Verdict {
+        regression: Regression::None,
+        severity: Severity::None,
         baseline: Some(diff.baseline),
         change: Some(change),
         change_interval: Some(interval),
         p_value: Some(p_value),
+        adjusted_p_value: None,
+        min_detectable_change: Some(min_detectable_change),
         baseline_runs: n,
+        direction,
+    };
+    classify(&mut verdict, p_value < settings.false_alarm_rate, settings);
+    verdict
+}
+
+/// Sets regression and severity from significance and the size of the change.
+fn classify(verdict: &mut Verdict, significant: bool, settings: &Settings) {
+    let Some(change) = verdict.change else {
+        return;
+    };
+    let worse = match verdict.direction {
+        Direction::LowerIsBetter => change > 0.0,
+        Direction::HigherIsBetter => change < 0.0,
+    };
+    let size = change.abs();
+    (verdict.regression, verdict.severity) =
+        if significant && size >= settings.warning * (1.0 - 1e-9) {
+            if worse {
+                let sev = if size >= settings.critical * (1.0 - 1e-9) {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                };
+                (Regression::Regression, sev)
+            } else {
+                (Regression::Improvement, Severity::None)
+            }
+        } else {
+            (Regression::None, Severity::None)
+        };
+}
+
+/// Slow creep against a long-term anchor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Creep {
+    /// Relative change of the recent level (baseline runs and the candidate)
+    /// against the anchor's level.
+    pub change: f64,
+    /// One-sided p-value of that change in the worse direction.
+    pub p_value: f64,
+}
+
+/// Tests for slow creep: the recent level (the baseline runs plus the
+/// candidate, per-run statistics) against the level of the anchor runs
+/// (`creep_window` runs ago), with Welch's t-test on the log scale. Each
+/// step of a creep is inside the noise, so the step test cannot see it; the
+/// cumulative change can. `Some` only when the change is significantly
+/// worse at `false_alarm_rate` and at least `warning` in size.
+pub fn creep(
+    current: &[f64],
+    recent_runs: &[Vec<f64>],
+    anchor_runs: &[Vec<f64>],
+    statistic: Statistic,
+    direction: Direction,
+    settings: &Settings,
+) -> Option<Creep> {
+    let per_run = |runs: &mut dyn Iterator<Item = &[f64]>| -> Option<Vec<f64>> {
+        runs.map(|r| statistic.compute(r).filter(|v| *v > 0.0).map(f64::ln))
+            .collect()
+    };
+    let recent =
+        per_run(&mut std::iter::once(current).chain(recent_runs.iter().map(Vec::as_slice)))?;
+    let anchor = per_run(&mut anchor_runs.iter().map(Vec::as_slice))?;
+    let need = settings.min_baseline_runs.max(2);
+    if recent.len() < need || anchor.len() < need {
+        return None;
     }
+    let (mr, ma) = (stats::mean(&recent)?, stats::mean(&anchor)?);
+    let vr = stats::std_dev(&recent)?.powi(2) / recent.len() as f64;
+    let va = stats::std_dev(&anchor)?.powi(2) / anchor.len() as f64;
+    let d = mr - ma;
+    let worse = match direction {
+        Direction::LowerIsBetter => d,
+        Direction::HigherIsBetter => -d,
+    };
+    let change = d.exp() - 1.0;
+    if change.abs() < settings.warning * (1.0 - 1e-9) || worse <= 0.0 {
+        return None;
+    }
+    let se2 = vr + va;
+    let p_value = if se2 > 0.0 {
+        let df =
+            se2 * se2 / (vr * vr / (recent.len() - 1) as f64 + va * va / (anchor.len() - 1) as f64);
+        StudentsT::new(0.0, 1.0, df).ok()?.sf(worse / se2.sqrt())
+    } else {
+        0.0
+    };
+    (p_value < settings.false_alarm_rate).then_some(Creep { change, p_value })
+}
+
+/// Benjamini–Hochberg adjusted p-values (Benjamini & Hochberg 1995, "Controlling
+/// the false discovery rate", JRSS B 57(1)): `p_(i) · m / i`, made monotone
+/// from the largest down, capped at 1; returned in the input order.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|a, b| p[*a].total_cmp(&p[*b]));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 1.0f64;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        running = running.min(p[i] * m as f64 / (rank + 1) as f64);
+        adjusted[i] = running.clamp(0.0, 1.0);
+    }
+    adjusted
+}
+
+/// Run-level false-alarm control: Benjamini–Hochberg at level
+/// `false_alarm_rate` over every tested verdict of the run. When no code
+/// changed (all null hypotheses true) this bounds the probability that the
+/// run reports any regression by `false_alarm_rate`; with real changes it
+/// bounds the expected share of false ones among those reported. The
+/// adjustment can only turn significant verdicts into `none`, never the
+/// reverse. Returns how many tests were adjusted over.
+pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], settings: &Settings) -> usize {
+    let tested: Vec<usize> = (0..verdicts.len())
+        .filter(|i| verdicts[*i].tested())
+        .collect();
+    let p: Vec<f64> = tested
+        .iter()
+        .map(|i| verdicts[*i].p_value.unwrap_or(1.0))
+        .collect();
+    let adjusted = benjamini_hochberg(&p);
+    for (i, q) in tested.iter().zip(adjusted) {
+        let v = &mut *verdicts[*i];
+        v.adjusted_p_value = Some(q);
+        classify(v, q < settings.false_alarm_rate, settings);
+    }
+    tested.len()
 }
 
 #[cfg(test)]
@@ -282,17 +562,19 @@ mod tests {
 
     #[test]
     fn reference_prediction_interval() {
-        // Baseline medians 100, 102, 98, 101, 99 (log scale), candidate 130.
+        // Baseline medians 100, 102, 98, 101, 99 (log scale), candidate 130
+        // (one sample, so no extra within-run term).
         // Reference computed independently with SciPy 1.17.1 / NumPy 2.4.6:
         //   l = np.log([100,102,98,101,99]); m = l.mean(); s = l.std(ddof=1)
-        //   se = s*np.sqrt(1+1/5); t = (np.log(130)-m)/se
-        //   2*scipy.stats.t.sf(abs(t), 4)             -> 0.00011061964413849202
-        //   np.exp(np.log(130)-m)-1                    -> 0.3001300286080617
-        //   q = scipy.stats.t.ppf(0.995, 4)
-        //   np.exp(np.log(130)-m -/+ q*se)-1           -> 0.20046452150923355, 0.4080700104017174
+        //   se = s*np.sqrt(1+1/5); d = np.log(130)-m
+        //   scipy.stats.t.sf(d/se, 4)                  -> 5.530982206924601e-05
+        //   np.exp(d)-1                                -> 0.3001300286080617
+        //   q = scipy.stats.t.ppf(0.99, 4)
+        //   np.exp(d -/+ q*se)-1                       -> 0.21842221567883913, 0.38731719558037936
+        //   np.exp(q*se)-1                             -> 0.06706034400702343
         let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
         let v = against_history(
-            &[129.0, 130.0, 131.0],
+            &[130.0],
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
@@ -304,12 +586,14 @@ mod tests {
         let change = v.change.expect("change");
         assert!(close(change, 0.3001300286080617), "{change}");
         let p = v.p_value.expect("p");
-        assert!(close(p, 0.00011061964413849202), "{p}");
+        assert!(close(p, 5.530982206924601e-05), "{p}");
         let [lo, hi] = v.change_interval.expect("interval");
         assert!(
-            close(lo, 0.20046452150923355) && close(hi, 0.4080700104017174),
+            close(lo, 0.21842221567883913) && close(hi, 0.38731719558037936),
             "{lo} {hi}"
         );
+        let mdc = v.min_detectable_change.expect("mdc");
+        assert!(close(mdc, 0.06706034400702343), "{mdc}");
     }
 
     #[test]
@@ -438,6 +722,192 @@ mod tests {
         );
     }
 
+    #[test]
+    fn creep_is_found_against_the_anchor() {
+        // Ten runs ago the level was 100; it crept up 1.5 % per run.
+        let anchor = runs(&[100.0, 100.4, 99.6, 100.2, 99.8]);
+        let recent = runs(&[112.0, 113.5, 115.0, 116.5, 118.0]);
+        let c = creep(
+            &[119.0],
+            &recent,
+            &anchor,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        )
+        .expect("creep");
+        assert!(c.change > 0.10 && c.p_value < 0.01, "{c:?}");
+        // Flat series, or a change for the better, is no creep.
+        assert_eq!(
+            creep(
+                &[100.0],
+                &anchor,
+                &anchor,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &SETTINGS
+            ),
+            None
+        );
+        assert_eq!(
+            creep(
+                &[119.0],
+                &recent,
+                &anchor,
+                Statistic::Median,
+                Direction::HigherIsBetter,
+                &SETTINGS
+            ),
+            None
+        );
+        // Too few anchor runs: no verdict.
+        assert_eq!(
+            creep(
+                &[119.0],
+                &recent,
+                &anchor[..2],
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &SETTINGS
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn reference_paired_test() {
+        // SciPy 1.17.1 / NumPy 2.4.6:
+        //   a = [100,103,98,101,99,102]; b = [102,105.5,99.5,103.4,101.2,103.9]
+        //   d = np.log(b) - np.log(a)
+        //   scipy.stats.ttest_rel(np.log(b), np.log(a), alternative='greater').pvalue
+        //     -> 1.1994260379078549e-05
+        //   np.exp(d.mean()) - 1 -> 0.020693568876291923
+        let a = [100.0, 103.0, 98.0, 101.0, 99.0, 102.0];
+        let b = [102.0, 105.5, 99.5, 103.4, 101.2, 103.9];
+        let v = against_paired(&a, &b, Direction::LowerIsBetter, &SETTINGS);
+        let p = v.p_value.expect("p");
+        assert!(
+            (p - 1.1994260379078549e-05).abs() < 1e-9 * 1.1994260379078549e-05,
+            "{p}"
+        );
+        let c = v.change.expect("change");
+        assert!((c - 0.020693568876291923).abs() < 1e-12, "{c}");
+        // 2 % is significant but under the 10 % warning: no regression.
+        assert_eq!(v.regression, Regression::None);
+        assert_eq!(
+            against_paired(&a[..2], &b[..2], Direction::LowerIsBetter, &SETTINGS).regression,
+            Regression::InsufficientData
+        );
+    }
+
+    #[test]
+    fn reference_benjamini_hochberg() {
+        // scipy.stats.false_discovery_control([0.01,0.04,0.03,0.005,0.5], method='bh')
+        //   -> [0.025, 0.05, 0.05, 0.025, 0.5]   (SciPy 1.17.1)
+        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005, 0.5]);
+        let want = [0.025, 0.05, 0.05, 0.025, 0.5];
+        for (a, b) in q.iter().zip(want) {
+            assert!((a - b).abs() < 1e-12, "{q:?}");
+        }
+        assert!(benjamini_hochberg(&[]).is_empty());
+    }
+
+    #[test]
+    fn run_level_control_only_removes_findings() {
+        let base = runs(&[100.0, 100.5, 99.5, 100.2, 99.8]);
+        let mut strong = against_history(
+            &[130.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        // Significant alone (p just under 1 %), not after adjusting over 20 tests.
+        let mut weak = against_history(
+            &[111.0],
+            &runs(&[100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0]),
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        assert!(weak.p_value.expect("p") < 0.01, "{weak:?}");
+        assert_eq!(weak.regression, Regression::Regression);
+        let mut nulls: Vec<Verdict> = (0..18)
+            .map(|i| {
+                against_history(
+                    &[100.0 + f64::from(i) * 0.01],
+                    &base,
+                    Statistic::Median,
+                    Direction::LowerIsBetter,
+                    &SETTINGS,
+                )
+            })
+            .collect();
+        let mut insufficient = Verdict::insufficient(1);
+        let mut all: Vec<&mut Verdict> = vec![&mut strong, &mut weak, &mut insufficient];
+        all.extend(nulls.iter_mut());
+        assert_eq!(control_run_false_alarms(&mut all, &SETTINGS), 20);
+        assert_eq!(strong.regression, Regression::Regression);
+        assert_eq!(weak.regression, Regression::None);
+        assert!(weak.adjusted_p_value.expect("q") >= weak.p_value.expect("p"));
+        assert_eq!(insufficient.regression, Regression::InsufficientData);
+    }
+
+    #[test]
+    fn a_noisy_candidate_widens_its_interval() {
+        let base: Vec<Vec<f64>> = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2]
+            .iter()
+            .map(|l| vec![l * 0.995, *l, l * 1.005, l * 0.998, l * 1.002])
+            .collect();
+        let quiet = against_history(
+            &[112.0, 112.2, 111.8, 112.1, 111.9],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let noisy = against_history(
+            &[80.0, 96.0, 112.0, 128.0, 144.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let width = |v: &Verdict| {
+            let [lo, hi] = v.change_interval.expect("interval");
+            hi - lo
+        };
+        assert!(width(&noisy) > 2.0 * width(&quiet));
+        assert_eq!(quiet.regression, Regression::Regression);
+        assert_eq!(noisy.regression, Regression::None);
+    }
+
+    #[test]
+    fn min_detectable_change_for_higher_is_better() {
+        let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
+        let lower = against_history(
+            &[100.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let higher = against_history(
+            &[100.0],
+            &base,
+            Statistic::Median,
+            Direction::HigherIsBetter,
+            &SETTINGS,
+        );
+        let (a, b) = (
+            lower.min_detectable_change.expect("m"),
+            higher.min_detectable_change.expect("m"),
+        );
+        // exp(h) − 1 and 1 − exp(−h) for the same half-width h.
+        assert!(a > b && b > 0.0);
+        assert!(((1.0 + a) * (1.0 - b) - 1.0).abs() < 1e-12);
+    }
+
     proptest! {
         // The verdict depends on ratios only: scaling everything changes nothing.
         #[test]
@@ -460,6 +930,57 @@ mod tests {
             prop_assert!(lo <= c + 1e-12 && c <= hi + 1e-12);
             let p = v.p_value.expect("p");
             prop_assert!((0.0..=1.0).contains(&p));
+        }
+        // Baseline runs are exchangeable: their order changes nothing.
+        #[test]
+        fn verdict_ignores_baseline_order(levels in prop::collection::vec(90.0f64..110.0, 3..12), x in 50.0f64..200.0, seed in any::<u64>()) {
+            let base = runs(&levels);
+            let mut shuffled = base.clone();
+            // Fisher–Yates with a splitmix64 stream.
+            let mut s = seed;
+            for i in (1..shuffled.len()).rev() {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = s;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                shuffled.swap(i, (z % (i as u64 + 1)) as usize);
+            }
+            let a = against_history(&[x], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let b = against_history(&[x], &shuffled, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            prop_assert_eq!(a.regression, b.regression);
+            prop_assert!((a.p_value.expect("p") - b.p_value.expect("p")).abs() < 1e-9);
+        }
+
+        // A larger slowdown is never judged less severely.
+        #[test]
+        fn detection_is_monotone_in_effect_size(levels in prop::collection::vec(90.0f64..110.0, 3..12), a in 0.0f64..0.5, b in 0.0f64..0.5) {
+            let base = runs(&levels);
+            let (small, large) = if a <= b { (a, b) } else { (b, a) };
+            let rank = |r: Regression, s: Severity| match (r, s) {
+                (Regression::Regression, Severity::Critical) => 2,
+                (Regression::Regression, _) => 1,
+                _ => 0,
+            };
+            let v = |e: f64| against_history(&[100.0 * (1.0 + e)], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let (vs, vl) = (v(small), v(large));
+            prop_assert!(rank(vs.regression, vs.severity) <= rank(vl.regression, vl.severity));
+            prop_assert!(vl.p_value.expect("p") <= vs.p_value.expect("p") + 1e-12 || vs.change.expect("c") < 0.0);
+        }
+
+        #[test]
+        fn benjamini_hochberg_is_monotone_and_bounded(p in prop::collection::vec(0.0f64..1.0, 0..40)) {
+            let q = benjamini_hochberg(&p);
+            for (pi, qi) in p.iter().zip(&q) {
+                prop_assert!(*qi >= *pi - 1e-15 && *qi <= 1.0);
+            }
+            for i in 0..p.len() {
+                for j in 0..p.len() {
+                    if p[i] < p[j] {
+                        prop_assert!(q[i] <= q[j] + 1e-15);
+                    }
+                }
+            }
         }
     }
 }

@@ -33,6 +33,9 @@ pub struct Metadata {
     pub baseline: String,
     /// The verdicts that fail CI.
     pub fail_on: Vec<String>,
+    /// How the run-level false-alarm rate is controlled across its tests.
+    #[serde(default)]
+    pub false_alarm_control: String,
 }
 
 /// Overall outcome. `failed` exactly when the exit code is 1.
@@ -53,6 +56,9 @@ pub struct Summary {
     pub violations: usize,
     pub regressions: usize,
     pub improvements: usize,
+    /// Budgets broken already on the baseline and not made worse (status `known`).
+    #[serde(default)]
+    pub known: usize,
     /// Percent of results that passed.
     pub compliance: f64,
 }
@@ -73,7 +79,26 @@ pub struct ResultEntry {
     pub baseline: Option<f64>,
     pub change: Option<f64>,
     pub change_interval: Option<[f64; 2]>,
+    /// One-sided p-value of the change in its observed direction.
     pub p_value: Option<f64>,
+    /// `p_value` after Benjamini–Hochberg over the run's tests; the verdict
+    /// is decided on this one.
+    #[serde(default)]
+    pub adjusted_p_value: Option<f64>,
+    /// The smallest worsening (fraction) the test could have called
+    /// significant at this noise: changes below it are invisible here.
+    #[serde(default)]
+    pub min_detectable_change: Option<f64>,
+    /// Slow creep: the recent level's change against `creep_window` runs
+    /// ago, when it passed `warning` while each step was inside the noise
+    /// (the entry's status is then `drift`).
+    #[serde(default)]
+    pub creep: Option<f64>,
+    /// Whether this run starts a new level of the series: a change point
+    /// over the baseline history plus this run (PELT; `sloe history
+    /// --changes` lists the older ones).
+    #[serde(default)]
+    pub change_point: bool,
     pub regression: Regression,
     pub message: String,
     /// `max` or `min` when a budget applies.

@@ -223,6 +223,10 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             change: Some(value / level - 1.0),
             change_interval: Some([0.0, 0.1]),
             p_value: Some(0.01),
+            adjusted_p_value: Some(0.01),
+            min_detectable_change: Some(0.05),
+            creep: None,
+            change_point: false,
             regression: Regression::None,
             message: format!("bench-{b:03} message"),
             limit_kind: Some("max".into()),
@@ -255,6 +259,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             run_id: runs as i64,
             baseline: "recent runs of main".into(),
             fail_on: vec!["violation".into()],
+            false_alarm_control: "benjamini-hochberg over 3 regression tests at 1 %".into(),
         },
         summary: Summary {
             status: if benchmarks > 0 {
@@ -268,6 +273,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             violations: benchmarks.div_ceil(5),
             regressions: 0,
             improvements: 0,
+            known: 0,
             compliance: 60.0,
         },
         results,

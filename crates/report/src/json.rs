@@ -27,6 +27,7 @@ mod tests {
             "testbed",
             "environment",
             "sloe_version",
+            "false_alarm_control",
         ] {
             assert!(v["metadata"].get(key).is_some(), "metadata.{key}");
         }
@@ -38,6 +39,7 @@ mod tests {
             "violations",
             "regressions",
             "improvements",
+            "known",
             "compliance",
         ] {
             assert!(v["summary"].get(key).is_some(), "summary.{key}");
@@ -56,6 +58,8 @@ mod tests {
             "change",
             "change_interval",
             "p_value",
+            "adjusted_p_value",
+            "min_detectable_change",
             "regression",
             "message",
         ] {

@@ -30,6 +30,10 @@ pub(crate) fn sample_report() -> Report {
         change: Some(0.095),
         change_interval: Some([0.07, 0.12]),
         p_value: Some(0.001),
+        adjusted_p_value: Some(0.003),
+        min_detectable_change: Some(0.05),
+        creep: None,
+        change_point: false,
         regression,
         message: format!("{bench} message"),
         limit_kind: limit.map(|_| "max".into()),
@@ -50,6 +54,7 @@ pub(crate) fn sample_report() -> Report {
             run_id: 12,
             baseline: "last 5 runs of main on ci-linux".into(),
             fail_on: vec!["violation".into(), "critical".into(), "regression".into()],
+            false_alarm_control: "benjamini-hochberg over 3 regression tests at 1 %".into(),
         },
         summary: Summary {
             status: OverallStatus::Failed,
@@ -59,6 +64,7 @@ pub(crate) fn sample_report() -> Report {
             violations: 1,
             regressions: 1,
             improvements: 0,
+            known: 0,
             compliance: 66.7,
         },
         results: vec![

@@ -213,6 +213,9 @@ pub fn render(report: &Report, style: Style) -> String {
     if s.status == OverallStatus::Failed {
         let _ = writeln!(out, "policy fails on: {}", m.fail_on.join(", "));
     }
+    if s.regressions > 0 && !m.false_alarm_control.is_empty() {
+        let _ = writeln!(out, "regression tests: {}", m.false_alarm_control);
+    }
     if !report.recommendations.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "Recommendations:");

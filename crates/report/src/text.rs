@@ -29,6 +29,7 @@ pub(crate) fn verdict_words(r: &ResultEntry) -> String {
         Status::Pass => "pass",
         Status::Drift => "drift",
         Status::Violation => "violation",
+        Status::Known => "known violation",
     };
     let regression = match r.regression {
         Regression::None => None,

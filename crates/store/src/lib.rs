@@ -209,6 +209,39 @@ pub fn open(url: &str, base_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
 /// The largest page [`baseline_history`] asks for at once.
 const MAX_PAGE: usize = 4096;
 
+/// The newest run among the baseline candidates of `q` whose commit is
+/// `commit` (or starts with it, for an abbreviated SHA): the merge-base's
+/// run, whose timestamp bounds a branch's baseline. `None` when the
+/// merge-base was never recorded (then the caller falls back to the runs
+/// before the judged one).
+pub fn find_commit_run(
+    store: &dyn Store,
+    q: &BaselineQuery,
+    commit: &str,
+) -> Result<Option<RunHeader>, StoreError> {
+    let commit = commit.trim();
+    if commit.is_empty() {
+        return Ok(None);
+    }
+    let mut offset = 0;
+    loop {
+        let headers = store.list_runs(&q.page(offset, MAX_PAGE))?;
+        let exhausted = headers.len() < MAX_PAGE;
+        offset += headers.len();
+        if let Some(h) = headers.into_iter().find(|h| {
+            h.context
+                .commit
+                .as_deref()
+                .is_some_and(|c| c == commit || (commit.len() >= 7 && c.starts_with(commit)))
+        }) {
+            return Ok(Some(h));
+        }
+        if exhausted {
+            return Ok(None);
+        }
+    }
+}
+
 /// For each wanted series, the series of the last `history` runs matching
 /// `q` that have it, newest first. Every key is in the map, possibly with no
 /// runs.

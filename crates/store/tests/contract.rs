@@ -16,7 +16,7 @@ use sloe_core::model::{
 use sloe_core::units::Unit;
 use sloe_store::{
     BaselineQuery, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store, StoreError,
-    baseline_history,
+    baseline_history, find_commit_run,
 };
 
 // ---------------------------------------------------------------------------
@@ -177,6 +177,7 @@ contract! {
         pinning_a_missing_run_fails_and_changes_nothing,
         baseline_history_picks_the_right_runs,
         baseline_history_pages_back_for_series_only_older_runs_have,
+        merge_base_run_is_found_by_commit,
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
         timelines_round_trip_with_their_run,
@@ -830,6 +831,36 @@ fn baseline_history_picks_the_right_runs(store: &dyn Store) {
     let full = ok(baseline_history(store, &q, &[a], 1));
     let (header, _) = &full[&key("a", "wall_time")][0];
     assert_eq!(header.context, context("main", "linux", at(5)));
+}
+
+fn merge_base_run_is_found_by_commit(store: &dyn Store) {
+    let with_commit = |branch: &str, testbed: &str, minute: i64, commit: &str| {
+        let mut c = context(branch, testbed, at(minute));
+        c.commit = Some(commit.to_owned());
+        record(store, c, vec![series("a", "wall_time", &[1.0])])
+    };
+    let _old = with_commit("main", "linux", 1, "1111111aaaa");
+    let base = with_commit("main", "linux", 2, "2222222bbbb");
+    let _mac = with_commit("main", "mac", 3, "2222222bbbb");
+    let _later = with_commit("main", "linux", 4, "3333333cccc");
+    let _branch = with_commit("feature", "linux", 5, "4444444dddd");
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("linux".to_owned()),
+        before: Some(at(5)),
+        exclude: None,
+    };
+    let found = ok(find_commit_run(store, &q, "2222222bbbb")).expect("found");
+    assert_eq!((found.id, found.context.timestamp), (base, at(2)));
+    // An abbreviated SHA (7 or more characters) matches too.
+    assert_eq!(
+        ok(find_commit_run(store, &q, "2222222")).map(|h| h.id),
+        Some(base)
+    );
+    // Too short to be a SHA, another branch's commit, or nothing recorded.
+    assert_eq!(ok(find_commit_run(store, &q, "2222")), None);
+    assert_eq!(ok(find_commit_run(store, &q, "4444444dddd")), None);
+    assert_eq!(ok(find_commit_run(store, &q, "")), None);
 }
 
 fn baseline_history_pages_back_for_series_only_older_runs_have(store: &dyn Store) {

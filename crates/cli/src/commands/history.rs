@@ -1,8 +1,11 @@
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use serde_json::json;
-use sloe_core::Unit;
+use sloe_core::changepoint;
 use sloe_core::stats::median;
 use sloe_core::units::format_number;
+use sloe_core::{RunHeader, Unit};
 use sloe_store::RunQuery;
 
 use crate::Outcome;
@@ -11,6 +14,9 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
     let store = settings.open_store()?;
+    if args.changes {
+        return changes(store.as_ref(), args);
+    }
     match &args.benchmark {
         None => {
             let runs = store.list_runs(&RunQuery {
@@ -114,6 +120,122 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
                         }
                     }
                 }
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// One shift in a series' level, for `sloe history --changes`.
+struct Shift {
+    benchmark: String,
+    measure: String,
+    testbed: Option<String>,
+    run_id: i64,
+    commit: Option<String>,
+    timestamp: String,
+    before: f64,
+    after: f64,
+    change: f64,
+    unit: Unit,
+}
+
+/// (benchmark, measure, testbed)
+type SeriesId = (String, String, Option<String>);
+/// A run, its median and unit.
+type Point<'a> = (&'a RunHeader, f64, Unit);
+
+/// `sloe history --changes [GLOB]`: change points of each series' per-run
+/// medians, per testbed, oldest first.
+fn changes(store: &dyn sloe_store::Store, args: &HistoryArgs) -> Result<Outcome> {
+    let glob = args.benchmark.as_deref().unwrap_or("*");
+    let rows = store.series_history(Some(glob), args.limit.max(200))?;
+    let mut series: BTreeMap<SeriesId, Vec<Point<'_>>> = BTreeMap::new();
+    for (r, s) in &rows {
+        if let Some(m) = median(&s.values) {
+            series
+                .entry((
+                    s.benchmark.clone(),
+                    s.measure.clone(),
+                    r.context.testbed.clone(),
+                ))
+                .or_default()
+                .push((r, m, s.unit.clone()));
+        }
+    }
+    let mut shifts = Vec::new();
+    for ((benchmark, measure, testbed), mut points) in series {
+        points.sort_by_key(|(r, _, _)| (r.context.timestamp, r.id.0));
+        let values: Vec<f64> = points.iter().map(|(_, m, _)| *m).collect();
+        for cp in changepoint::detect(&values) {
+            let (r, _, unit) = &points[cp.index];
+            shifts.push(Shift {
+                benchmark: benchmark.clone(),
+                measure: measure.clone(),
+                testbed: testbed.clone(),
+                run_id: r.id.0,
+                commit: r.context.commit.clone(),
+                timestamp: r
+                    .context
+                    .timestamp
+                    .strftime("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+                before: cp.before,
+                after: cp.after,
+                change: cp.change,
+                unit: unit.clone(),
+            });
+        }
+    }
+    match args.format {
+        OutputFormat::Json => {
+            let v: Vec<_> = shifts
+                .iter()
+                .map(|s| {
+                    json!({"benchmark": s.benchmark, "measure": s.measure, "testbed": s.testbed,
+                           "run_id": s.run_id, "commit": s.commit, "timestamp": s.timestamp,
+                           "unit": s.unit.symbol(),
+                           "before": s.unit.from_canonical(s.before),
+                           "after": s.unit.from_canonical(s.after), "change": s.change})
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        OutputFormat::Text => {
+            if shifts.is_empty() {
+                println!(
+                    "no change points in the history of {glob:?} in {}",
+                    store.describe()
+                );
+            }
+            for s in &shifts {
+                let show = |v: f64| {
+                    let unit = s
+                        .unit
+                        .dimension()
+                        .map_or_else(|| s.unit.clone(), |d| Unit::readable_for(d, v));
+                    match unit {
+                        Unit::Count => format_number(unit.from_canonical(v)),
+                        ref u => format!("{} {u}", format_number(u.from_canonical(v))),
+                    }
+                };
+                println!(
+                    "{} {}{}: {:+.1} % at run {} (commit {}, {}): {} -> {}",
+                    s.benchmark,
+                    s.measure,
+                    s.testbed
+                        .as_deref()
+                        .map(|t| format!(" on {t}"))
+                        .unwrap_or_default(),
+                    s.change * 100.0,
+                    s.run_id,
+                    s.commit
+                        .as_deref()
+                        .map_or("-", |c| c.get(..12).unwrap_or(c)),
+                    s.timestamp,
+                    show(s.before),
+                    show(s.after)
+                );
             }
         }
     }

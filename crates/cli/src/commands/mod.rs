@@ -1,6 +1,7 @@
 //! One module per command; each is a thin wiring of the library crates.
 
 mod baseline;
+mod budget;
 mod check;
 mod config;
 mod history;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => report::run(&Settings::load(&cli.global)?, &args),
         Command::History(args) => history::run(&Settings::load(&cli.global)?, &args),
         Command::Baseline { action } => baseline::run(&Settings::load(&cli.global)?, action),
+        Command::Budget { action } => budget::run(&Settings::load(&cli.global)?, action),
     }
 }
 

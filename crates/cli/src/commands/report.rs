@@ -19,7 +19,7 @@ use crate::settings::{Settings, write_atomic};
 /// `sloe report --format json,md,html,junit --out DIR [--since 30d] [--run ID]`.
 pub fn run(settings: &Settings, args: &ReportArgs) -> Result<Outcome> {
     let store = settings.open_store()?;
-    let report = super::check::judge(settings, store.as_ref(), args.run.map(RunId))?;
+    let report = super::check::judge(settings, store.as_ref(), args.run.map(RunId), None)?;
     let formats = parse_formats(&args.format)?;
     let since = match &args.since {
         Some(s) => parse_since(s)?,

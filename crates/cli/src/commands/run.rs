@@ -72,6 +72,14 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
 
     let store = settings.open_store()?;
     let ctx = context::resolve(&args.context, &FileContext::default(), settings)?;
+    confirm(
+        settings,
+        store.as_ref(),
+        &mut exec,
+        &jobs,
+        &ctx,
+        &mut series,
+    )?;
     let id = store.insert_run_with_timelines(
         &NewRun {
             context: ctx,
@@ -93,8 +101,72 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
             format: args.format,
             verbose: args.verbose,
             report_dir: args.report_dir.as_deref(),
+            base_commit: None,
         },
     )
+}
+
+/// Confirmation: judges the measured run before recording it and, for each
+/// timed benchmark that looks like a regression, measures it
+/// `regression.confirm_runs` more times and adds the samples, so the
+/// recorded verdict rests on all of them. A noisy first measurement is then
+/// outvoted instead of failing the build.
+fn confirm(
+    settings: &Settings,
+    store: &dyn sloe_store::Store,
+    exec: &mut dyn Executor,
+    jobs: &[Job],
+    ctx: &sloe_core::RunContext,
+    series: &mut [Series],
+) -> Result<()> {
+    let rounds = settings.config.regression.confirm_runs;
+    if rounds == 0 {
+        return Ok(());
+    }
+    let provisional = sloe_core::Run {
+        header: sloe_core::RunHeader {
+            id: sloe_core::RunId(-1),
+            context: ctx.clone(),
+            recorded_at: ctx.timestamp,
+        },
+        series: series.to_vec(),
+    };
+    let report = check::judge_run(settings, store, &provisional, None)?;
+    let suspects = suspected(&report);
+    for job in jobs {
+        if !matches!(job.mode, Mode::Timed(_)) || !suspects.contains(&job.name.as_str()) {
+            continue;
+        }
+        eprintln!(
+            "sloe: `{}` looks like a regression; confirming with {rounds} more measurement{}",
+            job.name,
+            if rounds == 1 { "" } else { "s" }
+        );
+        for _ in 0..rounds {
+            for extra in measure_job(exec, job)?.0 {
+                if let Some(s) = series
+                    .iter_mut()
+                    .find(|s| s.benchmark == extra.benchmark && s.measure == extra.measure)
+                {
+                    s.values.extend(extra.values);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Benchmarks a provisional report calls a regression.
+fn suspected(report: &sloe_core::report::Report) -> Vec<&str> {
+    let mut names: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.regression == sloe_core::regression::Regression::Regression)
+        .map(|r| r.benchmark.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 /// Turns flags and config into what to execute, checking everything
