@@ -58,6 +58,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Service level objectives: validate specs, write Prometheus rules, compute status.
+    Slo {
+        #[command(subcommand)]
+        action: SloAction,
+    },
     /// Config utilities.
     Config {
         #[command(subcommand)]
@@ -220,4 +225,48 @@ pub enum BaselineAction {
 pub enum ConfigAction {
     /// Print the config's JSON Schema.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloAction {
+    /// Read SLO specs (sloe.toml, OpenSLO v1, Sloth) and report every error.
+    Validate(SloValidateArgs),
+    /// Write Prometheus recording and alerting rules for the SLOs with a PromQL SLI.
+    Rules(SloRulesArgs),
+    /// Compute SLIs, error budgets, burn rates and alerts; exit 1 when a page fires or a budget is spent.
+    Status(SloStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloValidateArgs {
+    /// Spec files or folders (folders are searched for .yaml, .yml and .toml files).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SloRulesArgs {
+    /// Spec files or folders (default: the config's [[slo]] tables).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Write the rules here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SloStatusArgs {
+    /// Spec files or folders (default: the config's [[slo]] tables).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// SLI events in JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
+    /// The time of judgement, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }

@@ -41,6 +41,9 @@ pub struct Config {
     /// Benchmarks that `sloe run` executes.
     #[serde(default, rename = "benchmark")]
     pub benchmarks: Vec<BenchmarkConfig>,
+    /// Service level objectives (`sloe slo status`, `sloe slo rules`).
+    #[serde(default, rename = "slo")]
+    pub slos: Vec<crate::slo::spec::Slo>,
     /// Overrides merged over the rest of the file when `--env NAME` or
     /// `SLOE_ENV` selects them. Tables merge key by key; arrays replace.
     #[serde(default)]

@@ -8,6 +8,7 @@ mod ingest;
 mod init;
 mod report;
 pub mod run;
+mod slo;
 
 use std::io::IsTerminal;
 
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Init { force } => init::run(&cli.global, force),
         Command::Config { action } => config::run(action),
+        Command::Slo { action } => slo::run(&cli.global, action),
         Command::Run(args) => run::run(&Settings::load(&cli.global)?, &args),
         Command::Ingest(args) => ingest::run(&Settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&Settings::load(&cli.global)?, &args),
