@@ -254,6 +254,9 @@ pub struct SloRulesArgs {
     /// Write the rules here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The period of Sloth specs, which name none (Sloth's --default-slo-period).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub sloth_period: String,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
-use sloe_core::slo::spec::{self, AlertWindows, Slo, SpecError};
+use sloe_core::slo::rules;
+use sloe_core::slo::spec::{self, AlertWindows, Slo, SpecError, SpecFormat};
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloAction, SloRulesArgs, SloValidateArgs};
@@ -188,7 +189,47 @@ fn validate(args: &SloValidateArgs) -> Result<Outcome> {
 }
 
 fn rules(global: &Global, args: &SloRulesArgs) -> Result<Outcome> {
-    let loaded = load_or_config(global, &args.paths)?;
-    let _ = loaded;
-    bail!("write rules: not implemented yet")
+    let mut loaded = load_or_config(global, &args.paths)?;
+    let sloth_period =
+        sloe_core::slo::window::parse_length(&args.sloth_period).ok_or_else(|| {
+            anyhow!(
+                "read --sloth-period {:?}: expected a length like 30d, 4w or 7d",
+                args.sloth_period
+            )
+        })?;
+    for slo in &mut loaded.slos {
+        if matches!(
+            slo.origin.format,
+            SpecFormat::Sloth | SpecFormat::SlothKubernetes
+        ) {
+            slo.window = sloe_core::slo::Window::Rolling(sloth_period);
+        }
+    }
+    // AlertWindows read beside the specs replace the default rows of the
+    // SLOs with the same period (Sloth's --slo-period-windows-path).
+    for slo in &mut loaded.slos {
+        let period = rules::rules_period(&slo.window);
+        if let Some(w) = loaded.alert_windows.iter().find(|w| w.period == period) {
+            slo.alerting.rules.clone_from(&w.rules);
+        }
+    }
+    let version = format!("sloe {}", env!("CARGO_PKG_VERSION"));
+    let (file, skipped) = rules::generate(&loaded.slos, &version);
+    for s in &skipped {
+        eprintln!("note: no rules for SLO {}: {}", s.slo, s.reason);
+    }
+    let yaml = file.to_yaml(&version);
+    match &args.out {
+        Some(path) => {
+            crate::settings::write_atomic(path, yaml.as_bytes())?;
+            eprintln!(
+                "wrote {} rule groups for {} SLOs to {}",
+                file.groups.len(),
+                loaded.slos.len() - skipped.len(),
+                path.display()
+            );
+        }
+        None => print!("{yaml}"),
+    }
+    Ok(Outcome::Ok)
 }

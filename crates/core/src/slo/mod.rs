@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod budget;
 pub mod counts;
+pub mod rules;
 pub mod spec;
 pub mod window;
 
