@@ -10,6 +10,7 @@
 pub mod alerts;
 pub mod budget;
 pub mod counts;
+pub mod events;
 pub mod rules;
 pub mod spec;
 pub mod window;
@@ -17,4 +18,8 @@ pub mod window;
 pub use alerts::{AlertRule, AlertSeverity, AlertState};
 pub use budget::{ErrorBudget, burn_rate, error_budget, sli};
 pub use counts::{Counts, MinuteCounts};
+pub use events::{
+    Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
+    LatencyHistogram,
+};
 pub use window::{CalendarUnit, Window};
