@@ -245,3 +245,147 @@ fn toml_slo_tables_are_validated_with_their_line() {
     assert!(stderr.contains("sloe.toml:4"), "{stderr}");
     assert!(stderr.contains("did you mean `events`"), "{stderr}");
 }
+
+/// Minute aggregates of stream `api` for `minutes` minutes before
+/// 2026-11-23T12:00:00Z, `bad(m)` failed of 1,000 in minute m (0 = oldest).
+fn events_file(dir: &Path, minutes: i64, bad: impl Fn(i64) -> u64) -> PathBuf {
+    let end: jiff::Timestamp = "2026-11-23T12:00:00Z".parse().expect("time");
+    let mut text = String::new();
+    for m in 0..minutes {
+        let t = end
+            .checked_sub(jiff::SignedDuration::from_mins(minutes - m))
+            .expect("time");
+        let b = bad(m);
+        text.push_str(&format!(
+            "{{\"stream\":\"api\",\"ts\":\"{t}\",\"good\":{},\"total\":1000}}\n",
+            1000 - b
+        ));
+    }
+    let path = dir.join("events.jsonl");
+    std::fs::write(&path, text).expect("write events");
+    path
+}
+
+const API_SLO: &str = "[[slo]]\nname = \"api-availability\"\nservice = \"api\"\nobjective = \"99%\"\nwindow = \"30d\"\nsli = { events = \"api\" }\n";
+
+fn status(dir: &Path, events: &Path) -> std::process::Output {
+    sloe()
+        .current_dir(dir)
+        .args([
+            "slo",
+            "status",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-23T12:00:00Z",
+            "--events",
+        ])
+        .arg(events)
+        .output()
+        .expect("run sloe")
+}
+
+#[test]
+fn status_json_has_the_design_fields_and_exits_1_on_a_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sloe.toml"), API_SLO).expect("write config");
+    // Three days at 1,000 a minute; the last 10 minutes 200 bad a minute.
+    // 99 %: burn 20 over 5m and 200 × 10 / 60,000 / 0.01 = 3.33 over 1h: no page.
+    let events = events_file(dir.path(), 3 * 1440, |m| {
+        if m >= 3 * 1440 - 10 { 200 } else { 0 }
+    });
+    let out = status(dir.path(), &events);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["schema"], "sloe.slo-status/v1");
+    assert_eq!(v["at"], "2026-11-23T12:00:00Z");
+    let s = &v["slos"][0];
+    assert_eq!(s["name"], "api-availability");
+    assert_eq!(s["window"], "30d");
+    assert_eq!(s["events"]["total"], 4_320_000);
+    assert_eq!(s["events"]["good"], 4_318_000);
+    // budget 0.01 × 4,320,000 = 43,200; consumed 2,000; remaining 1 − 2,000/43,200
+    assert_eq!(s["error_budget"]["consumed"], 2000.0);
+    let remaining = s["error_budget"]["remaining"].as_f64().expect("remaining");
+    assert!((remaining - (1.0 - 2000.0 / 43_200.0)).abs() < 1e-9);
+    let burn: Vec<&String> = s["burn_rates"].as_object().expect("map").keys().collect();
+    assert_eq!(burn.len(), 8);
+    assert!((s["burn_rates"]["5m"].as_f64().expect("5m") - 20.0).abs() < 1e-9);
+    assert_eq!(s["alerts"][0]["severity"], "page");
+    assert_eq!(s["alerts"][0]["long_window"], "1h");
+    assert_eq!(s["alerts"][0]["short_window"], "5m");
+    assert_eq!(s["alerts"][0]["burn_rate"], 14.4);
+    assert_eq!(s["alerts"][0]["firing"], false);
+    assert!(s["forecast"].get("exhausted_at").is_some());
+    assert!(
+        s["forecast"]
+            .get("probability_exhausted_by_window_end")
+            .is_some()
+    );
+
+    // The last hour at 150 bad a minute: burn 15 over 1h and 5m → page, exit 1.
+    let events = events_file(dir.path(), 3 * 1440, |m| {
+        if m >= 3 * 1440 - 60 { 150 } else { 0 }
+    });
+    let out = status(dir.path(), &events);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["slos"][0]["alerts"][0]["firing"], true);
+
+    // The same with a policy that blocks on nothing: exit 0.
+    std::fs::write(
+        dir.path().join("sloe.toml"),
+        format!("[policy]\nslo_fail_on = []\n\n{API_SLO}"),
+    )
+    .expect("write config");
+    assert_eq!(status(dir.path(), &events).status.code(), Some(0));
+}
+
+#[test]
+fn status_exits_2_on_bad_events_with_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sloe.toml"), API_SLO).expect("write config");
+    let events = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &events,
+        "{\"stream\":\"api\",\"ts\":\"2026-11-23T11:00:00Z\",\"good\":1,\"total\":1}\n{\"stream\":\"api\",\"ts\":\"yesterday\",\"good\":1,\"total\":1}\n",
+    )
+    .expect("write");
+    let out = status(dir.path(), &events);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.jsonl") && stderr.contains('2'),
+        "{stderr}"
+    );
+    assert!(stderr.starts_with("error: failed to"), "{stderr}");
+}
+
+#[test]
+fn status_terminal_view() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sloe.toml"), API_SLO).expect("write config");
+    let events = events_file(dir.path(), 120, |_| 0);
+    let out = sloe()
+        .current_dir(dir.path())
+        .args(["slo", "status", "--at", "2026-11-23T12:00:00Z", "--events"])
+        .arg(&events)
+        .output()
+        .expect("run sloe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("api-availability  [ok]"), "{stdout}");
+    assert!(stdout.contains("100.0% remaining"), "{stdout}");
+    assert!(stdout.contains("page    1h/5m  above 14.40"), "{stdout}");
+}

@@ -126,14 +126,34 @@ pub struct PolicyConfig {
     /// Verdicts that fail CI (exit code 1).
     #[serde(default = "default_fail_on")]
     pub fail_on: Vec<FailOn>,
+    /// SLO states that make `sloe slo status` exit 1.
+    #[serde(default = "default_slo_fail_on")]
+    pub slo_fail_on: Vec<SloFailOn>,
 }
 
 impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             fail_on: default_fail_on(),
+            slo_fail_on: default_slo_fail_on(),
         }
     }
+}
+
+/// An SLO state that `policy.slo_fail_on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SloFailOn {
+    /// A page alert fires.
+    Page,
+    /// Any alert fires, page or ticket.
+    Ticket,
+    /// The error budget is spent.
+    Exhausted,
+}
+
+fn default_slo_fail_on() -> Vec<SloFailOn> {
+    vec![SloFailOn::Page, SloFailOn::Exhausted]
 }
 
 fn default_fail_on() -> Vec<FailOn> {

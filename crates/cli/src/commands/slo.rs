@@ -229,7 +229,8 @@ fn rules(global: &Global, args: &SloRulesArgs) -> Result<Outcome> {
                 path.display()
             );
         }
-        None => print!("{yaml}"),
+        None => std::io::Write::write_all(&mut std::io::stdout(), yaml.as_bytes())
+            .context("write the rules to standard output")?,
     }
     Ok(Outcome::Ok)
 }

@@ -13,6 +13,7 @@ pub mod counts;
 pub mod events;
 pub mod rules;
 pub mod spec;
+pub mod status;
 pub mod window;
 
 pub use alerts::{AlertRule, AlertSeverity, AlertState};

@@ -449,32 +449,29 @@ fn convert(
         }
     };
 
-    let resolve_sli =
-        |inline: &Option<Inline<SliSpec>>, reference: &Option<String>, field: &str| match (
-            inline, reference,
-        ) {
-            (Some(i), None) => Ok(i.spec.clone()),
-            (None, Some(r)) => found.slis.get(r).cloned().ok_or_else(|| {
-                err(
-                    "indicatorRef:",
-                    field,
-                    format!(
-                        "indicatorRef {r:?} names no SLI in this file; expected one of: {}",
-                        names(found.slis.keys())
-                    ),
-                )
-            }),
-            (Some(_), Some(_)) => Err(err(
+    let resolve_sli = |sli: (&Option<Inline<SliSpec>>, &Option<String>), field: &str| match sli {
+        (Some(i), None) => Ok(i.spec.clone()),
+        (None, Some(r)) => found.slis.get(r).cloned().ok_or_else(|| {
+            err(
                 "indicatorRef:",
                 field,
-                "sets both `indicator` and `indicatorRef`; expected one".to_owned(),
-            )),
-            (None, None) => Err(err(
-                "service:",
-                field,
-                "has no SLI; expected `indicator` or `indicatorRef`".to_owned(),
-            )),
-        };
+                format!(
+                    "indicatorRef {r:?} names no SLI in this file; expected one of: {}",
+                    names(found.slis.keys())
+                ),
+            )
+        }),
+        (Some(_), Some(_)) => Err(err(
+            "indicatorRef:",
+            field,
+            "sets both `indicator` and `indicatorRef`; expected one".to_owned(),
+        )),
+        (None, None) => Err(err(
+            "service:",
+            field,
+            "has no SLI; expected `indicator` or `indicatorRef`".to_owned(),
+        )),
+    };
 
     let conditions = match alert_conditions(found, s.alert_policies.as_deref().unwrap_or(&[])) {
         Ok(c) => c,
@@ -497,12 +494,11 @@ fn convert(
         let field = format!("objectives[{i}]");
         let sli_spec = if o.indicator.is_some() || o.indicator_ref.is_some() {
             resolve_sli(
-                &o.indicator,
-                &o.indicator_ref,
+                (&o.indicator, &o.indicator_ref),
                 &format!("{field}.indicator"),
             )
         } else {
-            resolve_sli(&s.indicator, &s.indicator_ref, "indicator")
+            resolve_sli((&s.indicator, &s.indicator_ref), "indicator")
         };
         let sli = match sli_spec
             .and_then(|spec| sli_of(&spec, o).map_err(|m| err("Metric:", "indicator.spec", m)))
