@@ -609,6 +609,178 @@ mod tests {
         assert_eq!(docs[1].line_offset, 4);
     }
 
+    fn fixture(rel: &str) -> ReadOutcome {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/slo")
+            .join(rel);
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        read(&text, rel)
+    }
+
+    fn ok(rel: &str) -> SpecFile {
+        let r = fixture(rel);
+        assert!(r.errors.is_empty(), "{rel}: {:?}", r.errors);
+        r.spec
+    }
+
+    fn without_origin(mut slos: Vec<Slo>) -> Vec<Slo> {
+        for s in &mut slos {
+            s.origin = Origin::default();
+        }
+        slos
+    }
+
+    #[test]
+    fn openslo_references_resolve_like_the_go_sdk_inliner() {
+        // go-sdk's ReferenceInliner turns inputs/ into outputs/: read both,
+        // the SLOs are the same.
+        let inputs = ok("go-sdk/pkg/openslosdk/test_data/inline/inputs/v1_slo.yaml");
+        let outputs = ok("go-sdk/pkg/openslosdk/test_data/inline/outputs/v1_slo.yaml");
+        assert_eq!(
+            without_origin(inputs.slos.clone()),
+            without_origin(outputs.slos)
+        );
+        let two = &inputs.slos[1];
+        assert_eq!(two.name, "my-slo-2");
+        let conditions: Vec<(&str, &str, f64)> = two
+            .alerting
+            .conditions
+            .iter()
+            .map(|c| (c.name.as_str(), c.op.as_str(), c.threshold))
+            .collect();
+        assert_eq!(
+            conditions,
+            [
+                ("cpu-usage-breach", "lte", 2.0),
+                ("memory-usage-breach", "gt", 2.0)
+            ]
+        );
+        assert_eq!(
+            two.alerting.conditions[0].alert_after,
+            Some(SignedDuration::from_mins(5))
+        );
+        // calendar week in New York, time slices of one minute (m is minutes)
+        assert!(matches!(
+            &two.window,
+            Window::Calendar { unit: crate::slo::window::CalendarUnit::Week, tz }
+                if tz.iana_name() == Some("America/New_York")
+        ));
+        assert_eq!(
+            two.budgeting,
+            Budgeting::Timeslices {
+                slice: SignedDuration::from_mins(1),
+                slice_target: 0.95
+            }
+        );
+        assert!((two.objective() - 0.995).abs() < 1e-12);
+    }
+
+    #[test]
+    fn openslo_budgeting_methods_and_metrics() {
+        let occ = ok("OpenSLO/examples/budgeting-method/occurences-slo.yaml");
+        let s = &occ.slos[0];
+        assert_eq!(
+            s.window,
+            Window::Rolling(SignedDuration::from_hours(24 * 14))
+        );
+        assert_eq!(s.budgeting, Budgeting::Occurrences);
+        assert!(
+            matches!(&s.sli, Sli::Threshold { op: Some(op), value: Some(v), .. } if op == "lt" && *v == 500.0)
+        );
+        let ratio = ok("OpenSLO/examples/budgeting-method/ratio-timeslices.yaml");
+        assert_eq!(
+            ratio.slos[0].budgeting,
+            Budgeting::RatioTimeslices {
+                slice: SignedDuration::from_mins(1)
+            }
+        );
+        let slos = ok("go-sdk/pkg/openslo/v1/examples/slos.yaml");
+        assert!(matches!(
+            &slos.slos[0].sli,
+            Sli::Prometheus(PromSli::GoodTotal { good, .. }) if good.contains("code=~\"2xx|4xx\"")
+        ));
+        assert_eq!(
+            slos.slos[0].labels.get("team").map(String::as_str),
+            Some("team-a,team-b")
+        );
+    }
+
+    #[test]
+    fn openslo_month_is_capital_m() {
+        let doc = |duration: &str| {
+            format!(
+                "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: s\nspec:\n  service: x\n  indicator:\n    metadata:\n      name: i\n    spec:\n      ratioMetric:\n        good:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: good\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: total\n  timeWindow:\n    - duration: {duration}\n      isRolling: false\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n"
+            )
+        };
+        let month = read(&doc("1M"), "m.yaml");
+        assert!(month.errors.is_empty(), "{:?}", month.errors);
+        assert!(matches!(
+            month.spec.slos[0].window,
+            Window::Calendar {
+                unit: crate::slo::window::CalendarUnit::Month,
+                ..
+            }
+        ));
+        let minute = read(&doc("1m"), "m.yaml");
+        let e = &minute.errors[0];
+        assert_eq!(e.line, Some(23), "{e}");
+        assert!(e.to_string().contains("1m is one minute"), "{e}");
+        let full = read(&doc("1M").replace("0.999", "1"), "m.yaml");
+        assert!(
+            full.errors[0].to_string().contains("must be below 100%"),
+            "{}",
+            full.errors[0]
+        );
+    }
+
+    #[test]
+    fn sloth_custom_resource_reads_like_the_plain_file() {
+        let plain = ok("sloth/examples/getting-started.yml");
+        let crd = ok("sloth/examples/k8s-getting-started.yml");
+        let strip = |slos: Vec<Slo>| {
+            without_origin(slos)
+                .into_iter()
+                .map(|mut s| {
+                    s.description = None;
+                    s
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(plain.slos.clone()), strip(crd.slos));
+        let s = &plain.slos[0];
+        assert_eq!(
+            (s.service.as_str(), s.name.as_str()),
+            ("myservice", "requests-availability")
+        );
+        assert_eq!(s.objective_percent, 99.9);
+        assert_eq!(s.labels.get("owner").map(String::as_str), Some("myteam"));
+        assert_eq!(
+            s.alerting.page.labels.get("severity").map(String::as_str),
+            Some("pageteam")
+        );
+    }
+
+    #[test]
+    fn sloth_alert_windows() {
+        let w = ok("sloth/internal/alert/windows/google-28d.yaml");
+        let rows = &w.alert_windows[0];
+        assert_eq!(rows.period, SignedDuration::from_hours(24 * 28));
+        let factors: Vec<String> = rows
+            .rules
+            .iter()
+            .map(|r| crate::slo::rules::rule_factor(r, rows.period).to_string())
+            .collect();
+        assert_eq!(
+            factors,
+            [
+                "13.44",
+                "5.6000000000000005",
+                "2.8000000000000003",
+                "0.9333333333333333"
+            ]
+        );
+    }
+
     #[test]
     fn objectives() {
         assert!(check_objective_percent(99.9).is_ok());
