@@ -58,6 +58,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Service level objectives: validate specs, write Prometheus rules, compute status.
+    Slo {
+        #[command(subcommand)]
+        action: SloAction,
+    },
     /// Config utilities.
     Config {
         #[command(subcommand)]
@@ -100,6 +105,27 @@ pub struct IngestArgs {
     pub merge: bool,
     #[command(flatten)]
     pub context: ContextArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloAction {
+    /// Record SLI events (JSON lines) in the store, all files in one transaction.
+    Ingest(SloIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloIngestArgs {
+    /// SLI events in JSON lines; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Record the files even if the same content was ingested before.
+    #[arg(long)]
+    pub force: bool,
+    /// Roll one-minute buckets older than this many days into hours (0 keeps every minute).
+    #[arg(long, value_name = "DAYS", default_value_t = 35)]
+    pub keep_minutes: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

@@ -8,13 +8,14 @@ mod ingest;
 mod init;
 mod report;
 pub mod run;
+mod slo_ingest;
 
 use std::io::IsTerminal;
 
 use anyhow::Result;
 
 use crate::Outcome;
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SloAction};
 use crate::settings::Settings;
 
 pub fn dispatch(cli: Cli) -> Result<Outcome> {
@@ -27,6 +28,9 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => report::run(&Settings::load(&cli.global)?, &args),
         Command::History(args) => history::run(&Settings::load(&cli.global)?, &args),
         Command::Baseline { action } => baseline::run(&Settings::load(&cli.global)?, action),
+        Command::Slo {
+            action: SloAction::Ingest(args),
+        } => slo_ingest::run(&cli.global, &args),
     }
 }
 
