@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod budget;
 pub mod counts;
 pub mod events;
+pub mod forecast;
 pub mod window;
 
 pub use alerts::{AlertRule, AlertSeverity, AlertState};
@@ -20,4 +21,5 @@ pub use events::{
     Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
     LatencyHistogram,
 };
+pub use forecast::{Forecast, ForecastInput, ForecastMethod, forecast};
 pub use window::{CalendarUnit, Window};
