@@ -12,6 +12,7 @@ pub mod budget;
 pub mod counts;
 pub mod events;
 pub mod forecast;
+pub mod history;
 pub mod window;
 
 pub use alerts::{AlertRule, AlertSeverity, AlertState};
