@@ -108,6 +108,21 @@ pub struct IngestArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SloIngestArgs {
+    /// SLI events in JSON lines; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Record the files even if the same content was ingested before.
+    #[arg(long)]
+    pub force: bool,
+    /// Roll one-minute buckets older than this many days into hours (0 keeps every minute).
+    #[arg(long, value_name = "DAYS", default_value_t = 35)]
+    pub keep_minutes: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
 #[command(after_help = "Examples:
   sloe run                          every [[benchmark]] of the config
   sloe run sort-numbers gzip        a subset, by name
@@ -235,6 +250,8 @@ pub enum SloAction {
     Rules(SloRulesArgs),
     /// Compute SLIs, error budgets, burn rates and alerts; exit 1 when a page fires or a budget is spent.
     Status(SloStatusArgs),
+    /// Record SLI events (JSON lines) in the store, all files in one transaction.
+    Ingest(SloIngestArgs),
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod init;
 mod report;
 pub mod run;
 mod slo;
+mod slo_ingest;
 
 use std::io::IsTerminal;
 

@@ -17,6 +17,7 @@ pub fn run(global: &Global, action: SloAction) -> Result<Outcome> {
         SloAction::Validate(args) => validate(&args),
         SloAction::Rules(args) => rules(global, &args),
         SloAction::Status(args) => status::run(global, &args),
+        SloAction::Ingest(args) => super::slo_ingest::run(global, &args),
     }
 }
 

@@ -11,6 +11,8 @@ pub mod alerts;
 pub mod budget;
 pub mod counts;
 pub mod events;
+pub mod forecast;
+pub mod history;
 pub mod rules;
 pub mod spec;
 pub mod status;
@@ -23,4 +25,5 @@ pub use events::{
     Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
     LatencyHistogram,
 };
+pub use forecast::{Forecast, ForecastInput, ForecastMethod, forecast};
 pub use window::{CalendarUnit, Window};

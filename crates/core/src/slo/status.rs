@@ -8,7 +8,8 @@ use serde::ser::SerializeMap;
 
 use crate::slo::alerts::{self, AlertState};
 use crate::slo::budget::{burn_rate, error_budget, sli};
-use crate::slo::counts::{Counts, MinuteCounts};
+use crate::slo::counts::MinuteCounts;
+use crate::slo::forecast::{self, Forecast, ForecastInput};
 use crate::slo::rules::prom_duration;
 use crate::slo::spec::{Budgeting, Slo};
 
@@ -125,17 +126,6 @@ impl From<&AlertState> for AlertRow {
     }
 }
 
-/// When the budget runs out at the current burn, and how likely that is
-/// before the window ends.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-pub struct Forecast {
-    /// At the last hour's burn rate; null when it does not run out (no burn).
-    pub exhausted_at: Option<Timestamp>,
-    pub probability_exhausted_by_window_end: Option<f64>,
-    /// How the probability was computed; null when it was not.
-    pub method: Option<String>,
-}
-
 /// Computes the status of `slo` from `counts` at `at`.
 pub fn status(slo: &Slo, counts: &MinuteCounts, at: Timestamp) -> SloStatus {
     let objective = slo.objective();
@@ -202,7 +192,23 @@ pub fn status(slo: &Slo, counts: &MinuteCounts, at: Timestamp) -> SloStatus {
     );
     let alerts: Vec<AlertRow> = states.iter().map(AlertRow::from).collect();
 
-    let forecast = forecast(&budget, c, burn.get("1h").unwrap_or(0.0), period, at);
+    // At the last hour's burn; the probability by bootstrap over past days.
+    let history = daily_consumption(counts, objective, period, at);
+    let horizon = if end > at {
+        end.duration_since(at)
+    } else {
+        period
+    };
+    let forecast = forecast::forecast(&ForecastInput {
+        at,
+        horizon,
+        remaining: budget.remaining,
+        burn_rate: burn.get("1h").unwrap_or(0.0),
+        period,
+        daily_consumption: &history,
+        samples: 10_000,
+        seed: 7,
+    });
 
     SloStatus {
         name: slo.name.clone(),
@@ -233,30 +239,26 @@ fn slice_count(period: SignedDuration, slice: SignedDuration) -> f64 {
     (period.as_secs() / s) as f64
 }
 
-/// Time to exhaustion at burn rate `burn` (1 spends a whole budget in one
-/// period): the remaining fraction lasts `remaining × period / burn`.
-fn forecast(
-    budget: &crate::slo::budget::ErrorBudget,
-    _c: Counts,
-    burn: f64,
+/// What each of the last days (up to one period, only days with events)
+/// consumed of the whole budget: a day at burn `b` of a `P`-day SLO spends
+/// `b / P`. The history the forecast resamples.
+pub fn daily_consumption(
+    counts: &MinuteCounts,
+    objective: f64,
     period: SignedDuration,
     at: Timestamp,
-) -> Forecast {
-    let exhausted_at = if budget.remaining <= 0.0 {
-        Some(at)
-    } else if burn > 0.0 {
-        let secs = budget.remaining * period.as_secs_f64() / burn;
-        SignedDuration::try_from_secs_f64(secs)
-            .ok()
-            .and_then(|d| at.checked_add(d).ok())
-    } else {
-        None
-    };
-    Forecast {
-        exhausted_at,
-        probability_exhausted_by_window_end: None,
-        method: None,
-    }
+) -> Vec<f64> {
+    let day = SignedDuration::from_hours(24);
+    let share = day.as_secs_f64() / period.as_secs_f64().max(1.0);
+    let days = (period.as_secs() / day.as_secs()).max(1);
+    (0..days)
+        .filter_map(|d| {
+            let to = at.checked_sub(day * i32::try_from(d).ok()?).ok()?;
+            let from = to.checked_sub(day).ok()?;
+            let c = counts.range(from, to);
+            (c.total > 0).then(|| burn_rate(c, objective) * share)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -345,6 +347,8 @@ mod tests {
         assert_eq!(firing, [false, false, false, true]);
         assert!(!s.paging());
         assert_eq!(s.forecast.exhausted_at, Some(at));
+        // spent already: exhausted in every simulated future
+        assert_eq!(s.forecast.probability_exhausted_by_window_end, Some(1.0));
     }
 
     #[test]
@@ -415,6 +419,7 @@ mod tests {
         assert!(s.burn_rates.0.iter().all(|(_, v)| *v == 0.0));
         assert!(s.alerts.iter().all(|a| !a.firing));
         assert_eq!(s.forecast.exhausted_at, None);
+        assert_eq!(s.forecast.probability_exhausted_by_window_end, None);
         let json = serde_json::to_string(&s).expect("json");
         assert!(!json.contains("NaN") && !json.contains("inf"), "{json}");
     }
@@ -480,5 +485,17 @@ mod tests {
         let when = s.forecast.exhausted_at.expect("forecast");
         let days = when.duration_since(at).as_secs_f64() / 86_400.0;
         assert!((days - 14.0).abs() < 1e-6, "{days}");
+        // Past days: 29 at burn 0 and one at burn 2 (consuming 2/30 each time
+        // it is drawn). Over the next 30 days the budget (14/15 left) runs out
+        // only if that day is drawn 14 times or more: rare.
+        assert_eq!(
+            daily_consumption(&c, 0.99, SignedDuration::from_hours(720), at).len(),
+            30
+        );
+        let p = s
+            .forecast
+            .probability_exhausted_by_window_end
+            .expect("probability");
+        assert!(p < 0.01, "{p}");
     }
 }

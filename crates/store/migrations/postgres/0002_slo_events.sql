@@ -15,6 +15,9 @@ CREATE TABLE event_buckets (
     PRIMARY KEY (stream, start_s)
 );
 
+-- Compaction finds the narrow buckets before a cut-off without a scan.
+CREATE INDEX event_buckets_width_start ON event_buckets (width_s, start_s);
+
 CREATE TABLE event_ingests (
     key            TEXT PRIMARY KEY,
     recorded_at_ns BIGINT NOT NULL,

@@ -15,6 +15,9 @@ CREATE TABLE event_buckets (
     PRIMARY KEY (stream, start_s)
 ) STRICT, WITHOUT ROWID;
 
+-- Compaction finds the narrow buckets before a cut-off without a scan.
+CREATE INDEX event_buckets_width_start ON event_buckets (width_s, start_s);
+
 -- Ingests recorded under a key (a digest of the file): the same file
 -- ingested twice is stored once.
 CREATE TABLE event_ingests (
