@@ -389,3 +389,91 @@ fn status_terminal_view() {
     assert!(stdout.contains("100.0% remaining"), "{stdout}");
     assert!(stdout.contains("page    1h/5m  above 14.40"), "{stdout}");
 }
+
+#[test]
+fn status_reads_events_recorded_with_slo_ingest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("sloe.toml"), API_SLO).expect("write config");
+    // two hours, the last 10 minutes at 200 bad of 1,000 (burn 20 over 5m)
+    let events = events_file(dir.path(), 120, |m| if m >= 110 { 200 } else { 0 });
+    let out = sloe()
+        .current_dir(dir.path())
+        .args(["slo", "ingest"])
+        .arg(&events)
+        .output()
+        .expect("run sloe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sloe()
+        .current_dir(dir.path())
+        .args([
+            "slo",
+            "status",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-23T12:00:00Z",
+        ])
+        .output()
+        .expect("run sloe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s = &v["slos"][0];
+    assert_eq!(s["events"]["total"], 120_000, "{v}");
+    assert_eq!(s["events"]["good"], 118_000, "{v}");
+    // budget 0.01 × 120,000 = 1,200; consumed 2,000: exhausted → exit 1
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn status_of_a_ci_objective_from_the_run_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("sloe.toml"),
+        "[[slo]]\nname = \"builds-under-20s\"\nobjective = \"80%\"\nwindow = \"30d\"\nsli = { history = { benchmark = \"build:*\", measure = \"wall_time\", threshold = \"20s\" } }\n",
+    )
+    .expect("write config");
+    // ten builds on ten days; two of them over 20 s → SLI 0.8, budget 0.2 × 10 = 2, all spent
+    for day in 0..10 {
+        let seconds = if day % 5 == 0 { 25.0 } else { 15.0 };
+        let doc = serde_json::json!({
+            "context": {"branch": "main", "commit": format!("c{day}"), "testbed": "tb",
+                        "timestamp": format!("2026-11-{:02}T10:00:00Z", 10 + day)},
+            "results": [{"benchmark": "build:full", "measure": "wall_time", "unit": "s", "values": [seconds]}]
+        });
+        let file = dir.path().join(format!("run{day}.json"));
+        std::fs::write(&file, doc.to_string()).expect("write run");
+        let out = sloe()
+            .current_dir(dir.path())
+            .arg("ingest")
+            .arg(&file)
+            .output()
+            .expect("run sloe");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = sloe()
+        .current_dir(dir.path())
+        .args([
+            "slo",
+            "status",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-23T12:00:00Z",
+        ])
+        .output()
+        .expect("run sloe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let s = &v["slos"][0];
+    assert_eq!(s["events"]["total"], 10, "{v}");
+    assert_eq!(s["events"]["good"], 8, "{v}");
+    let remaining = s["error_budget"]["remaining"].as_f64().expect("remaining");
+    assert!(remaining.abs() < 1e-9, "{v}");
+    assert_eq!(out.status.code(), Some(1), "{v}");
+}

@@ -10,7 +10,9 @@ use std::io::{BufReader, Write};
 use anyhow::{Context, Result, anyhow};
 use jiff::{SignedDuration, Timestamp};
 use sloe_core::config::SloFailOn;
+use sloe_core::slo::MinuteCounts;
 use sloe_core::slo::events::{Classification, EventBatch, EventBucket, minute_counts};
+use sloe_core::slo::history;
 use sloe_core::slo::spec::Sli;
 use sloe_core::slo::status::{SloStatus, StatusReport, status};
 
@@ -42,6 +44,23 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
 
     let mut statuses = Vec::new();
     for slo in &loaded.slos {
+        if let Sli::History {
+            benchmark,
+            measure,
+            threshold,
+        } = &slo.sli
+        {
+            // CI runs as events: each run's matching series, judged against the threshold.
+            let rows = match &store {
+                Some(store) => store
+                    .series_history(Some(benchmark), usize::MAX)
+                    .with_context(|| format!("read the history of {benchmark:?}"))?,
+                None => Vec::new(),
+            };
+            let events = history::threshold_events(&rows, benchmark, measure, threshold)?;
+            statuses.push(status(slo, &MinuteCounts::from_events(&events), at));
+            continue;
+        }
         let Sli::Events { stream, threshold } = &slo.sli else {
             eprintln!(
                 "note: no status for SLO {}: its SLI is {}; sloe computes status from SLI events",
