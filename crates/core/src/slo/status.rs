@@ -206,7 +206,9 @@ pub fn status(slo: &Slo, counts: &MinuteCounts, at: Timestamp) -> SloStatus {
         burn_rate: burn.get("1h").unwrap_or(0.0),
         period,
         daily_consumption: &history,
-        samples: 10_000,
+        // 1,000 futures: a standard error under 0.016, and the status of
+        // 1,000 SLOs in about 55 ms (benches/slo_status.rs); 10,000 took 0.5 s.
+        samples: 1_000,
         seed: 7,
     });
 
