@@ -287,6 +287,10 @@ pub struct SloStatusArgs {
     /// The time of judgement, RFC 3339 (default: now).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// Read the good and total events of PromQL SLIs from this Prometheus
+    /// (queries should count events in the window: `sum(increase(x[{{window}}]))`).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }

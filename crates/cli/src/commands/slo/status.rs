@@ -11,10 +11,15 @@ use anyhow::{Context, Result, anyhow};
 use jiff::{SignedDuration, Timestamp};
 use sloe_core::config::SloFailOn;
 use sloe_core::slo::MinuteCounts;
+use sloe_core::slo::counts::{Counts, WindowCounts};
 use sloe_core::slo::events::{Classification, EventBatch, EventBucket, minute_counts};
 use sloe_core::slo::history;
+use sloe_core::slo::rules::prom_duration;
 use sloe_core::slo::spec::Sli;
+use sloe_core::slo::spec::{Budgeting, PromSli, Slo, with_window};
+use sloe_core::slo::status::BURN_WINDOWS_MINUTES;
 use sloe_core::slo::status::{SloStatus, StatusReport, status};
+use sloe_promql::Prometheus;
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloStatusArgs};
@@ -59,6 +64,12 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
             };
             let events = history::threshold_events(&rows, benchmark, measure, threshold)?;
             statuses.push(status(slo, &MinuteCounts::from_events(&events), at));
+            continue;
+        }
+        if let (Sli::Prometheus(prom), Some(url)) = (&slo.sli, &args.prometheus) {
+            let counts = prometheus_counts(&Prometheus::new(url), slo, prom, at)
+                .with_context(|| format!("read SLO {} from {url}", slo.name))?;
+            statuses.push(status(slo, &counts, at));
             continue;
         }
         let Sli::Events { stream, threshold } = &slo.sli else {
@@ -110,6 +121,71 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// The windows status reads, all ending at `at`, queried from Prometheus.
+fn prometheus_counts(
+    prom: &Prometheus,
+    slo: &Slo,
+    sli: &PromSli,
+    at: Timestamp,
+) -> Result<WindowCounts> {
+    if !matches!(slo.budgeting, Budgeting::Occurrences) {
+        return Err(anyhow!(
+            "judge {} budgeting through Prometheus: only occurrences can be read with --prometheus",
+            slo.budgeting.as_str()
+        ));
+    }
+    let (start, end) = slo.window.bounds(at);
+    let mut windows: Vec<SignedDuration> = BURN_WINDOWS_MINUTES
+        .iter()
+        .map(|m| SignedDuration::from_mins(*m))
+        .chain(
+            slo.alerting
+                .rules
+                .iter()
+                .flat_map(|r| [r.long_window, r.short_window]),
+        )
+        .chain([end.min(at).duration_since(start)])
+        .filter(|w| w.is_positive())
+        .collect();
+    windows.sort();
+    windows.dedup();
+    let mut out = WindowCounts {
+        at,
+        windows: Vec::new(),
+    };
+    // Prometheus counts are floats; a window holds whole events.
+    let events = |v: f64| v.max(0.0).round() as u64;
+    for w in windows {
+        let text = prom_duration(w);
+        let (good, total) = match sli {
+            PromSli::GoodTotal { good, total } => {
+                let gt =
+                    prom.good_total(&with_window(good, &text), &with_window(total, &text), at)?;
+                (gt.good, gt.total)
+            }
+            PromSli::ErrorTotal { error, total } => {
+                let gt =
+                    prom.good_total(&with_window(error, &text), &with_window(total, &text), at)?;
+                (gt.total - gt.good, gt.total)
+            }
+            PromSli::ErrorRatio(_) => {
+                return Err(anyhow!(
+                    "judge an error-ratio query: status needs good and total events (write `good` or `bad` with `total`)"
+                ));
+            }
+        };
+        let total = events(total);
+        out.windows.push((
+            w,
+            Counts {
+                good: events(good).min(total),
+                total,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 fn blocks(s: &SloStatus, fail_on: &[SloFailOn]) -> bool {
