@@ -138,7 +138,10 @@ pub fn generate(slos: &[Slo], version: &str) -> (RuleFile, Vec<Skipped>) {
             Sli::Prometheus(p) => groups.extend(slo_groups(slo, p, version)),
             other => skipped.push(Skipped {
                 slo: slo.name.clone(),
-                reason: format!("its SLI is {}, not PromQL", other.describe()),
+                reason: format!(
+                    "its SLI is {}, not a PromQL ratio of events",
+                    other.describe()
+                ),
             }),
         }
     }
