@@ -60,6 +60,11 @@ pub enum Command {
         #[command(subcommand)]
         action: BaselineAction,
     },
+    /// Service level objectives: validate specs, write Prometheus rules, compute status.
+    Slo {
+        #[command(subcommand)]
+        action: SloAction,
+    },
     /// Config utilities.
     Config {
         #[command(subcommand)]
@@ -124,6 +129,21 @@ pub struct IngestArgs {
     pub merge: bool,
     #[command(flatten)]
     pub context: ContextArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SloIngestArgs {
+    /// SLI events in JSON lines; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Record the files even if the same content was ingested before.
+    #[arg(long)]
+    pub force: bool,
+    /// Roll one-minute buckets older than this many days into hours (0 keeps every minute).
+    #[arg(long, value_name = "DAYS", default_value_t = 35)]
+    pub keep_minutes: u32,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]
@@ -275,4 +295,57 @@ pub enum BaselineAction {
 pub enum ConfigAction {
     /// Print the config's JSON Schema.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloAction {
+    /// Read SLO specs (sloe.toml, OpenSLO v1, Sloth) and report every error.
+    Validate(SloValidateArgs),
+    /// Write Prometheus recording and alerting rules for the SLOs with a PromQL SLI.
+    Rules(SloRulesArgs),
+    /// Compute SLIs, error budgets, burn rates and alerts; exit 1 when a page fires or a budget is spent.
+    Status(SloStatusArgs),
+    /// Record SLI events (JSON lines) in the store, all files in one transaction.
+    Ingest(SloIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloValidateArgs {
+    /// Spec files or folders (folders are searched for .yaml, .yml and .toml files).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SloRulesArgs {
+    /// Spec files or folders (default: the config's [[slo]] tables).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Write the rules here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The period of Sloth specs, which name none (Sloth's --default-slo-period).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub sloth_period: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SloStatusArgs {
+    /// Spec files or folders (default: the config's [[slo]] tables).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// SLI events in JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub events: Vec<PathBuf>,
+    /// The time of judgement, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Read the good and total events of PromQL SLIs from this Prometheus
+    /// (queries should count events in the window: `sum(increase(x[{{window}}]))`).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }

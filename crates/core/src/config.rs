@@ -41,6 +41,9 @@ pub struct Config {
     /// Benchmarks that `sloe run` executes.
     #[serde(default, rename = "benchmark")]
     pub benchmarks: Vec<BenchmarkConfig>,
+    /// Service level objectives (`sloe slo status`, `sloe slo rules`).
+    #[serde(default, rename = "slo")]
+    pub slos: Vec<crate::slo::spec::Slo>,
     /// Overrides merged over the rest of the file when `--env NAME` or
     /// `SLOE_ENV` selects them. Tables merge key by key; arrays replace.
     #[serde(default)]
@@ -128,6 +131,9 @@ pub struct PolicyConfig {
     /// significantly worse is a regression either way.
     #[serde(default)]
     pub block_known_violations: bool,
+    /// SLO states that make `sloe slo status` exit 1.
+    #[serde(default = "default_slo_fail_on")]
+    pub slo_fail_on: Vec<SloFailOn>,
 }
 
 impl Default for PolicyConfig {
@@ -135,8 +141,25 @@ impl Default for PolicyConfig {
         PolicyConfig {
             fail_on: default_fail_on(),
             block_known_violations: false,
+            slo_fail_on: default_slo_fail_on(),
         }
     }
+}
+
+/// An SLO state that `policy.slo_fail_on` can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SloFailOn {
+    /// A page alert fires.
+    Page,
+    /// Any alert fires, page or ticket.
+    Ticket,
+    /// The error budget is spent.
+    Exhausted,
+}
+
+fn default_slo_fail_on() -> Vec<SloFailOn> {
+    vec![SloFailOn::Page, SloFailOn::Exhausted]
 }
 
 fn default_fail_on() -> Vec<FailOn> {

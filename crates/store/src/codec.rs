@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use sloe_core::model::{
     Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
+use sloe_core::slo::{EventBucket, LatencyHistogram};
 use sloe_core::units::Unit;
 
 use crate::StoreError;
@@ -272,5 +273,166 @@ mod tests {
         assert_eq!(glob_to_like("a?c"), "a_c");
         assert_eq!(glob_to_like("100%_done\\x*"), "100\\%\\_done\\\\x%");
         assert_eq!(glob_to_sqlite("bench[1]*"), "bench[[]1]*");
+    }
+}
+
+/// A latency histogram as bytes: for each bin in ascending order, the
+/// difference of its upper bound (ns) to the previous one, then its count,
+/// both LEB128 varints. A minute of typical traffic has tens of bins.
+pub(crate) fn encode_latency(h: &LatencyHistogram) -> Vec<u8> {
+    let mut out = Vec::with_capacity(h.bins().len() * 4);
+    let mut prev = 0u64;
+    for (bound, n) in h.bins() {
+        put_varint(&mut out, bound - prev);
+        put_varint(&mut out, n);
+        prev = bound;
+    }
+    out
+}
+
+pub(crate) fn decode_latency(mut bytes: &[u8]) -> Result<LatencyHistogram, String> {
+    let mut bins = Vec::new();
+    let mut bound = 0u64;
+    while !bytes.is_empty() {
+        let delta = get_varint(&mut bytes)?;
+        let n = get_varint(&mut bytes)?;
+        bound = bound
+            .checked_add(delta)
+            .ok_or("latency histogram bound overflows")?;
+        bins.push((bound, n));
+    }
+    Ok(LatencyHistogram::from_bins(bins))
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_varint(bytes: &mut &[u8]) -> Result<u64, String> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let Some((&b, rest)) = bytes.split_first() else {
+            return Err("latency histogram ends inside a number".to_owned());
+        };
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("latency histogram number is longer than 64 bits".to_owned())
+}
+
+/// A bucket read back from its columns.
+pub(crate) fn decode_bucket(
+    start_s: i64,
+    width_s: i64,
+    good: i64,
+    total: i64,
+    latency: &[u8],
+) -> Result<EventBucket, String> {
+    let start =
+        Timestamp::from_second(start_s).map_err(|e| format!("bucket start {start_s} s: {e}"))?;
+    let good = u64::try_from(good).map_err(|_| format!("negative good count {good}"))?;
+    let total = u64::try_from(total).map_err(|_| format!("negative total count {total}"))?;
+    Ok(EventBucket {
+        start,
+        width: SignedDuration::from_secs(width_s),
+        good,
+        total,
+        latency: decode_latency(latency)?,
+    })
+}
+
+/// Buckets as they are written: counts saturate at `i64::MAX`.
+pub(crate) fn count_to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Checks what the database cannot before an event ingest: stream names
+/// are not empty, widths are positive whole seconds, good <= total.
+pub(crate) fn validate_buckets(streams: &[(String, Vec<EventBucket>)]) -> Result<(), StoreError> {
+    for (stream, buckets) in streams {
+        if stream.is_empty() {
+            return Err(StoreError::BadEvents(
+                "a stream has an empty name".to_owned(),
+            ));
+        }
+        for b in buckets {
+            let width = b.width.as_secs();
+            if width <= 0 || b.width.subsec_nanos() != 0 {
+                return Err(StoreError::BadEvents(format!(
+                    "stream {stream:?}: bucket at {} is {:?} wide; expected whole seconds > 0",
+                    b.start, b.width
+                )));
+            }
+            if b.good > b.total {
+                return Err(StoreError::BadEvents(format!(
+                    "stream {stream:?}: bucket at {} has good {} > total {}",
+                    b.start, b.good, b.total
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Buckets to write, merged by (stream, start): a batch may name a bucket
+/// twice (two files merged by the caller) but the table's key may not.
+pub(crate) fn merged_buckets(
+    streams: &[(String, Vec<EventBucket>)],
+) -> BTreeMap<(&str, i64), EventBucket> {
+    let mut out: BTreeMap<(&str, i64), EventBucket> = BTreeMap::new();
+    for (stream, buckets) in streams {
+        for b in buckets {
+            match out.entry((stream.as_str(), b.start.as_second())) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(b.clone());
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let o = o.get_mut();
+                    o.width = o.width.max(b.width);
+                    o.merge(b);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// For compaction: buckets older than `before` regrouped into whole
+/// `width`s (starting at multiples of `width` since the epoch), keyed by
+/// (stream, start seconds).
+pub(crate) fn compacted(
+    rows: Vec<(String, EventBucket)>,
+    width: SignedDuration,
+) -> BTreeMap<(String, i64), EventBucket> {
+    let w = width.as_secs().max(1);
+    let mut out: BTreeMap<(String, i64), EventBucket> = BTreeMap::new();
+    for (stream, b) in rows {
+        let start = b.start.as_second().div_euclid(w) * w;
+        let e = out.entry((stream, start)).or_insert_with(|| {
+            EventBucket::new(Timestamp::from_second(start).unwrap_or(b.start), width)
+        });
+        e.merge(&b);
+    }
+    out
+}
+
+#[cfg(test)]
+mod event_tests {
+    use super::*;
+
+    #[test]
+    fn latency_histograms_round_trip() {
+        let h = LatencyHistogram::from_bins([(0, 1), (999, 2), (1240, 3), (u64::MAX, 4)]);
+        let bytes = encode_latency(&h);
+        assert_eq!(decode_latency(&bytes), Ok(h));
+        assert_eq!(decode_latency(&[]), Ok(LatencyHistogram::default()));
+        assert!(decode_latency(&[0x80]).is_err());
     }
 }

@@ -73,6 +73,9 @@ pub enum StoreError {
     )]
     TimestampOutOfRange(Timestamp),
 
+    #[error("record SLI events: {0}")]
+    BadEvents(String),
+
     #[error("pin baseline: run {0} does not exist")]
     RunNotFound(RunId),
 

@@ -16,8 +16,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
+use sloe_core::slo::EventBucket;
 
 mod codec;
 mod error;
@@ -72,6 +73,20 @@ impl BaselineQuery {
         }
     }
 }
+
+/// What [`Store::add_events`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventsAdded {
+    /// Stored, in this many bucket rows (new or merged into).
+    Stored { buckets: u64 },
+    /// An ingest with the same key was stored before: nothing changed.
+    AlreadyIngested,
+}
+
+/// How long a compacted bucket of old SLI events is: one hour. Windows whose
+/// edges fall inside an hour older than the compaction cut-off count that
+/// hour whole at its start (at most one hour of error per window edge).
+pub const COMPACTED_BUCKET: SignedDuration = SignedDuration::from_hours(1);
 
 /// Keeps and queries recorded runs. Every write is one transaction that is
 /// durable when the method returns; several processes may write at once.
@@ -144,6 +159,39 @@ pub trait Store: Send + Sync {
     /// Removes the pin for exactly `testbed` (`None` = the any-testbed pin);
     /// whether there was one.
     fn clear_baseline(&self, testbed: Option<&str>) -> Result<bool, StoreError>;
+
+    /// Adds SLI event buckets of several streams (as
+    /// `sloe_core::slo::EventBatch::into_streams` gives them), all or
+    /// nothing, in one durable transaction. Counts add to what a bucket with
+    /// the same stream and start already holds (histograms merge; the wider
+    /// width wins). With `key` (e.g. a digest of the ingested file), an
+    /// ingest whose key was stored before changes nothing and returns
+    /// [`EventsAdded::AlreadyIngested`]. Refuses empty stream names,
+    /// widths that are not whole positive seconds and good > total.
+    fn add_events(
+        &self,
+        key: Option<&str>,
+        streams: &[(String, Vec<EventBucket>)],
+    ) -> Result<EventsAdded, StoreError>;
+
+    /// The buckets of `stream` that start in `[from, to)`, in time order;
+    /// feed them to `sloe_core::slo::events::minute_counts` for
+    /// constant-time window lookups.
+    fn event_buckets(
+        &self,
+        stream: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<EventBucket>, StoreError>;
+
+    /// Every stream that has events, sorted.
+    fn event_streams(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Rolls every bucket narrower than [`COMPACTED_BUCKET`] of the hours
+    /// that end at or before `before` into one bucket per stream and hour,
+    /// in one transaction; returns how many buckets were rolled up. Counts
+    /// and histograms are kept exactly; only the time resolution coarsens.
+    fn compact_events(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
 
 /// Where a store URL points.

@@ -16,7 +16,11 @@ pub(crate) const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 2,
-        sql: include_str!("../migrations/sqlite/0002_timelines.sql"),
+        sql: include_str!("../migrations/sqlite/0002_slo_events.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/sqlite/0003_timelines.sql"),
     },
 ];
 
@@ -27,12 +31,16 @@ pub(crate) const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 2,
-        sql: include_str!("../migrations/postgres/0002_timelines.sql"),
+        sql: include_str!("../migrations/postgres/0002_slo_events.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/postgres/0003_timelines.sql"),
     },
 ];
 
 /// The schema version this build of sloe brings both backends to.
-pub const LATEST_SCHEMA_VERSION: u32 = 2;
+pub const LATEST_SCHEMA_VERSION: u32 = 3;
 
 #[cfg(test)]
 mod tests {

@@ -12,16 +12,18 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
+use sloe_core::slo::EventBucket;
 
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::{Fail, IntoCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
-use crate::{RunQuery, Store, StoreError};
+use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
@@ -661,6 +663,160 @@ impl Store for PostgresStore {
             let stmt = conn.prepare("DELETE FROM pinned_baselines WHERE testbed = $1")?;
             Ok(conn.client.execute(&stmt, &[&testbed.unwrap_or("")])? > 0)
         })
+    }
+
+    fn add_events(
+        &self,
+        key: Option<&str>,
+        streams: &[(String, Vec<EventBucket>)],
+    ) -> Result<EventsAdded, StoreError> {
+        codec::validate_buckets(streams)?;
+        let merged = codec::merged_buckets(streams);
+        self.with("record SLI events", |conn| {
+            let claim = conn.prepare(
+                "INSERT INTO event_ingests (key, recorded_at_ns, buckets) VALUES ($1, $2, $3)
+                 ON CONFLICT (key) DO NOTHING",
+            )?;
+            let stmts = BucketStatements::prepare(conn)?;
+            let mut tx = conn.client.transaction()?;
+            if let Some(key) = key {
+                let fresh = tx.execute(
+                    &claim,
+                    &[&key, &codec::now_ns(), &saturating_i64(merged.len())],
+                )?;
+                if fresh == 0 {
+                    return Ok(EventsAdded::AlreadyIngested);
+                }
+            }
+            for ((stream, start), bucket) in &merged {
+                stmts.upsert(&mut tx, stream, *start, bucket)?;
+            }
+            tx.commit()?;
+            Ok(EventsAdded::Stored {
+                buckets: merged.len() as u64,
+            })
+        })
+    }
+
+    fn event_buckets(
+        &self,
+        stream: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<EventBucket>, StoreError> {
+        self.with(
+            format_args!("read SLI events of stream {stream:?}"),
+            |conn| {
+                let stmt = conn.prepare(
+                    "SELECT start_s, width_s, good, total, latency FROM event_buckets
+                 WHERE stream = $1 AND start_s >= $2 AND start_s < $3 ORDER BY start_s",
+                )?;
+                let rows = conn
+                    .client
+                    .query(&stmt, &[&stream, &from.as_second(), &to.as_second()])?;
+                rows.iter().map(|r| read_bucket(r, 0)).collect()
+            },
+        )
+    }
+
+    fn event_streams(&self) -> Result<Vec<String>, StoreError> {
+        self.with("list SLI event streams", |conn| {
+            let stmt = conn.prepare("SELECT DISTINCT stream FROM event_buckets ORDER BY stream")?;
+            let rows = conn.client.query(&stmt, &[])?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn compact_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let width = COMPACTED_BUCKET.as_secs();
+        // Only whole hours before `before` are rolled up.
+        let cut = before.as_second().div_euclid(width) * width;
+        self.with("compact old SLI events", |conn| {
+            let take = conn.prepare(
+                "DELETE FROM event_buckets WHERE start_s < $1 AND width_s < $2
+                 RETURNING stream, start_s, width_s, good, total, latency",
+            )?;
+            let stmts = BucketStatements::prepare(conn)?;
+            let mut tx = conn.client.transaction()?;
+            let rows = tx.query(&take, &[&cut, &width])?;
+            let mut old = Vec::with_capacity(rows.len());
+            for row in &rows {
+                old.push((row.get::<_, String>(0), read_bucket(row, 1)?));
+            }
+            let rolled = old.len() as u64;
+            for ((stream, start), bucket) in codec::compacted(old, COMPACTED_BUCKET) {
+                stmts.upsert(&mut tx, &stream, start, &bucket)?;
+            }
+            tx.commit()?;
+            Ok(rolled)
+        })
+    }
+}
+
+/// `start_s, width_s, good, total, latency` from column `at` on.
+fn read_bucket(row: &Row, at: usize) -> Result<EventBucket> {
+    let latency: &[u8] = row.try_get(at + 4)?;
+    codec::decode_bucket(
+        row.try_get(at)?,
+        row.try_get(at + 1)?,
+        row.try_get(at + 2)?,
+        row.try_get(at + 3)?,
+        latency,
+    )
+    .map_err(Fail::Corrupt)
+}
+
+/// Adding to a bucket row: make sure it exists (concurrent ingests of the
+/// same new bucket must not fail on the key), lock it, merge, write back.
+struct BucketStatements {
+    ensure: Statement,
+    lock: Statement,
+    write: Statement,
+}
+
+impl BucketStatements {
+    fn prepare(conn: &mut Connection) -> Result<BucketStatements> {
+        Ok(BucketStatements {
+            ensure: conn.prepare(
+                "INSERT INTO event_buckets (stream, start_s, width_s, good, total, latency)
+                 VALUES ($1, $2, $3, 0, 0, '\\x') ON CONFLICT (stream, start_s) DO NOTHING",
+            )?,
+            lock: conn.prepare(
+                "SELECT start_s, width_s, good, total, latency FROM event_buckets
+                 WHERE stream = $1 AND start_s = $2 FOR UPDATE",
+            )?,
+            write: conn.prepare(
+                "UPDATE event_buckets SET width_s = $3, good = $4, total = $5, latency = $6
+                 WHERE stream = $1 AND start_s = $2",
+            )?,
+        })
+    }
+
+    fn upsert(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        stream: &str,
+        start: i64,
+        bucket: &EventBucket,
+    ) -> Result<()> {
+        let width = bucket.width.as_secs();
+        tx.execute(&self.ensure, &[&stream, &start, &width])?;
+        let row = tx.query_one(&self.lock, &[&stream, &start])?;
+        let mut merged = read_bucket(&row, 0)?;
+        merged.width = merged.width.max(bucket.width);
+        merged.merge(bucket);
+        tx.execute(
+            &self.write,
+            &[
+                &stream,
+                &start,
+                &merged.width.as_secs(),
+                &codec::count_to_i64(merged.good),
+                &codec::count_to_i64(merged.total),
+                &codec::encode_latency(&merged.latency),
+            ],
+        )?;
+        Ok(())
     }
 }
 

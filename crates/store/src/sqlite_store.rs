@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use jiff::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
+use sloe_core::slo::EventBucket;
 
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::Fail;
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
-use crate::{RunQuery, Store, StoreError};
+use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<rusqlite::Error>> = std::result::Result<T, E>;
 
@@ -601,4 +603,169 @@ impl Store for SqliteStore {
             Ok(n > 0)
         })
     }
+
+    fn add_events(
+        &self,
+        key: Option<&str>,
+        streams: &[(String, Vec<EventBucket>)],
+    ) -> Result<EventsAdded, StoreError> {
+        codec::validate_buckets(streams)?;
+        let merged = codec::merged_buckets(streams);
+        self.with("record SLI events", |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(key) = key {
+                let fresh = tx
+                    .prepare_cached(
+                        "INSERT INTO event_ingests (key, recorded_at_ns, buckets) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (key) DO NOTHING",
+                    )?
+                    .execute(params![key, codec::now_ns(), saturating_i64(merged.len())])?;
+                if fresh == 0 {
+                    return Ok(EventsAdded::AlreadyIngested);
+                }
+            }
+            for ((stream, start), bucket) in &merged {
+                upsert_bucket(&tx, stream, *start, bucket)?;
+            }
+            tx.commit()?;
+            Ok(EventsAdded::Stored {
+                buckets: merged.len() as u64,
+            })
+        })
+    }
+
+    fn event_buckets(
+        &self,
+        stream: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<EventBucket>, StoreError> {
+        self.with(
+            format_args!("read SLI events of stream {stream:?}"),
+            |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT start_s, width_s, good, total, latency FROM event_buckets
+                 WHERE stream = ?1 AND start_s >= ?2 AND start_s < ?3 ORDER BY start_s",
+                )?;
+                let mut rows = stmt.query(params![stream, from_second(from), from_second(to)])?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(read_bucket(row)?);
+                }
+                Ok(out)
+            },
+        )
+    }
+
+    fn event_streams(&self) -> Result<Vec<String>, StoreError> {
+        self.with("list SLI event streams", |conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT DISTINCT stream FROM event_buckets ORDER BY stream")?;
+            let names = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(names)
+        })
+    }
+
+    fn compact_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let width = COMPACTED_BUCKET.as_secs();
+        // Only whole hours before `before` are rolled up.
+        let cut = from_second(before).div_euclid(width) * width;
+        self.with("compact old SLI events", |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut old = Vec::new();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT stream, start_s, width_s, good, total, latency FROM event_buckets
+                     WHERE start_s < ?1 AND width_s < ?2",
+                )?;
+                let mut rows = stmt.query(params![cut, width])?;
+                while let Some(row) = rows.next()? {
+                    let stream: String = row.get(0)?;
+                    let bucket = codec::decode_bucket(
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get_ref(5)?.as_blob().map_err(corrupt)?,
+                    )
+                    .map_err(Fail::Corrupt)?;
+                    old.push((stream, bucket));
+                }
+            }
+            let rolled = old.len() as u64;
+            if rolled == 0 {
+                return Ok(0);
+            }
+            tx.prepare_cached("DELETE FROM event_buckets WHERE start_s < ?1 AND width_s < ?2")?
+                .execute(params![cut, width])?;
+            for ((stream, start), bucket) in codec::compacted(old, COMPACTED_BUCKET) {
+                upsert_bucket(&tx, &stream, start, &bucket)?;
+            }
+            tx.commit()?;
+            Ok(rolled)
+        })
+    }
+}
+
+fn from_second(t: Timestamp) -> i64 {
+    t.as_second()
+}
+
+fn read_bucket(row: &Row<'_>) -> Result<EventBucket> {
+    codec::decode_bucket(
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get_ref(4)?.as_blob().map_err(corrupt)?,
+    )
+    .map_err(Fail::Corrupt)
+}
+
+/// Adds `bucket` to the row of (`stream`, `start`), creating it if needed.
+fn upsert_bucket(
+    tx: &rusqlite::Transaction<'_>,
+    stream: &str,
+    start: i64,
+    bucket: &EventBucket,
+) -> Result<()> {
+    let existing = tx
+        .prepare_cached(
+            "SELECT start_s, width_s, good, total, latency FROM event_buckets
+             WHERE stream = ?1 AND start_s = ?2",
+        )?
+        .query_row(params![stream, start], |row| {
+            Ok(read_bucket(row).map_err(|e| match e {
+                Fail::Db(e) => e.to_string(),
+                Fail::Corrupt(d) => d,
+                Fail::Store(e) => e.to_string(),
+            }))
+        })
+        .optional()?;
+    let merged = match existing {
+        Some(row) => {
+            let mut row = row.map_err(Fail::Corrupt)?;
+            row.width = row.width.max(bucket.width);
+            row.merge(bucket);
+            row
+        }
+        None => bucket.clone(),
+    };
+    tx.prepare_cached(
+        "INSERT INTO event_buckets (stream, start_s, width_s, good, total, latency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (stream, start_s) DO UPDATE SET width_s = excluded.width_s,
+             good = excluded.good, total = excluded.total, latency = excluded.latency",
+    )?
+    .execute(params![
+        stream,
+        start,
+        merged.width.as_secs(),
+        codec::count_to_i64(merged.good),
+        codec::count_to_i64(merged.total),
+        codec::encode_latency(&merged.latency),
+    ])?;
+    Ok(())
 }

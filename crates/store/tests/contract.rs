@@ -13,10 +13,11 @@ use jiff::Timestamp;
 use sloe_core::model::{
     Direction, NewRun, ResourcePoint, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
+use sloe_core::slo::{Classification, Counts, EventBatch, EventBucket, events::minute_counts};
 use sloe_core::units::Unit;
 use sloe_store::{
-    BaselineQuery, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store, StoreError,
-    baseline_history, find_commit_run,
+    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store,
+    StoreError, baseline_history, find_commit_run,
 };
 
 // ---------------------------------------------------------------------------
@@ -182,11 +183,16 @@ contract! {
         invalid_runs_are_refused_with_a_reason,
         timelines_round_trip_with_their_run,
         bad_timelines_store_nothing,
+        events_add_up_per_stream_and_minute,
+        an_ingest_key_stores_a_file_once,
+        bad_events_store_nothing,
+        compaction_rolls_old_minutes_into_hours,
     ],
     fixture: [
         migrations_are_idempotent,
         concurrent_first_opens_migrate_once,
         concurrent_writers_lose_no_run,
+        concurrent_event_ingests_lose_no_event,
     ],
 }
 
@@ -1194,4 +1200,187 @@ fn sqlite_open_failure_names_the_file() {
         msg.starts_with(&format!("open SQLite store at {}: ", path.display())),
         "{msg}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// SLI events
+
+fn batch(lines: &str) -> Vec<(String, Vec<EventBucket>)> {
+    EventBatch::read(lines.as_bytes(), "test.jsonl")
+        .expect("valid events")
+        .into_streams()
+}
+
+fn all_buckets(store: &dyn Store, stream: &str) -> Vec<EventBucket> {
+    ok(store.event_buckets(stream, Timestamp::MIN, Timestamp::MAX))
+}
+
+fn counts(buckets: &[EventBucket], class: Classification) -> Counts {
+    minute_counts(buckets, class).range(Timestamp::MIN, Timestamp::MAX)
+}
+
+const LATENCY_300MS: Classification = Classification::Latency {
+    threshold: jiff::SignedDuration::from_millis(300),
+};
+
+fn events_add_up_per_stream_and_minute(store: &dyn Store) {
+    let first = batch(
+        r#"{"stream":"api","ts":"2026-11-20T10:00:30Z","good":990,"total":1000}
+{"stream":"api","ts":"2026-11-20T10:01:00Z","value":0.1}
+{"stream":"api","ts":"2026-11-20T10:01:59Z","value":0.4,"ok":true}
+{"stream":"web","ts":"2026-11-20T10:00:00Z","ok":false}"#,
+    );
+    assert_eq!(
+        ok(store.add_events(None, &first)),
+        EventsAdded::Stored { buckets: 3 }
+    );
+    // the 10:01 minute again: merged into the stored bucket
+    let second = batch(
+        r#"{"stream":"api","ts":"2026-11-20T10:01:10Z","value":250,"unit":"ms"}
+{"stream":"api","ts":"2026-11-20T10:01:20Z","value":0.05,"ok":false}"#,
+    );
+    ok(store.add_events(None, &second));
+    assert_eq!(ok(store.event_streams()), vec!["api", "web"]);
+    let api = all_buckets(store, "api");
+    assert_eq!(
+        api.iter().map(|b| b.start).collect::<Vec<_>>(),
+        vec![ts("2026-11-20T10:00:00Z"), ts("2026-11-20T10:01:00Z")]
+    );
+    // 10:01: 4 raw events, 3 ok (100 ms, 400 ms, 250 ms), 1 failed
+    assert_eq!((api[1].good, api[1].total), (3, 4));
+    assert_eq!(api[1].latency.total(), 3);
+    // availability: 990 + 3 of 1000 + 4
+    assert_eq!(
+        counts(&api, Classification::Availability),
+        Counts {
+            good: 993,
+            total: 1004
+        }
+    );
+    // 300 ms: the 400 ms event is bad too
+    assert_eq!(
+        counts(&api, LATENCY_300MS),
+        Counts {
+            good: 992,
+            total: 1004
+        }
+    );
+    // [from, to) selects by bucket start
+    let only_first = ok(store.event_buckets(
+        "api",
+        ts("2026-11-20T10:00:00Z"),
+        ts("2026-11-20T10:01:00Z"),
+    ));
+    assert_eq!(only_first.len(), 1);
+    assert_eq!(only_first[0].total, 1000);
+    assert!(all_buckets(store, "nobody").is_empty());
+}
+
+fn an_ingest_key_stores_a_file_once(store: &dyn Store) {
+    let events = batch(r#"{"stream":"api","ts":"2026-11-20T10:00:30Z","good":9,"total":10}"#);
+    assert_eq!(
+        ok(store.add_events(Some("digest-1"), &events)),
+        EventsAdded::Stored { buckets: 1 }
+    );
+    assert_eq!(
+        ok(store.add_events(Some("digest-1"), &events)),
+        EventsAdded::AlreadyIngested
+    );
+    ok(store.add_events(Some("digest-2"), &events));
+    let api = all_buckets(store, "api");
+    assert_eq!((api[0].good, api[0].total), (18, 20));
+}
+
+fn bad_events_store_nothing(store: &dyn Store) {
+    let mut events = batch(
+        r#"{"stream":"api","ts":"2026-11-20T10:00:30Z","good":9,"total":10}
+{"stream":"web","ts":"2026-11-20T10:00:30Z","good":9,"total":10}"#,
+    );
+    // a bucket that claims more good than total, after a good one
+    events[1].1[0].good = 11;
+    let err = store
+        .add_events(Some("k"), &events)
+        .expect_err("good > total");
+    assert!(err.to_string().contains("good 11 > total 10"), "{err}");
+    events[1].0 = String::new();
+    assert!(store.add_events(Some("k"), &events).is_err());
+    assert!(ok(store.event_streams()).is_empty());
+    // the key was not taken either
+    events.truncate(1);
+    assert_eq!(
+        ok(store.add_events(Some("k"), &events)),
+        EventsAdded::Stored { buckets: 1 }
+    );
+}
+
+fn compaction_rolls_old_minutes_into_hours(store: &dyn Store) {
+    let events = batch(
+        r#"{"stream":"api","ts":"2026-11-20T09:59:00Z","good":1,"total":1}
+{"stream":"api","ts":"2026-11-20T10:00:30Z","good":9,"total":10}
+{"stream":"api","ts":"2026-11-20T10:17:00Z","value":0.2}
+{"stream":"api","ts":"2026-11-20T10:59:59Z","value":0.5}
+{"stream":"api","ts":"2026-11-20T11:00:00Z","good":5,"total":5}
+{"stream":"api","ts":"2026-11-20T11:30:00Z","good":5,"total":5}"#,
+    );
+    ok(store.add_events(None, &events));
+    let before = all_buckets(store, "api");
+    // 11:30 cuts inside the 11:00 hour: hours 09:00 and 10:00 roll up
+    assert_eq!(ok(store.compact_events(ts("2026-11-20T11:30:00Z"))), 4);
+    let after = all_buckets(store, "api");
+    assert_eq!(
+        after
+            .iter()
+            .map(|b| (b.start, b.width.as_secs()))
+            .collect::<Vec<_>>(),
+        vec![
+            (ts("2026-11-20T09:00:00Z"), 3600),
+            (ts("2026-11-20T10:00:00Z"), 3600),
+            (ts("2026-11-20T11:00:00Z"), 60),
+            (ts("2026-11-20T11:30:00Z"), 60),
+        ]
+    );
+    for class in [Classification::Availability, LATENCY_300MS] {
+        assert_eq!(counts(&after, class), counts(&before, class));
+    }
+    // nothing left to roll up; a late minute lands in its own row and rolls
+    // into the hour next time
+    assert_eq!(ok(store.compact_events(ts("2026-11-20T11:30:00Z"))), 0);
+    ok(store.add_events(
+        None,
+        &batch(r#"{"stream":"api","ts":"2026-11-20T10:05:00Z","good":0,"total":2}"#),
+    ));
+    assert_eq!(ok(store.compact_events(ts("2026-11-20T11:30:00Z"))), 1);
+    let hour = ok(store.event_buckets(
+        "api",
+        ts("2026-11-20T10:00:00Z"),
+        ts("2026-11-20T11:00:00Z"),
+    ));
+    assert_eq!(hour.len(), 1);
+    assert_eq!((hour[0].good, hour[0].total), (11, 14));
+    assert_eq!(hour[0].latency.total(), 2);
+}
+
+fn concurrent_event_ingests_lose_no_event(fx: &Fixture) {
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let location = fx.location.clone();
+            std::thread::spawn(move || {
+                let store = location.open();
+                for j in 0..5 {
+                    let events = batch(&format!(
+                        "{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:0{j}:00Z\",\"value\":0.{i}{j}}}"
+                    ));
+                    ok(store.add_events(None, &events));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer thread");
+    }
+    let api = all_buckets(&*fx.store, "api");
+    assert_eq!(api.len(), 5);
+    for b in &api {
+        assert_eq!((b.good, b.total, b.latency.total()), (4, 4, 4));
+    }
 }

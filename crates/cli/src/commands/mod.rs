@@ -10,6 +10,8 @@ mod init;
 mod monitor;
 mod report;
 pub mod run;
+mod slo;
+mod slo_ingest;
 
 use std::io::IsTerminal;
 
@@ -24,6 +26,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Init { force } => init::run(&cli.global, force),
         Command::Config { action } => config::run(action),
         Command::Monitor(args) => monitor::run(&args),
+        Command::Slo { action } => slo::run(&cli.global, action),
         Command::Run(args) => run::run(&Settings::load(&cli.global)?, &args),
         Command::Ingest(args) => ingest::run(&Settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&Settings::load(&cli.global)?, &args),

@@ -13,7 +13,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::slo::budget::burn_rate;
-use crate::slo::counts::MinuteCounts;
+use crate::slo::counts::CountSource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertSeverity {
@@ -96,7 +96,7 @@ pub struct AlertState {
 pub fn evaluate(
     rules: &[AlertRule],
     period: SignedDuration,
-    counts: &MinuteCounts,
+    counts: &impl CountSource,
     objective: f64,
     at: Timestamp,
     min_events: u64,
@@ -126,6 +126,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::slo::counts::MinuteCounts;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().expect("timestamp")

@@ -16,6 +16,39 @@ impl Counts {
     }
 }
 
+/// Anything that knows the good and total events of a window `[from, to)`.
+pub trait CountSource {
+    fn range(&self, from: Timestamp, to: Timestamp) -> Counts;
+}
+
+impl CountSource for MinuteCounts {
+    fn range(&self, from: Timestamp, to: Timestamp) -> Counts {
+        MinuteCounts::range(self, from, to)
+    }
+}
+
+/// The counts of a few windows that all end at one moment, as a query
+/// engine answers them (`sloe slo status --prometheus`). Any other window
+/// is empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowCounts {
+    pub at: Timestamp,
+    pub windows: Vec<(SignedDuration, Counts)>,
+}
+
+impl CountSource for WindowCounts {
+    fn range(&self, from: Timestamp, to: Timestamp) -> Counts {
+        if to != self.at {
+            return Counts::default();
+        }
+        let len = to.duration_since(from);
+        self.windows
+            .iter()
+            .find(|(w, _)| *w == len)
+            .map_or_else(Counts::default, |(_, c)| *c)
+    }
+}
+
 /// Events bucketed by minute (bucket `m` holds events with
 /// `m * 60 <= unix seconds < (m + 1) * 60`), as prefix sums.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,9 +10,20 @@
 pub mod alerts;
 pub mod budget;
 pub mod counts;
+pub mod events;
+pub mod forecast;
+pub mod history;
+pub mod rules;
+pub mod spec;
+pub mod status;
 pub mod window;
 
 pub use alerts::{AlertRule, AlertSeverity, AlertState};
 pub use budget::{ErrorBudget, burn_rate, error_budget, sli};
 pub use counts::{Counts, MinuteCounts};
+pub use events::{
+    Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
+    LatencyHistogram,
+};
+pub use forecast::{Forecast, ForecastInput, ForecastMethod, forecast};
 pub use window::{CalendarUnit, Window};

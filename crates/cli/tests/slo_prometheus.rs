@@ -1,0 +1,200 @@
+//! `sloe slo status --prometheus URL` against a real Prometheus (Debian's
+//! `prometheus` package), backfilled with the same traffic that
+//! `--events FILE` reads: both give the same SLI, burn rates, budget
+//! remaining and alerts. (Event counts differ: Prometheus's `increase`
+//! extrapolates to the window's edges; every ratio is unaffected.)
+//! Skipped only when Prometheus is absent and `SLOE_REQUIRE_PROMETHEUS` is unset.
+
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn installed(bin: &str) -> bool {
+    Process::new(bin)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+fn prometheus(openmetrics: &str) -> Option<Server> {
+    if !installed("prometheus") || !installed("promtool") {
+        assert!(
+            std::env::var_os("SLOE_REQUIRE_PROMETHEUS").is_none(),
+            "SLOE_REQUIRE_PROMETHEUS is set but prometheus/promtool are not installed"
+        );
+        eprintln!("skipped: prometheus is not installed");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let input = dir.path().join("series.om");
+    std::fs::write(&input, openmetrics).expect("write series");
+    let out = Process::new("promtool")
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&input)
+        .arg(&data)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Process::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", data.display()))
+        .arg("--storage.tsdb.retention.time=100y")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("log")).expect("log file"))
+        .spawn()
+        .expect("start prometheus");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    wait_ready(&server.base, server._dir.path());
+    Some(server)
+}
+
+fn wait_ready(base: &str, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let ready = Process::new("curl")
+            .args(["-sf", &format!("{base}/-/ready")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ready {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "prometheus did not become ready: {}",
+        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+    );
+}
+
+/// Four days, one sample a minute: 1,000 requests a minute, 5 of them bad,
+/// and 100 bad a minute in the last 30 minutes.
+const MINUTES: i64 = 4 * 1440;
+
+fn bad(m: i64) -> i64 {
+    if m >= MINUTES - 30 { 100 } else { 5 }
+}
+
+#[test]
+fn prometheus_and_events_agree() {
+    let end: jiff::Timestamp = "2026-11-23T12:00:00Z".parse().expect("time");
+    let start = end.as_second() - 60 * MINUTES;
+    let mut om = String::from("# TYPE http_requests counter\n");
+    let mut events = String::new();
+    let (mut ok, mut err) = (0i64, 0i64);
+    // Sample m holds the events of minute m − 1 (the bucket [t − 1 min, t)).
+    om.push_str(&format!("http_requests_total{{code=\"200\"}} 0 {start}\n"));
+    om.push_str(&format!("http_requests_total{{code=\"500\"}} 0 {start}\n"));
+    for m in 0..MINUTES {
+        let b = bad(m);
+        ok += 1000 - b;
+        err += b;
+        let t = start + 60 * (m + 1);
+        om.push_str(&format!("http_requests_total{{code=\"200\"}} {ok} {t}\n"));
+        om.push_str(&format!("http_requests_total{{code=\"500\"}} {err} {t}\n"));
+        let ts = jiff::Timestamp::from_second(start + 60 * m).expect("time");
+        events.push_str(&format!(
+            "{{\"stream\":\"api\",\"ts\":\"{ts}\",\"good\":{},\"total\":1000}}\n",
+            1000 - b
+        ));
+    }
+    om.push_str("# EOF\n");
+    let Some(server) = prometheus(&om) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("events.jsonl"), events).expect("write events");
+    let slo = |sli: &str| {
+        format!("[[slo]]\nname = \"api\"\nobjective = \"99.9%\"\nwindow = \"30d\"\nsli = {sli}\n")
+    };
+    std::fs::write(dir.path().join("events.toml"), slo("{ events = \"api\" }")).expect("write");
+    std::fs::write(
+        dir.path().join("prom.toml"),
+        slo("{ prometheus = { bad = \"sum(increase(http_requests_total{code=\\\"500\\\"}[{{window}}]))\", total = \"sum(increase(http_requests_total[{{window}}]))\" } }"),
+    )
+    .expect("write");
+    let status = |config: &str, extra: &[&str]| -> Value {
+        let out = Command::cargo_bin("sloe")
+            .expect("binary")
+            .current_dir(dir.path())
+            .env_remove("SLOE_CONFIG")
+            .env_remove("SLOE_ENV")
+            .args(["--config", config, "slo", "status", "--format", "json"])
+            .args(["--at", "2026-11-23T12:00:00Z"])
+            .args(extra)
+            .output()
+            .expect("run sloe");
+        assert!(
+            out.status.code() != Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let from_events = status("events.toml", &["--events", "events.jsonl"]);
+    let from_prom = status("prom.toml", &["--prometheus", &server.base]);
+    let (e, p) = (&from_events["slos"][0], &from_prom["slos"][0]);
+    let near = |a: &Value, b: &Value, what: &str| {
+        let (a, b) = (a.as_f64().expect(what), b.as_f64().expect(what));
+        assert!(
+            (a - b).abs() <= 1e-3 * a.abs().max(1.0),
+            "{what}: events {a}, prometheus {b}"
+        );
+    };
+    near(&e["sli"], &p["sli"], "sli");
+    near(
+        &e["error_budget"]["remaining"],
+        &p["error_budget"]["remaining"],
+        "remaining",
+    );
+    for w in ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"] {
+        near(&e["burn_rates"][w], &p["burn_rates"][w], w);
+    }
+    // 100 bad of 1,000 over the last 30 minutes: burn 100 over 5m and 30m,
+    // (30 × 100 + 30 × 5) / 60,000 / 0.001 = 52.5 over 1h: both page.
+    near(&e["burn_rates"]["1h"], &Value::from(52.5), "1h burn");
+    let firing = |s: &Value| -> Vec<bool> {
+        s["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| a["firing"].as_bool().unwrap_or(false))
+            .collect()
+    };
+    assert_eq!(firing(e), firing(p));
+    assert!(firing(e)[0], "the page fires");
+}

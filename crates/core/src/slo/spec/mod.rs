@@ -1,0 +1,798 @@
+//! SLO specs: one model, [`Slo`], read from three formats, one file each:
+//! sloe.toml's `[[slo]]` tables (`toml.rs`), OpenSLO v1 (`openslo.rs`) and
+//! Sloth's `prometheus/v1` and `sloth.slok.dev/v1` (`sloth.rs`).
+//!
+//! Readers take text and a file name (for messages) and never touch files.
+//! Every error names the file, the line and column when the YAML parser or
+//! the document gives them, and the field.
+
+pub mod openslo;
+pub mod sloth;
+pub mod toml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::SignedDuration;
+
+use crate::Quantity;
+use crate::slo::alerts::{AlertRule, default_rules};
+use crate::slo::window::Window;
+
+/// One service level objective, whatever format it was written in.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(try_from = "toml::SloSpec")]
+#[schemars(with = "toml::SloSpec")]
+pub struct Slo {
+    pub name: String,
+    pub service: String,
+    pub description: Option<String>,
+    /// The objective in percent as written (99.9); see [`Slo::objective`].
+    pub objective_percent: f64,
+    pub window: Window,
+    pub budgeting: Budgeting,
+    pub sli: Sli,
+    pub alerting: Alerting,
+    /// Labels put on every generated rule.
+    pub labels: BTreeMap<String, String>,
+    pub origin: Origin,
+}
+
+impl Slo {
+    /// The objective as a fraction (0.999).
+    pub fn objective(&self) -> f64 {
+        self.objective_percent / 100.0
+    }
+
+    /// Sloth's id: `service-name`.
+    pub fn id(&self) -> String {
+        format!("{}-{}", self.service, self.name)
+    }
+}
+
+/// Where a spec was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: String,
+    pub line: Option<usize>,
+    pub format: SpecFormat,
+}
+
+/// The format a spec was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SpecFormat {
+    #[default]
+    Sloe,
+    OpenSlo,
+    Sloth,
+    SlothKubernetes,
+}
+
+impl SpecFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecFormat::Sloe => "sloe",
+            SpecFormat::OpenSlo => "openslo/v1",
+            SpecFormat::Sloth => "prometheus/v1",
+            SpecFormat::SlothKubernetes => "sloth.slok.dev/v1",
+        }
+    }
+}
+
+/// How the error budget is counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budgeting {
+    /// Good events over all events in the window.
+    Occurrences,
+    /// Good slices over all slices; a slice is good when its ratio reaches `slice_target`.
+    Timeslices {
+        slice: SignedDuration,
+        slice_target: f64,
+    },
+    /// OpenSLO's RatioTimeslices: the mean of the slices' good ratios.
+    RatioTimeslices { slice: SignedDuration },
+}
+
+impl Budgeting {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Budgeting::Occurrences => "occurrences",
+            Budgeting::Timeslices { .. } => "timeslices",
+            Budgeting::RatioTimeslices { .. } => "ratio_timeslices",
+        }
+    }
+}
+
+/// Where the SLI's good and total events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sli {
+    /// A stream of SLI events pushed to sloe; with a threshold (canonical
+    /// nanoseconds) a raw event is good only when its value is at most it.
+    Events {
+        stream: String,
+        threshold: Option<Quantity>,
+    },
+    /// PromQL; `{{window}}` (or Sloth's `{{.window}}`) stands for the window.
+    Prometheus(PromSli),
+    /// CI runs from sloe's own history as events.
+    History {
+        benchmark: String,
+        measure: String,
+        threshold: Quantity,
+    },
+    /// An OpenSLO threshold metric: a value compared with `op value`.
+    Threshold {
+        source: String,
+        query: String,
+        op: Option<String>,
+        value: Option<f64>,
+    },
+    /// Queries for another backend (Datadog, AppDynamics, ...): read, but
+    /// sloe can neither generate rules for them nor query them.
+    External {
+        source: String,
+        good: Option<String>,
+        bad: Option<String>,
+        total: Option<String>,
+    },
+    /// A Sloth SLI plugin, known only by its id.
+    Plugin { id: String },
+}
+
+impl Sli {
+    pub fn describe(&self) -> String {
+        match self {
+            Sli::Events { stream, threshold } => match threshold {
+                Some(t) => format!("events {stream:?} under {t}"),
+                None => format!("events {stream:?}"),
+            },
+            Sli::Prometheus(p) => match p {
+                PromSli::ErrorTotal { .. } => "prometheus error/total".to_owned(),
+                PromSli::GoodTotal { .. } => "prometheus good/total".to_owned(),
+                PromSli::ErrorRatio(_) => "prometheus error ratio".to_owned(),
+            },
+            Sli::History {
+                benchmark,
+                measure,
+                threshold,
+            } => format!("history {benchmark} {measure} under {threshold}"),
+            Sli::Threshold { source, .. } => format!("{source} threshold metric"),
+            Sli::External { source, .. } => format!("{source} ratio metric"),
+            Sli::Plugin { id } => format!("sloth plugin {id}"),
+        }
+    }
+}
+
+/// A PromQL SLI, with the window placeholder still in the queries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromSli {
+    /// Bad and total events (Sloth's `events`).
+    ErrorTotal { error: String, total: String },
+    /// Good and total events (sloe's `prometheus`, OpenSLO's ratioMetric).
+    GoodTotal { good: String, total: String },
+    /// A query that is itself the error ratio (Sloth's `raw`).
+    ErrorRatio(String),
+}
+
+/// Replaces the window placeholder (`{{window}}`, `{{.window}}`, with or
+/// without spaces) in a query.
+pub fn with_window(query: &str, window: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start..].find("}}") else {
+            break;
+        };
+        let inner = rest[start + 2..start + len].trim();
+        out.push_str(&rest[..start]);
+        if inner == "window" || inner == ".window" {
+            out.push_str(window);
+        } else {
+            out.push_str(&rest[start..start + len + 2]);
+        }
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Alerting of one SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerting {
+    /// The alert name in generated rules (default: `<service>-<name>` based).
+    pub name: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub page: AlertTarget,
+    pub ticket: AlertTarget,
+    /// The multiwindow multi-burn-rate rows (default: the SRE workbook's).
+    pub rules: Vec<AlertRule>,
+    /// Events a long window needs before a rule may fire.
+    pub min_events: u64,
+    /// OpenSLO alert conditions as read (resolved from references).
+    pub conditions: Vec<AlertCondition>,
+}
+
+impl Default for Alerting {
+    fn default() -> Self {
+        Alerting {
+            name: None,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            page: AlertTarget::default(),
+            ticket: AlertTarget::default(),
+            rules: default_rules(),
+            min_events: 1,
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// One severity's alert: on or off, and what it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertTarget {
+    pub enabled: bool,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Default for AlertTarget {
+    fn default() -> Self {
+        AlertTarget {
+            enabled: true,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// An OpenSLO AlertCondition (`kind: burnrate`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertCondition {
+    pub name: String,
+    pub policy: String,
+    pub severity: String,
+    pub op: String,
+    pub threshold: f64,
+    pub lookback_window: SignedDuration,
+    pub alert_after: Option<SignedDuration>,
+    pub notification_targets: Vec<String>,
+}
+
+/// A set of alert windows (Sloth's `AlertWindows`): the rows for one period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertWindows {
+    pub period: SignedDuration,
+    pub rules: Vec<AlertRule>,
+    pub origin: Origin,
+}
+
+/// Everything one file held.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpecFile {
+    pub slos: Vec<Slo>,
+    pub alert_windows: Vec<AlertWindows>,
+    /// Other objects read and kept only as names (`Service web`, `DataSource prometheus`).
+    pub others: Vec<String>,
+}
+
+/// A spec that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SpecError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The field, as a path (`slos[1].objective`), when known.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "read SLO spec {}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(field) = self.field.as_deref().filter(|k| !k.is_empty() && *k != ".") {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl From<crate::config::ConfigError> for SpecError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        SpecError {
+            file: e.file,
+            line: e.line,
+            column: e.column,
+            field: e.key,
+            message: e.message,
+        }
+    }
+}
+
+/// The result of reading one file: what was read and every error.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadOutcome {
+    pub spec: SpecFile,
+    pub errors: Vec<SpecError>,
+}
+
+/// Reads a spec file in any supported format, chosen by extension (`.toml`
+/// is a sloe config) and, for YAML, by each document's `version` or
+/// `apiVersion`. YAML files may hold several documents.
+pub fn read(text: &str, file: &str) -> ReadOutcome {
+    let lower = file.to_ascii_lowercase();
+    if lower.ends_with(".toml") || lower.ends_with(".json") {
+        let syntax = crate::config::Syntax::from_path(file);
+        return match toml::read(text, file, syntax) {
+            Ok(spec) => ReadOutcome {
+                spec,
+                errors: Vec::new(),
+            },
+            Err(e) => ReadOutcome {
+                spec: SpecFile::default(),
+                errors: vec![e],
+            },
+        };
+    }
+    read_yaml(text, file)
+}
+
+/// One YAML document of a stream: its text and where it starts.
+struct YamlDoc<'a> {
+    text: &'a str,
+    /// Lines before this document in the file.
+    line_offset: usize,
+}
+
+/// Splits a YAML stream at `---` lines. (serde_yaml_ng reports positions
+/// per document, so each is parsed on its own and positions are shifted.)
+fn split_documents(text: &str) -> Vec<YamlDoc<'_>> {
+    let mut docs = Vec::new();
+    let (mut start, mut start_line, mut line_no, mut pos) = (0usize, 0usize, 0usize, 0usize);
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
+            docs.push(YamlDoc {
+                text: &text[start..pos],
+                line_offset: start_line,
+            });
+            start = pos + line.len();
+            start_line = line_no + 1;
+        }
+        pos += line.len();
+        line_no += 1;
+    }
+    docs.push(YamlDoc {
+        text: &text[start..],
+        line_offset: start_line,
+    });
+    docs.into_iter()
+        .filter(|d| {
+            d.text
+                .lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .collect()
+}
+
+/// Context for errors inside one document.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DocContext<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub line_offset: usize,
+}
+
+impl DocContext<'_> {
+    /// An error at a line of this document (1-based within the document).
+    pub fn error(&self, line: Option<usize>, field: &str, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.file.to_owned(),
+            line: line.map(|l| l + self.line_offset),
+            column: None,
+            field: (!field.is_empty()).then(|| field.to_owned()),
+            message: message.into(),
+        }
+    }
+
+    /// An error at the first line of this document holding `needle`
+    /// (a key like `indicatorRef:`), for checks made after parsing.
+    pub fn error_near(&self, needle: &str, field: &str, message: impl Into<String>) -> SpecError {
+        self.error(self.find(needle), field, message)
+    }
+
+    /// The 1-based line (within the document) of the first line holding `needle`.
+    pub fn find(&self, needle: &str) -> Option<usize> {
+        self.text
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+    }
+
+    /// From line `from`, the line of the path's last key (`objective` of
+    /// `slos[1].objective`) when it follows within the same entry.
+    fn refine_line(&self, from: usize, path: &str) -> usize {
+        let Some(key) = path
+            .rsplit('.')
+            .next()
+            .filter(|k| !k.is_empty() && !k.contains('['))
+        else {
+            return from;
+        };
+        let needle = format!("{key}:");
+        self.text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .take(40)
+            .find(|(_, l)| {
+                let t = l.trim_start().trim_start_matches("- ");
+                t.starts_with(&needle)
+            })
+            .map_or(from, |(i, _)| i + 1)
+    }
+
+    /// The line of the document's first non-comment line.
+    pub fn first_line(&self) -> Option<usize> {
+        self.text
+            .lines()
+            .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|i| i + 1)
+    }
+
+    /// Deserializes the document into `T`, with the field path and position of any error.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, SpecError> {
+        let de = serde_yaml_ng::Deserializer::from_str(self.text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let (line, column) = inner.location().map(|l| (l.line(), l.column())).unzip();
+            let msg = inner.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg);
+            // serde_yaml_ng starts messages with the path, reported separately.
+            let msg = match msg.split_once(": ") {
+                Some((pre, rest)) if !pre.contains(' ') && path.starts_with(pre) => rest,
+                _ => msg,
+            }
+            .to_owned();
+            // A check made after a whole table was read points at the table:
+            // move to the field's own line when it is near.
+            let refined = line.map(|l| self.refine_line(l, &path));
+            let column = column.filter(|_| refined == line);
+            let line = refined;
+            SpecError {
+                file: self.file.to_owned(),
+                line: line.map(|l| l + self.line_offset),
+                column,
+                field: (!path.is_empty() && path != ".").then_some(path),
+                message: improve(&msg),
+            }
+        })
+    }
+}
+
+/// Adds a did-you-mean to serde's "unknown field" messages.
+fn improve(message: &str) -> String {
+    let Some(start) = message.find("unknown field `") else {
+        return message.to_owned();
+    };
+    let rest = &message[start + "unknown field `".len()..];
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match crate::config::suggest(field, &candidates) {
+        Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
+        None => format!("unknown key `{field}`{expected}"),
+    }
+}
+
+/// What a YAML document says it is.
+#[derive(Debug, serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+fn read_yaml(text: &str, file: &str) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    for doc in split_documents(text) {
+        let cx = DocContext {
+            file,
+            text: doc.text,
+            line_offset: doc.line_offset,
+        };
+        if let Err(e) = read_document(&cx, &mut out.spec) {
+            out.errors.extend(e);
+        }
+    }
+    out
+}
+
+fn read_document(cx: &DocContext<'_>, spec: &mut SpecFile) -> Result<(), Vec<SpecError>> {
+    // A sequence at the top is a list of OpenSLO objects (the go-sdk style).
+    let value: serde_yaml_ng::Value = cx.deserialize().map_err(|e| vec![e])?;
+    if value.is_sequence() {
+        return openslo::read_list(cx, spec);
+    }
+    let head: Head = serde_yaml_ng::from_value(value).map_err(|_| {
+        vec![cx.error(
+            cx.first_line(),
+            "",
+            "expected a mapping with `version` (Sloth) or `apiVersion` and `kind` (OpenSLO)",
+        )]
+    })?;
+    match (head.version.as_deref(), head.api_version.as_deref()) {
+        (Some("prometheus/v1"), _) => sloth::read_prometheus_v1(cx, spec).map_err(|e| vec![e]),
+        (Some(v), _) => Err(vec![cx.error_near(
+            "version:",
+            "version",
+            format!("unknown spec version {v:?}; expected \"prometheus/v1\" (Sloth)"),
+        )]),
+        (None, Some("sloth.slok.dev/v1")) => sloth::read_kubernetes(cx, head.kind.as_deref(), spec),
+        (None, Some("openslo/v1")) => openslo::read_list(cx, spec),
+        (None, Some(api)) => Err(vec![cx.error_near(
+            "apiVersion:",
+            "apiVersion",
+            unsupported(api, head.kind.as_deref()),
+        )]),
+        (None, None) => Err(vec![cx.error(
+            cx.first_line(),
+            "",
+            "expected `version: prometheus/v1` (Sloth) or `apiVersion: openslo/v1` (OpenSLO); found neither",
+        )]),
+    }
+}
+
+fn unsupported(api: &str, kind: Option<&str>) -> String {
+    let what = match api {
+        "pyrra.dev/v1alpha1" => "Pyrra's ServiceLevelObjective is not supported",
+        "sre.google.com/v2" => "google/slo-generator specs are not supported",
+        "openslo/v1alpha" | "openslo/v1beta" => "only OpenSLO v1 is supported",
+        _ => "unknown apiVersion",
+    };
+    format!(
+        "{what} (apiVersion {api:?}{}); expected openslo/v1, sloth.slok.dev/v1 or a Sloth `version: prometheus/v1` file",
+        kind.map(|k| format!(", kind {k:?}")).unwrap_or_default()
+    )
+}
+
+/// Checks an objective given in percent: above 0 and below 100.
+pub fn check_objective_percent(p: f64) -> Result<f64, String> {
+    if !p.is_finite() || p <= 0.0 {
+        return Err(format!("objective {p}% must be above 0% (and below 100%)"));
+    }
+    if p >= 100.0 {
+        return Err(format!(
+            "objective {p}% must be below 100%: a 100% objective leaves no error budget to spend or alert on"
+        ));
+    }
+    Ok(p)
+}
+
+/// Parses an alert window length (`5m`, `1h`, `3d`); `M` (month) is not one.
+pub(crate) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+    crate::slo::window::parse_length(text).ok_or_else(|| {
+        format!("expected a length of time like 5m, 1h, 2d or 2w (m is minutes, M months), found {text:?}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_placeholders() {
+        assert_eq!(
+            with_window("rate(x[{{.window}}]) / rate(y[{{ window }}])", "5m"),
+            "rate(x[5m]) / rate(y[5m])"
+        );
+        assert_eq!(with_window("{{$labels.x}}", "5m"), "{{$labels.x}}");
+    }
+
+    #[test]
+    fn documents_split_with_line_offsets() {
+        let docs = split_documents("# c\n---\na: 1\n---\n\nb: 2\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].line_offset, 2);
+        assert_eq!(docs[1].line_offset, 4);
+    }
+
+    fn fixture(rel: &str) -> ReadOutcome {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/fixtures/slo")
+            .join(rel);
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        read(&text, rel)
+    }
+
+    fn ok(rel: &str) -> SpecFile {
+        let r = fixture(rel);
+        assert!(r.errors.is_empty(), "{rel}: {:?}", r.errors);
+        r.spec
+    }
+
+    fn without_origin(mut slos: Vec<Slo>) -> Vec<Slo> {
+        for s in &mut slos {
+            s.origin = Origin::default();
+        }
+        slos
+    }
+
+    #[test]
+    fn openslo_references_resolve_like_the_go_sdk_inliner() {
+        // go-sdk's ReferenceInliner turns inputs/ into outputs/: read both,
+        // the SLOs are the same.
+        let inputs = ok("go-sdk/pkg/openslosdk/test_data/inline/inputs/v1_slo.yaml");
+        let outputs = ok("go-sdk/pkg/openslosdk/test_data/inline/outputs/v1_slo.yaml");
+        assert_eq!(
+            without_origin(inputs.slos.clone()),
+            without_origin(outputs.slos)
+        );
+        let two = &inputs.slos[1];
+        assert_eq!(two.name, "my-slo-2");
+        let conditions: Vec<(&str, &str, f64)> = two
+            .alerting
+            .conditions
+            .iter()
+            .map(|c| (c.name.as_str(), c.op.as_str(), c.threshold))
+            .collect();
+        assert_eq!(
+            conditions,
+            [
+                ("cpu-usage-breach", "lte", 2.0),
+                ("memory-usage-breach", "gt", 2.0)
+            ]
+        );
+        assert_eq!(
+            two.alerting.conditions[0].alert_after,
+            Some(SignedDuration::from_mins(5))
+        );
+        // calendar week in New York, time slices of one minute (m is minutes)
+        assert!(matches!(
+            &two.window,
+            Window::Calendar { unit: crate::slo::window::CalendarUnit::Week, tz }
+                if tz.iana_name() == Some("America/New_York")
+        ));
+        assert_eq!(
+            two.budgeting,
+            Budgeting::Timeslices {
+                slice: SignedDuration::from_mins(1),
+                slice_target: 0.95
+            }
+        );
+        assert!((two.objective() - 0.995).abs() < 1e-12);
+    }
+
+    #[test]
+    fn openslo_budgeting_methods_and_metrics() {
+        let occ = ok("OpenSLO/examples/budgeting-method/occurences-slo.yaml");
+        let s = &occ.slos[0];
+        assert_eq!(
+            s.window,
+            Window::Rolling(SignedDuration::from_hours(24 * 14))
+        );
+        assert_eq!(s.budgeting, Budgeting::Occurrences);
+        assert!(
+            matches!(&s.sli, Sli::Threshold { op: Some(op), value: Some(v), .. } if op == "lt" && *v == 500.0)
+        );
+        let ratio = ok("OpenSLO/examples/budgeting-method/ratio-timeslices.yaml");
+        assert_eq!(
+            ratio.slos[0].budgeting,
+            Budgeting::RatioTimeslices {
+                slice: SignedDuration::from_mins(1)
+            }
+        );
+        let slos = ok("go-sdk/pkg/openslo/v1/examples/slos.yaml");
+        assert!(matches!(
+            &slos.slos[0].sli,
+            Sli::Prometheus(PromSli::GoodTotal { good, .. }) if good.contains("code=~\"2xx|4xx\"")
+        ));
+        assert_eq!(
+            slos.slos[0].labels.get("team").map(String::as_str),
+            Some("team-a,team-b")
+        );
+    }
+
+    #[test]
+    fn openslo_month_is_capital_m() {
+        let doc = |duration: &str| {
+            format!(
+                "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: s\nspec:\n  service: x\n  indicator:\n    metadata:\n      name: i\n    spec:\n      ratioMetric:\n        good:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: good\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: total\n  timeWindow:\n    - duration: {duration}\n      isRolling: false\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n"
+            )
+        };
+        let month = read(&doc("1M"), "m.yaml");
+        assert!(month.errors.is_empty(), "{:?}", month.errors);
+        assert!(matches!(
+            month.spec.slos[0].window,
+            Window::Calendar {
+                unit: crate::slo::window::CalendarUnit::Month,
+                ..
+            }
+        ));
+        let minute = read(&doc("1m"), "m.yaml");
+        let e = &minute.errors[0];
+        assert_eq!(e.line, Some(23), "{e}");
+        assert!(e.to_string().contains("1m is one minute"), "{e}");
+        let full = read(&doc("1M").replace("0.999", "1"), "m.yaml");
+        assert!(
+            full.errors[0].to_string().contains("must be below 100%"),
+            "{}",
+            full.errors[0]
+        );
+    }
+
+    #[test]
+    fn sloth_custom_resource_reads_like_the_plain_file() {
+        let plain = ok("sloth/examples/getting-started.yml");
+        let crd = ok("sloth/examples/k8s-getting-started.yml");
+        let strip = |slos: Vec<Slo>| {
+            without_origin(slos)
+                .into_iter()
+                .map(|mut s| {
+                    s.description = None;
+                    s
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(plain.slos.clone()), strip(crd.slos));
+        let s = &plain.slos[0];
+        assert_eq!(
+            (s.service.as_str(), s.name.as_str()),
+            ("myservice", "requests-availability")
+        );
+        assert_eq!(s.objective_percent, 99.9);
+        assert_eq!(s.labels.get("owner").map(String::as_str), Some("myteam"));
+        assert_eq!(
+            s.alerting.page.labels.get("severity").map(String::as_str),
+            Some("pageteam")
+        );
+    }
+
+    #[test]
+    fn sloth_alert_windows() {
+        let w = ok("sloth/internal/alert/windows/google-28d.yaml");
+        let rows = &w.alert_windows[0];
+        assert_eq!(rows.period, SignedDuration::from_hours(24 * 28));
+        let factors: Vec<String> = rows
+            .rules
+            .iter()
+            .map(|r| crate::slo::rules::rule_factor(r, rows.period).to_string())
+            .collect();
+        assert_eq!(
+            factors,
+            [
+                "13.44",
+                "5.6000000000000005",
+                "2.8000000000000003",
+                "0.9333333333333333"
+            ]
+        );
+    }
+
+    #[test]
+    fn objectives() {
+        assert!(check_objective_percent(99.9).is_ok());
+        assert!(
+            check_objective_percent(100.0)
+                .unwrap_err()
+                .contains("below 100%")
+        );
+        assert!(
+            check_objective_percent(0.0)
+                .unwrap_err()
+                .contains("above 0%")
+        );
+    }
+}

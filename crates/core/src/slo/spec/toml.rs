@@ -1,0 +1,370 @@
+//! sloe's own `[[slo]]` tables (in sloe.toml, or the same schema in YAML or
+//! JSON), validated into [`Slo`] as the config is read, so an error points
+//! at its table.
+
+use std::collections::BTreeMap;
+
+use jiff::SignedDuration;
+use jiff::tz::TimeZone;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{
+    AlertTarget, Alerting, Budgeting, Origin, PromSli, Sli, Slo, SpecError, SpecFile, SpecFormat,
+    check_objective_percent, parse_duration,
+};
+use crate::config::{Document, Percent, Syntax};
+use crate::slo::alerts::{AlertRule, AlertSeverity, default_rules};
+use crate::slo::window::Window;
+use crate::units::{Dimension, Quantity};
+
+/// An `[[slo]]` table as written.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// Unique name of the SLO.
+    name: String,
+    /// The service it belongs to (default: the name).
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    /// Target share of good events (or timeslices), below 100%: "99.9%".
+    objective: Percent,
+    /// Rolling length ("30d", "4w", "12h") or calendar period ("day", "week", "month", "quarter", "year"); default "30d".
+    #[serde(default)]
+    window: Option<String>,
+    /// IANA time zone of a calendar window (default UTC).
+    #[serde(default)]
+    time_zone: Option<String>,
+    /// "occurrences" (default) or "timeslices".
+    #[serde(default)]
+    budgeting: Option<BudgetingWord>,
+    /// Length of a timeslice (default "5m").
+    #[serde(default)]
+    timeslice: Option<String>,
+    /// Share of good events that makes a timeslice good (default: the objective).
+    #[serde(default)]
+    timeslice_target: Option<Percent>,
+    /// Where good and total events come from.
+    sli: SliSpec,
+    /// Labels put on generated rules.
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    alerting: Option<AlertingSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum BudgetingWord {
+    Occurrences,
+    Timeslices,
+}
+
+/// Exactly one of `events`, `prometheus` and `history`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct SliSpec {
+    /// The event stream (pushed with `sloe slo ingest`).
+    #[serde(default)]
+    events: Option<String>,
+    /// With `events`: a raw event is good only when its value is at most this ("300ms").
+    #[serde(default)]
+    threshold: Option<Quantity>,
+    /// PromQL queries; `{{window}}` is replaced by the window.
+    #[serde(default)]
+    prometheus: Option<PromSpec>,
+    /// CI runs from sloe's history as events.
+    #[serde(default)]
+    history: Option<HistorySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PromSpec {
+    /// Good events, e.g. `sum(rate(http_requests_total{code!~"5.."}[{{window}}]))`.
+    #[serde(default)]
+    good: Option<String>,
+    /// Bad events (instead of `good`).
+    #[serde(default)]
+    bad: Option<String>,
+    /// All events.
+    #[serde(default)]
+    total: Option<String>,
+    /// A query that is itself the error ratio (instead of the others).
+    #[serde(default)]
+    error_ratio: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct HistorySpec {
+    benchmark: String,
+    #[serde(default = "wall_time")]
+    measure: String,
+    /// A run is good when its value is at most this.
+    threshold: Quantity,
+}
+
+fn wall_time() -> String {
+    "wall_time".to_owned()
+}
+
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct AlertingSpec {
+    /// Alert name in generated rules.
+    #[serde(default)]
+    name: Option<String>,
+    /// Events a long window needs before a rule may fire (default 1).
+    #[serde(default)]
+    min_events: Option<u64>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    /// Labels of the page alert (e.g. `severity = "critical"`); `page = false` turns it off.
+    #[serde(default)]
+    page_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    ticket_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    page: Option<bool>,
+    #[serde(default)]
+    ticket: Option<bool>,
+    /// Burn-rate rows replacing the SRE workbook's defaults.
+    #[serde(default)]
+    rules: Option<Vec<RuleSpec>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    /// "page" or "ticket".
+    severity: SeverityWord,
+    long_window: String,
+    short_window: String,
+    /// Share of the period's budget the long window may spend: "2%".
+    budget: Percent,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum SeverityWord {
+    Page,
+    Ticket,
+}
+
+impl TryFrom<SloSpec> for Slo {
+    type Error = String;
+
+    fn try_from(s: SloSpec) -> Result<Self, Self::Error> {
+        let name = s.name;
+        let at = |m: String| format!("slo {name:?}: {m}");
+        let percent = check_objective_percent(s.objective.0).map_err(at)?;
+        let window_text = s.window.as_deref().unwrap_or("30d");
+        let mut window: Window = window_text.parse().map_err(|e| at(format!("{e}")))?;
+        if let Some(tz) = &s.time_zone {
+            let zone =
+                TimeZone::get(tz).map_err(|e| at(format!("unknown time_zone {tz:?}: {e}")))?;
+            if matches!(window, Window::Rolling(_)) {
+                return Err(at(format!(
+                    "time_zone {tz:?} applies only to calendar windows (day, week, month, quarter, year), not {window_text:?}"
+                )));
+            }
+            window = window.in_zone(zone);
+        }
+        let budgeting = match s.budgeting.unwrap_or(BudgetingWord::Occurrences) {
+            BudgetingWord::Occurrences => {
+                if s.timeslice.is_some() || s.timeslice_target.is_some() {
+                    return Err(at(
+                        "`timeslice` and `timeslice_target` need budgeting = \"timeslices\""
+                            .to_owned(),
+                    ));
+                }
+                Budgeting::Occurrences
+            }
+            BudgetingWord::Timeslices => {
+                let slice = match &s.timeslice {
+                    Some(t) => parse_duration(t).map_err(|m| at(format!("timeslice: {m}")))?,
+                    None => SignedDuration::from_mins(5),
+                };
+                let target = s.timeslice_target.map_or(percent, |p| p.0);
+                if !(target > 0.0 && target <= 100.0) {
+                    return Err(at(format!(
+                        "timeslice_target {target}% must be above 0% and at most 100%"
+                    )));
+                }
+                Budgeting::Timeslices {
+                    slice,
+                    slice_target: target / 100.0,
+                }
+            }
+        };
+        let sli = sli(s.sli).map_err(at)?;
+        let alerting = alerting(s.alerting.unwrap_or_default()).map_err(at)?;
+        Ok(Slo {
+            service: s.service.unwrap_or_else(|| name.clone()),
+            name,
+            description: s.description,
+            objective_percent: percent,
+            window,
+            budgeting,
+            sli,
+            alerting,
+            labels: s.labels,
+            origin: Origin::default(),
+        })
+    }
+}
+
+fn sli(s: SliSpec) -> Result<Sli, String> {
+    if s.threshold.is_some() && s.events.is_none() {
+        return Err("sli.threshold goes with sli.events".to_owned());
+    }
+    match (s.events, s.prometheus, s.history) {
+        (Some(stream), None, None) => {
+            if let Some(t) = &s.threshold
+                && t.dimension() != Some(Dimension::Time)
+            {
+                return Err(format!(
+                    "sli.threshold {t} is not a length of time; expected e.g. \"300ms\""
+                ));
+            }
+            Ok(Sli::Events {
+                stream,
+                threshold: s.threshold,
+            })
+        }
+        (None, Some(p), None) => {
+            let prom = match (p.good, p.bad, p.total, p.error_ratio) {
+                (Some(good), None, Some(total), None) => PromSli::GoodTotal { good, total },
+                (None, Some(error), Some(total), None) => PromSli::ErrorTotal { error, total },
+                (None, None, None, Some(q)) => PromSli::ErrorRatio(q),
+                _ => {
+                    return Err(
+                        "sli.prometheus needs `good` and `total`, `bad` and `total`, or `error_ratio` alone"
+                            .to_owned(),
+                    );
+                }
+            };
+            Ok(Sli::Prometheus(prom))
+        }
+        (None, None, Some(h)) => Ok(Sli::History {
+            benchmark: h.benchmark,
+            measure: h.measure,
+            threshold: h.threshold,
+        }),
+        (None, None, None) => {
+            Err("sli is empty; expected one of `events`, `prometheus` or `history`".to_owned())
+        }
+        _ => Err(
+            "sli sets more than one of `events`, `prometheus` and `history`; expected one"
+                .to_owned(),
+        ),
+    }
+}
+
+fn alerting(a: AlertingSpec) -> Result<Alerting, String> {
+    let rules = match a.rules {
+        None => default_rules(),
+        Some(rows) => rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let long_window = parse_duration(&r.long_window)
+                    .map_err(|m| format!("alerting.rules[{i}].long_window: {m}"))?;
+                let short_window = parse_duration(&r.short_window)
+                    .map_err(|m| format!("alerting.rules[{i}].short_window: {m}"))?;
+                if short_window >= long_window {
+                    return Err(format!(
+                        "alerting.rules[{i}]: short_window must be shorter than long_window"
+                    ));
+                }
+                let fraction = r.budget.fraction();
+                if !(fraction > 0.0 && fraction <= 1.0) {
+                    return Err(format!(
+                        "alerting.rules[{i}].budget must be above 0% and at most 100%"
+                    ));
+                }
+                Ok(AlertRule {
+                    severity: match r.severity {
+                        SeverityWord::Page => AlertSeverity::Page,
+                        SeverityWord::Ticket => AlertSeverity::Ticket,
+                    },
+                    long_window,
+                    short_window,
+                    budget_fraction: fraction,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(Alerting {
+        name: a.name,
+        labels: a.labels,
+        annotations: a.annotations,
+        page: AlertTarget {
+            enabled: a.page.unwrap_or(true),
+            labels: a.page_labels,
+            annotations: BTreeMap::new(),
+        },
+        ticket: AlertTarget {
+            enabled: a.ticket.unwrap_or(true),
+            labels: a.ticket_labels,
+            annotations: BTreeMap::new(),
+        },
+        rules,
+        min_events: a.min_events.unwrap_or(1),
+        conditions: Vec::new(),
+    })
+}
+
+/// Reads the `[[slo]]` tables of a sloe config file.
+pub fn read(text: &str, file: &str, syntax: Syntax) -> Result<SpecFile, SpecError> {
+    let config = Document::parse(text, file, syntax)
+        .and_then(|d| d.resolve(None))
+        .map_err(|e| {
+            let mut e = SpecError::from(e);
+            // A check of a whole `[[slo]]` table points at that table.
+            let nth = e
+                .field
+                .as_deref()
+                .and_then(|k| k.strip_prefix("slo["))
+                .and_then(|k| k.split(']').next())
+                .and_then(|n| n.parse::<usize>().ok());
+            if let (Some(n), Syntax::Toml) = (nth, syntax)
+                && let Some(line) = slo_lines(text).get(n)
+                && e.line.is_none_or(|l| l < *line)
+            {
+                e.line = Some(*line);
+                e.column = None;
+            }
+            e
+        })?;
+    Ok(SpecFile {
+        slos: with_origin(config.slos, text, file),
+        ..SpecFile::default()
+    })
+}
+
+/// Fills in where each `[[slo]]` of a config file was read.
+pub fn with_origin(mut slos: Vec<Slo>, text: &str, file: &str) -> Vec<Slo> {
+    let lines = slo_lines(text);
+    for (i, s) in slos.iter_mut().enumerate() {
+        s.origin = Origin {
+            file: file.to_owned(),
+            line: lines.get(i).copied(),
+            format: SpecFormat::Sloe,
+        };
+    }
+    slos
+}
+
+fn slo_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[slo]]"))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
