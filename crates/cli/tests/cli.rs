@@ -723,6 +723,41 @@ fn parallel_ingest_postgres() {
 }
 
 #[test]
+fn the_dashboard_marks_where_a_series_shifted() {
+    let p = Project::new(BUDGET);
+    // Eight runs around 5 ms, then eight around 8 ms: one shift, at run 9.
+    for i in 0..16 {
+        let level = if i < 8 { 5.0 } else { 8.0 };
+        let wobble = [0.0, 0.02, -0.01, 0.01][i % 4];
+        p.ingest(
+            "main",
+            &format!("c{i}"),
+            &[(
+                "parse",
+                "wall_time",
+                "ms",
+                &[level + wobble, level + wobble + 0.01],
+            )],
+        );
+    }
+    let out = p
+        .sloe()
+        .args(["report", "--format", "html", "--out", "out"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(p.path().join("out/sloe-report.html")).expect("html");
+    assert!(
+        html.contains("\"cp\":[8]"),
+        "change point at run index 8 missing"
+    );
+}
+
+#[test]
 fn report_command_writes_every_format() {
     let p = Project::new(BUDGET);
     p.history_main(4, "parse", 5.0);

@@ -150,19 +150,27 @@ pub fn history(
             };
             let stat: Option<Statistic> = r.statistic.parse().ok();
             let unit = Unit::parse(&r.unit);
-            let values = ids
+            let values: Vec<Option<f64>> = ids
                 .iter()
                 .map(|id| {
                     let v = samples.get(&(*id, key.clone()))?;
                     stat?.compute(v).map(|x| unit.from_canonical(x))
                 })
                 .collect();
+            // Change points (PELT, as `sloe history --changes`) over the
+            // runs that have the series, mapped back to run positions.
+            let present: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
+            let ys: Vec<f64> = present.iter().filter_map(|&i| values[i]).collect();
+            let change_points = sloe_core::changepoint::detect(&ys)
+                .iter()
+                .filter_map(|c| present.get(c.index).copied())
+                .collect();
             HistorySeries {
                 benchmark: r.benchmark.clone(),
                 measure: r.measure.clone(),
                 statistic: r.statistic.clone(),
                 values,
-                change_points: Vec::new(),
+                change_points,
             }
         })
         .collect();
