@@ -128,19 +128,31 @@ impl MinuteCounts {
         slice: SignedDuration,
         slice_target: f64,
     ) -> (u64, u64) {
-        let (mut good, mut all) = (0u64, 0u64);
-        let mut t = from;
-        while t < to {
-            let next = t.checked_add(slice).unwrap_or(to).min(to);
-            let c = self.range(t, next);
-            all += 1;
-            if c.total == 0 || c.good as f64 >= slice_target * c.total as f64 {
-                good += 1;
-            }
-            t = next;
-        }
-        (good, all)
+        timeslices_by(|a, b| self.range(a, b), from, to, slice, slice_target)
     }
+}
+
+/// Good and all timeslices of length `slice` in `[from, to)` over any
+/// source of window counts `range` (a slice without events is good).
+pub(crate) fn timeslices_by(
+    range: impl Fn(Timestamp, Timestamp) -> Counts,
+    from: Timestamp,
+    to: Timestamp,
+    slice: SignedDuration,
+    slice_target: f64,
+) -> (u64, u64) {
+    let (mut good, mut all) = (0u64, 0u64);
+    let mut t = from;
+    while t < to {
+        let next = t.checked_add(slice).unwrap_or(to).min(to);
+        let c = range(t, next);
+        all += 1;
+        if c.total == 0 || c.good as f64 >= slice_target * c.total as f64 {
+            good += 1;
+        }
+        t = next;
+    }
+    (good, all)
 }
 
 #[cfg(test)]

@@ -245,18 +245,7 @@ fn timeslices(
     slice: SignedDuration,
     slice_target: f64,
 ) -> (u64, u64) {
-    let (mut good, mut all) = (0u64, 0u64);
-    let mut t = from;
-    while t < to {
-        let next = t.checked_add(slice).unwrap_or(to).min(to);
-        let c = counts.range(t, next);
-        all += 1;
-        if c.total == 0 || c.good as f64 >= slice_target * c.total as f64 {
-            good += 1;
-        }
-        t = next;
-    }
-    (good, all)
+    crate::slo::counts::timeslices_by(|a, b| counts.range(a, b), from, to, slice, slice_target)
 }
 
 fn slice_count(period: SignedDuration, slice: SignedDuration) -> f64 {
