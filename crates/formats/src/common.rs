@@ -97,8 +97,13 @@ pub(crate) fn text<'a>(input: &'a [u8], err: &Errors<'_>) -> Result<&'a str, For
 
 /// Parses a number as harnesses print it: `1,234.5`, `1_000`, `-3e2`.
 pub(crate) fn number(s: &str) -> Option<f64> {
-    let cleaned: String = s.chars().filter(|c| *c != ',' && *c != '_').collect();
-    let v: f64 = cleaned.parse().ok()?;
+    // Most numbers have no separators: parse them without a copy.
+    let v: f64 = if s.bytes().any(|b| b == b',' || b == b'_') {
+        let cleaned: String = s.chars().filter(|c| *c != ',' && *c != '_').collect();
+        cleaned.parse().ok()?
+    } else {
+        s.parse().ok()?
+    };
     v.is_finite().then_some(v)
 }
 
@@ -108,7 +113,11 @@ pub(crate) fn number(s: &str) -> Option<f64> {
 /// series up allocates nothing.
 #[derive(Default)]
 pub(crate) struct SeriesSet {
-    index: hashbrown::HashTable<usize>,
+    /// Each series' position and a 32-bit hash of its key: the table
+    /// grows without re-reading (and re-hashing) every key, and a
+    /// lookup compares strings only when the hashes agree, in the space
+    /// a `usize` would take.
+    index: hashbrown::HashTable<(u32, u32)>,
     hasher: hashbrown::DefaultHashBuilder,
     series: Vec<Series>,
 }
@@ -121,12 +130,19 @@ impl std::fmt::Debug for SeriesSet {
     }
 }
 
-fn key_hash(hasher: &hashbrown::DefaultHashBuilder, benchmark: &str, measure: &str) -> u64 {
+fn key_hash(hasher: &hashbrown::DefaultHashBuilder, benchmark: &str, measure: &str) -> u32 {
     use std::hash::{BuildHasher, Hash, Hasher};
     let mut h = hasher.build_hasher();
     benchmark.hash(&mut h);
     measure.hash(&mut h);
-    h.finish()
+    let h = h.finish();
+    (h ^ (h >> 32)) as u32
+}
+
+/// The table's hash of a 32-bit key hash: hashbrown takes its control
+/// byte from the top bits and the bucket from the bottom ones.
+fn table_hash(h: u32) -> u64 {
+    (u64::from(h) << 32) | u64::from(h)
 }
 
 impl SeriesSet {
@@ -162,34 +178,35 @@ impl SeriesSet {
             hasher,
             series,
         } = self;
+        let values = values.into_iter();
         let hash = key_hash(hasher, benchmark, measure);
         let found = index
-            .find(hash, |&i| {
-                series[i].benchmark == benchmark && series[i].measure == measure
+            .find(table_hash(hash), |&(i, h)| {
+                let s = &series[i as usize];
+                h == hash && s.benchmark == benchmark && s.measure == measure
             })
             .copied();
         let i = match found {
-            Some(i) => i,
+            Some((i, _)) => i as usize,
             None => {
                 series.push(Series {
                     benchmark: benchmark.to_owned(),
                     measure: measure.to_owned(),
                     unit: unit.clone(),
                     direction,
-                    values: Vec::new(),
+                    // Most series get one sample, or all of theirs at once.
+                    values: Vec::with_capacity(values.size_hint().0),
                 });
                 let i = series.len() - 1;
-                index.insert_unique(hash, i, |&j| {
-                    key_hash(hasher, &series[j].benchmark, &series[j].measure)
-                });
+                let at = u32::try_from(i).expect("fewer than 2^32 series");
+                index.insert_unique(table_hash(hash), (at, hash), |&(_, h)| table_hash(h));
                 i
             }
         };
         let s = &mut series[i];
         // A later sample in another unit of the same dimension is still
         // canonical; the first unit stays the display unit.
-        s.values
-            .extend(values.into_iter().map(|v| unit.to_canonical(v)));
+        s.values.extend(values.map(|v| unit.to_canonical(v)));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -39,7 +39,13 @@ impl<R: BufRead> BufRead for LineCounter<R> {
 }
 
 fn count_newlines(bytes: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', bytes).count()
+    // Most of what quick-xml consumes at a time is a tag or the
+    // indentation before one: too short to repay memchr's setup.
+    if bytes.len() < 64 {
+        bytes.iter().filter(|b| **b == b'\n').count()
+    } else {
+        memchr::memchr_iter(b'\n', bytes).count()
+    }
 }
 
 /// XML events from a stream, each with the line it starts on.
@@ -50,6 +56,11 @@ pub(crate) struct XmlStream<R> {
 
 impl<R: BufRead> XmlStream<R> {
     pub fn new(input: R) -> Self {
+        // Whitespace between elements stays a text event of its own:
+        // quick-xml's `trim_text_start` would skip it in the same read as
+        // the markup after it, but costs more in `consume` calls than the
+        // events it saves, and the line before a read would no longer be
+        // the markup's.
         XmlStream {
             reader: Reader::from_reader(LineCounter {
                 inner: input,
@@ -106,6 +117,11 @@ pub(crate) fn attrs<'a, const N: usize>(
     line: usize,
     err: &Errors<'_>,
 ) -> Result<[Option<Cow<'a, str>>; N], FormatError> {
+    if let Some(values) = scan_attrs(e.attributes_raw(), &names) {
+        return Ok(values);
+    }
+    // Something is off (or unusual): quick-xml's own iterator finds it
+    // and says what it is.
     let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
     for a in e.attributes() {
         let a: Attribute<'a> = a.map_err(|x| err.line(line, format!("read an attribute: {x}")))?;
@@ -117,4 +133,61 @@ pub(crate) fn attrs<'a, const N: usize>(
         }
     }
     Ok(out)
+}
+
+/// The most attributes [`scan_attrs`] checks for duplicates; elements
+/// with more take quick-xml's path.
+const MAX_ATTRS: usize = 16;
+
+/// The values of attributes `names`, or `None` where quick-xml's checked
+/// iterator would fail (a key without `=`, an unquoted or unclosed value,
+/// a repeated key, a value that is not UTF-8 or has a bad reference) or
+/// there are more than [`MAX_ATTRS`] attributes.
+///
+/// It accepts exactly what that iterator accepts and gives the same
+/// values, without its per-element allocation and byte-at-a-time search
+/// for the closing quote; the values hold no `&` almost always, and then
+/// they borrow from the element.
+fn scan_attrs<'a, const N: usize>(
+    raw: &'a [u8],
+    names: &[&[u8]; N],
+) -> Option<[Option<Cow<'a, str>>; N]> {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let skip_space = |mut i: usize| {
+        while i < raw.len() && is_space(raw[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut out: [Option<Cow<'a, str>>; N] = std::array::from_fn(|_| None);
+    let mut keys: [&[u8]; MAX_ATTRS] = [&[]; MAX_ATTRS];
+    let mut count = 0;
+    let mut i = skip_space(0);
+    while i < raw.len() {
+        let start = i;
+        while i < raw.len() && raw[i] != b'=' && !is_space(raw[i]) {
+            i += 1;
+        }
+        let key = &raw[start..i];
+        i = skip_space(i);
+        if raw.get(i) != Some(&b'=') || count == MAX_ATTRS || keys[..count].contains(&key) {
+            return None;
+        }
+        keys[count] = key;
+        count += 1;
+        i = skip_space(i + 1);
+        let quote = *raw.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
+        let len = memchr::memchr(quote, &raw[i + 1..])?;
+        let value = &raw[i + 1..i + 1 + len];
+        if let Some(slot) = names.iter().position(|n| *n == key) {
+            let text = std::str::from_utf8(value).ok()?;
+            out[slot] = Some(if memchr::memchr(b'&', value).is_some() {
+                quick_xml::escape::unescape(text).ok()?
+            } else {
+                Cow::Borrowed(text)
+            });
+        }
+        i = skip_space(i + len + 2);
+    }
+    Some(out)
 }
