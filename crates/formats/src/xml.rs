@@ -140,7 +140,8 @@ pub(crate) fn attrs<'a, const N: usize>(
 const MAX_ATTRS: usize = 16;
 
 /// The values of attributes `names`, or `None` where quick-xml's checked
-/// iterator would fail (a key without `=`, an unquoted or unclosed value,
+/// iterator would fail (a missing key, a key without `=`, an unquoted or
+/// unclosed value,
 /// a repeated key, a value that is not UTF-8 or has a bad reference) or
 /// there are more than [`MAX_ATTRS`] attributes.
 ///
@@ -170,7 +171,11 @@ fn scan_attrs<'a, const N: usize>(
         }
         let key = &raw[start..i];
         i = skip_space(i);
-        if raw.get(i) != Some(&b'=') || count == MAX_ATTRS || keys[..count].contains(&key) {
+        if key.is_empty()
+            || raw.get(i) != Some(&b'=')
+            || count == MAX_ATTRS
+            || keys[..count].contains(&key)
+        {
             return None;
         }
         keys[count] = key;
@@ -190,4 +195,88 @@ fn scan_attrs<'a, const N: usize>(
         i = skip_space(i + len + 2);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What quick-xml's checked iterator makes of `raw`: the values of
+    /// `names`, or `None` where it fails.
+    fn checked<const N: usize>(raw: &[u8], names: [&[u8]; N]) -> Option<[Option<String>; N]> {
+        let mut doc = b"e ".to_vec();
+        doc.extend_from_slice(raw);
+        let e = BytesStart::from_content(String::from_utf8_lossy(&doc).into_owned(), 1);
+        let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
+        for a in e.attributes() {
+            let a = a.ok()?;
+            if let Some(i) = names.iter().position(|n| *n == a.key.as_ref()) {
+                out[i] = Some(a.unescape_value().ok()?.into_owned());
+            }
+        }
+        Some(out)
+    }
+
+    proptest! {
+        #[test]
+        fn scan_attrs_agrees_with_quick_xml(raw in r#"[ \n\t=ab"'&;lt<]{0,24}"#) {
+            let names: [&[u8]; 2] = [b"a", b"b"];
+            let doc = format!("e {raw}");
+            let e = BytesStart::from_content(doc.as_str(), 1);
+            let fast = scan_attrs(e.attributes_raw(), &names)
+                .map(|vs| vs.map(|v| v.map(Cow::into_owned)));
+            match checked(raw.as_bytes(), names) {
+                Some(slow) => {
+                    // Where quick-xml reads it, the scan must agree (or step
+                    // aside for the slow path, which only long tags need).
+                    prop_assert_eq!(fast, Some(slow));
+                }
+                None => prop_assert_eq!(fast, None),
+            }
+        }
+    }
+
+    /// Attribute lists as tools write them, with the odd repeated key,
+    /// spacing around `=`, either quote, and references.
+    fn attr_list() -> impl Strategy<Value = String> {
+        let one = (
+            "[ \n\t]{0,2}",
+            prop::sample::select(vec!["a", "b", "c", "ab", "a:b"]),
+            prop::sample::select(vec!["=", " =", "= ", "\n=\t"]),
+            prop::bool::ANY,
+            "([a-z0-9 .<]|&lt;|&amp;|&#65;|&bad;|&){0,6}",
+        )
+            .prop_map(|(ws, key, eq, double, value)| {
+                let q = if double { '"' } else { '\'' };
+                format!("{ws}{key}{eq}{q}{value}{q}")
+            });
+        prop::collection::vec(one, 0..5).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn scan_attrs_agrees_on_attribute_lists(raw in attr_list()) {
+            let names: [&[u8]; 2] = [b"a", b"b"];
+            let doc = format!("e {raw}");
+            let e = BytesStart::from_content(doc.as_str(), 1);
+            let fast = scan_attrs(e.attributes_raw(), &names)
+                .map(|vs| vs.map(|v| v.map(Cow::into_owned)));
+            prop_assert_eq!(fast, checked(raw.as_bytes(), names));
+        }
+    }
+
+    #[test]
+    fn attrs_name_the_line_of_a_bad_attribute() {
+        let err = Errors { origin: "x.xml" };
+        let e = BytesStart::from_content("e a=\"1\" a=\"2\"", 1);
+        let got = attrs(&e, [b"a"], 7, &err).unwrap_err();
+        assert_eq!(got.line, Some(7));
+        assert!(got.to_string().contains("attribute"), "{got}");
+        let e = BytesStart::from_content("e a=\"x &bogus; y\" b='2'", 1);
+        assert!(attrs(&e, [b"a", b"b"], 3, &err).is_err());
+        let e = BytesStart::from_content("e a=\"&lt;1&gt;\" b='2'", 1);
+        let [a, b] = attrs(&e, [b"a", b"b"], 3, &err).expect("valid");
+        assert_eq!((a.as_deref(), b.as_deref()), (Some("<1>"), Some("2")));
+    }
 }
