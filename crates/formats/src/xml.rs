@@ -153,6 +153,10 @@ fn scan_attrs<'a, const N: usize>(
     raw: &'a [u8],
     names: &[&[u8]; N],
 ) -> Option<[Option<Cow<'a, str>>; N]> {
+    // One check of the whole tag costs less than one per value; a tag
+    // that is not UTF-8 (in a value no one asked for, say) takes
+    // quick-xml's path, which decodes only the values asked for.
+    let text = std::str::from_utf8(raw).ok()?;
     let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let skip_space = |mut i: usize| {
         while i < raw.len() && is_space(raw[i]) {
@@ -182,17 +186,24 @@ fn scan_attrs<'a, const N: usize>(
         count += 1;
         i = skip_space(i + 1);
         let quote = *raw.get(i).filter(|q| matches!(q, b'"' | b'\''))?;
-        let len = memchr::memchr(quote, &raw[i + 1..])?;
-        let value = &raw[i + 1..i + 1 + len];
+        // The closing quote, noting on the way whether a reference
+        // needs unescaping.
+        let from = i + 1;
+        let mut end = from + memchr::memchr2(quote, b'&', &raw[from..])?;
+        let escaped = raw[end] == b'&';
+        if escaped {
+            end += memchr::memchr(quote, &raw[end..])?;
+        }
         if let Some(slot) = names.iter().position(|n| *n == key) {
-            let text = std::str::from_utf8(value).ok()?;
-            out[slot] = Some(if memchr::memchr(b'&', value).is_some() {
-                quick_xml::escape::unescape(text).ok()?
+            // Quotes are ASCII, so these are character boundaries.
+            let value = text.get(from..end)?;
+            out[slot] = Some(if escaped {
+                quick_xml::escape::unescape(value).ok()?
             } else {
-                Cow::Borrowed(text)
+                Cow::Borrowed(value)
             });
         }
-        i = skip_space(i + len + 2);
+        i = skip_space(end + 1);
     }
     Some(out)
 }
