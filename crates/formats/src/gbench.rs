@@ -117,14 +117,8 @@ impl json_stream::Handler for Decoder<'_> {
         // of the whole row costs less. A row that is not UTF-8 is read as
         // bytes, so that serde_json names the place.
         let decoded = match std::str::from_utf8(value) {
-            Ok(text) => decode_row(
-                &mut self.rows,
-                &mut serde_json::Deserializer::from_str(text),
-            ),
-            Err(_) => decode_row(
-                &mut self.rows,
-                &mut serde_json::Deserializer::from_slice(value),
-            ),
+            Ok(text) => decode_row(self.rows, &mut serde_json::Deserializer::from_str(text)),
+            Err(_) => decode_row(self.rows, &mut serde_json::Deserializer::from_slice(value)),
         };
         decoded.map_err(|e| {
             let path = self.rows.at.path(&self.rows.names);
