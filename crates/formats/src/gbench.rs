@@ -113,15 +113,27 @@ impl json_stream::Handler for Decoder<'_> {
 
     fn element(&mut self, index: usize, value: &[u8], at: Pos) -> Result<(), FormatError> {
         self.rows.at = At::Row(index, None);
-        let mut de = serde_json::Deserializer::from_slice(value);
-        let decoded = RowSeed(&mut *self.rows)
-            .deserialize(&mut de)
-            .and_then(|()| de.end());
+        // Read as bytes, serde_json checks each string is UTF-8; one check
+        // of the whole row costs less. A row that is not UTF-8 is read as
+        // bytes, so that serde_json names the place.
+        let decoded = match std::str::from_utf8(value) {
+            Ok(text) => decode_row(self.rows, &mut serde_json::Deserializer::from_str(text)),
+            Err(_) => decode_row(self.rows, &mut serde_json::Deserializer::from_slice(value)),
+        };
         decoded.map_err(|e| {
             let path = self.rows.at.path(&self.rows.names);
             self.error(&e, at, path)
         })
     }
+}
+
+/// Reads one row (the whole input) into `rows`.
+fn decode_row<'de, R: serde_json::de::Read<'de>>(
+    rows: &mut Rows,
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<(), serde_json::Error> {
+    RowSeed(rows).deserialize(&mut *de)?;
+    de.end()
 }
 
 /// One row, reduced to what is kept. Names are interned in [`Rows`].

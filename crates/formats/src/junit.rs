@@ -50,9 +50,10 @@ struct Suite {
     flaky: u64,
 }
 
+/// An open `<testcase>`; its benchmark name is kept beside it, in a
+/// buffer reused from case to case.
 #[derive(Debug, Default)]
 struct Case {
-    benchmark: String,
     time: Option<f64>,
     failed: bool,
     errored: bool,
@@ -72,6 +73,9 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
     let mut set = SeriesSet::default();
     let mut suites: Vec<Suite> = Vec::new();
     let mut case: Option<Case> = None;
+    // The open case's benchmark name, and the next one's being built.
+    let mut case_bench = String::new();
+    let mut next_bench = String::new();
     let mut saw_suite = false;
     let time_of = |v: Option<&str>, line: usize, what: &str| -> Result<Option<f64>, FormatError> {
         match v.map(str::trim) {
@@ -98,7 +102,7 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
                     }
                     b"testcase" => {
                         if let Some(c) = case.take() {
-                            finish_case(&mut set, &mut suites, c);
+                            finish_case(&mut set, &mut suites, &case_bench, c);
                         }
                     }
                     _ => {}
@@ -131,19 +135,25 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
                 let class = class.filter(|c| !c.is_empty());
                 let time = time_of(time.as_deref(), line, "a testcase")?;
                 let suite = suites.last().map_or("", |s| s.name.as_str());
-                let benchmark = match class {
-                    Some(c) if c != suite => format!("test:{suite}::{c}::{name}"),
-                    _ => format!("test:{suite}::{name}"),
-                };
+                let b = &mut next_bench;
+                b.clear();
+                b.push_str("test:");
+                b.push_str(suite);
+                b.push_str("::");
+                if let Some(c) = class.filter(|c| c != suite) {
+                    b.push_str(&c);
+                    b.push_str("::");
+                }
+                b.push_str(&name);
                 let c = Case {
-                    benchmark,
                     time,
                     skipped: matches!(status.as_deref(), Some("skipped" | "notrun" | "disabled")),
                     ..Case::default()
                 };
                 if empty {
-                    finish_case(&mut set, &mut suites, c);
+                    finish_case(&mut set, &mut suites, &next_bench, c);
                 } else {
+                    std::mem::swap(&mut case_bench, &mut next_bench);
                     case = Some(c);
                 }
             }
@@ -186,10 +196,10 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
     })
 }
 
-fn finish_case(set: &mut SeriesSet, suites: &mut [Suite], c: Case) {
+fn finish_case(set: &mut SeriesSet, suites: &mut [Suite], benchmark: &str, c: Case) {
     if let Some(t) = c.time {
         set.push_with(
-            &c.benchmark,
+            benchmark,
             "wall_time",
             Unit::Seconds,
             Direction::LowerIsBetter,
