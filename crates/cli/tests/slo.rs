@@ -565,7 +565,12 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
     let b = suite(&[cases(8, "pass"), cases(1, "skip"), cases(1, "flaky")]);
     ingest_junit(d, "b.xml", &b, "2026-11-21T10:00:00Z");
     // Run C: 10 cases, all passed.
-    ingest_junit(d, "c.xml", &suite(&[cases(10, "pass")]), "2026-11-22T10:00:00Z");
+    ingest_junit(
+        d,
+        "c.xml",
+        &suite(&[cases(10, "pass")]),
+        "2026-11-22T10:00:00Z",
+    );
     // A real surefire report (suite action.surefire.report.calc.StringUtilsTest):
     // 5 cases, 2 failed, 1 skipped → ran 4, passed 2.
     let surefire = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -585,7 +590,9 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
     let total = pass["error_budget"]["total"].as_f64().expect("total");
     assert!((total - 3.3).abs() < 1e-9, "{v}");
     assert_eq!(pass["error_budget"]["consumed"], 3.0, "{v}");
-    let remaining = pass["error_budget"]["remaining"].as_f64().expect("remaining");
+    let remaining = pass["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
     assert!((remaining - (1.0 - 3.0 / 3.3)).abs() < 1e-9, "{v}");
     // Suite app only: ran 10 + 9 + 10 = 29, one flaky → 28 good; budget
     // 0.05 × 29 = 1.45, consumed 1, remaining 1 − 1/1.45 = 0.3103.
@@ -593,7 +600,9 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
     assert_eq!(flaky["name"], "app-not-flaky", "{v}");
     assert_eq!(flaky["events"]["total"], 29, "{v}");
     assert_eq!(flaky["events"]["good"], 28, "{v}");
-    let remaining = flaky["error_budget"]["remaining"].as_f64().expect("remaining");
+    let remaining = flaky["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
     assert!((remaining - (1.0 - 1.0 / 1.45)).abs() < 1e-9, "{v}");
     // No budget spent and the runs are hours old (no page): exit 0.
     assert_eq!(code, Some(0), "{v}");
@@ -606,7 +615,9 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
     let pass = &v["slos"][0];
     assert_eq!(pass["events"]["total"], 43, "{v}");
     assert_eq!(pass["events"]["good"], 37, "{v}");
-    let remaining = pass["error_budget"]["remaining"].as_f64().expect("remaining");
+    let remaining = pass["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
     assert!((remaining - (1.0 - 6.0 / 4.3)).abs() < 1e-9, "{v}");
     assert_eq!(code, Some(1), "{v}");
 
@@ -618,7 +629,10 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
         .expect("run sloe");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("junit suites \"app\" not_flaky rate"), "{stdout}");
+    assert!(
+        stdout.contains("junit suites \"app\" not_flaky rate"),
+        "{stdout}"
+    );
     assert!(stdout.contains("2 SLOs read"), "{stdout}");
     let out = sloe()
         .current_dir(d)

@@ -205,10 +205,16 @@ fn prometheus_and_events_agree() {
     // SLI 8,634 / 8,640, remaining 1 − 6 / 8.64. Prometheus gives every
     // slice by range queries.
     let timeslices = |sli: &str| {
-        format!("{}budgeting = \"timeslices\"\ntimeslice = \"5m\"\ntimeslice_target = \"99%\"\n", slo(sli))
+        format!(
+            "{}budgeting = \"timeslices\"\ntimeslice = \"5m\"\ntimeslice_target = \"99%\"\n",
+            slo(sli)
+        )
     };
-    std::fs::write(dir.path().join("events-ts.toml"), timeslices("{ events = \"api\" }"))
-        .expect("write");
+    std::fs::write(
+        dir.path().join("events-ts.toml"),
+        timeslices("{ events = \"api\" }"),
+    )
+    .expect("write");
     std::fs::write(
         dir.path().join("prom-ts.toml"),
         timeslices("{ prometheus = { bad = \"sum(increase(http_requests_total{code=\\\"500\\\"}[{{window}}]))\", total = \"sum(increase(http_requests_total[{{window}}]))\" } }"),
@@ -237,8 +243,17 @@ fn prometheus_and_events_agree() {
     // bad minutes. `gte 99` held for 25m: the 5m window ending 25 minutes
     // ago is still all bad: fires. Held for 28m: 28 minutes ago the window
     // reached back into the good minutes (3 of 5 bad, burn 62): quiet.
-    let condition = |name: &str, severity: &str, op: &str, threshold: f64, lookback: &str, after: &str| {
-        let after = if after.is_empty() { String::new() } else { format!("\n                alertAfter: {after}") };
+    let condition = |name: &str,
+                     severity: &str,
+                     op: &str,
+                     threshold: f64,
+                     lookback: &str,
+                     after: &str| {
+        let after = if after.is_empty() {
+            String::new()
+        } else {
+            format!("\n                alertAfter: {after}")
+        };
         format!(
             "          - kind: AlertCondition\n            metadata:\n              name: {name}\n            spec:\n              severity: {severity}\n              condition:\n                kind: burnrate\n                op: {op}\n                threshold: {threshold}\n                lookbackWindow: {lookback}{after}\n"
         )
@@ -251,7 +266,10 @@ fn prometheus_and_events_agree() {
         condition("held-28m", "ticket", "gte", 99.0, "5m", "28m"),
     );
     std::fs::write(dir.path().join("openslo.yaml"), openslo).expect("write");
-    let v = status("events.toml", &["openslo.yaml", "--prometheus", &server.base]);
+    let v = status(
+        "events.toml",
+        &["openslo.yaml", "--prometheus", &server.base],
+    );
     let rows: Vec<(String, bool, bool)> = v["slos"][0]["conditions"]
         .as_array()
         .unwrap_or_else(|| panic!("conditions in {v}"))

@@ -204,7 +204,12 @@ impl Prometheus {
             let data = self.call(
                 "query_range",
                 query,
-                &[("query", query), ("start", &a), ("end", &b), ("step", &form_step)],
+                &[
+                    ("query", query),
+                    ("start", &a),
+                    ("end", &b),
+                    ("step", &form_step),
+                ],
             )?;
             if data["resultType"].as_str() != Some("matrix") {
                 return Err(shape(format!(

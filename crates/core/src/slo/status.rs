@@ -663,7 +663,13 @@ mod tests {
         // SLI 64/68 = 0.94118; budget 0.05 × 68 = 3.4 bad; consumed 4;
         // remaining 1 − 4/3.4 = −0.17647: exhausted.
         let s = judge("*", SuiteRate::Pass);
-        assert_eq!(s.events, EventCounts { good: 64, total: 68 });
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 64,
+                total: 68
+            }
+        );
         assert!(close(s.sli.expect("sli"), 64.0 / 68.0));
         assert!(close(s.error_budget.total, 3.4));
         assert_eq!(s.error_budget.consumed, 4.0);
@@ -671,20 +677,38 @@ mod tests {
         assert!(s.exhausted());
         // 3d = [Nov 20 00:00, Nov 23 00:00) holds every run: (4/68) / 0.05 = 1.17647;
         // 1d holds run 3 only: 2 bad of 30 → (2/30) / 0.05 = 1.3333.
-        assert!(close(s.burn_rates.get("3d").expect("3d"), (4.0 / 68.0) / 0.05));
-        assert!(close(s.burn_rates.get("1d").expect("1d"), (2.0 / 30.0) / 0.05));
+        assert!(close(
+            s.burn_rates.get("3d").expect("3d"),
+            (4.0 / 68.0) / 0.05
+        ));
+        assert!(close(
+            s.burn_rates.get("1d").expect("1d"),
+            (2.0 / 30.0) / 0.05
+        ));
 
         // Pass rate of suite core alone: 56 of 58; budget 2.9, consumed 2,
         // remaining 1 − 2/2.9 = 0.31034.
         let s = judge("core", SuiteRate::Pass);
-        assert_eq!(s.events, EventCounts { good: 56, total: 58 });
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 56,
+                total: 58
+            }
+        );
         assert!(close(s.error_budget.remaining, 1.0 - 2.0 / 2.9));
         assert!(!s.exhausted());
 
         // Not flaky, suite core: 2 + 0 + 1 = 3 flaky of 58 that ran → 55 good;
         // consumed 3 of 2.9: remaining 1 − 3/2.9 = −0.03448.
         let s = judge("core", SuiteRate::NotFlaky);
-        assert_eq!(s.events, EventCounts { good: 55, total: 58 });
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 55,
+                total: 58
+            }
+        );
         assert!(close(s.error_budget.remaining, 1.0 - 3.0 / 2.9));
         assert!(s.exhausted());
     }
