@@ -296,4 +296,27 @@ fn prometheus_and_events_agree() {
     near(&c["burn_rate"], &Value::from(52.5), "condition burn");
     assert_eq!(c["lookback_window"], "1h");
     assert_eq!(v["slos"][0]["conditions"][2]["alert_after"], "25m");
+    // The terminal view lists them too. (Exit 1: the page rows fire as well;
+    // a page condition alone paging is tested in the core.)
+    let out = Command::cargo_bin("sloe")
+        .expect("binary")
+        .current_dir(dir.path())
+        .env_remove("SLOE_CONFIG")
+        .env_remove("SLOE_ENV")
+        .args(["--config", "events.toml", "slo", "status", "openslo.yaml"])
+        .args(["--at", "2026-11-23T12:00:00Z", "--prometheus", &server.base])
+        .output()
+        .expect("run sloe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("condition above [critical, pages]  1h burn ")
+            && text.contains("fires when gt 52  FIRING"),
+        "{text}"
+    );
+    assert!(
+        text.contains("condition held-28m [ticket]  5m burn ")
+            && text.contains("fires when gte 99 for 28m  quiet"),
+        "{text}"
+    );
 }
