@@ -310,7 +310,9 @@ fn pct(v: f64) -> String {
 fn terminal(report: &StatusReport, fail_on: &[SloFailOn]) -> String {
     let mut out = String::new();
     if report.slos.is_empty() {
-        out.push_str("no SLO with an events SLI to judge\n");
+        out.push_str(
+            "no SLO to judge: status reads events, history and junit SLIs, and PromQL ones with --prometheus\n",
+        );
         return out;
     }
     for s in &report.slos {
