@@ -477,3 +477,194 @@ fn status_of_a_ci_objective_from_the_run_history() {
     assert!(remaining.abs() < 1e-9, "{v}");
     assert_eq!(out.status.code(), Some(1), "{v}");
 }
+
+/// A JUnit report of one suite: `(name, outcome)` per test case, where the
+/// outcome is "pass", "fail", "error", "skip" or "flaky" (passed on a retry).
+fn junit_xml(suite: &str, cases: &[(&str, &str)]) -> String {
+    let mut xml = format!("<?xml version=\"1.0\"?>\n<testsuites>\n<testsuite name=\"{suite}\">\n");
+    for (name, outcome) in cases {
+        let inner = match *outcome {
+            "pass" => "",
+            "fail" => "<failure message=\"boom\"/>",
+            "error" => "<error message=\"crash\"/>",
+            "skip" => "<skipped/>",
+            "flaky" => "<flakyFailure message=\"once\"/>",
+            other => panic!("outcome {other}"),
+        };
+        xml.push_str(&format!(
+            "<testcase classname=\"{suite}\" name=\"{name}\" time=\"0.01\">{inner}</testcase>\n"
+        ));
+    }
+    xml.push_str("</testsuite>\n</testsuites>\n");
+    xml
+}
+
+/// `n` test cases named t0.., all with `outcome`.
+fn cases(n: usize, outcome: &'static str) -> Vec<(String, &'static str)> {
+    (0..n).map(|i| (format!("{outcome}{i}"), outcome)).collect()
+}
+
+fn ingest_junit(dir: &Path, name: &str, xml: &str, timestamp: &str) {
+    let file = dir.join(name);
+    std::fs::write(&file, xml).expect("write junit");
+    ingest_file(dir, &file, timestamp);
+}
+
+fn ingest_file(dir: &Path, file: &Path, timestamp: &str) {
+    let out = sloe()
+        .current_dir(dir)
+        .args(["ingest", "--timestamp", timestamp])
+        .arg(file)
+        .output()
+        .expect("run sloe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const JUNIT_SLOS: &str = "[[slo]]\nname = \"tests-pass\"\nobjective = \"90%\"\nwindow = \"30d\"\nsli = { junit = { suite = \"*\", rate = \"pass\" } }\n\n[[slo]]\nname = \"app-not-flaky\"\nobjective = \"95%\"\nwindow = \"30d\"\nsli = { junit = { suite = \"app\", rate = \"not_flaky\" } }\n";
+
+fn status_at_noon(dir: &Path) -> (Option<i32>, serde_json::Value) {
+    let out = sloe()
+        .current_dir(dir)
+        .args([
+            "slo",
+            "status",
+            "--format",
+            "json",
+            "--at",
+            "2026-11-23T12:00:00Z",
+        ])
+        .output()
+        .expect("run sloe");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.code(), v)
+}
+
+#[test]
+fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("sloe.toml"), JUNIT_SLOS).expect("write config");
+    let suite = |parts: &[Vec<(String, &'static str)>]| {
+        let all: Vec<(&str, &str)> = parts
+            .iter()
+            .flatten()
+            .map(|(n, o)| (n.as_str(), *o))
+            .collect();
+        junit_xml("app", &all)
+    };
+    // Run A: 10 cases, 1 failed → ran 10, passed 9, none flaky.
+    let a = suite(&[cases(9, "pass"), cases(1, "fail")]);
+    ingest_junit(d, "a.xml", &a, "2026-11-20T10:00:00Z");
+    // Run B: 10 cases, 1 skipped, 1 flaky → ran 9, passed 9, 8 not flaky.
+    let b = suite(&[cases(8, "pass"), cases(1, "skip"), cases(1, "flaky")]);
+    ingest_junit(d, "b.xml", &b, "2026-11-21T10:00:00Z");
+    // Run C: 10 cases, all passed.
+    ingest_junit(
+        d,
+        "c.xml",
+        &suite(&[cases(10, "pass")]),
+        "2026-11-22T10:00:00Z",
+    );
+    // A real surefire report (suite action.surefire.report.calc.StringUtilsTest):
+    // 5 cases, 2 failed, 1 skipped → ran 4, passed 2.
+    let surefire = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/formats/junit/maven_surefire_StringUtilsTest.xml");
+    ingest_file(d, &surefire, "2026-11-22T11:00:00Z");
+
+    let (code, v) = status_at_noon(d);
+    let pass = &v["slos"][0];
+    assert_eq!(pass["name"], "tests-pass", "{v}");
+    // Every suite: ran 10 + 9 + 10 + 4 = 33, passed 9 + 9 + 10 + 2 = 30.
+    // SLI 30/33 = 0.90909; budget 0.1 × 33 = 3.3 bad, consumed 3,
+    // remaining 1 − 3/3.3 = 0.0909.
+    assert_eq!(pass["events"]["total"], 33, "{v}");
+    assert_eq!(pass["events"]["good"], 30, "{v}");
+    let sli = pass["sli"].as_f64().expect("sli");
+    assert!((sli - 30.0 / 33.0).abs() < 1e-9, "{v}");
+    let total = pass["error_budget"]["total"].as_f64().expect("total");
+    assert!((total - 3.3).abs() < 1e-9, "{v}");
+    assert_eq!(pass["error_budget"]["consumed"], 3.0, "{v}");
+    let remaining = pass["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
+    assert!((remaining - (1.0 - 3.0 / 3.3)).abs() < 1e-9, "{v}");
+    // Suite app only: ran 10 + 9 + 10 = 29, one flaky → 28 good; budget
+    // 0.05 × 29 = 1.45, consumed 1, remaining 1 − 1/1.45 = 0.3103.
+    let flaky = &v["slos"][1];
+    assert_eq!(flaky["name"], "app-not-flaky", "{v}");
+    assert_eq!(flaky["events"]["total"], 29, "{v}");
+    assert_eq!(flaky["events"]["good"], 28, "{v}");
+    let remaining = flaky["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
+    assert!((remaining - (1.0 - 1.0 / 1.45)).abs() < 1e-9, "{v}");
+    // No budget spent and the runs are hours old (no page): exit 0.
+    assert_eq!(code, Some(0), "{v}");
+
+    // Run D: 10 cases, 3 failed. Pass rate: 37 of 43; budget 4.3, consumed 6:
+    // exhausted → exit 1.
+    let d_run = suite(&[cases(7, "pass"), cases(3, "fail")]);
+    ingest_junit(d, "d.xml", &d_run, "2026-11-22T12:00:00Z");
+    let (code, v) = status_at_noon(d);
+    let pass = &v["slos"][0];
+    assert_eq!(pass["events"]["total"], 43, "{v}");
+    assert_eq!(pass["events"]["good"], 37, "{v}");
+    let remaining = pass["error_budget"]["remaining"]
+        .as_f64()
+        .expect("remaining");
+    assert!((remaining - (1.0 - 6.0 / 4.3)).abs() < 1e-9, "{v}");
+    assert_eq!(code, Some(1), "{v}");
+
+    // validate reads them; rules skips them with a note.
+    let out = sloe()
+        .current_dir(d)
+        .args(["slo", "validate", "sloe.toml"])
+        .output()
+        .expect("run sloe");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("junit suites \"app\" not_flaky rate"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 SLOs read"), "{stdout}");
+    let out = sloe()
+        .current_dir(d)
+        .args(["slo", "rules"])
+        .output()
+        .expect("run sloe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: no rules for SLO tests-pass")
+            && stderr.contains("sloe's run history"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_misspelt_junit_rate_is_rejected_with_line_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("sloe.toml");
+    std::fs::write(
+        &file,
+        "[[slo]]\nname = \"tests\"\nobjective = \"99%\"\nsli = { junit = { rate = \"not_flakey\" } }\n",
+    )
+    .expect("write");
+    let out = sloe()
+        .args(["slo", "validate"])
+        .arg(&file)
+        .output()
+        .expect("run sloe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("sloe.toml:4"), "{stderr}");
+    assert!(stderr.contains("slo[0].sli.junit.rate"), "{stderr}");
+    assert!(stderr.contains("did you mean `not_flaky`"), "{stderr}");
+}

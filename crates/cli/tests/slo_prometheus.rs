@@ -197,4 +197,126 @@ fn prometheus_and_events_agree() {
     };
     assert_eq!(firing(e), firing(p));
     assert!(firing(e)[0], "the page fires");
+
+    // Timeslices of 5 minutes, good at 99 %: the 8,640 slices of 30 days
+    // are known in advance (budget 0.001 × 8,640 = 8.64 slices); the
+    // 5-bad-per-1,000 slices are good, the last 30 minutes' 6 slices (100
+    // per 1,000) bad, the slices before the traffic began good (empty):
+    // SLI 8,634 / 8,640, remaining 1 − 6 / 8.64. Prometheus gives every
+    // slice by range queries.
+    let timeslices = |sli: &str| {
+        format!(
+            "{}budgeting = \"timeslices\"\ntimeslice = \"5m\"\ntimeslice_target = \"99%\"\n",
+            slo(sli)
+        )
+    };
+    std::fs::write(
+        dir.path().join("events-ts.toml"),
+        timeslices("{ events = \"api\" }"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("prom-ts.toml"),
+        timeslices("{ prometheus = { bad = \"sum(increase(http_requests_total{code=\\\"500\\\"}[{{window}}]))\", total = \"sum(increase(http_requests_total[{{window}}]))\" } }"),
+    )
+    .expect("write");
+    let from_events = status("events-ts.toml", &["--events", "events.jsonl"]);
+    let from_prom = status("prom-ts.toml", &["--prometheus", &server.base]);
+    let (e, p) = (&from_events["slos"][0], &from_prom["slos"][0]);
+    assert_eq!(p["budgeting"], "timeslices", "{from_prom}");
+    near(&e["sli"], &Value::from(8634.0 / 8640.0), "timeslice sli");
+    near(&e["sli"], &p["sli"], "timeslice sli");
+    near(
+        &e["error_budget"]["remaining"],
+        &Value::from(1.0 - 6.0 / 8.64),
+        "timeslice remaining",
+    );
+    near(
+        &e["error_budget"]["remaining"],
+        &p["error_budget"]["remaining"],
+        "timeslice remaining",
+    );
+
+    // OpenSLO AlertConditions on the same series, judged by `--prometheus`.
+    // Over 1h the burn is 52.5: `gt 52` fires, `gt 53` does not.
+    // Over 5m the burn is 100 while the window lies inside the last 30
+    // bad minutes. `gte 99` held for 25m: the 5m window ending 25 minutes
+    // ago is still all bad: fires. Held for 28m: 28 minutes ago the window
+    // reached back into the good minutes (3 of 5 bad, burn 62): quiet.
+    let condition = |name: &str,
+                     severity: &str,
+                     op: &str,
+                     threshold: f64,
+                     lookback: &str,
+                     after: &str| {
+        let after = if after.is_empty() {
+            String::new()
+        } else {
+            format!("\n                alertAfter: {after}")
+        };
+        format!(
+            "          - kind: AlertCondition\n            metadata:\n              name: {name}\n            spec:\n              severity: {severity}\n              condition:\n                kind: burnrate\n                op: {op}\n                threshold: {threshold}\n                lookbackWindow: {lookback}{after}\n"
+        )
+    };
+    let openslo = format!(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: api\nspec:\n  service: api\n  indicator:\n    metadata:\n      name: api-errors\n    spec:\n      ratioMetric:\n        counter: true\n        bad:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: 'sum(increase(http_requests_total{{code=\"500\"}}[{{{{window}}}}]))'\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: 'sum(increase(http_requests_total[{{{{window}}}}]))'\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n  alertPolicies:\n    - kind: AlertPolicy\n      metadata:\n        name: api-policy\n      spec:\n        conditions:\n{}{}{}{}",
+        condition("above", "critical", "gt", 52.0, "1h", ""),
+        condition("below", "page", "gt", 53.0, "1h", ""),
+        condition("held-25m", "ticket", "gte", 99.0, "5m", "25m"),
+        condition("held-28m", "ticket", "gte", 99.0, "5m", "28m"),
+    );
+    std::fs::write(dir.path().join("openslo.yaml"), openslo).expect("write");
+    let v = status(
+        "events.toml",
+        &["openslo.yaml", "--prometheus", &server.base],
+    );
+    let rows: Vec<(String, bool, bool)> = v["slos"][0]["conditions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("conditions in {v}"))
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_owned(),
+                c["page"].as_bool().expect("page"),
+                c["firing"].as_bool().expect("firing"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("above".to_owned(), true, true),
+            ("below".to_owned(), true, false),
+            ("held-25m".to_owned(), false, true),
+            ("held-28m".to_owned(), false, false),
+        ],
+        "{v}"
+    );
+    let c = &v["slos"][0]["conditions"][0];
+    near(&c["burn_rate"], &Value::from(52.5), "condition burn");
+    assert_eq!(c["lookback_window"], "1h");
+    assert_eq!(v["slos"][0]["conditions"][2]["alert_after"], "25m");
+    // The terminal view lists them too. (Exit 1: the page rows fire as well;
+    // a page condition alone paging is tested in the core.)
+    let out = Command::cargo_bin("sloe")
+        .expect("binary")
+        .current_dir(dir.path())
+        .env_remove("SLOE_CONFIG")
+        .env_remove("SLOE_ENV")
+        .args(["--config", "events.toml", "slo", "status", "openslo.yaml"])
+        .args(["--at", "2026-11-23T12:00:00Z", "--prometheus", &server.base])
+        .output()
+        .expect("run sloe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("condition above [critical, pages]  1h burn ")
+            && text.contains("fires when gt 52  FIRING"),
+        "{text}"
+    );
+    assert!(
+        text.contains("condition held-28m [ticket]  5m burn ")
+            && text.contains("fires when gte 99 for 28m  quiet"),
+        "{text}"
+    );
 }

@@ -933,6 +933,9 @@ fn deserialize_text<T: serde::de::DeserializeOwned>(
 /// Adds a did-you-mean to serde's "unknown field" messages.
 fn improve_message(message: &str) -> String {
     // Some deserializers put the path before serde's text; the path is reported separately.
+    if let Some(start) = message.find("unknown variant `") {
+        return improve_variant(message, start);
+    }
     let Some(start) = message.find("unknown field `") else {
         return message.to_owned();
     };
@@ -944,6 +947,23 @@ fn improve_message(message: &str) -> String {
     match suggest(field, &candidates) {
         Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
         None => format!("unknown key `{field}`{expected}"),
+    }
+}
+
+/// Adds a did-you-mean to serde's "unknown variant `x`, expected ..." (a
+/// misspelt word such as `rate = "pas"`).
+fn improve_variant(message: &str, start: usize) -> String {
+    let rest = &message[start + "unknown variant `".len()..];
+    let Some((word, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match suggest(word, &candidates) {
+        Some(s) => format!(
+            "{}unknown value `{word}` (did you mean `{s}`?){expected}",
+            &message[..start]
+        ),
+        None => message.to_owned(),
     }
 }
 

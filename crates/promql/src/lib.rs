@@ -2,6 +2,9 @@
 //! its HTTP API: Thanos, Mimir, VictoriaMetrics) with instant queries on
 //! `/api/v1/query`.
 //!
+//! Range queries (`/api/v1/query_range`) give the per-slice counts of
+//! timeslice budgeting.
+//!
 //! Owns the HTTP client and the API's JSON; it is blocking on purpose (the
 //! CLI is short-lived). It knows nothing of SLO specs: the caller expands
 //! the `{{window}}` placeholder and judges the counts. It must not depend on
@@ -9,7 +12,7 @@
 
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 /// Why a query failed. Messages read after "failed to" and name the URL.
@@ -72,27 +75,16 @@ impl Prometheus {
         format!("{}/api/v1/query", self.base)
     }
 
-    /// The value of an instant `query` at `at`: a scalar, or a vector of at
-    /// most one series (no series is 0: nothing was counted). Several
-    /// series are an error: aggregate them, e.g. with `sum(...)`.
-    pub fn instant(&self, query: &str, at: Timestamp) -> Result<f64, PromError> {
-        let url = self.url();
-        let time = format!("{:.3}", at.as_millisecond() as f64 / 1000.0);
+    /// POSTs `form` to `/api/v1/<endpoint>` and returns the answer's `data`.
+    fn call(&self, endpoint: &str, query: &str, form: &[(&str, &str)]) -> Result<Value, PromError> {
+        let url = format!("{}/api/v1/{endpoint}", self.base);
         let transport = |message: String| PromError::Transport {
             url: url.clone(),
             query: query.to_owned(),
             message,
         };
-        let shape = |message: String| PromError::Shape {
-            url: url.clone(),
-            query: query.to_owned(),
-            message,
-        };
-        let response = self
-            .agent
-            .post(&url)
-            .send_form(&[("query", query), ("time", &time)]);
-        let body: Value = match response {
+        let response = self.agent.post(&url).send_form(form);
+        let mut body: Value = match response {
             Ok(r) => r
                 .into_json()
                 .map_err(|e| transport(format!("read the answer: {e}")))?,
@@ -126,7 +118,21 @@ impl Prometheus {
                     .to_owned(),
             });
         }
-        let data = &body["data"];
+        Ok(body["data"].take())
+    }
+
+    /// The value of an instant `query` at `at`: a scalar, or a vector of at
+    /// most one series (no series is 0: nothing was counted). Several
+    /// series are an error: aggregate them, e.g. with `sum(...)`.
+    pub fn instant(&self, query: &str, at: Timestamp) -> Result<f64, PromError> {
+        let url = self.url();
+        let shape = |message: String| PromError::Shape {
+            url: url.clone(),
+            query: query.to_owned(),
+            message,
+        };
+        let time = seconds(at);
+        let data = self.call("query", query, &[("query", query), ("time", &time)])?;
         let sample = match data["resultType"].as_str() {
             Some("scalar") => &data["result"],
             Some("vector") => {
@@ -151,18 +157,92 @@ impl Prometheus {
                 )));
             }
         };
-        let text = sample[1]
-            .as_str()
-            .ok_or_else(|| shape(format!("sample {sample} has no value")))?;
-        let value: f64 = text
-            .parse()
-            .map_err(|_| shape(format!("value {text:?} is not a number")))?;
-        if !value.is_finite() {
-            return Err(shape(format!(
-                "value {text} is not a finite number of events"
-            )));
+        sample_value(sample).map(|(_, v)| v).map_err(shape)
+    }
+
+    /// The values of `query` evaluated at `start`, `start + step`, ... up
+    /// to `end` (a range query, in pieces of at most 10,000 steps, under
+    /// Prometheus's 11,000-point limit): `(time, value)` for every step the
+    /// query has a value at; a step without one counted nothing. Like
+    /// [`Prometheus::instant`], the query must give at most one series.
+    pub fn range(
+        &self,
+        query: &str,
+        start: Timestamp,
+        end: Timestamp,
+        step: SignedDuration,
+    ) -> Result<Vec<(Timestamp, f64)>, PromError> {
+        self.range_in_pieces(query, start, end, step, 10_000)
+    }
+
+    /// [`Prometheus::range`] with at most `steps` steps per request.
+    fn range_in_pieces(
+        &self,
+        query: &str,
+        start: Timestamp,
+        end: Timestamp,
+        step: SignedDuration,
+        steps: i32,
+    ) -> Result<Vec<(Timestamp, f64)>, PromError> {
+        let url = format!("{}/api/v1/query_range", self.base);
+        let shape = |message: String| PromError::Shape {
+            url: url.clone(),
+            query: query.to_owned(),
+            message,
+        };
+        if !step.is_positive() {
+            return Err(shape(format!("step {step} is not positive")));
         }
-        Ok(value)
+        let mut out = Vec::new();
+        let mut from = start;
+        while from <= end {
+            let last = from
+                .checked_add(step * (steps.max(1) - 1))
+                .map_or(end, |t| t.min(end));
+            let form_step = format!("{:.3}", step.as_secs_f64());
+            let (a, b) = (seconds(from), seconds(last));
+            let data = self.call(
+                "query_range",
+                query,
+                &[
+                    ("query", query),
+                    ("start", &a),
+                    ("end", &b),
+                    ("step", &form_step),
+                ],
+            )?;
+            if data["resultType"].as_str() != Some("matrix") {
+                return Err(shape(format!(
+                    "it returned a {}; expected a range vector (matrix)",
+                    data["resultType"].as_str().unwrap_or("result of no type")
+                )));
+            }
+            let result = data["result"]
+                .as_array()
+                .ok_or_else(|| shape("the matrix result is not a list".to_owned()))?;
+            match result.as_slice() {
+                [] => {}
+                [one] => {
+                    let values = one["values"]
+                        .as_array()
+                        .ok_or_else(|| shape("a series has no values".to_owned()))?;
+                    for v in values {
+                        out.push(sample_value(v).map_err(&shape)?);
+                    }
+                }
+                many => {
+                    return Err(shape(format!(
+                        "it returned {} series; expected one, e.g. wrap the query in sum(...)",
+                        many.len()
+                    )));
+                }
+            }
+            match last.checked_add(step) {
+                Ok(next) if last < end => from = next,
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     /// Good and total events from two instant queries at `at` (with their
@@ -178,6 +258,29 @@ impl Prometheus {
             total: self.instant(total, at)?,
         })
     }
+}
+
+/// A time as the API takes it: Unix seconds with milliseconds.
+fn seconds(t: Timestamp) -> String {
+    format!("{:.3}", t.as_millisecond() as f64 / 1000.0)
+}
+
+/// `[time, "value"]` as the API writes a sample: a finite number.
+fn sample_value(sample: &Value) -> Result<(Timestamp, f64), String> {
+    let at = sample[0]
+        .as_f64()
+        .and_then(|s| Timestamp::from_millisecond((s * 1000.0).round() as i64).ok())
+        .ok_or_else(|| format!("sample {sample} has no time"))?;
+    let text = sample[1]
+        .as_str()
+        .ok_or_else(|| format!("sample {sample} has no value"))?;
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("value {text:?} is not a number"))?;
+    if !value.is_finite() {
+        return Err(format!("value {text} is not a finite number of events"));
+    }
+    Ok((at, value))
 }
 
 #[cfg(test)]

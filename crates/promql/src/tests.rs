@@ -152,6 +152,47 @@ fn reads_good_and_total_from_a_real_prometheus() {
     assert_eq!(prom.instant("sum(nothing_here)", at).expect("query"), 0.0);
     assert_eq!(prom.instant("vector(3)", at).expect("query"), 3.0);
     assert_eq!(prom.instant("scalar(vector(4))", at).expect("query"), 4.0);
+
+    // A range query: the total at 10:10, 10:20, ... 11:00 is 1,000 a
+    // minute so far; one step per 10 minutes, 6 values.
+    let range = prom
+        .range(
+            "sum(http_requests_total)",
+            "2026-11-20T10:10:00Z".parse().expect("ts"),
+            at,
+            jiff::SignedDuration::from_mins(10),
+        )
+        .expect("range query");
+    let expected: Vec<(Timestamp, f64)> = (1..=6)
+        .map(|k| {
+            let t = start
+                .checked_add(jiff::SignedDuration::from_mins(10 * k))
+                .expect("ts");
+            (t, 10_000.0 * k as f64)
+        })
+        .collect();
+    assert_eq!(range, expected);
+    // The same in pieces of 4 steps (two requests): the same values.
+    let pieces = prom
+        .range_in_pieces(
+            "sum(http_requests_total)",
+            "2026-11-20T10:10:00Z".parse().expect("ts"),
+            at,
+            jiff::SignedDuration::from_mins(10),
+            4,
+        )
+        .expect("range query");
+    assert_eq!(pieces, expected);
+    // Before the series began: no values at all.
+    let before = prom
+        .range(
+            "sum(http_requests_total)",
+            "2026-11-19T10:00:00Z".parse().expect("ts"),
+            "2026-11-19T11:00:00Z".parse().expect("ts"),
+            jiff::SignedDuration::from_mins(10),
+        )
+        .expect("range query");
+    assert!(before.is_empty(), "{before:?}");
 }
 
 #[test]

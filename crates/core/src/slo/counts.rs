@@ -27,25 +27,33 @@ impl CountSource for MinuteCounts {
     }
 }
 
-/// The counts of a few windows that all end at one moment, as a query
-/// engine answers them (`sloe slo status --prometheus`). Any other window
-/// is empty.
+/// The counts of a few windows, as a query engine answers them (`sloe slo
+/// status --prometheus`): `windows` all end at `at`; `earlier` holds
+/// other windows by their end (an AlertCondition's `alertAfter` looks back
+/// minute by minute; timeslice budgeting reads every slice). Any other
+/// window is empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowCounts {
     pub at: Timestamp,
     pub windows: Vec<(SignedDuration, Counts)>,
+    /// `(end, length, counts)`.
+    pub earlier: Vec<(Timestamp, SignedDuration, Counts)>,
 }
 
 impl CountSource for WindowCounts {
     fn range(&self, from: Timestamp, to: Timestamp) -> Counts {
-        if to != self.at {
-            return Counts::default();
-        }
         let len = to.duration_since(from);
-        self.windows
-            .iter()
-            .find(|(w, _)| *w == len)
-            .map_or_else(Counts::default, |(_, c)| *c)
+        let now = (to == self.at)
+            .then(|| self.windows.iter().find(|(w, _)| *w == len))
+            .flatten()
+            .map(|(_, c)| *c);
+        now.or_else(|| {
+            self.earlier
+                .iter()
+                .find(|(end, w, _)| *end == to && *w == len)
+                .map(|(_, _, c)| *c)
+        })
+        .unwrap_or_default()
     }
 }
 

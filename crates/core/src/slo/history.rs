@@ -90,6 +90,16 @@ pub enum SuiteRate {
     NotFlaky,
 }
 
+impl SuiteRate {
+    /// The word the config uses: `pass` or `not_flaky`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteRate::Pass => "pass",
+            SuiteRate::NotFlaky => "not_flaky",
+        }
+    }
+}
+
 /// Events from the per-suite counts the JUnit reader records under
 /// benchmark `suite:<name>` (measures `tests`, `failures`, `errors`,
 /// `skipped`, `flaky`): one event per run and suite matching `suite_glob`

@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod budget;
+pub mod conditions;
 pub mod counts;
 pub mod events;
 pub mod forecast;

@@ -136,6 +136,13 @@ pub fn generate(slos: &[Slo], version: &str) -> (RuleFile, Vec<Skipped>) {
     for slo in slos {
         match &slo.sli {
             Sli::Prometheus(p) => groups.extend(slo_groups(slo, p, version)),
+            other @ (Sli::History { .. } | Sli::Junit { .. }) => skipped.push(Skipped {
+                slo: slo.name.clone(),
+                reason: format!(
+                    "its SLI is {}: events from sloe's run history, which Prometheus does not hold; `sloe slo status` judges it",
+                    other.describe()
+                ),
+            }),
             other => skipped.push(Skipped {
                 slo: slo.name.clone(),
                 reason: format!(

@@ -8,6 +8,7 @@ use serde::ser::SerializeMap;
 
 use crate::slo::alerts::{self, AlertState};
 use crate::slo::budget::{burn_rate, error_budget, sli};
+use crate::slo::conditions::{self, ConditionState};
 use crate::slo::counts::CountSource;
 use crate::slo::forecast::{self, Forecast, ForecastInput};
 use crate::slo::rules::prom_duration;
@@ -46,6 +47,8 @@ pub struct SloStatus {
     pub error_budget: BudgetStatus,
     pub burn_rates: BurnRates,
     pub alerts: Vec<AlertRow>,
+    /// OpenSLO AlertConditions, evaluated (empty for other specs).
+    pub conditions: Vec<ConditionRow>,
     pub forecast: Forecast,
     /// `[start, end)` of the window judged (a calendar period's end may be ahead).
     pub window_start: Timestamp,
@@ -54,9 +57,15 @@ pub struct SloStatus {
 }
 
 impl SloStatus {
-    /// A page alert fires.
+    /// A page alert fires, or an AlertCondition of page severity.
     pub fn paging(&self) -> bool {
         self.alerts.iter().any(|a| a.severity == "page" && a.firing)
+            || self.conditions.iter().any(|c| c.page && c.firing)
+    }
+
+    /// Any alert row or AlertCondition fires.
+    pub fn alerting(&self) -> bool {
+        self.alerts.iter().any(|a| a.firing) || self.conditions.iter().any(|c| c.firing)
     }
 
     /// The error budget is spent (remaining at or below 0).
@@ -126,6 +135,45 @@ impl From<&AlertState> for AlertRow {
     }
 }
 
+/// An OpenSLO AlertCondition at the moment judged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionRow {
+    pub name: String,
+    /// The AlertPolicy it belongs to.
+    pub policy: String,
+    /// As written (OpenSLO's severity is free text).
+    pub severity: String,
+    /// The severity pages: `page` or `critical`, in any case.
+    pub page: bool,
+    /// `lt`, `lte`, `gt` or `gte`: fires when `burn_rate op threshold`.
+    pub op: String,
+    pub threshold: f64,
+    pub lookback_window: String,
+    /// How long the condition must hold before it fires; null when at once.
+    pub alert_after: Option<String>,
+    /// The burn rate over the lookback window ending now.
+    pub burn_rate: f64,
+    pub firing: bool,
+}
+
+impl From<&ConditionState> for ConditionRow {
+    fn from(s: &ConditionState) -> Self {
+        let c = &s.condition;
+        ConditionRow {
+            name: c.name.clone(),
+            policy: c.policy.clone(),
+            severity: c.severity.clone(),
+            page: conditions::pages(&c.severity),
+            op: c.op.clone(),
+            threshold: c.threshold,
+            lookback_window: prom_duration(c.lookback_window),
+            alert_after: c.alert_after.map(prom_duration),
+            burn_rate: s.burn_rate,
+            firing: s.firing,
+        }
+    }
+}
+
 /// Computes the status of `slo` from `counts` at `at`.
 pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus {
     let objective = slo.objective();
@@ -191,6 +239,16 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
         slo.alerting.min_events,
     );
     let alerts: Vec<AlertRow> = states.iter().map(AlertRow::from).collect();
+    let conditions: Vec<ConditionRow> = conditions::evaluate(
+        &slo.alerting.conditions,
+        counts,
+        objective,
+        at,
+        slo.alerting.min_events,
+    )
+    .iter()
+    .map(ConditionRow::from)
+    .collect();
 
     // At the last hour's burn; the probability by bootstrap over past days.
     let history = daily_consumption(counts, objective, period, at);
@@ -229,6 +287,7 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
         },
         burn_rates: burn,
         alerts,
+        conditions,
         forecast,
         window_start: start,
         window_end: end,
@@ -504,6 +563,7 @@ mod tests {
                 .iter()
                 .map(|w| (*w, c.range(at.checked_sub(*w).expect("time"), at)))
                 .collect(),
+            earlier: Vec::new(),
         };
         let mut from_buckets = status(&slo, &c, at);
         let mut from_queries = status(&slo, &answered, at);
@@ -542,5 +602,147 @@ mod tests {
             .probability_exhausted_by_window_end
             .expect("probability");
         assert!(p < 0.01, "{p}");
+    }
+
+    #[test]
+    fn junit_pass_and_flaky_rates_from_the_run_history() {
+        use crate::model::{Direction, RunContext, RunHeader, RunId, Series};
+        use crate::slo::history::{SuiteRate, suite_events};
+        use crate::units::Unit;
+        // (run, day of November, suite, tests, failures, errors, skipped, flaky)
+        let runs = [
+            (1, 20, "core", 20.0, 1.0, 0.0, 0.0, 2.0),
+            (2, 21, "core", 20.0, 0.0, 1.0, 2.0, 0.0),
+            (3, 22, "core", 20.0, 0.0, 0.0, 0.0, 1.0),
+            (3, 22, "ui", 10.0, 2.0, 0.0, 0.0, 0.0),
+        ];
+        let mut rows = Vec::new();
+        for (id, day, suite, tests, failures, errors, skipped, flaky) in runs {
+            let timestamp = ts(&format!("2026-11-{day}T10:00:00Z"));
+            let header = RunHeader {
+                id: RunId(id),
+                context: RunContext {
+                    commit: None,
+                    branch: None,
+                    testbed: None,
+                    environment: None,
+                    timestamp,
+                    ci: Default::default(),
+                },
+                recorded_at: timestamp,
+            };
+            for (measure, v) in [
+                ("tests", tests),
+                ("failures", failures),
+                ("errors", errors),
+                ("skipped", skipped),
+                ("flaky", flaky),
+            ] {
+                let series = Series {
+                    benchmark: format!("suite:{suite}"),
+                    measure: measure.into(),
+                    unit: Unit::Count,
+                    direction: Direction::LowerIsBetter,
+                    values: vec![v],
+                };
+                rows.push((header.clone(), series));
+            }
+        }
+        let at = ts("2026-11-23T00:00:00Z");
+        let judge = |glob: &str, rate: SuiteRate| {
+            let events = suite_events(&rows, glob, rate).expect("valid glob");
+            status(
+                &slo(95.0, "30d", Budgeting::Occurrences),
+                &MinuteCounts::from_events(&events),
+                at,
+            )
+        };
+
+        // Pass rate, every suite. Ran (tests − skipped): 20 + 18 + 20 + 10 = 68;
+        // passed (ran − failures − errors): 19 + 17 + 20 + 8 = 64.
+        // SLI 64/68 = 0.94118; budget 0.05 × 68 = 3.4 bad; consumed 4;
+        // remaining 1 − 4/3.4 = −0.17647: exhausted.
+        let s = judge("*", SuiteRate::Pass);
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 64,
+                total: 68
+            }
+        );
+        assert!(close(s.sli.expect("sli"), 64.0 / 68.0));
+        assert!(close(s.error_budget.total, 3.4));
+        assert_eq!(s.error_budget.consumed, 4.0);
+        assert!(close(s.error_budget.remaining, 1.0 - 4.0 / 3.4));
+        assert!(s.exhausted());
+        // 3d = [Nov 20 00:00, Nov 23 00:00) holds every run: (4/68) / 0.05 = 1.17647;
+        // 1d holds run 3 only: 2 bad of 30 → (2/30) / 0.05 = 1.3333.
+        assert!(close(
+            s.burn_rates.get("3d").expect("3d"),
+            (4.0 / 68.0) / 0.05
+        ));
+        assert!(close(
+            s.burn_rates.get("1d").expect("1d"),
+            (2.0 / 30.0) / 0.05
+        ));
+
+        // Pass rate of suite core alone: 56 of 58; budget 2.9, consumed 2,
+        // remaining 1 − 2/2.9 = 0.31034.
+        let s = judge("core", SuiteRate::Pass);
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 56,
+                total: 58
+            }
+        );
+        assert!(close(s.error_budget.remaining, 1.0 - 2.0 / 2.9));
+        assert!(!s.exhausted());
+
+        // Not flaky, suite core: 2 + 0 + 1 = 3 flaky of 58 that ran → 55 good;
+        // consumed 3 of 2.9: remaining 1 − 3/2.9 = −0.03448.
+        let s = judge("core", SuiteRate::NotFlaky);
+        assert_eq!(
+            s.events,
+            EventCounts {
+                good: 55,
+                total: 58
+            }
+        );
+        assert!(close(s.error_budget.remaining, 1.0 - 3.0 / 2.9));
+        assert!(s.exhausted());
+    }
+
+    #[test]
+    fn a_firing_page_condition_pages() {
+        // 99 %, 1,000 events a minute for three days, 25 bad a minute: burn
+        // 2.5 everywhere, above no page row (14.4, 6) and only the last
+        // ticket row (1). An OpenSLO condition `gt 2` over 1h fires.
+        use crate::slo::spec::AlertCondition;
+        let at = ts("2026-11-23T00:00:00Z");
+        let c = traffic("2026-11-20T00:00:00Z", "2026-11-23T00:00:00Z", |_| {
+            (975, 1000)
+        });
+        let condition = |severity: &str, threshold: f64| AlertCondition {
+            name: format!("{severity}-{threshold}"),
+            policy: "p".into(),
+            severity: severity.into(),
+            op: "gt".into(),
+            threshold,
+            lookback_window: SignedDuration::from_hours(1),
+            alert_after: None,
+            notification_targets: Vec::new(),
+        };
+        let mut s = slo(99.0, "30d", Budgeting::Occurrences);
+        s.alerting.conditions = vec![condition("ticket", 2.0), condition("page", 3.0)];
+        let st = status(&s, &c, at);
+        assert!(!st.paging(), "ticket fires, page (gt 3) does not");
+        assert!(st.alerting());
+        let firing: Vec<(bool, bool)> = st.conditions.iter().map(|c| (c.page, c.firing)).collect();
+        assert_eq!(firing, [(false, true), (true, false)]);
+        assert!(close(st.conditions[0].burn_rate, 2.5));
+        assert_eq!(st.conditions[0].lookback_window, "1h");
+        s.alerting.conditions = vec![condition("Critical", 2.0)];
+        assert!(status(&s, &c, at).paging(), "critical pages");
     }
 }

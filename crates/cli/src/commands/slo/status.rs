@@ -66,6 +66,19 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
             statuses.push(status(slo, &MinuteCounts::from_events(&events), at));
             continue;
         }
+        if let Sli::Junit { suite, rate } = &slo.sli {
+            // JUnit runs as events: each run's matching suites, counting their test cases.
+            // The store's pattern knows only `*` and `?`: read every suite, filter in the core.
+            let rows = match &store {
+                Some(store) => store
+                    .series_history(Some("suite:*"), usize::MAX)
+                    .context("read the history of the JUnit suites")?,
+                None => Vec::new(),
+            };
+            let events = history::suite_events(&rows, suite, *rate)?;
+            statuses.push(status(slo, &MinuteCounts::from_events(&events), at));
+            continue;
+        }
         if let (Sli::Prometheus(prom), Some(url)) = (&slo.sli, &args.prometheus) {
             let counts = prometheus_counts(&Prometheus::new(url), slo, prom, at)
                 .with_context(|| format!("read SLO {} from {url}", slo.name))?;
@@ -130,12 +143,6 @@ fn prometheus_counts(
     sli: &PromSli,
     at: Timestamp,
 ) -> Result<WindowCounts> {
-    if !matches!(slo.budgeting, Budgeting::Occurrences) {
-        return Err(anyhow!(
-            "judge {} budgeting through Prometheus: only occurrences can be read with --prometheus",
-            slo.budgeting.as_str()
-        ));
-    }
     let (start, end) = slo.window.bounds(at);
     let mut windows: Vec<SignedDuration> = BURN_WINDOWS_MINUTES
         .iter()
@@ -146,6 +153,7 @@ fn prometheus_counts(
                 .iter()
                 .flat_map(|r| [r.long_window, r.short_window]),
         )
+        .chain(slo.alerting.conditions.iter().map(|c| c.lookback_window))
         .chain([end.min(at).duration_since(start)])
         .filter(|w| w.is_positive())
         .collect();
@@ -153,45 +161,133 @@ fn prometheus_counts(
     windows.dedup();
     let mut out = WindowCounts {
         at,
-        windows: Vec::new(),
+        ..WindowCounts::default()
     };
-    // Prometheus counts are floats; a window holds whole events.
-    let events = |v: f64| v.max(0.0).round() as u64;
     for w in windows {
-        let text = prom_duration(w);
-        let (good, total) = match sli {
-            PromSli::GoodTotal { good, total } => {
-                let gt =
-                    prom.good_total(&with_window(good, &text), &with_window(total, &text), at)?;
-                (gt.good, gt.total)
+        out.windows.push((w, prometheus_window(prom, sli, w, at)?));
+    }
+    // Timeslices: every slice of the window so far, by range queries.
+    if let Budgeting::Timeslices { slice, .. } | Budgeting::RatioTimeslices { slice } =
+        slo.budgeting
+    {
+        out.earlier
+            .extend(prometheus_slices(prom, sli, start, end.min(at), slice)?);
+    }
+    // An AlertCondition's alertAfter: its lookback window at each minute back.
+    for c in &slo.alerting.conditions {
+        let Some(after) = c.alert_after else { continue };
+        let minutes = (after.as_secs().max(0) + 59) / 60;
+        for k in 1..=minutes {
+            let t = at.checked_sub(SignedDuration::from_mins(k))?;
+            if !out
+                .earlier
+                .iter()
+                .any(|(e, w, _)| *e == t && *w == c.lookback_window)
+            {
+                let counts = prometheus_window(prom, sli, c.lookback_window, t)?;
+                out.earlier.push((t, c.lookback_window, counts));
             }
-            PromSli::ErrorTotal { error, total } => {
-                let gt =
-                    prom.good_total(&with_window(error, &text), &with_window(total, &text), at)?;
-                (gt.total - gt.good, gt.total)
-            }
-            PromSli::ErrorRatio(_) => {
-                return Err(anyhow!(
-                    "judge an error-ratio query: status needs good and total events (write `good` or `bad` with `total`)"
-                ));
-            }
-        };
-        let total = events(total);
-        out.windows.push((
-            w,
-            Counts {
-                good: events(good).min(total),
-                total,
-            },
-        ));
+        }
     }
     Ok(out)
+}
+
+/// The counts of the slices `[start, start + slice)`, ... up to `upto` (the
+/// last one cut short at `upto`), as status walks them: one range query
+/// per count for the whole slices, an instant query for a partial one.
+fn prometheus_slices(
+    prom: &Prometheus,
+    sli: &PromSli,
+    start: Timestamp,
+    upto: Timestamp,
+    slice: SignedDuration,
+) -> Result<Vec<(Timestamp, SignedDuration, Counts)>> {
+    if !slice.is_positive() || upto <= start {
+        return Ok(Vec::new());
+    }
+    let whole = upto.duration_since(start).as_secs() / slice.as_secs().max(1);
+    let whole = i32::try_from(whole).context("count the timeslices of the window")?;
+    let mut out = Vec::new();
+    if whole > 0 {
+        let first = start.checked_add(slice)?;
+        let last = start.checked_add(slice * whole)?;
+        let text = prom_duration(slice);
+        let (good_q, total_q, good_is_bad) = match sli {
+            PromSli::GoodTotal { good, total } => (good, total, false),
+            PromSli::ErrorTotal { error, total } => (error, total, true),
+            PromSli::ErrorRatio(_) => return Err(error_ratio_refused()),
+        };
+        let good = prom.range(&with_window(good_q, &text), first, last, slice)?;
+        let total = prom.range(&with_window(total_q, &text), first, last, slice)?;
+        // The API keeps milliseconds: put each answer back on its slice's end.
+        let slice_end = |t: Timestamp| -> Option<Timestamp> {
+            let k = t.duration_since(first).as_secs_f64() / slice.as_secs_f64();
+            let k = i32::try_from(k.round() as i64).ok()?;
+            first.checked_add(slice * k).ok()
+        };
+        let good: BTreeMap<Timestamp, f64> = good
+            .into_iter()
+            .filter_map(|(t, v)| Some((slice_end(t)?, v)))
+            .collect();
+        for (t, total) in total {
+            let Some(t) = slice_end(t) else { continue };
+            let g = good.get(&t).copied().unwrap_or(0.0);
+            let g = if good_is_bad { total - g } else { g };
+            out.push((t, slice, whole_events(g, total)));
+        }
+        let rest = upto.duration_since(last);
+        if rest.is_positive() {
+            out.push((upto, rest, prometheus_window(prom, sli, rest, upto)?));
+        }
+    } else {
+        let len = upto.duration_since(start);
+        out.push((upto, len, prometheus_window(prom, sli, len, upto)?));
+    }
+    Ok(out)
+}
+
+fn error_ratio_refused() -> anyhow::Error {
+    anyhow!(
+        "judge an error-ratio query: status needs good and total events (write `good` or `bad` with `total`)"
+    )
+}
+
+/// Prometheus counts are floats (`increase` extrapolates); a window holds whole events.
+fn whole_events(good: f64, total: f64) -> Counts {
+    let events = |v: f64| v.max(0.0).round() as u64;
+    let total = events(total);
+    Counts {
+        good: events(good).min(total),
+        total,
+    }
+}
+
+/// Good and total events over the window of length `w` ending at `at`.
+fn prometheus_window(
+    prom: &Prometheus,
+    sli: &PromSli,
+    w: SignedDuration,
+    at: Timestamp,
+) -> Result<Counts> {
+    let text = prom_duration(w);
+    let (good, total) = match sli {
+        PromSli::GoodTotal { good, total } => {
+            let gt = prom.good_total(&with_window(good, &text), &with_window(total, &text), at)?;
+            (gt.good, gt.total)
+        }
+        PromSli::ErrorTotal { error, total } => {
+            let gt = prom.good_total(&with_window(error, &text), &with_window(total, &text), at)?;
+            (gt.total - gt.good, gt.total)
+        }
+        PromSli::ErrorRatio(_) => return Err(error_ratio_refused()),
+    };
+    Ok(whole_events(good, total))
 }
 
 fn blocks(s: &SloStatus, fail_on: &[SloFailOn]) -> bool {
     fail_on.iter().any(|f| match f {
         SloFailOn::Page => s.paging(),
-        SloFailOn::Ticket => s.alerts.iter().any(|a| a.firing),
+        SloFailOn::Ticket => s.alerting(),
         SloFailOn::Exhausted => s.exhausted(),
     })
 }
@@ -214,13 +310,15 @@ fn pct(v: f64) -> String {
 fn terminal(report: &StatusReport, fail_on: &[SloFailOn]) -> String {
     let mut out = String::new();
     if report.slos.is_empty() {
-        out.push_str("no SLO with an events SLI to judge\n");
+        out.push_str(
+            "no SLO to judge: status reads events, history and junit SLIs, and PromQL ones with --prometheus\n",
+        );
         return out;
     }
     for s in &report.slos {
         let verdict = if blocks(s, fail_on) {
             "BLOCKING"
-        } else if s.alerts.iter().any(|a| a.firing) {
+        } else if s.alerting() {
             "alerting"
         } else {
             "ok"
@@ -263,6 +361,23 @@ fn terminal(report: &StatusReport, fail_on: &[SloFailOn]) -> String {
                 a.short_burn_rate,
                 if a.firing { "FIRING" } else { "quiet" }
             ));
+        }
+        for c in &s.conditions {
+            out.push_str(&format!(
+                "  condition {} [{}{}]  {} burn {:.2}, fires when {} {}{}  ",
+                c.name,
+                c.severity,
+                if c.page { ", pages" } else { "" },
+                c.lookback_window,
+                c.burn_rate,
+                c.op,
+                c.threshold,
+                c.alert_after
+                    .as_deref()
+                    .map(|a| format!(" for {a}"))
+                    .unwrap_or_default(),
+            ));
+            out.push_str(if c.firing { "FIRING\n" } else { "quiet\n" });
         }
         if let Some(when) = s.forecast.exhausted_at {
             out.push_str(&format!(

@@ -120,6 +120,13 @@ pub enum Sli {
         measure: String,
         threshold: Quantity,
     },
+    /// JUnit runs from sloe's history as events: per run and matching
+    /// suite, its test cases that ran, good when they passed (`pass`) or
+    /// were not flaky (`not_flaky`).
+    Junit {
+        suite: String,
+        rate: crate::slo::history::SuiteRate,
+    },
     /// An OpenSLO threshold metric: a value compared with `op value`.
     Threshold {
         source: String,
@@ -156,6 +163,7 @@ impl Sli {
                 measure,
                 threshold,
             } => format!("history {benchmark} {measure} under {threshold}"),
+            Sli::Junit { suite, rate } => format!("junit suites {suite:?} {} rate", rate.as_str()),
             Sli::Threshold { source, .. } => format!("{source} threshold metric"),
             Sli::External { source, .. } => format!("{source} ratio metric"),
             Sli::Plugin { id } => format!("sloth plugin {id}"),
@@ -731,6 +739,22 @@ mod tests {
             "{}",
             full.errors[0]
         );
+    }
+
+    #[test]
+    fn openslo_condition_op_is_checked() {
+        let doc = |op: &str| {
+            format!(
+                "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: s\nspec:\n  service: x\n  indicator:\n    metadata:\n      name: i\n    spec:\n      ratioMetric:\n        good:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: good\n        total:\n          metricSource:\n            type: Prometheus\n            spec:\n              query: total\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n  alertPolicies:\n    - kind: AlertPolicy\n      metadata:\n        name: p\n      spec:\n        conditions:\n          - kind: AlertCondition\n            metadata:\n              name: fast\n            spec:\n              severity: page\n              condition:\n                kind: burnrate\n                op: {op}\n                threshold: 14.4\n                lookbackWindow: 1h\n"
+            )
+        };
+        let good = read(&doc("gte"), "c.yaml");
+        assert!(good.errors.is_empty(), "{:?}", good.errors);
+        assert_eq!(good.spec.slos[0].alerting.conditions[0].op, "gte");
+        let bad = read(&doc("gtt"), "c.yaml");
+        let e = &bad.errors[0];
+        assert!(e.to_string().contains("did you mean `gt`"), "{e}");
+        assert!(e.line.is_some(), "{e}");
     }
 
     #[test]

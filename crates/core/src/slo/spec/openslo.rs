@@ -809,6 +809,16 @@ fn alert_conditions(
                     cond.condition.kind
                 ));
             }
+            let op = &cond.condition.op;
+            if crate::slo::conditions::ConditionOp::parse(op).is_none() {
+                let words = crate::slo::conditions::ConditionOp::WORDS;
+                let hint = crate::config::suggest(op, &words)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "condition {cname:?} has op {op:?}{hint}; expected one of lt, lte, gt, gte"
+                ));
+            }
             out.push(AlertCondition {
                 name: cname,
                 policy: policy_name.clone(),

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::config::{Document, Percent, Syntax};
 use crate::slo::alerts::{AlertRule, AlertSeverity, default_rules};
+use crate::slo::history::SuiteRate;
 use crate::slo::window::Window;
 use crate::units::{Dimension, Quantity};
 
@@ -62,7 +63,7 @@ enum BudgetingWord {
     Timeslices,
 }
 
-/// Exactly one of `events`, `prometheus` and `history`.
+/// Exactly one of `events`, `prometheus`, `history` and `junit`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SliSpec {
@@ -78,6 +79,9 @@ struct SliSpec {
     /// CI runs from sloe's history as events.
     #[serde(default)]
     history: Option<HistorySpec>,
+    /// JUnit runs from sloe's history (`sloe ingest` of JUnit XML) as events.
+    #[serde(default)]
+    junit: Option<JunitSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -105,6 +109,31 @@ struct HistorySpec {
     measure: String,
     /// A run is good when its value is at most this.
     threshold: Quantity,
+}
+
+/// `sli = { junit = { suite = "*", rate = "pass" } }`: each recorded run's
+/// matching suites, counting their test cases that ran.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct JunitSpec {
+    /// Glob on the suite name (`<testsuite name>`); default "*", every suite.
+    #[serde(default = "every_suite")]
+    suite: String,
+    /// "pass": good test cases passed (failures and errors are bad);
+    /// "not_flaky": good test cases were not flaky (passed only on a retry).
+    /// Skipped test cases count in neither.
+    rate: RateWord,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum RateWord {
+    Pass,
+    NotFlaky,
+}
+
+fn every_suite() -> String {
+    "*".to_owned()
 }
 
 fn wall_time() -> String {
@@ -223,47 +252,74 @@ fn sli(s: SliSpec) -> Result<Sli, String> {
     if s.threshold.is_some() && s.events.is_none() {
         return Err("sli.threshold goes with sli.events".to_owned());
     }
-    match (s.events, s.prometheus, s.history) {
-        (Some(stream), None, None) => {
-            if let Some(t) = &s.threshold
-                && t.dimension() != Some(Dimension::Time)
-            {
-                return Err(format!(
-                    "sli.threshold {t} is not a length of time; expected e.g. \"300ms\""
-                ));
+    let set = [
+        s.events.is_some(),
+        s.prometheus.is_some(),
+        s.history.is_some(),
+        s.junit.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if set == 0 {
+        return Err(
+            "sli is empty; expected one of `events`, `prometheus`, `history` or `junit`".to_owned(),
+        );
+    }
+    if set > 1 {
+        return Err(
+            "sli sets more than one of `events`, `prometheus`, `history` and `junit`; expected one"
+                .to_owned(),
+        );
+    }
+    if let Some(stream) = s.events {
+        if let Some(t) = &s.threshold
+            && t.dimension() != Some(Dimension::Time)
+        {
+            return Err(format!(
+                "sli.threshold {t} is not a length of time; expected e.g. \"300ms\""
+            ));
+        }
+        return Ok(Sli::Events {
+            stream,
+            threshold: s.threshold,
+        });
+    }
+    if let Some(p) = s.prometheus {
+        let prom = match (p.good, p.bad, p.total, p.error_ratio) {
+            (Some(good), None, Some(total), None) => PromSli::GoodTotal { good, total },
+            (None, Some(error), Some(total), None) => PromSli::ErrorTotal { error, total },
+            (None, None, None, Some(q)) => PromSli::ErrorRatio(q),
+            _ => {
+                return Err(
+                    "sli.prometheus needs `good` and `total`, `bad` and `total`, or `error_ratio` alone"
+                        .to_owned(),
+                );
             }
-            Ok(Sli::Events {
-                stream,
-                threshold: s.threshold,
-            })
-        }
-        (None, Some(p), None) => {
-            let prom = match (p.good, p.bad, p.total, p.error_ratio) {
-                (Some(good), None, Some(total), None) => PromSli::GoodTotal { good, total },
-                (None, Some(error), Some(total), None) => PromSli::ErrorTotal { error, total },
-                (None, None, None, Some(q)) => PromSli::ErrorRatio(q),
-                _ => {
-                    return Err(
-                        "sli.prometheus needs `good` and `total`, `bad` and `total`, or `error_ratio` alone"
-                            .to_owned(),
-                    );
-                }
-            };
-            Ok(Sli::Prometheus(prom))
-        }
-        (None, None, Some(h)) => Ok(Sli::History {
+        };
+        return Ok(Sli::Prometheus(prom));
+    }
+    if let Some(h) = s.history {
+        return Ok(Sli::History {
             benchmark: h.benchmark,
             measure: h.measure,
             threshold: h.threshold,
-        }),
-        (None, None, None) => {
-            Err("sli is empty; expected one of `events`, `prometheus` or `history`".to_owned())
-        }
-        _ => Err(
-            "sli sets more than one of `events`, `prometheus` and `history`; expected one"
-                .to_owned(),
-        ),
+        });
     }
+    let j = s.junit.ok_or_else(|| "sli is empty".to_owned())?;
+    if let Err(e) = glob::Pattern::new(&j.suite) {
+        return Err(format!(
+            "sli.junit.suite {:?} is not a valid glob: {e}",
+            j.suite
+        ));
+    }
+    Ok(Sli::Junit {
+        suite: j.suite,
+        rate: match j.rate {
+            RateWord::Pass => SuiteRate::Pass,
+            RateWord::NotFlaky => SuiteRate::NotFlaky,
+        },
+    })
 }
 
 fn alerting(a: AlertingSpec) -> Result<Alerting, String> {
@@ -367,4 +423,52 @@ fn slo_lines(text: &str) -> Vec<usize> {
         .filter(|(_, l)| l.trim_start().starts_with("[[slo]]"))
         .map(|(i, _)| i + 1)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(sli: &str) -> Result<Slo, SpecError> {
+        let text = format!("[[slo]]\nname = \"tests\"\nobjective = \"99%\"\nsli = {sli}\n");
+        read(&text, "sloe.toml", Syntax::Toml).map(|f| f.slos[0].clone())
+    }
+
+    #[test]
+    fn junit_sli_pass_and_not_flaky() {
+        let s = one("{ junit = { suite = \"core*\", rate = \"pass\" } }").expect("valid");
+        assert_eq!(
+            s.sli,
+            Sli::Junit {
+                suite: "core*".into(),
+                rate: SuiteRate::Pass
+            }
+        );
+        // the suite defaults to every suite
+        let s = one("{ junit = { rate = \"not_flaky\" } }").expect("valid");
+        assert_eq!(
+            s.sli,
+            Sli::Junit {
+                suite: "*".into(),
+                rate: SuiteRate::NotFlaky
+            }
+        );
+        assert_eq!(s.sli.describe(), "junit suites \"*\" not_flaky rate");
+    }
+
+    #[test]
+    fn junit_sli_mistakes_name_line_and_field() {
+        let e = one("{ junit = { rate = \"pas\" } }").expect_err("misspelt rate");
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.field.as_deref(), Some("slo[0].sli.junit.rate"), "{e}");
+        assert!(e.message.contains("did you mean `pass`"), "{e}");
+        let e = one("{ junit = { suite = \"x\" } }").expect_err("no rate");
+        assert!(e.to_string().contains("rate"), "{e}");
+        let e = one("{ junit = { rate = \"pass\", suit = \"x\" } }").expect_err("typo");
+        assert!(e.message.contains("did you mean `suite`"), "{e}");
+        let e = one("{ junit = { rate = \"pass\", suite = \"[\" } }").expect_err("bad glob");
+        assert!(e.message.contains("not a valid glob"), "{e}");
+        let e = one("{ events = \"api\", junit = { rate = \"pass\" } }").expect_err("two");
+        assert!(e.message.contains("more than one"), "{e}");
+    }
 }
