@@ -5,101 +5,9 @@
 //! extrapolates to the window's edges; every ratio is unaffected.)
 //! Skipped only when Prometheus is absent and `SLOE_REQUIRE_PROMETHEUS` is unset.
 
-use std::path::Path;
-use std::process::{Child, Command as Process, Stdio};
-use std::time::{Duration, Instant};
-
 use assert_cmd::Command;
 use serde_json::Value;
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn installed(bin: &str) -> bool {
-    Process::new(bin)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-fn prometheus(openmetrics: &str) -> Option<Server> {
-    if !installed("prometheus") || !installed("promtool") {
-        assert!(
-            std::env::var_os("SLOE_REQUIRE_PROMETHEUS").is_none(),
-            "SLOE_REQUIRE_PROMETHEUS is set but prometheus/promtool are not installed"
-        );
-        eprintln!("skipped: prometheus is not installed");
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let input = dir.path().join("series.om");
-    std::fs::write(&input, openmetrics).expect("write series");
-    let out = Process::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&input)
-        .arg(&data)
-        .output()
-        .expect("run promtool");
-    assert!(
-        out.status.success(),
-        "promtool: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Process::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg("--storage.tsdb.retention.time=100y")
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("log")).expect("log file"))
-        .spawn()
-        .expect("start prometheus");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    wait_ready(&server.base, server._dir.path());
-    Some(server)
-}
-
-fn wait_ready(base: &str, dir: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let ready = Process::new("curl")
-            .args(["-sf", &format!("{base}/-/ready")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ready {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!(
-        "prometheus did not become ready: {}",
-        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
-    );
-}
+use sloe_promql::testing::TestServer;
 
 /// Four days, one sample a minute: 1,000 requests a minute, 5 of them bad,
 /// and 100 bad a minute in the last 30 minutes.
@@ -133,7 +41,7 @@ fn prometheus_and_events_agree() {
         ));
     }
     om.push_str("# EOF\n");
-    let Some(server) = prometheus(&om) else {
+    let Some(server) = TestServer::start(&om) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -166,7 +74,7 @@ fn prometheus_and_events_agree() {
         serde_json::from_slice(&out.stdout).expect("json")
     };
     let from_events = status("events.toml", &["--events", "events.jsonl"]);
-    let from_prom = status("prom.toml", &["--prometheus", &server.base]);
+    let from_prom = status("prom.toml", &["--prometheus", server.base()]);
     let (e, p) = (&from_events["slos"][0], &from_prom["slos"][0]);
     let near = |a: &Value, b: &Value, what: &str| {
         let (a, b) = (a.as_f64().expect(what), b.as_f64().expect(what));
@@ -221,7 +129,7 @@ fn prometheus_and_events_agree() {
     )
     .expect("write");
     let from_events = status("events-ts.toml", &["--events", "events.jsonl"]);
-    let from_prom = status("prom-ts.toml", &["--prometheus", &server.base]);
+    let from_prom = status("prom-ts.toml", &["--prometheus", server.base()]);
     let (e, p) = (&from_events["slos"][0], &from_prom["slos"][0]);
     assert_eq!(p["budgeting"], "timeslices", "{from_prom}");
     near(&e["sli"], &Value::from(8634.0 / 8640.0), "timeslice sli");
@@ -268,7 +176,7 @@ fn prometheus_and_events_agree() {
     std::fs::write(dir.path().join("openslo.yaml"), openslo).expect("write");
     let v = status(
         "events.toml",
-        &["openslo.yaml", "--prometheus", &server.base],
+        &["openslo.yaml", "--prometheus", server.base()],
     );
     let rows: Vec<(String, bool, bool)> = v["slos"][0]["conditions"]
         .as_array()
@@ -304,7 +212,12 @@ fn prometheus_and_events_agree() {
         .env_remove("SLOE_CONFIG")
         .env_remove("SLOE_ENV")
         .args(["--config", "events.toml", "slo", "status", "openslo.yaml"])
-        .args(["--at", "2026-11-23T12:00:00Z", "--prometheus", &server.base])
+        .args([
+            "--at",
+            "2026-11-23T12:00:00Z",
+            "--prometheus",
+            server.base(),
+        ])
         .output()
         .expect("run sloe");
     let text = String::from_utf8_lossy(&out.stdout);

@@ -283,5 +283,7 @@ fn sample_value(sample: &Value) -> Result<(Timestamp, f64), String> {
     Ok((at, value))
 }
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 #[cfg(test)]
 mod tests;

@@ -3,96 +3,8 @@
 //! server started on a free loopback port answers the queries. Skipped only
 //! when `prometheus` is not installed and `SLOE_REQUIRE_PROMETHEUS` is unset.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use super::*;
-
-struct Server {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn installed(bin: &str) -> bool {
-    Command::new(bin)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
-}
-
-/// Starts Prometheus on `openmetrics` backfilled, or `None` to skip.
-fn prometheus(openmetrics: &str) -> Option<Server> {
-    if !installed("prometheus") || !installed("promtool") {
-        assert!(
-            std::env::var_os("SLOE_REQUIRE_PROMETHEUS").is_none(),
-            "SLOE_REQUIRE_PROMETHEUS is set but prometheus/promtool are not installed (apt-get install prometheus)"
-        );
-        eprintln!("skipped: prometheus is not installed");
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let input = dir.path().join("series.om");
-    std::fs::write(&input, openmetrics).expect("write series");
-    let out = Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&input)
-        .arg(&data)
-        .output()
-        .expect("run promtool");
-    assert!(
-        out.status.success(),
-        "promtool: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config = dir.path().join("prometheus.yml");
-    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("write config");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", data.display()))
-        .arg("--storage.tsdb.retention.time=100y")
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("log")).expect("log file"))
-        .spawn()
-        .expect("start prometheus");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _dir: dir,
-    };
-    wait_ready(&server.base, server._dir.path());
-    Some(server)
-}
-
-fn wait_ready(base: &str, dir: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if ureq::get(&format!("{base}/-/ready")).call().is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "prometheus did not become ready: {}",
-        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
-    );
-}
+use crate::testing::TestServer;
 
 /// Two counters over two hours, one sample a minute: 1000 requests a
 /// minute, 10 of them errors; so after m minutes, total = 1000 m and
@@ -117,10 +29,10 @@ fn series(start: i64) -> String {
 #[test]
 fn reads_good_and_total_from_a_real_prometheus() {
     let start: Timestamp = "2026-11-20T10:00:00Z".parse().expect("ts");
-    let Some(server) = prometheus(&series(start.as_second())) else {
+    let Some(server) = TestServer::start(&series(start.as_second())) else {
         return;
     };
-    let prom = Prometheus::new(&format!("{}/", server.base));
+    let prom = Prometheus::new(&format!("{}/", server.base()));
     // At 11:00, 60 minutes in: total = 60,000, good = 59,400.
     let at: Timestamp = "2026-11-20T11:00:00Z".parse().expect("ts");
     let counts = prom
@@ -197,17 +109,17 @@ fn reads_good_and_total_from_a_real_prometheus() {
 
 #[test]
 fn errors_name_the_url_and_prometheus_message() {
-    let Some(server) = prometheus(&series(1_795_000_000)) else {
+    let Some(server) = TestServer::start(&series(1_795_000_000)) else {
         return;
     };
-    let prom = Prometheus::new(&server.base);
+    let prom = Prometheus::new(&server.base());
     let at = Timestamp::from_second(1_795_000_600).expect("ts");
     let err = prom.instant("sum(rate(x[5m]", at).expect_err("bad query");
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!(
             "query Prometheus at {}/api/v1/query: bad_data:",
-            server.base
+            server.base()
         )),
         "{msg}"
     );
