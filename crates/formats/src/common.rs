@@ -177,6 +177,7 @@ impl SeriesSet {
                     unit: unit.clone(),
                     direction,
                     values: Vec::new(),
+                    round_size: None,
                 });
                 let i = series.len() - 1;
                 index.insert_unique(hash, i, |&j| {
