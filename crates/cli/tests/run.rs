@@ -521,7 +521,11 @@ parse = "hyperfine"
     );
     let out = p.run(&["--ab", "--", "true"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--baseline-command"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--baseline-command"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(p.recorded_runs(), 0);
 
     let out = p.run(&[

@@ -387,7 +387,10 @@ fn main() {
         let at = |e: f64| rows.iter().find(|r| (r.effect - e).abs() < 1e-12);
         if let Some(r) = at(0.0) {
             checks.push((
-                format!("{}: false alarms <= 1 % (sloe run, confirm 2)", family.name()),
+                format!(
+                    "{}: false alarms <= 1 % (sloe run, confirm 2)",
+                    family.name()
+                ),
                 r.confirmed <= false_alarm_bound(),
                 true,
             ));

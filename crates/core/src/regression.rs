@@ -788,8 +788,14 @@ mod tests {
         assert_eq!(a, b);
         let none: [Vec<f64>; 0] = [];
         assert_eq!(
-            against_history_runs(&none, &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS)
-                .regression,
+            against_history_runs(
+                &none,
+                &base,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &SETTINGS
+            )
+            .regression,
             Regression::InsufficientData
         );
     }
@@ -798,7 +804,9 @@ mod tests {
     fn more_rounds_narrow_the_interval_pooling_does_not() {
         // The same +6 % in three rounds is a regression where one round (or
         // the three rounds' samples pooled into one run) is not.
-        let base = runs(&[100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0]);
+        let base = runs(&[
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ]);
         let settings = Settings {
             warning: 0.0,
             ..SETTINGS
@@ -835,9 +843,18 @@ mod tests {
     #[test]
     fn worsening_p_value_follows_the_direction() {
         assert_eq!(worsening_p(0.1, 0.03, Direction::LowerIsBetter), Some(0.03));
-        assert_eq!(worsening_p(-0.1, 0.03, Direction::LowerIsBetter), Some(0.97));
-        assert_eq!(worsening_p(-0.1, 0.03, Direction::HigherIsBetter), Some(0.03));
-        assert_eq!(worsening_p(0.1, 0.03, Direction::HigherIsBetter), Some(0.97));
+        assert_eq!(
+            worsening_p(-0.1, 0.03, Direction::LowerIsBetter),
+            Some(0.97)
+        );
+        assert_eq!(
+            worsening_p(-0.1, 0.03, Direction::HigherIsBetter),
+            Some(0.03)
+        );
+        assert_eq!(
+            worsening_p(0.1, 0.03, Direction::HigherIsBetter),
+            Some(0.97)
+        );
         assert_eq!(worsening_p_value(&Verdict::insufficient(0)), None);
         assert!(SCREENING_LEVEL >= SETTINGS.false_alarm_rate);
     }

@@ -159,9 +159,8 @@ pub fn measure(
     overhead: Option<ShellOverhead>,
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<Samples, BenchError> {
-    let run_once = |exec: &mut dyn Executor, run: u32, warmup: bool| {
-        run_once(exec, inv, prepare, run, warmup)
-    };
+    let run_once =
+        |exec: &mut dyn Executor, run: u32, warmup: bool| run_once(exec, inv, prepare, run, warmup);
 
     for i in 0..plan.warmup {
         on_progress(Phase::Warmup {

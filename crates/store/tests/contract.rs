@@ -963,10 +963,11 @@ fn rounds_survive_every_read(store: &dyn Store) {
         .map(|(_, s)| s)
         .collect();
     assert_eq!(all, vec![confirmed.clone(), plain.clone()]);
-    let keyed: Vec<Series> = ok(store.results_of_runs(&[id], Some(&[key("confirmed", "wall_time")][..])))
-        .into_iter()
-        .map(|(_, s)| s)
-        .collect();
+    let keyed: Vec<Series> =
+        ok(store.results_of_runs(&[id], Some(&[key("confirmed", "wall_time")][..])))
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
     assert_eq!(keyed, vec![confirmed.clone()]);
     let history: Vec<Series> = ok(store.series_history(Some("conf*"), 10))
         .into_iter()
@@ -982,7 +983,10 @@ fn rounds_survive_every_read(store: &dyn Store) {
     }) {
         Err(e @ StoreError::BadRounds { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains("ragged/wall_time") && msg.contains("rounds of 2"), "{msg}");
+            assert!(
+                msg.contains("ragged/wall_time") && msg.contains("rounds of 2"),
+                "{msg}"
+            );
         }
         other => panic!("expected BadRounds, got {other:?}"),
     }

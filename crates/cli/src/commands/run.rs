@@ -291,7 +291,10 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
         let mut plan = Plan::DEFAULT;
         apply_overrides(&mut plan, args, min_time);
         let mode = if args.ab {
-            let Some(line) = args.baseline_command.as_deref().filter(|l| !l.trim().is_empty())
+            let Some(line) = args
+                .baseline_command
+                .as_deref()
+                .filter(|l| !l.trim().is_empty())
             else {
                 bail!(
                     "run `{}` in A/B mode: no baseline command given; expected `sloe run --ab --baseline-command 'CMD_A' -- CMD_B ARGS...`",
@@ -1037,7 +1040,9 @@ mod tests {
     /// around 100 ms.
     fn store_with_history(dir: &std::path::Path) -> sloe_store::SqliteStore {
         let store = sloe_store::SqliteStore::open(&dir.join("history.db")).expect("store opens");
-        let levels = [100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0];
+        let levels = [
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ];
         for (i, level) in levels.iter().enumerate() {
             let samples: Vec<f64> = [0.99, 0.995, 1.0, 1.005, 1.01]
                 .iter()
@@ -1047,7 +1052,10 @@ mod tests {
                 &store,
                 &NewRun {
                     context: context(i as i64),
-                    series: vec![wall_series("work", &samples), wall_series("steady", &samples)],
+                    series: vec![
+                        wall_series("work", &samples),
+                        wall_series("steady", &samples),
+                    ],
                 },
             )
             .expect("history records");
@@ -1124,7 +1132,10 @@ mod tests {
             .expect("reads")
             .expect("the run");
         let report = check::judge_run(&settings, &store, &recorded, None).expect("judges");
-        assert_eq!(wall_verdict(&report, "work"), regression::Regression::Regression);
+        assert_eq!(
+            wall_verdict(&report, "work"),
+            regression::Regression::Regression
+        );
     }
 
     #[test]
@@ -1135,8 +1146,15 @@ mod tests {
         let mut exec = FakeExecutor::constant(Duration::from_millis(100));
         let job = timed_job("steady");
         let (mut series, _) = measure_job(&mut exec, &job).expect("measures");
-        confirm(&settings, &store, &mut exec, &[job], &context(100), &mut series)
-            .expect("confirms");
+        confirm(
+            &settings,
+            &store,
+            &mut exec,
+            &[job],
+            &context(100),
+            &mut series,
+        )
+        .expect("confirms");
         assert_eq!(exec.executions(), 5);
         assert!(series.iter().all(|s| s.round_size.is_none()));
     }
@@ -1147,8 +1165,21 @@ mod tests {
         // same or 10 % more in each pair, with ±1 % of its own noise: the
         // paired test sees through the drift. (Warning at 5 %, so that a
         // 10 % change is clearly past it.)
-        let drift = [100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0];
-        let jitter = [1.01, 1.0 / 1.01, 1.005, 1.0 / 1.005, 1.0, 1.01, 1.0 / 1.01, 1.0, 1.002, 1.0 / 1.002];
+        let drift = [
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ];
+        let jitter = [
+            1.01,
+            1.0 / 1.01,
+            1.005,
+            1.0 / 1.005,
+            1.0,
+            1.01,
+            1.0 / 1.01,
+            1.0,
+            1.002,
+            1.0 / 1.002,
+        ];
         let dir = tempfile::tempdir().expect("temp dir");
         let store = sloe_store::SqliteStore::open(&dir.path().join("h.db")).expect("store");
         let settings = settings("[regression]\nwarning = \"5%\"\n");
