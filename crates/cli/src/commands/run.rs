@@ -162,8 +162,13 @@ fn confirm(
             continue;
         };
         eprintln!(
-            "sloe: `{}` may be slower (one-sided p = {p:.3} ≤ {}); confirming with {rounds} more round{} of {size} run{}",
+            "sloe: `{}` may be slower (one-sided p {} ≤ {}); confirming with {rounds} more round{} of {size} run{}",
             job.name,
+            if p < 0.001 {
+                "< 0.001".to_owned()
+            } else {
+                format!("= {p:.3}")
+            },
             regression::SCREENING_LEVEL,
             if rounds == 1 { "" } else { "s" },
             if size == 1 { "" } else { "s" }
