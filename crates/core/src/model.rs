@@ -103,7 +103,7 @@ impl Series {
     /// `round_size` divides the samples into several.
     pub fn rounds(&self) -> Vec<&[f64]> {
         match self.round_size.map(|k| k as usize) {
-            Some(k) if k > 0 && self.values.len() > k && self.values.len() % k == 0 => {
+            Some(k) if k > 0 && self.values.len() > k && self.values.len().is_multiple_of(k) => {
                 self.values.chunks(k).collect()
             }
             _ => vec![self.values.as_slice()],

@@ -317,8 +317,9 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
 ///
 /// Why screening keeps the false-alarm rate at `false_alarm_rate` (α):
 /// a benchmark is called a regression only when it was screened and the
-/// k-round test is significant, or (never, since the screening level is
-/// above α) when it was not screened and the one-round test is. The
+/// k-round test is significant, or (never, since the screening level is at
+/// least α, see [`screening_level`]) when it was not screened and the
+/// one-round test is. The
 /// k-round test is valid on its own: under no change it is significant with
 /// probability at most α whatever the first round showed, because all k
 /// rounds enter it. So P(screened ∧ k-round significant) ≤ P(k-round
@@ -332,6 +333,13 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
 /// 98 % of runs, where 10·α = 0.1 would miss about 7 %. The detection
 /// benchmark measures both the cost and the power.
 pub const SCREENING_LEVEL: f64 = 0.2;
+
+/// The screening level in effect: [`SCREENING_LEVEL`], or the
+/// false-alarm rate when that is higher, so that a benchmark left
+/// unscreened can never be significant on its first round alone.
+pub fn screening_level(false_alarm_rate: f64) -> f64 {
+    SCREENING_LEVEL.max(false_alarm_rate)
+}
 
 /// The one-sided p-value of a verdict in the worsening direction (`None`
 /// when untested): its p-value when the change is for the worse, else the
@@ -856,7 +864,8 @@ mod tests {
             Some(0.97)
         );
         assert_eq!(worsening_p_value(&Verdict::insufficient(0)), None);
-        assert!(SCREENING_LEVEL >= SETTINGS.false_alarm_rate);
+        assert_eq!(screening_level(0.01), SCREENING_LEVEL);
+        assert_eq!(screening_level(0.3), 0.3);
     }
 
     #[test]

@@ -214,17 +214,15 @@ pub fn measure(
 /// candidate's measured time), so that neighbouring executions share the
 /// machine's state and the paired differences cancel it. `prepare` runs
 /// before every execution of either side. Each side's shell start-up
-/// overhead, when it runs through a shell, is subtracted like [`measure`]
-/// does. Returns the two sides' samples, pair `i` at index `i` of both.
-#[allow(clippy::too_many_arguments)]
+/// overhead (`overheads`, A's then B's), when it runs through a shell, is
+/// subtracted like [`measure`] does. Returns the two sides' samples, pair
+/// `i` at index `i` of both.
 pub fn measure_pairs(
     exec: &mut dyn Executor,
-    a: &Invocation,
-    b: &Invocation,
+    (a, b): (&Invocation, &Invocation),
     prepare: Option<&Invocation>,
     plan: &Plan,
-    overhead_a: Option<ShellOverhead>,
-    overhead_b: Option<ShellOverhead>,
+    (overhead_a, overhead_b): (Option<ShellOverhead>, Option<ShellOverhead>),
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<(Samples, Samples), BenchError> {
     let strip = |mut m: Measurement, overhead: Option<ShellOverhead>| {

@@ -46,7 +46,7 @@ pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
     timestamp_to_ns(run.context.timestamp)?;
     for s in &run.series {
         if let Some(k) = s.round_size
-            && (k == 0 || s.values.len() % k as usize != 0)
+            && (k == 0 || !s.values.len().is_multiple_of(k as usize))
         {
             return Err(StoreError::BadRounds {
                 benchmark: s.benchmark.clone(),
@@ -208,7 +208,7 @@ pub(crate) fn decode_series(
     let round_size = match round_size {
         None => None,
         Some(k) => match u32::try_from(k) {
-            Ok(k) if k > 0 && values.len() % k as usize == 0 => Some(k),
+            Ok(k) if k > 0 && values.len().is_multiple_of(k as usize) => Some(k),
             _ => {
                 return Err(format!(
                     "series {}/{}: rounds of {k} samples cannot hold its {} samples",

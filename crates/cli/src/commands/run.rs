@@ -142,7 +142,9 @@ fn confirm(
         series: series.to_vec(),
     };
     let report = check::judge_run(settings, store, &provisional, None)?;
-    let suspects = suspected(&report, series);
+    let screen =
+        regression::screening_level(settings.config.regression.false_alarm_rate.fraction());
+    let suspects = suspected(&report, series, screen);
     for job in jobs {
         let Mode::Timed(plan) = &job.mode else {
             continue;
@@ -169,7 +171,7 @@ fn confirm(
             } else {
                 format!("= {p:.3}")
             },
-            regression::SCREENING_LEVEL,
+            screen,
             if rounds == 1 { "" } else { "s" },
             if size == 1 { "" } else { "s" }
         );
@@ -213,8 +215,12 @@ fn add_rounds(series: &mut [Series], benchmark: &str, size: usize, extra_rounds:
 
 /// Benchmarks whose provisional verdict leans towards worse: the smallest
 /// one-sided p-value in the worsening direction over their tested measures,
-/// when at most [`regression::SCREENING_LEVEL`].
-fn suspected<'a>(report: &'a sloe_core::report::Report, series: &[Series]) -> Vec<(&'a str, f64)> {
+/// when at most `screen` ([`regression::screening_level`]).
+fn suspected<'a>(
+    report: &'a sloe_core::report::Report,
+    series: &[Series],
+    screen: f64,
+) -> Vec<(&'a str, f64)> {
     let mut found: Vec<(&str, f64)> = Vec::new();
     for r in &report.results {
         let Some(direction) = series
@@ -230,7 +236,7 @@ fn suspected<'a>(report: &'a sloe_core::report::Report, series: &[Series]) -> Ve
         let Some(p) = regression::worsening_p(change, p, direction) else {
             continue;
         };
-        if p > regression::SCREENING_LEVEL {
+        if p > screen {
             continue;
         }
         match found.iter_mut().find(|(name, _)| *name == r.benchmark) {
@@ -740,12 +746,10 @@ fn measure_ab(
     let progress = Progress::new(&job.name, plan);
     let pairs = sloe_runner::measure_pairs(
         exec,
-        baseline,
-        &job.invocation,
+        (baseline, &job.invocation),
         job.prepare.as_ref(),
         plan,
-        overhead_a,
-        overhead_b,
+        (overhead_a, overhead_b),
         &mut |phase| progress.update(phase),
     );
     progress.finish();
