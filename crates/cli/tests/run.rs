@@ -488,6 +488,12 @@ runs = 2
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("A/B mode"), "{}", stderr(&out));
+    let compared = r["metadata"]["baseline"].as_str().unwrap_or("");
+    assert!(
+        compared.contains("A/B: `slower`, `faster`")
+            || compared.contains("A/B: `faster`, `slower`"),
+        "{compared}"
+    );
 }
 
 #[test]

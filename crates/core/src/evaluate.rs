@@ -234,13 +234,18 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                         verdict.severity,
                     ),
                 });
-                recommendations.push(format!(
+                recommendations.push(if paired.is_some() {
+                    format!(
+                        "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
+                        series.benchmark, series.measure
+                    )
+                } else { format!(
                     "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
                     series.benchmark,
                     series.measure,
                     baseline.description(),
                     series.benchmark
-                ));
+                ) });
             }
             if verdict.regression == Regression::Improvement
                 && let Some(b) = budget
@@ -318,7 +323,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             environment: ctx.environment.clone(),
             sloe_version: sloe_version.to_owned(),
             run_id: run.header.id.0,
-            baseline: baseline.description().to_owned(),
+            baseline: describe_baseline(run, baseline),
             fail_on: fail_on
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
@@ -348,6 +353,33 @@ fn judged_statistics(config: &Config, series: &Series) -> Vec<Statistic> {
         .filter(|b| unit_fits(&b.limit.unit, &series.unit))
         .map(|b| b.statistic)
         .collect()
+}
+
+/// What the run was compared with: the baseline, and the A/B pairs when
+/// the run holds any.
+fn describe_baseline(run: &Run, baseline: &Baseline) -> String {
+    let mut ab: Vec<&str> = run
+        .series
+        .iter()
+        .filter(|s| is_ab_baseline(run, s))
+        .filter_map(|s| s.benchmark.strip_suffix(AB_BASELINE_SUFFIX))
+        .collect();
+    ab.dedup();
+    if ab.is_empty() {
+        return baseline.description().to_owned();
+    }
+    format!(
+        "{}; A/B: {} against {} (paired executions)",
+        baseline.description(),
+        ab.iter()
+            .map(|b| format!("`{b}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ab.iter()
+            .map(|b| format!("`{b}{AB_BASELINE_SUFFIX}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The A side that A/B mode recorded with `series` in the same run.
