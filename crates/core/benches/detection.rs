@@ -110,10 +110,16 @@ impl Family {
 
     /// One run's samples at `level` (1 = unchanged).
     fn run(self, rng: &mut Rng, level: f64) -> Vec<f64> {
-        let (between, within) = match self {
-            Family::Quiet => (0.005, 0.003),
-            Family::Ci => (0.03, 0.01),
-            Family::Bimodal => (0.01, 0.01),
+        let run_level = self.run_level(rng, level);
+        self.samples(rng, run_level)
+    }
+
+    /// The level of one run: `level` times the run's between-run draw.
+    fn run_level(self, rng: &mut Rng, level: f64) -> f64 {
+        let between = match self {
+            Family::Quiet => 0.005,
+            Family::Ci => 0.03,
+            Family::Bimodal => 0.01,
         };
         let mut run_level = level * (between * rng.normal()).exp();
         if let Family::Bimodal = self
@@ -121,6 +127,15 @@ impl Family {
         {
             run_level *= 1.06;
         }
+        run_level
+    }
+
+    /// A run's samples around its level.
+    fn samples(self, rng: &mut Rng, run_level: f64) -> Vec<f64> {
+        let within = match self {
+            Family::Quiet => 0.003,
+            Family::Ci | Family::Bimodal => 0.01,
+        };
         (0..SAMPLES)
             .map(|_| {
                 let mut v = run_level * (within * rng.normal()).exp();
@@ -133,6 +148,53 @@ impl Family {
             })
             .collect()
     }
+}
+
+/// Sensitivity of confirmation to its independence assumption: the false-
+/// alarm rate of `sloe run` (confirm 2) on unchanged code when the 2
+/// confirmation rounds run on the same machine state as the first (they
+/// share its between-run draw entirely, the worst case: in `sloe run` they
+/// come after the other benchmarks, so they share it only in part).
+fn shared_state_false_alarms(family: Family, seed: u64) -> f64 {
+    let settings = Settings {
+        warning: 0.0,
+        critical: 0.15,
+        false_alarm_rate: 0.01,
+        min_baseline_runs: 3,
+    };
+    let mut rng = Rng::new(seed);
+    let mut alarms = 0;
+    for _ in 0..TRIALS {
+        let base: Vec<Vec<f64>> = (0..BASELINE_RUNS)
+            .map(|_| family.run(&mut rng, 1.0))
+            .collect();
+        let level = family.run_level(&mut rng, 1.0);
+        let rounds: Vec<Vec<f64>> = (0..ROUNDS)
+            .map(|_| family.samples(&mut rng, level))
+            .collect();
+        let first = against_history(
+            &rounds[0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &settings,
+        );
+        let screened = worsening_p_value(&first).is_some_and(|p| p <= SCREENING_LEVEL);
+        if screened
+            && against_history_runs(
+                &rounds,
+                &base,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &settings,
+            )
+            .regression
+                == Regression::Regression
+        {
+            alarms += 1;
+        }
+    }
+    alarms as f64 / TRIALS as f64
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -475,6 +537,20 @@ fn main() {
     println!(
         "t bound, one round (noise estimated from the same 10 runs, normal theory, SciPy): quiet +2 % 75.9 %; ci +10 % 58.0 %; ci +20 % 99.3 %"
     );
+    println!();
+    println!(
+        "sensitivity (not a target): false alarms of sloe run (confirm 2) when the confirmation rounds share the first round's machine state entirely:"
+    );
+    for (i, family) in [Family::Quiet, Family::Ci, Family::Bimodal]
+        .into_iter()
+        .enumerate()
+    {
+        println!(
+            "  {:<20} {:>7.2}%",
+            family.name(),
+            shared_state_false_alarms(family, 0x5105_5A00 + i as u64) * 100.0
+        );
+    }
     println!();
     println!("targets (the issue's, at default settings: confirm_runs = 2):");
     for (what, ok, _) in checks.iter().filter(|c| c.2) {
