@@ -35,6 +35,7 @@ fn series(run: usize, scale: f64) -> Vec<Series> {
                         level * (1.0 + 0.01 * (((run * 7 + i * 13 + b) % 11) as f64 - 5.0) / 5.0)
                     })
                     .collect(),
+                round_size: None,
             }
         })
         .collect()

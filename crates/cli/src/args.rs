@@ -152,7 +152,9 @@ pub struct SloIngestArgs {
   sloe run sort-numbers gzip        a subset, by name
   sloe run --name sort -- sort -n data.txt
   sloe run --shell -- 'seq 1 100000 | wc -l'
-  sloe run --stage test -- cargo test")]
+  sloe run --stage test -- cargo test
+  sloe run --ab                     benchmarks with a baseline_command, A/B
+  sloe run --ab --baseline-command './old --fast' -- ./new --fast")]
 pub struct RunArgs {
     /// Benchmarks of the config to run (default: all of them).
     #[arg(value_name = "NAME")]
@@ -170,7 +172,17 @@ pub struct RunArgs {
     /// Run the ad-hoc command through `sh -c` (its start-up time is subtracted).
     #[arg(long)]
     pub shell: bool,
-    /// Exactly this many timed runs (overrides the config).
+    /// A/B mode: run each benchmark's `baseline_command` interleaved with its
+    /// command on this machine (A B A B ...) and judge the paired
+    /// executions instead of history; only benchmarks with a
+    /// `baseline_command` (or the ad-hoc command with --baseline-command).
+    #[arg(long, conflicts_with = "stage")]
+    pub ab: bool,
+    /// The ad-hoc command's A/B baseline (with --ab): a command line, split
+    /// on whitespace, or run through `sh -c` with --shell.
+    #[arg(long, value_name = "CMD", requires = "ab")]
+    pub baseline_command: Option<String>,
+    /// Exactly this many timed runs (overrides the config); in A/B mode, pairs.
     #[arg(long, value_name = "N", conflicts_with = "stage")]
     pub runs: Option<u32>,
     /// Untimed warm-up runs first (overrides the config).

@@ -1015,7 +1015,8 @@ fn a_suspected_regression_is_measured_again_before_it_is_recorded() {
         .expect("run sloe");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("`nap` looks like a regression; confirming with 2 more measurements"),
+        stderr.contains("`nap` may be slower")
+            && stderr.contains("confirming with 2 more rounds of 2 runs"),
         "{stderr}"
     );
     // All samples were recorded: 2 + 2 × 2.

@@ -434,3 +434,120 @@ fn monitor_shows_the_tree_and_passes_output_through() {
         stderr(&out)
     );
 }
+
+/// The regression verdict of (benchmark, wall_time) in a report.
+fn wall_regression(report: &Value, benchmark: &str) -> String {
+    report["results"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r["benchmark"] == benchmark && r["measure"] == "wall_time")
+        })
+        .and_then(|r| r["regression"].as_str())
+        .unwrap_or_else(|| panic!("no {benchmark}/wall_time verdict in {report}"))
+        .to_owned()
+}
+
+#[test]
+fn ab_mode_judges_interleaved_real_commands_by_direction() {
+    // Only the direction of a threefold change is asserted, never a time.
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "slower"
+baseline_command = ["sleep", "0.01"]
+command = ["sleep", "0.03"]
+runs = 8
+
+[[benchmark]]
+name = "faster"
+baseline_command = ["sleep", "0.03"]
+command = ["sleep", "0.01"]
+runs = 8
+
+[[benchmark]]
+name = "plain"
+command = ["true"]
+runs = 2
+"#,
+    );
+    let out = p.run(&["--ab", "--format", "json"]);
+    let r = report(&out);
+    assert_eq!(wall_regression(&r, "slower"), "regression", "{r}");
+    assert_eq!(wall_regression(&r, "faster"), "improvement", "{r}");
+    let results = r["results"].as_array().expect("results");
+    assert!(
+        results.iter().all(|x| x["benchmark"] != "plain"),
+        "--ab runs only benchmarks with a baseline_command"
+    );
+    assert!(
+        results
+            .iter()
+            .all(|x| !x["benchmark"].as_str().unwrap_or("").ends_with("@baseline")),
+        "the A side gets no verdict of its own"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("A/B mode"), "{}", stderr(&out));
+    let compared = r["metadata"]["baseline"].as_str().unwrap_or("");
+    assert!(
+        compared.contains("A/B: `slower`, `faster`")
+            || compared.contains("A/B: `faster`, `slower`"),
+        "{compared}"
+    );
+}
+
+#[test]
+fn ab_mode_ad_hoc_and_its_errors() {
+    let p = Project::new(
+        r#"
+[[benchmark]]
+name = "no-baseline"
+command = ["true"]
+
+[[benchmark]]
+name = "parsed"
+command = ["true"]
+baseline_command = ["true"]
+parse = "hyperfine"
+"#,
+    );
+    let out = p.run(&["--ab", "no-baseline"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`no-baseline`") && stderr(&out).contains("baseline_command"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.run(&["parsed"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("parsed") && stderr(&out).contains("parse"),
+        "{}",
+        stderr(&out)
+    );
+    let out = p.run(&["--ab", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--baseline-command"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.recorded_runs(), 0);
+
+    let out = p.run(&[
+        "--ab",
+        "--baseline-command",
+        "sleep 0.03",
+        "--runs",
+        "8",
+        "--name",
+        "quick",
+        "--format",
+        "json",
+        "--",
+        "sleep",
+        "0.01",
+    ]);
+    assert_eq!(wall_regression(&report(&out), "quick"), "improvement");
+    assert_eq!(p.recorded_runs(), 1);
+}

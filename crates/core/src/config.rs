@@ -229,8 +229,10 @@ pub struct RegressionConfig {
     /// inside the noise) is reported as `drift`. 0 turns the check off.
     #[serde(default = "default_creep_window")]
     pub creep_window: usize,
-    /// When `sloe run` suspects a regression, it measures that benchmark
-    /// this many more times and decides on all the samples. 0 turns it off.
+    /// When `sloe run`'s first measurement of a benchmark leans towards
+    /// worse (one-sided p ≤ 0.2), it measures that benchmark this many more
+    /// rounds and decides on all of them, each round a run of its own
+    /// (`regression::against_history_runs`). 0 turns it off.
     #[serde(default = "default_confirm_runs")]
     pub confirm_runs: usize,
 }
@@ -615,6 +617,11 @@ impl<'de> Deserialize<'de> for CommandSpec {
 pub struct BenchmarkConfig {
     pub name: String,
     pub command: CommandSpec,
+    /// A/B mode (`sloe run --ab`): the baseline's command, in the same forms
+    /// as `command`. Both run interleaved on this machine (A B A B ...) and
+    /// the verdict comes from the paired differences instead of history.
+    #[serde(default)]
+    pub baseline_command: Option<CommandSpec>,
     #[serde(default)]
     pub cwd: Option<String>,
     #[serde(default)]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::budget::{self, Severity, Status};
 use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
-use crate::model::{Run, Series, SeriesKey};
+use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
 use crate::regression::{self, Regression, Settings, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
@@ -65,12 +65,15 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
 
     // First every test of the run, so that the run-level false-alarm
     // control sees all of them before any verdict is reported.
-    for series in &run.series {
+    for series in run.series.iter().filter(|s| !is_ab_baseline(run, s)) {
         let key = series.key();
+        let paired = ab_baseline_of(run, series);
         for statistic in judged_statistics(config, series) {
             regression_cache
                 .entry((key.clone(), statistic.to_string()))
-                .or_insert_with(|| test_series(series, statistic, baseline, history, &settings));
+                .or_insert_with(|| {
+                    test_series(series, paired, statistic, baseline, history, &settings)
+                });
         }
     }
     let tests = {
@@ -78,8 +81,9 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
         regression::control_run_false_alarms(&mut verdicts, &settings)
     };
 
-    for series in &run.series {
+    for series in run.series.iter().filter(|s| !is_ab_baseline(run, s)) {
         let key = series.key();
+        let paired = ab_baseline_of(run, series);
         let budgets: Vec<&Budget> = config
             .budgets
             .iter()
@@ -115,7 +119,9 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             let verdict = regression_cache
                 .get(&(key.clone(), statistic.to_string()))
                 .cloned()
-                .unwrap_or_else(|| test_series(series, statistic, baseline, history, &settings));
+                .unwrap_or_else(|| {
+                    test_series(series, paired, statistic, baseline, history, &settings)
+                });
             if verdict.regression == Regression::InsufficientData && !counted_insufficient {
                 insufficient += 1;
                 counted_insufficient = true;
@@ -228,13 +234,18 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                         verdict.severity,
                     ),
                 });
-                recommendations.push(format!(
+                recommendations.push(if paired.is_some() {
+                    format!(
+                        "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
+                        series.benchmark, series.measure
+                    )
+                } else { format!(
                     "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
                     series.benchmark,
                     series.measure,
                     baseline.description(),
                     series.benchmark
-                ));
+                ) });
             }
             if verdict.regression == Regression::Improvement
                 && let Some(b) = budget
@@ -312,7 +323,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             environment: ctx.environment.clone(),
             sloe_version: sloe_version.to_owned(),
             run_id: run.header.id.0,
-            baseline: baseline.description().to_owned(),
+            baseline: describe_baseline(run, baseline),
             fail_on: fail_on
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
@@ -344,17 +355,71 @@ fn judged_statistics(config: &Config, series: &Series) -> Vec<Statistic> {
         .collect()
 }
 
-/// One regression test of a series against the baseline.
+/// What the run was compared with: the baseline, and the A/B pairs when
+/// the run holds any.
+fn describe_baseline(run: &Run, baseline: &Baseline) -> String {
+    let mut ab: Vec<&str> = run
+        .series
+        .iter()
+        .filter(|s| is_ab_baseline(run, s))
+        .filter_map(|s| s.benchmark.strip_suffix(AB_BASELINE_SUFFIX))
+        .collect();
+    ab.dedup();
+    if ab.is_empty() {
+        return baseline.description().to_owned();
+    }
+    format!(
+        "{}; A/B: {} against {} (paired executions)",
+        baseline.description(),
+        ab.iter()
+            .map(|b| format!("`{b}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        ab.iter()
+            .map(|b| format!("`{b}{AB_BASELINE_SUFFIX}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The A side that A/B mode recorded with `series` in the same run.
+fn ab_baseline_of<'a>(run: &'a Run, series: &Series) -> Option<&'a Series> {
+    let name = format!("{}{AB_BASELINE_SUFFIX}", series.benchmark);
+    run.series
+        .iter()
+        .find(|s| s.benchmark == name && s.measure == series.measure)
+}
+
+/// Whether `series` is the A side of an A/B pair in `run` (judged with its
+/// candidate, not on its own).
+fn is_ab_baseline(run: &Run, series: &Series) -> bool {
+    series
+        .benchmark
+        .strip_suffix(AB_BASELINE_SUFFIX)
+        .is_some_and(|b| {
+            run.series
+                .iter()
+                .any(|s| s.benchmark == b && s.measure == series.measure)
+        })
+}
+
+/// One regression test of a series: against its A/B baseline side when the
+/// run holds one (paired executions, [`regression::against_paired`]), else
+/// against the baseline.
 fn test_series(
     series: &Series,
+    paired: Option<&Series>,
     statistic: Statistic,
     baseline: &Baseline,
     history: usize,
     settings: &Settings,
 ) -> Verdict {
+    if let Some(a) = paired {
+        return regression::against_paired(&a.values, &series.values, series.direction, settings);
+    }
     match baseline {
-        Baseline::History { runs, .. } => regression::against_history(
-            &series.values,
+        Baseline::History { runs, .. } => regression::against_history_runs(
+            &series.rounds(),
             recent_runs(runs, &series.key(), history),
             statistic,
             series.direction,
@@ -702,6 +767,7 @@ mod tests {
             unit: Unit::Milliseconds,
             direction: Direction::LowerIsBetter,
             values: ms.iter().map(|v| v * 1e6).collect(),
+            round_size: None,
         }
     }
 
@@ -821,6 +887,7 @@ mod tests {
             unit: Unit::Bytes,
             direction: Direction::LowerIsBetter,
             values: vec![5.0],
+            round_size: None,
         };
         let r = evaluate(&c, &run(vec![s]), &no_baseline(), "0");
         assert!(r.results.is_empty());

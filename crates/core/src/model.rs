@@ -83,9 +83,33 @@ pub struct Series {
     pub direction: Direction,
     /// Samples in the canonical unit of `unit`'s dimension.
     pub values: Vec<f64>,
+    /// When the samples come from several measurement rounds of the same
+    /// size (`sloe run`'s confirmation), the samples per round: `values` is
+    /// then round 1's samples, then round 2's, and so on. `None` is one
+    /// round. The regression test judges each round as its own run
+    /// (`regression::against_history_runs`).
+    pub round_size: Option<u32>,
 }
 
+/// The suffix of the benchmark under which A/B mode records the baseline
+/// side (A) of benchmark `x`: `x@baseline`. A run that holds both `x` and
+/// `x@baseline` for a measure is judged on their paired executions
+/// (`regression::against_paired`), and `x@baseline` gets no verdict of its
+/// own.
+pub const AB_BASELINE_SUFFIX: &str = "@baseline";
+
 impl Series {
+    /// The samples split into their measurement rounds; one round unless
+    /// `round_size` divides the samples into several.
+    pub fn rounds(&self) -> Vec<&[f64]> {
+        match self.round_size.map(|k| k as usize) {
+            Some(k) if k > 0 && self.values.len() > k && self.values.len().is_multiple_of(k) => {
+                self.values.chunks(k).collect()
+            }
+            _ => vec![self.values.as_slice()],
+        }
+    }
+
     /// The key that identifies this series across runs.
     pub fn key(&self) -> SeriesKey {
         SeriesKey {

@@ -23,6 +23,28 @@
 //! `n − 1` degrees of freedom (Welch–Satterthwaite when the candidate's
 //! extra within-run term is present).
 //!
+//! Confirmation rounds. When `sloe run` re-measures a suspect benchmark
+//! (see [`SCREENING_LEVEL`]), the candidate is `k` rounds, each a run of
+//! its own with its own between-run draw `b_j`:
+//!
+//! ```text
+//! y_cj = μ + δ + b_j + e_cj,  j = 1..k;   ȳ_c = (1/k) Σ_j y_cj
+//! ```
+//!
+//! so `ȳ_c − ȳ` has variance `τ²(1/k + 1/n)`, plus the candidate's extra
+//! within-run variance over `k` ([`against_history_runs`]; `k = 1` is
+//! [`against_history`]). Averaging rounds shrinks the between-run term,
+//! which pooling their samples into one run could not: pooled samples
+//! still form one run whose between-run draw counts in full. The model
+//! assumes the rounds' between-run draws are independent, like those of
+//! separate CI jobs; `sloe run` measures the confirmation rounds after all
+//! other benchmarks, not back to back. Where a machine's state persists for
+//! the whole job (a slow VM for an hour), the rounds share part of `b`, the
+//! variance is understated and the false-alarm rate exceeds
+//! `false_alarm_rate`; A/B mode ([`against_paired`]) is the test for such
+//! runners. Baseline runs that were themselves confirmed count as one run
+//! each, their statistic taken over all their samples.
+//!
 //! Robustness, and why the scale is not a robust one. Outliers inside a run
 //! (a preempted iteration) are absorbed by the per-run median. A robust
 //! scale of the per-run statistics (MAD, Qn) was rejected: on a bimodal
@@ -177,9 +199,26 @@ fn within_run_variance(samples: &[f64], statistic: Statistic) -> Option<f64> {
 }
 
 /// Judges the candidate run's samples against recent baseline runs
-/// (each a list of samples).
+/// (each a list of samples): [`against_history_runs`] with one round.
 pub fn against_history(
     current: &[f64],
+    baseline_runs: &[Vec<f64>],
+    statistic: Statistic,
+    direction: Direction,
+    settings: &Settings,
+) -> Verdict {
+    against_history_runs(&[current], baseline_runs, statistic, direction, settings)
+}
+
+/// Judges a candidate measured in `k = current_runs.len()` rounds (each a
+/// list of samples, e.g. `sloe run`'s first measurement and its
+/// confirmation rounds) against recent baseline runs. The candidate's
+/// statistic is the mean of its rounds' per-run statistics (on the log
+/// scale when all values are positive), its prediction variance
+/// `τ²(1/k + 1/n)` plus its extra within-run variance over `k`; see the
+/// module documentation. Empty rounds are ignored.
+pub fn against_history_runs<R: AsRef<[f64]>>(
+    current_runs: &[R],
     baseline_runs: &[Vec<f64>],
     statistic: Statistic,
     direction: Direction,
@@ -190,16 +229,28 @@ pub fn against_history(
         .filter_map(|r| statistic.compute(r))
         .collect();
     let n = per_run.len();
-    let Some(x) = statistic.compute(current) else {
+    let rounds: Vec<&[f64]> = current_runs
+        .iter()
+        .map(AsRef::<[f64]>::as_ref)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let Some(xs) = rounds
+        .iter()
+        .map(|r| statistic.compute(r))
+        .collect::<Option<Vec<f64>>>()
+        .filter(|xs| !xs.is_empty())
+    else {
         return Verdict::insufficient(n);
     };
     if n < settings.min_baseline_runs.max(2) {
         return Verdict::insufficient(n);
     }
-    let log_scale = x > 0.0
+    let log_scale = xs.iter().all(|x| *x > 0.0)
         && per_run.iter().all(|v| *v > 0.0)
-        && current
+        && rounds
             .iter()
+            .copied()
+            .flatten()
             .chain(baseline_runs.iter().flatten())
             .all(|v| *v > 0.0);
     let tr = |v: &[f64]| -> Vec<f64> {
@@ -210,29 +261,34 @@ pub fn against_history(
         }
     };
     let y = tr(&per_run);
-    let yc = if log_scale { x.ln() } else { x };
+    let yc = stats::mean(&tr(&xs)).unwrap_or(0.0);
     let m = stats::mean(&y).unwrap_or(0.0);
     let tau2 = stats::std_dev(&y).unwrap_or(0.0).powi(2);
     let nf = n as f64;
-    // The part every run shares: a new run's spread plus the error of the mean.
-    let shared = tau2 * (1.0 + 1.0 / nf);
-    // The candidate's within-run noise beyond the baseline runs' typical one.
+    let kf = rounds.len() as f64;
+    // The part every run shares: the k rounds' mean spread plus the error
+    // of the baseline mean.
+    let shared = tau2 * (1.0 / kf + 1.0 / nf);
+    // The candidate's within-run noise beyond the baseline runs' typical
+    // one, averaged over its rounds; the mean of k rounds carries 1/k of it.
     let baseline_within: Vec<f64> = baseline_runs
         .iter()
         .filter_map(|r| within_run_variance(&tr(r), statistic))
         .collect();
-    let extra = match (
-        within_run_variance(&tr(current), statistic),
-        stats::mean(&baseline_within),
-    ) {
-        (Some(c), Some(b)) if c > b => c - b,
+    let current_within: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| within_run_variance(&tr(r), statistic))
+        .collect();
+    let extra = match (stats::mean(&current_within), stats::mean(&baseline_within)) {
+        (Some(c), Some(b)) if c > b && current_within.len() == rounds.len() => (c - b) / kf,
         _ => 0.0,
     };
     let var = shared + extra;
     // Welch–Satterthwaite: τ² has n − 1 degrees of freedom, the candidate's
-    // within-run variance k − 1.
-    let df = if extra > 0.0 && current.len() > 1 {
-        var * var / (shared * shared / (nf - 1.0) + extra * extra / (current.len() - 1) as f64)
+    // within-run variance Σ (m_j − 1) over its rounds of m_j samples.
+    let within_df: usize = rounds.iter().map(|r| r.len().saturating_sub(1)).sum();
+    let df = if extra > 0.0 && within_df > 0 {
+        var * var / (shared * shared / (nf - 1.0) + extra * extra / within_df as f64)
     } else {
         nf - 1.0
     };
@@ -252,6 +308,58 @@ pub fn against_history(
         log_scale,
     };
     decide(&diff, n, direction, settings)
+}
+
+/// The screening level of `sloe run`'s confirmation: a benchmark whose
+/// provisional one-sided p-value in the worsening direction is at most this
+/// is measured `regression.confirm_runs` more times and judged on all its
+/// rounds by [`against_history_runs`].
+///
+/// Why screening keeps the false-alarm rate at `false_alarm_rate` (α):
+/// a benchmark is called a regression only when it was screened and the
+/// k-round test is significant, or (never, since the screening level is at
+/// least α, see [`screening_level`]) when it was not screened and the
+/// one-round test is. The
+/// k-round test is valid on its own: under no change it is significant with
+/// probability at most α whatever the first round showed, because all k
+/// rounds enter it. So P(screened ∧ k-round significant) ≤ P(k-round
+/// significant) ≤ α: the event is a subset. Screening only decides when the
+/// extra rounds are worth their time.
+///
+/// Why 0.2: the level trades time against power. Unchanged code is sent to
+/// confirmation about 20 % of the time (two extra rounds each), while a
+/// regression the k-round test can see is almost never left unscreened: at
+/// 3 % run-to-run noise a +10 % change has a one-round p below 0.2 in about
+/// 98 % of runs, where 10·α = 0.1 would miss about 7 %. The detection
+/// benchmark measures both the cost and the power.
+pub const SCREENING_LEVEL: f64 = 0.2;
+
+/// The screening level in effect: [`SCREENING_LEVEL`], or the
+/// false-alarm rate when that is higher, so that a benchmark left
+/// unscreened can never be significant on its first round alone.
+pub fn screening_level(false_alarm_rate: f64) -> f64 {
+    SCREENING_LEVEL.max(false_alarm_rate)
+}
+
+/// The one-sided p-value of a verdict in the worsening direction (`None`
+/// when untested): its p-value when the change is for the worse, else the
+/// complement. Screening uses it ([`SCREENING_LEVEL`]).
+pub fn worsening_p_value(verdict: &Verdict) -> Option<f64> {
+    worsening_p(verdict.change?, verdict.p_value?, verdict.direction)
+}
+
+/// The one-sided p-value in the worsening direction from an observed
+/// relative change and its one-sided p-value in the observed direction.
+pub fn worsening_p(change: f64, p_value: f64, direction: Direction) -> Option<f64> {
+    let worse = match direction {
+        Direction::LowerIsBetter => change > 0.0,
+        Direction::HigherIsBetter => change < 0.0,
+    };
+    Some(if worse || change == 0.0 {
+        p_value
+    } else {
+        1.0 - p_value
+    })
 }
 
 /// A/B mode: judges interleaved executions of the baseline (`a`) and the
@@ -594,6 +702,170 @@ mod tests {
         );
         let mdc = v.min_detectable_change.expect("mdc");
         assert!(close(mdc, 0.06706034400702343), "{mdc}");
+    }
+
+    #[test]
+    fn reference_k_round_prediction_interval() {
+        // Baseline medians 100, 102, 98, 101, 99; the candidate measured in
+        // three rounds with medians 128, 131, 126 and the baseline runs'
+        // own within-run spread (so no extra within-run term).
+        // SciPy 1.17.1 / NumPy 2.4.6:
+        //   l = np.log([100,102,98,101,99]); m = l.mean(); s = l.std(ddof=1)
+        //   c = np.log([128,131,126]); se = s*np.sqrt(1/3 + 1/5); d = c.mean() - m
+        //   scipy.stats.t.sf(d/se, 4)                 -> 1.3590311995624294e-05
+        //   np.exp(d)-1                               -> 0.2832975751282911
+        //   q = scipy.stats.t.ppf(0.99, 4)
+        //   np.exp(d -/+ q*se)-1                      -> 0.22895143262565343, 0.340046988522283
+        //   np.exp(q*se)-1                            -> 0.04422155429407604
+        let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
+        let rounds = runs(&[128.0, 131.0, 126.0]);
+        let v = against_history_runs(
+            &rounds,
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        let p = v.p_value.expect("p");
+        assert!(close(p, 1.3590311995624294e-05), "{p}");
+        let c = v.change.expect("change");
+        assert!(close(c, 0.2832975751282911), "{c}");
+        let [lo, hi] = v.change_interval.expect("interval");
+        assert!(
+            close(lo, 0.22895143262565343) && close(hi, 0.340046988522283),
+            "{lo} {hi}"
+        );
+        let mdc = v.min_detectable_change.expect("mdc");
+        assert!(close(mdc, 0.04422155429407604), "{mdc}");
+        assert_eq!(v.regression, Regression::Regression);
+    }
+
+    #[test]
+    fn reference_k_round_extra_within_run_noise() {
+        // Two noisy candidate rounds: their mean within-run variance
+        // (MAD-based, SE factor sqrt(pi/2) for the median) exceeds the
+        // baseline runs', so (c − b)/k joins τ²(1/k + 1/n) and the degrees of
+        // freedom follow Welch–Satterthwaite with Σ(m_j − 1) = 4 for the
+        // candidate's term. The model written out in SciPy 1.17.1 / NumPy 2.4.6:
+        //   wv = lambda x: (np.sqrt(np.pi/2)*scipy.stats.median_abs_deviation(
+        //            np.log(x), scale='normal'))**2/len(x)
+        //   b = mean of wv over the baseline runs l*[0.99, 1, 1.01]
+        //   c = mean(wv([110,120,130]), wv([112,119,127]))
+        //   shared = s**2*(1/2 + 1/5); extra = (c - b)/2; var = shared + extra
+        //   df = var**2/(shared**2/4 + extra**2/4)         -> 4.490537024349461
+        //   d = mean(log(120), log(119)) - m
+        //   scipy.stats.t.sf(d/np.sqrt(var), df)           -> 0.013345059670087828
+        //   np.exp(d)-1                                    -> 0.19510906495432345
+        let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
+        let rounds = [vec![110.0, 120.0, 130.0], vec![112.0, 119.0, 127.0]];
+        let v = against_history_runs(
+            &rounds,
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-8 * b.abs();
+        let p = v.p_value.expect("p");
+        assert!(close(p, 0.013345059670087828), "{p}");
+        let c = v.change.expect("change");
+        assert!(close(c, 0.19510906495432345), "{c}");
+        // Just above the 1 % level: not significant, so no regression.
+        assert_eq!(v.regression, Regression::None);
+    }
+
+    #[test]
+    fn one_round_is_against_history() {
+        let base = runs(&[100.0, 102.0, 98.0, 101.0, 99.0]);
+        let current = [108.0, 109.0, 107.5, 120.0];
+        let a = against_history(
+            &current,
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        let b = against_history_runs(
+            &[current.to_vec()],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &SETTINGS,
+        );
+        assert_eq!(a, b);
+        let none: [Vec<f64>; 0] = [];
+        assert_eq!(
+            against_history_runs(
+                &none,
+                &base,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &SETTINGS
+            )
+            .regression,
+            Regression::InsufficientData
+        );
+    }
+
+    #[test]
+    fn more_rounds_narrow_the_interval_pooling_does_not() {
+        // The same +6 % in three rounds is a regression where one round (or
+        // the three rounds' samples pooled into one run) is not.
+        let base = runs(&[
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ]);
+        let settings = Settings {
+            warning: 0.0,
+            ..SETTINGS
+        };
+        let rounds = runs(&[106.0, 106.0, 106.0]);
+        let one = against_history(
+            &rounds[0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &settings,
+        );
+        let pooled: Vec<f64> = rounds.iter().flatten().copied().collect();
+        let flat = against_history(
+            &pooled,
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &settings,
+        );
+        let three = against_history_runs(
+            &rounds,
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &settings,
+        );
+        assert_eq!(one.regression, Regression::None, "{one:?}");
+        assert_eq!(flat.regression, Regression::None, "{flat:?}");
+        assert_eq!(three.regression, Regression::Regression, "{three:?}");
+        assert!(three.min_detectable_change < one.min_detectable_change);
+    }
+
+    #[test]
+    fn worsening_p_value_follows_the_direction() {
+        assert_eq!(worsening_p(0.1, 0.03, Direction::LowerIsBetter), Some(0.03));
+        assert_eq!(
+            worsening_p(-0.1, 0.03, Direction::LowerIsBetter),
+            Some(0.97)
+        );
+        assert_eq!(
+            worsening_p(-0.1, 0.03, Direction::HigherIsBetter),
+            Some(0.03)
+        );
+        assert_eq!(
+            worsening_p(0.1, 0.03, Direction::HigherIsBetter),
+            Some(0.97)
+        );
+        assert_eq!(worsening_p_value(&Verdict::insufficient(0)), None);
+        assert_eq!(screening_level(0.01), SCREENING_LEVEL);
+        assert_eq!(screening_level(0.3), 0.3);
     }
 
     #[test]
@@ -966,6 +1238,55 @@ mod tests {
             let (vs, vl) = (v(small), v(large));
             prop_assert!(rank(vs.regression, vs.severity) <= rank(vl.regression, vl.severity));
             prop_assert!(vl.p_value.expect("p") <= vs.p_value.expect("p") + 1e-12 || vs.change.expect("c") < 0.0);
+        }
+
+        // k rounds: scaling all values, shuffling the baseline runs and the
+        // order of the rounds change no verdict; a larger slowdown of every
+        // round is never judged less severely.
+        #[test]
+        fn k_round_verdict_is_scale_and_order_invariant(levels in prop::collection::vec(90.0f64..110.0, 3..12), xs in prop::collection::vec(80.0f64..140.0, 1..4), k in 0.001f64..1000.0, seed in any::<u64>()) {
+            let base = runs(&levels);
+            let rounds = runs(&xs);
+            let scale = |r: &[Vec<f64>]| -> Vec<Vec<f64>> { r.iter().map(|r| r.iter().map(|v| v * k).collect()).collect() };
+            let v = |rounds: &[Vec<f64>], base: &[Vec<f64>]| against_history_runs(rounds, base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let a = v(&rounds, &base);
+            let b = v(&scale(&rounds), &scale(&base));
+            prop_assert_eq!(a.regression, b.regression);
+            prop_assert!((a.p_value.expect("p") - b.p_value.expect("p")).abs() < 1e-9);
+            let mut shuffled = base.clone();
+            let mut s = seed;
+            for i in (1..shuffled.len()).rev() {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = s;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                shuffled.swap(i, (z % (i as u64 + 1)) as usize);
+            }
+            let mut reversed = rounds.clone();
+            reversed.reverse();
+            let c = v(&reversed, &shuffled);
+            prop_assert_eq!(a.regression, c.regression);
+            prop_assert!((a.p_value.expect("p") - c.p_value.expect("p")).abs() < 1e-9);
+        }
+
+        #[test]
+        fn k_round_detection_is_monotone_in_effect_size(levels in prop::collection::vec(90.0f64..110.0, 3..12), noise in prop::collection::vec(0.97f64..1.03, 1..4), a in 0.0f64..0.5, b in 0.0f64..0.5) {
+            let base = runs(&levels);
+            let (small, large) = if a <= b { (a, b) } else { (b, a) };
+            let rank = |r: Regression, s: Severity| match (r, s) {
+                (Regression::Regression, Severity::Critical) => 2,
+                (Regression::Regression, _) => 1,
+                _ => 0,
+            };
+            let v = |e: f64| {
+                let rounds = runs(&noise.iter().map(|n| 100.0 * n * (1.0 + e)).collect::<Vec<_>>());
+                against_history_runs(&rounds, &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS)
+            };
+            let (vs, vl) = (v(small), v(large));
+            prop_assert!(rank(vs.regression, vs.severity) <= rank(vl.regression, vl.severity));
+            let wp = |v: &Verdict| worsening_p_value(v).expect("p");
+            prop_assert!(wp(&vl) <= wp(&vs) + 1e-12);
         }
 
         #[test]

@@ -238,6 +238,7 @@ impl SeriesSet {
                     direction,
                     // Most series get one sample, or all of theirs at once.
                     values: Vec::with_capacity(values.size_hint().0),
+                    round_size: None,
                 });
                 let i = series.len() - 1;
                 let at = u32::try_from(i).expect("fewer than 2^32 series");

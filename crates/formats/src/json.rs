@@ -205,6 +205,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             values: raw.iter().map(|v| unit.to_canonical(*v)).collect(),
             unit,
             direction,
+            round_size: None,
         });
     }
     Ok(Parsed { context, series })

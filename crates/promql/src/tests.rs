@@ -112,7 +112,7 @@ fn errors_name_the_url_and_prometheus_message() {
     let Some(server) = TestServer::start(&series(1_795_000_000)) else {
         return;
     };
-    let prom = Prometheus::new(&server.base());
+    let prom = Prometheus::new(server.base());
     let at = Timestamp::from_second(1_795_000_600).expect("ts");
     let err = prom.instant("sum(rate(x[5m]", at).expect_err("bad query");
     let msg = err.to_string();

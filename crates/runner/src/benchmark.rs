@@ -159,39 +159,8 @@ pub fn measure(
     overhead: Option<ShellOverhead>,
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<Samples, BenchError> {
-    let shown = inv.program.display();
-    let run_once = |exec: &mut dyn Executor, run: u32, warmup: bool| {
-        if let Some(p) = prepare {
-            let m = exec.execute(p)?;
-            if !m.exit.success() {
-                return Err(BenchError::PrepareFailed {
-                    program: shown.clone(),
-                    prepare: p.program.display(),
-                    exit: m.exit,
-                });
-            }
-        }
-        let m = exec.execute(inv)?;
-        if !m.exit.success() {
-            let hint = match (&inv.program, m.exit) {
-                (Program::Shell(_), Exit::Code(127)) => {
-                    " (the shell's code for a command not found)".to_owned()
-                }
-                (Program::Shell(_), Exit::Code(126)) => {
-                    " (the shell's code for a command that cannot be executed)".to_owned()
-                }
-                _ => String::new(),
-            };
-            return Err(BenchError::Failed {
-                program: shown.clone(),
-                run,
-                warmup,
-                exit: m.exit,
-                hint,
-            });
-        }
-        Ok(m)
-    };
+    let run_once =
+        |exec: &mut dyn Executor, run: u32, warmup: bool| run_once(exec, inv, prepare, run, warmup);
 
     for i in 0..plan.warmup {
         on_progress(Phase::Warmup {
@@ -237,6 +206,120 @@ pub fn measure(
         measurements,
         shell_overhead: overhead,
     })
+}
+
+/// A/B mode: measures a baseline (`a`) and a candidate (`b`) interleaved,
+/// A B A B ...: `plan.warmup` warm-up pairs first, then pairs until the
+/// plan is met (`min_runs`/`max_runs` count pairs, `min_time` the
+/// candidate's measured time), so that neighbouring executions share the
+/// machine's state and the paired differences cancel it. `prepare` runs
+/// before every execution of either side. Each side's shell start-up
+/// overhead (`overheads`, A's then B's), when it runs through a shell, is
+/// subtracted like [`measure`] does. Returns the two sides' samples, pair
+/// `i` at index `i` of both.
+pub fn measure_pairs(
+    exec: &mut dyn Executor,
+    (a, b): (&Invocation, &Invocation),
+    prepare: Option<&Invocation>,
+    plan: &Plan,
+    (overhead_a, overhead_b): (Option<ShellOverhead>, Option<ShellOverhead>),
+    on_progress: &mut dyn FnMut(Phase),
+) -> Result<(Samples, Samples), BenchError> {
+    let strip = |mut m: Measurement, overhead: Option<ShellOverhead>| {
+        if let Some(o) = overhead {
+            m.wall = m.wall.saturating_sub(o.wall);
+            m.user = m.user.saturating_sub(o.user);
+            m.sys = m.sys.saturating_sub(o.sys);
+        }
+        m
+    };
+    for i in 0..plan.warmup {
+        on_progress(Phase::Warmup {
+            done: i,
+            total: plan.warmup,
+        });
+        run_once(exec, a, prepare, i + 1, true)?;
+        run_once(exec, b, prepare, i + 1, true)?;
+    }
+    let min_runs = plan.min_runs.max(1);
+    let max_runs = plan.max_runs.max(min_runs);
+    let plan = Plan {
+        min_runs,
+        max_runs,
+        ..*plan
+    };
+    let (mut side_a, mut side_b) = (Vec::new(), Vec::new());
+    let mut measured = Duration::ZERO;
+    loop {
+        let done = side_b.len() as u32;
+        let mean = (done > 0).then(|| measured / done);
+        let expected = plan.estimate(done, mean);
+        if done >= max_runs || (done >= min_runs && measured >= plan.min_time) {
+            break;
+        }
+        on_progress(Phase::Run { done, expected });
+        let ma = run_once(exec, a, prepare, done + 1, false)?;
+        let mb = run_once(exec, b, prepare, done + 1, false)?;
+        measured += mb.wall;
+        side_a.push(strip(ma, overhead_a));
+        side_b.push(strip(mb, overhead_b));
+    }
+    let done = side_b.len() as u32;
+    on_progress(Phase::Run {
+        done,
+        expected: done,
+    });
+    Ok((
+        Samples {
+            measurements: side_a,
+            shell_overhead: overhead_a,
+        },
+        Samples {
+            measurements: side_b,
+            shell_overhead: overhead_b,
+        },
+    ))
+}
+
+/// One execution of `inv` (after `prepare`), failing on a non-zero exit.
+fn run_once(
+    exec: &mut dyn Executor,
+    inv: &Invocation,
+    prepare: Option<&Invocation>,
+    run: u32,
+    warmup: bool,
+) -> Result<Measurement, BenchError> {
+    let shown = inv.program.display();
+    if let Some(p) = prepare {
+        let m = exec.execute(p)?;
+        if !m.exit.success() {
+            return Err(BenchError::PrepareFailed {
+                program: shown,
+                prepare: p.program.display(),
+                exit: m.exit,
+            });
+        }
+    }
+    let m = exec.execute(inv)?;
+    if !m.exit.success() {
+        let hint = match (&inv.program, m.exit) {
+            (Program::Shell(_), Exit::Code(127)) => {
+                " (the shell's code for a command not found)".to_owned()
+            }
+            (Program::Shell(_), Exit::Code(126)) => {
+                " (the shell's code for a command that cannot be executed)".to_owned()
+            }
+            _ => String::new(),
+        };
+        return Err(BenchError::Failed {
+            program: shown,
+            run,
+            warmup,
+            exit: m.exit,
+            hint,
+        });
+    }
+    Ok(m)
 }
 
 #[cfg(test)]

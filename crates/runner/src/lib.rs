@@ -18,7 +18,7 @@ pub mod fake;
 pub mod interrupt;
 pub mod sample;
 
-pub use benchmark::{Phase, Plan, Samples, ShellOverhead, calibrate_shell, measure};
+pub use benchmark::{Phase, Plan, Samples, ShellOverhead, calibrate_shell, measure, measure_pairs};
 pub use execute::{
     Executor, Exit, Invocation, IoBytes, Measurement, Output, Program, RunError, SystemExecutor,
 };

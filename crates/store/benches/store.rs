@@ -50,6 +50,7 @@ fn run_at(i: usize) -> NewRun {
                 values: (0..SAMPLES)
                     .map(|k| 1000.0 + (i * 7 + s + k) as f64)
                     .collect(),
+                round_size: None,
             })
             .collect(),
     }

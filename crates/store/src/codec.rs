@@ -38,13 +38,23 @@ pub(crate) fn now_ns() -> i64 {
     i64::try_from(Timestamp::now().as_nanosecond()).unwrap_or(i64::MAX)
 }
 
-/// Checks what the database cannot: every sample is a finite number and the
-/// timestamp fits. Duplicate series are left to the database's unique index
+/// Checks what the database cannot: every sample is a finite number, the
+/// rounds divide the samples and the timestamp fits. Duplicate series are left to the database's unique index
 /// (see [`duplicate_series`]) so a failing insert is a real mid-transaction
 /// failure, which the contract tests rely on to prove atomicity.
 pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
     timestamp_to_ns(run.context.timestamp)?;
     for s in &run.series {
+        if let Some(k) = s.round_size
+            && (k == 0 || !s.values.len().is_multiple_of(k as usize))
+        {
+            return Err(StoreError::BadRounds {
+                benchmark: s.benchmark.clone(),
+                measure: s.measure.clone(),
+                samples: s.values.len(),
+                round_size: k,
+            });
+        }
         if let Some((index, &value)) = s.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
             return Err(StoreError::NonFiniteSample {
                 benchmark: s.benchmark.clone(),
@@ -179,6 +189,7 @@ pub(crate) fn decode_series(
     direction: &str,
     n: i64,
     values: Vec<f64>,
+    round_size: Option<i64>,
 ) -> Result<Series, String> {
     let direction = Direction::parse(direction).ok_or_else(|| {
         format!(
@@ -194,12 +205,27 @@ pub(crate) fn decode_series(
             values.len()
         ));
     }
+    let round_size = match round_size {
+        None => None,
+        Some(k) => match u32::try_from(k) {
+            Ok(k) if k > 0 && values.len().is_multiple_of(k as usize) => Some(k),
+            _ => {
+                return Err(format!(
+                    "series {}/{}: rounds of {k} samples cannot hold its {} samples",
+                    key.benchmark,
+                    key.measure,
+                    values.len()
+                ));
+            }
+        },
+    };
     Ok(Series {
         benchmark: key.benchmark,
         measure: key.measure,
         unit: Unit::parse(unit),
         direction,
         values,
+        round_size,
     })
 }
 

@@ -65,6 +65,16 @@ pub enum StoreError {
         value: f64,
     },
 
+    #[error(
+        "record run: series {benchmark}/{measure} has {samples} samples, which rounds of {round_size} cannot hold; expected a round size above zero that divides the samples"
+    )]
+    BadRounds {
+        benchmark: String,
+        measure: String,
+        samples: usize,
+        round_size: u32,
+    },
+
     #[error("record run: series {benchmark}/{measure} appears more than once in the run")]
     DuplicateSeries { benchmark: String, measure: String },
 

@@ -282,7 +282,8 @@ fn decode_header(row: &Row, at: usize) -> Result<RunHeader> {
     read_header(row, at)?.decode().map_err(Fail::Corrupt)
 }
 
-/// Reads `benchmark, measure, unit, direction, n, samples` from column `at`.
+/// Reads `benchmark, measure, unit, direction, n, samples, round_size` from
+/// column `at`.
 fn read_series(row: &Row, at: usize) -> Result<Series> {
     let key = SeriesKey {
         benchmark: row.try_get(at)?,
@@ -292,15 +293,25 @@ fn read_series(row: &Row, at: usize) -> Result<Series> {
     let direction: &str = row.try_get(at + 3)?;
     let n: i32 = row.try_get(at + 4)?;
     let values: Vec<f64> = row.try_get(at + 5)?;
-    codec::decode_series(key, unit, direction, i64::from(n), values).map_err(Fail::Corrupt)
+    let round_size: Option<i32> = row.try_get(at + 6)?;
+    codec::decode_series(
+        key,
+        unit,
+        direction,
+        i64::from(n),
+        values,
+        round_size.map(i64::from),
+    )
+    .map_err(Fail::Corrupt)
 }
 
 fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
     matches!(e, Fail::Db(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
 }
 
-const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples";
-const RESULT_SERIES_COLUMNS: &str = "r.benchmark, r.measure, r.unit, r.direction, r.n, r.samples";
+const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples, round_size";
+const RESULT_SERIES_COLUMNS: &str =
+    "r.benchmark, r.measure, r.unit, r.direction, r.n, r.samples, r.round_size";
 
 /// Up to this many keys, [`PostgresStore::results_of_runs`] probes the
 /// series index for each (key, run); beyond it, it reads whole runs.
@@ -339,6 +350,7 @@ impl Store for PostgresStore {
         let mut directions = Vec::with_capacity(n);
         let mut counts = Vec::with_capacity(n);
         let mut starts = Vec::with_capacity(n);
+        let mut round_sizes: Vec<Option<i32>> = Vec::with_capacity(n);
         let mut samples: Vec<f64> = Vec::new();
         for (position, s) in run.series.iter().enumerate() {
             positions.push(i32::try_from(position).unwrap_or(i32::MAX));
@@ -348,6 +360,7 @@ impl Store for PostgresStore {
             directions.push(s.direction.as_str());
             counts.push(i32::try_from(s.values.len()).unwrap_or(i32::MAX));
             starts.push(i32::try_from(samples.len() + 1).unwrap_or(i32::MAX));
+            round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
             samples.extend_from_slice(&s.values);
         }
         let mut conn = self.lock();
@@ -357,11 +370,11 @@ impl Store for PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
             )?;
             let insert_results = conn.prepare(
-                "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples)
+                "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
                  SELECT $1, t.position, t.benchmark, t.measure, t.unit, t.direction, t.n,
-                        coalesce(($8::float8[])[t.start : t.start + t.n - 1], '{}')
-                 FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $9::int4[])
-                      AS t (position, benchmark, measure, unit, direction, n, start)",
+                        coalesce(($8::float8[])[t.start : t.start + t.n - 1], '{}'), t.round_size
+                 FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $9::int4[], $10::int4[])
+                      AS t (position, benchmark, measure, unit, direction, n, start, round_size)",
             )?;
             let mut tx = conn.client.transaction()?;
             let id: i64 = tx
@@ -391,6 +404,7 @@ impl Store for PostgresStore {
                         &counts,
                         &samples,
                         &starts,
+                        &round_sizes,
                     ],
                 )?;
             }
@@ -576,7 +590,7 @@ impl Store for PostgresStore {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
                            r.recorded_at_ns, r.ci::text, \
-                           s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples";
+                           s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let rows = match benchmark_glob {
                 Some(glob) => {
                     let pattern = codec::glob_to_like(glob);

@@ -240,14 +240,15 @@ fn read_header(row: &Row<'_>) -> rusqlite::Result<RawHeader> {
     })
 }
 
-/// Reads `unit, direction, n, samples` starting at column `at`.
+/// Reads `unit, direction, n, samples, round_size` starting at column `at`.
 fn read_series(row: &Row<'_>, at: usize, key: SeriesKey) -> Result<Series> {
     let unit = text(row, at)?;
     let direction = text(row, at + 1)?;
     let n: i64 = row.get(at + 2)?;
     let blob = row.get_ref(at + 3)?.as_blob().map_err(corrupt)?;
+    let round_size: Option<i64> = row.get(at + 4)?;
     let values = codec::decode_samples(blob).map_err(Fail::Corrupt)?;
-    codec::decode_series(key, unit, direction, n, values).map_err(Fail::Corrupt)
+    codec::decode_series(key, unit, direction, n, values, round_size).map_err(Fail::Corrupt)
 }
 
 fn text<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str> {
@@ -303,8 +304,8 @@ impl Store for SqliteStore {
                 ])?;
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
                 let mut blob = Vec::new();
                 for (position, s) in run.series.iter().enumerate() {
@@ -317,7 +318,8 @@ impl Store for SqliteStore {
                         s.unit.symbol(),
                         s.direction.as_str(),
                         saturating_i64(s.values.len()),
-                        blob
+                        blob,
+                        s.round_size.map(i64::from)
                     ])?;
                 }
                 let mut insert = tx.prepare_cached(
@@ -364,7 +366,7 @@ impl Store for SqliteStore {
             let header = header.decode().map_err(Fail::Corrupt)?;
             let mut series = Vec::new();
             let mut stmt = conn.prepare_cached(
-                "SELECT benchmark, measure, unit, direction, n, samples
+                "SELECT benchmark, measure, unit, direction, n, samples, round_size
                  FROM results WHERE run_id = ?1 ORDER BY position",
             )?;
             let mut rows = stmt.query([id.0])?;
@@ -441,7 +443,7 @@ impl Store for SqliteStore {
                     // Few keys: one lookup per run and key in the
                     // (run_id, benchmark, measure) index.
                     let mut stmt = conn.prepare_cached(
-                        "SELECT position, unit, direction, n, samples FROM results
+                        "SELECT position, unit, direction, n, samples, round_size FROM results
                          WHERE run_id = ?1 AND benchmark = ?2 AND measure = ?3",
                     )?;
                     let keys: HashSet<&SeriesKey> = keys.iter().collect();
@@ -468,7 +470,7 @@ impl Store for SqliteStore {
                         m
                     });
                     let mut stmt = conn.prepare_cached(
-                        "SELECT position, benchmark, measure, unit, direction, n, samples
+                        "SELECT position, benchmark, measure, unit, direction, n, samples, round_size
                          FROM results WHERE run_id = ?1 ORDER BY position",
                     )?;
                     for (place, id) in runs.iter().enumerate() {
@@ -504,7 +506,7 @@ impl Store for SqliteStore {
         self.with("read the history", |conn| {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
-                           r.recorded_at_ns, r.ci, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples";
+                           r.recorded_at_ns, r.ci, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let (mut stmt, args) = match benchmark_glob {
                 Some(glob) => (
                     conn.prepare_cached(&format!(

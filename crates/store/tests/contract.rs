@@ -182,6 +182,7 @@ contract! {
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
         timelines_round_trip_with_their_run,
+        rounds_survive_every_read,
         bad_timelines_store_nothing,
         events_add_up_per_stream_and_minute,
         an_ingest_key_stores_a_file_once,
@@ -229,6 +230,7 @@ fn series(benchmark: &str, measure: &str, values: &[f64]) -> Series {
         unit: Unit::Milliseconds,
         direction: Direction::LowerIsBetter,
         values: values.to_vec(),
+        round_size: None,
     }
 }
 
@@ -305,6 +307,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             unit: Unit::Milliseconds,
             direction: Direction::LowerIsBetter,
             values: vec![840_000.0, 850_000.000_000_1, 0.1 + 0.2, 1e-300, -0.0],
+            round_size: None,
         },
         Series {
             benchmark: "build:full".to_owned(),
@@ -312,6 +315,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             unit: Unit::Gibibytes,
             direction: Direction::LowerIsBetter,
             values: vec![3_221_225_472.0],
+            round_size: None,
         },
         Series {
             benchmark: "sort-1m".to_owned(),
@@ -319,6 +323,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             unit: Unit::PerSecond,
             direction: Direction::HigherIsBetter,
             values: vec![f64::MAX, f64::MIN_POSITIVE, 12_345.678_9],
+            round_size: None,
         },
         Series {
             benchmark: "alloc".to_owned(),
@@ -326,6 +331,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             unit: Unit::Other("allocs/op".to_owned()),
             direction: Direction::LowerIsBetter,
             values: vec![],
+            round_size: None,
         },
         Series {
             benchmark: "alloc".to_owned(),
@@ -333,6 +339,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             unit: Unit::Count,
             direction: Direction::LowerIsBetter,
             values: vec![1e12, 2e12],
+            round_size: None,
         },
     ];
     let before = Timestamp::now();
@@ -931,6 +938,59 @@ fn a_failed_insert_leaves_nothing_behind(store: &dyn Store) {
     assert!(next > first);
     assert_eq!(ok(store.count_runs()), 2);
     assert_eq!(ok(store.results_of_runs(&[next], None)).len(), 1);
+}
+
+/// A confirmed series (three rounds of two samples) keeps its rounds on
+/// every read path, beside a one-round series; rounds that do not divide
+/// the samples are refused before anything is stored.
+fn rounds_survive_every_read(store: &dyn Store) {
+    let mut confirmed = series("confirmed", "wall_time", &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    confirmed.round_size = Some(2);
+    let plain = series("plain", "wall_time", &[7.0, 8.0]);
+    let id = record(
+        store,
+        context("main", "tb", at(1)),
+        vec![confirmed.clone(), plain.clone()],
+    );
+    let run = ok(store.run(id)).expect("the run");
+    assert_eq!(run.series, vec![confirmed.clone(), plain.clone()]);
+    assert_eq!(
+        run.series[0].rounds(),
+        vec![&[1.0, 2.0][..], &[3.0, 4.0][..], &[5.0, 6.0][..]]
+    );
+    let all: Vec<Series> = ok(store.results_of_runs(&[id], None))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(all, vec![confirmed.clone(), plain.clone()]);
+    let keyed: Vec<Series> =
+        ok(store.results_of_runs(&[id], Some(&[key("confirmed", "wall_time")][..])))
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+    assert_eq!(keyed, vec![confirmed.clone()]);
+    let history: Vec<Series> = ok(store.series_history(Some("conf*"), 10))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(history, vec![confirmed.clone()]);
+
+    let mut ragged = series("ragged", "wall_time", &[1.0, 2.0, 3.0]);
+    ragged.round_size = Some(2);
+    match store.insert_run(&NewRun {
+        context: context("main", "tb", at(2)),
+        series: vec![ragged],
+    }) {
+        Err(e @ StoreError::BadRounds { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("ragged/wall_time") && msg.contains("rounds of 2"),
+                "{msg}"
+            );
+        }
+        other => panic!("expected BadRounds, got {other:?}"),
+    }
+    assert_eq!(ok(store.count_runs()), 1);
 }
 
 fn timeline(benchmark: &str, n: u32) -> Timeline {

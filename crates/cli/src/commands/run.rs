@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sloe_core::config::{BenchmarkConfig, CommandSpec, suggest};
+use sloe_core::regression;
 use sloe_core::units::format_number;
 use sloe_core::{
     Dimension, Direction, NewRun, Quantity, ResourcePoint, Series, Timeline, Unit, stats,
@@ -42,6 +43,9 @@ enum Mode {
     Stage,
     /// One execution whose standard output a harness format reads.
     Parse(Format),
+    /// A/B mode: the baseline command and the benchmark's command
+    /// interleaved, A B A B ..., pairs by the plan.
+    Ab { plan: Plan, baseline: Invocation },
 }
 
 #[derive(Debug)]
@@ -107,10 +111,16 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
 }
 
 /// Confirmation: judges the measured run before recording it and, for each
-/// timed benchmark that looks like a regression, measures it
-/// `regression.confirm_runs` more times and adds the samples, so the
-/// recorded verdict rests on all of them. A noisy first measurement is then
-/// outvoted instead of failing the build.
+/// timed benchmark whose provisional test leans towards worse (a one-sided
+/// p-value in the worsening direction at most
+/// [`regression::SCREENING_LEVEL`]), measures it `regression.confirm_runs`
+/// more rounds of as many executions as its first. The series keep the
+/// rounds apart (`Series::round_size`, stored with the run), so the
+/// recorded verdict, here and in any later `sloe check`, is the k-round
+/// test ([`regression::against_history_runs`]): the rounds' between-run
+/// noise averages out, which pooling the samples into one run could not
+/// do. The false-alarm rate stays at `false_alarm_rate`: see
+/// [`regression::SCREENING_LEVEL`].
 fn confirm(
     settings: &Settings,
     store: &dyn sloe_store::Store,
@@ -132,41 +142,109 @@ fn confirm(
         series: series.to_vec(),
     };
     let report = check::judge_run(settings, store, &provisional, None)?;
-    let suspects = suspected(&report);
+    let screen =
+        regression::screening_level(settings.config.regression.false_alarm_rate.fraction());
+    let suspects = suspected(&report, series, screen);
     for job in jobs {
-        if !matches!(job.mode, Mode::Timed(_)) || !suspects.contains(&job.name.as_str()) {
+        let Mode::Timed(plan) = &job.mode else {
             continue;
-        }
+        };
+        let Some(&(_, p)) = suspects.iter().find(|(name, _)| *name == job.name) else {
+            continue;
+        };
+        // Every round makes as many executions as the first, so that the
+        // rounds are comparable runs and the store can keep them apart.
+        let Some(size) = series
+            .iter()
+            .filter(|s| s.benchmark == job.name)
+            .map(|s| s.values.len())
+            .max()
+            .filter(|n| *n > 0)
+        else {
+            continue;
+        };
         eprintln!(
-            "sloe: `{}` looks like a regression; confirming with {rounds} more measurement{}",
+            "sloe: `{}` may be slower (one-sided p {} ≤ {}); confirming with {rounds} more round{} of {size} run{}",
             job.name,
-            if rounds == 1 { "" } else { "s" }
+            if p < 0.001 {
+                "< 0.001".to_owned()
+            } else {
+                format!("= {p:.3}")
+            },
+            screen,
+            if rounds == 1 { "" } else { "s" },
+            if size == 1 { "" } else { "s" }
         );
+        let round_plan = Plan::exact(u32::try_from(size).unwrap_or(u32::MAX), plan.warmup);
+        let mut extra_rounds = Vec::new();
         for _ in 0..rounds {
-            for extra in measure_job(exec, job)?.0 {
-                if let Some(s) = series
-                    .iter_mut()
-                    .find(|s| s.benchmark == extra.benchmark && s.measure == extra.measure)
-                {
-                    s.values.extend(extra.values);
-                }
-            }
+            extra_rounds.push(measure_with(exec, job, &round_plan)?.0);
         }
+        add_rounds(series, &job.name, size, &extra_rounds);
     }
     Ok(())
 }
 
-/// Benchmarks a provisional report calls a regression.
-fn suspected(report: &sloe_core::report::Report) -> Vec<&str> {
-    let mut names: Vec<&str> = report
-        .results
-        .iter()
-        .filter(|r| r.regression == sloe_core::regression::Regression::Regression)
-        .map(|r| r.benchmark.as_str())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+/// Appends confirmation rounds to a benchmark's series and marks their
+/// round size. A measure that some round lacks, or has a different number
+/// of samples for, keeps its first round alone, so rounds never mix.
+fn add_rounds(series: &mut [Series], benchmark: &str, size: usize, extra_rounds: &[Vec<Series>]) {
+    let Ok(size32) = u32::try_from(size) else {
+        return;
+    };
+    for s in series
+        .iter_mut()
+        .filter(|s| s.benchmark == benchmark && s.values.len() == size)
+    {
+        let found: Option<Vec<&Series>> = extra_rounds
+            .iter()
+            .map(|round| {
+                round
+                    .iter()
+                    .find(|e| e.measure == s.measure && e.values.len() == size)
+            })
+            .collect();
+        if let Some(found) = found {
+            for e in found {
+                s.values.extend_from_slice(&e.values);
+            }
+            s.round_size = Some(size32);
+        }
+    }
+}
+
+/// Benchmarks whose provisional verdict leans towards worse: the smallest
+/// one-sided p-value in the worsening direction over their tested measures,
+/// when at most `screen` ([`regression::screening_level`]).
+fn suspected<'a>(
+    report: &'a sloe_core::report::Report,
+    series: &[Series],
+    screen: f64,
+) -> Vec<(&'a str, f64)> {
+    let mut found: Vec<(&str, f64)> = Vec::new();
+    for r in &report.results {
+        let Some(direction) = series
+            .iter()
+            .find(|s| s.benchmark == r.benchmark && s.measure == r.measure)
+            .map(|s| s.direction)
+        else {
+            continue;
+        };
+        let (Some(change), Some(p)) = (r.change, r.p_value) else {
+            continue;
+        };
+        let Some(p) = regression::worsening_p(change, p, direction) else {
+            continue;
+        };
+        if p > screen {
+            continue;
+        }
+        match found.iter_mut().find(|(name, _)| *name == r.benchmark) {
+            Some(entry) => entry.1 = entry.1.min(p),
+            None => found.push((r.benchmark.as_str(), p)),
+        }
+    }
+    found
 }
 
 /// Turns flags and config into what to execute, checking everything
@@ -223,6 +301,27 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
         invocation.sample_interval = sample_interval;
         let mut plan = Plan::DEFAULT;
         apply_overrides(&mut plan, args, min_time);
+        let mode = if args.ab {
+            let Some(line) = args
+                .baseline_command
+                .as_deref()
+                .filter(|l| !l.trim().is_empty())
+            else {
+                bail!(
+                    "run `{}` in A/B mode: no baseline command given; expected `sloe run --ab --baseline-command 'CMD_A' -- CMD_B ARGS...`",
+                    args.command.join(" ")
+                );
+            };
+            let mut baseline = Invocation::new(if args.shell {
+                Program::Shell(line.to_owned())
+            } else {
+                Program::Argv(line.split_whitespace().map(str::to_owned).collect())
+            });
+            baseline.timeout = timeout;
+            Mode::Ab { plan, baseline }
+        } else {
+            Mode::Timed(plan)
+        };
         return Ok(vec![Job {
             name: args
                 .name
@@ -231,12 +330,14 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
             invocation,
             prepare: None,
             cleanup: None,
-            mode: Mode::Timed(plan),
+            mode,
             sustained_window: DEFAULT_SUSTAINED_WINDOW,
         }]);
     }
-    if args.name.is_some() || args.shell {
-        bail!("run: --name and --shell apply to an ad-hoc command, given after `--`");
+    if args.name.is_some() || args.shell || args.baseline_command.is_some() {
+        bail!(
+            "run: --name, --shell and --baseline-command apply to an ad-hoc command, given after `--`"
+        );
     }
 
     let defined = &settings.config.benchmarks;
@@ -261,9 +362,26 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
             );
         }
     }
+    if args.ab {
+        if let Some(b) = defined
+            .iter()
+            .find(|b| args.names.contains(&b.name) && b.baseline_command.is_none())
+        {
+            bail!(
+                "run benchmark `{}` in A/B mode: it has no baseline_command; add `baseline_command = ...` to its [[benchmark]], or leave it out of `sloe run --ab`",
+                b.name
+            );
+        }
+        if !defined.iter().any(|b| b.baseline_command.is_some()) {
+            bail!(
+                "run in A/B mode: no [[benchmark]] has a baseline_command; add one, or give both commands: `sloe run --ab --baseline-command 'CMD_A' -- CMD_B ARGS...`"
+            );
+        }
+    }
     defined
         .iter()
         .filter(|b| args.names.is_empty() || args.names.contains(&b.name))
+        .filter(|b| !args.ab || b.baseline_command.is_some())
         .map(|b| job_from_config(settings, b, args, timeout, min_time, sample_interval))
         .collect()
 }
@@ -334,6 +452,12 @@ fn job_from_config(
         Some(q) => quantity_duration(q, &what("sustained_window"))?,
         None => DEFAULT_SUSTAINED_WINDOW,
     };
+    if let (Some(_), Some(format)) = (&b.baseline_command, &b.parse) {
+        bail!(
+            "read {}: A/B mode times two commands, but the benchmark reads its output with parse = \"{format}\"; remove one of them",
+            what("baseline_command")
+        );
+    }
     let mode = if let Some(format) = &b.parse {
         let format = format
             .parse::<Format>()
@@ -364,7 +488,14 @@ fn job_from_config(
             plan = Plan::exact(n.max(1), plan.warmup);
         }
         apply_overrides(&mut plan, args, min_time);
-        Mode::Timed(plan)
+        match &b.baseline_command {
+            Some(spec) => {
+                let mut baseline = to_invocation(spec);
+                baseline.timeout = invocation.timeout;
+                Mode::Ab { plan, baseline }
+            }
+            None => Mode::Timed(plan),
+        }
     };
     Ok(Job {
         name: b.name.clone(),
@@ -403,7 +534,27 @@ fn measure_job(exec: &mut dyn Executor, job: &Job) -> Result<(Vec<Series>, Optio
         Mode::Stage => measure_stage(exec, job),
         Mode::Parse(format) => measure_parsed(exec, job, *format),
         Mode::Timed(plan) => measure_timed(exec, job, plan),
+        Mode::Ab { plan, baseline } => measure_ab(exec, job, plan, baseline),
     };
+    finish_job(exec, job, result)
+}
+
+/// Measures a timed job by `plan` instead of its own (a confirmation round).
+fn measure_with(
+    exec: &mut dyn Executor,
+    job: &Job,
+    plan: &Plan,
+) -> Result<(Vec<Series>, Option<Timeline>)> {
+    let result = measure_timed(exec, job, plan);
+    finish_job(exec, job, result)
+}
+
+/// Runs the job's cleanup after a measurement.
+fn finish_job(
+    exec: &mut dyn Executor,
+    job: &Job,
+    result: Result<(Vec<Series>, Option<Timeline>)>,
+) -> Result<(Vec<Series>, Option<Timeline>)> {
     // Cleanup runs whether or not the benchmark succeeded, but never after Ctrl-C.
     if let Some(cleanup) = &job.cleanup
         && !sloe_runner::interrupt::requested()
@@ -568,6 +719,52 @@ fn measure_timed(
     Ok(recorded(job, &samples))
 }
 
+/// A/B mode: the baseline and the benchmark interleaved by
+/// [`sloe_runner::measure_pairs`]. The benchmark's series are recorded as
+/// usual; the baseline's under `<name>@baseline`
+/// ([`sloe_core::model::AB_BASELINE_SUFFIX`]), pair `i` at index `i` of both,
+/// so that judging the run (here or in a later `sloe check`) tests the
+/// paired executions.
+fn measure_ab(
+    exec: &mut dyn Executor,
+    job: &Job,
+    plan: &Plan,
+    baseline: &Invocation,
+) -> Result<(Vec<Series>, Option<Timeline>)> {
+    let overhead = |inv: &Invocation, exec: &mut dyn Executor| match inv.program {
+        Program::Shell(_) => shell_overhead(exec).map(Some),
+        Program::Argv(_) => Ok(None),
+    };
+    let overhead_a = overhead(baseline, exec).map_err(|e| interrupted_or(e, job))?;
+    let overhead_b = overhead(&job.invocation, exec).map_err(|e| interrupted_or(e, job))?;
+    eprintln!(
+        "sloe: benchmark `{}` in A/B mode: A = {}, B = {}, interleaved",
+        job.name,
+        baseline.program.display(),
+        job.invocation.program.display()
+    );
+    let progress = Progress::new(&job.name, plan);
+    let pairs = sloe_runner::measure_pairs(
+        exec,
+        (baseline, &job.invocation),
+        job.prepare.as_ref(),
+        plan,
+        (overhead_a, overhead_b),
+        &mut |phase| progress.update(phase),
+    );
+    progress.finish();
+    let (a, b) = pairs.map_err(|e| match e {
+        BenchError::Run(RunError::Interrupted { .. }) => anyhow::Error::new(Interrupted),
+        e => interrupted_or(e, job),
+    })?;
+    let baseline_name = format!("{}{}", job.name, sloe_core::model::AB_BASELINE_SUFFIX);
+    eprintln!("{}", summary(&baseline_name, &a));
+    eprintln!("{}", summary(&job.name, &b));
+    let (mut series, timeline) = recorded(job, &b);
+    series.extend(to_series(&baseline_name, &a, job.sustained_window));
+    Ok((series, timeline))
+}
+
 /// The shell's start-up time, measured once per `sloe run`.
 fn shell_overhead(exec: &mut dyn Executor) -> Result<ShellOverhead, RunError> {
     static CACHE: std::sync::Mutex<Option<ShellOverhead>> = std::sync::Mutex::new(None);
@@ -595,6 +792,7 @@ fn to_series(name: &str, samples: &Samples, sustained_window: Duration) -> Vec<S
         unit: Unit::readable_for(dimension, stats::median(&values).unwrap_or(0.0)),
         direction: Direction::LowerIsBetter,
         values,
+        round_size: None,
     };
     let ns = |d: Duration| d.as_nanos() as f64;
     let mut out = vec![
@@ -808,5 +1006,236 @@ mod tests {
         assert_eq!(measure(&series, "cpu_burst"), None);
         assert_eq!(measure(&series, "cpu_sustained"), None);
         assert!(timeline.is_none());
+    }
+
+    fn settings(config: &str) -> Settings {
+        let doc = sloe_core::config::Document::parse(
+            config,
+            "sloe.toml",
+            sloe_core::config::Syntax::Toml,
+        )
+        .expect("config parses");
+        Settings {
+            config: doc.resolve(None).expect("config resolves"),
+            base_dir: std::path::PathBuf::from("."),
+            env: None,
+        }
+    }
+
+    fn context(minutes: i64) -> sloe_core::RunContext {
+        sloe_core::RunContext {
+            commit: None,
+            branch: Some("main".to_owned()),
+            testbed: Some("tb".to_owned()),
+            environment: None,
+            timestamp: jiff::Timestamp::from_second(1_700_000_000 + 60 * minutes)
+                .expect("timestamp"),
+            ci: Default::default(),
+        }
+    }
+
+    fn wall_series(benchmark: &str, ms: &[f64]) -> Series {
+        Series {
+            benchmark: benchmark.to_owned(),
+            measure: "wall_time".to_owned(),
+            unit: Unit::parse("ms"),
+            direction: Direction::LowerIsBetter,
+            values: ms.iter().map(|v| v * 1e6).collect(),
+            round_size: None,
+        }
+    }
+
+    /// Ten baseline runs of `work` and `steady` with 2 % run-to-run noise
+    /// around 100 ms.
+    fn store_with_history(dir: &std::path::Path) -> sloe_store::SqliteStore {
+        let store = sloe_store::SqliteStore::open(&dir.join("history.db")).expect("store opens");
+        let levels = [
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ];
+        for (i, level) in levels.iter().enumerate() {
+            let samples: Vec<f64> = [0.99, 0.995, 1.0, 1.005, 1.01]
+                .iter()
+                .map(|f| level * f)
+                .collect();
+            sloe_store::Store::insert_run(
+                &store,
+                &NewRun {
+                    context: context(i as i64),
+                    series: vec![
+                        wall_series("work", &samples),
+                        wall_series("steady", &samples),
+                    ],
+                },
+            )
+            .expect("history records");
+        }
+        store
+    }
+
+    fn timed_job(name: &str) -> Job {
+        Job {
+            name: name.to_owned(),
+            invocation: Invocation::new(Program::Argv(vec![name.to_owned()])),
+            prepare: None,
+            cleanup: None,
+            mode: Mode::Timed(Plan::exact(5, 0)),
+            sustained_window: DEFAULT_SUSTAINED_WINDOW,
+        }
+    }
+
+    fn wall_verdict(report: &sloe_core::report::Report, benchmark: &str) -> regression::Regression {
+        report
+            .results
+            .iter()
+            .find(|r| r.benchmark == benchmark && r.measure == "wall_time")
+            .map(|r| r.regression)
+            .expect("a wall_time result")
+    }
+
+    #[test]
+    fn a_suspect_benchmark_is_remeasured_and_judged_on_all_rounds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_history(dir.path());
+        let settings = settings("[regression]\nwarning = \"5%\"\n");
+        // `work` is 6 % slower: one round cannot tell it from the 2 %
+        // run-to-run noise (p ≈ 0.03), three rounds can (p ≈ 0.004).
+        let mut slow = FakeExecutor::constant(Duration::from_millis(106));
+        let job = timed_job("work");
+        let (mut series, _) = measure_job(&mut slow, &job).expect("measures");
+        assert_eq!(slow.executions(), 5);
+        let ctx = context(100);
+        let judge = |series: &[Series]| {
+            let run = sloe_core::Run {
+                header: sloe_core::RunHeader {
+                    id: sloe_core::RunId(-1),
+                    context: ctx.clone(),
+                    recorded_at: ctx.timestamp,
+                },
+                series: series.to_vec(),
+            };
+            check::judge_run(&settings, &store, &run, None).expect("judges")
+        };
+        assert_eq!(
+            wall_verdict(&judge(&series), "work"),
+            regression::Regression::None
+        );
+
+        confirm(&settings, &store, &mut slow, &[job], &ctx, &mut series).expect("confirms");
+        assert_eq!(slow.executions(), 15, "two more rounds of five");
+        let wall = series
+            .iter()
+            .find(|s| s.measure == "wall_time")
+            .expect("wall_time");
+        assert_eq!((wall.values.len(), wall.round_size), (15, Some(5)));
+
+        // The recorded run keeps its rounds, and its verdict rests on them.
+        let id = sloe_store::Store::insert_run(
+            &store,
+            &NewRun {
+                context: ctx.clone(),
+                series: series.clone(),
+            },
+        )
+        .expect("records");
+        let recorded = sloe_store::Store::run(&store, id)
+            .expect("reads")
+            .expect("the run");
+        let report = check::judge_run(&settings, &store, &recorded, None).expect("judges");
+        assert_eq!(
+            wall_verdict(&report, "work"),
+            regression::Regression::Regression
+        );
+    }
+
+    #[test]
+    fn a_benchmark_that_looks_unchanged_is_not_remeasured() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_with_history(dir.path());
+        let settings = settings("");
+        let mut exec = FakeExecutor::constant(Duration::from_millis(100));
+        let job = timed_job("steady");
+        let (mut series, _) = measure_job(&mut exec, &job).expect("measures");
+        confirm(
+            &settings,
+            &store,
+            &mut exec,
+            &[job],
+            &context(100),
+            &mut series,
+        )
+        .expect("confirms");
+        assert_eq!(exec.executions(), 5);
+        assert!(series.iter().all(|s| s.round_size.is_none()));
+    }
+
+    #[test]
+    fn ab_mode_interleaves_and_judges_the_pairs() {
+        // A takes 100 ms (and 104, 96, ... as the machine drifts), B the
+        // same or 10 % more in each pair, with ±1 % of its own noise: the
+        // paired test sees through the drift. (Warning at 5 %, so that a
+        // 10 % change is clearly past it.)
+        let drift = [
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ];
+        let jitter = [
+            1.01,
+            1.0 / 1.01,
+            1.005,
+            1.0 / 1.005,
+            1.0,
+            1.01,
+            1.0 / 1.01,
+            1.0,
+            1.002,
+            1.0 / 1.002,
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = sloe_store::SqliteStore::open(&dir.path().join("h.db")).expect("store");
+        let settings = settings("[regression]\nwarning = \"5%\"\n");
+        for (slowdown, expected) in [
+            (1.10, regression::Regression::Regression),
+            (1.0, regression::Regression::None),
+        ] {
+            let walls = drift.iter().zip(jitter).flat_map(|(a, j)| {
+                [
+                    Duration::from_secs_f64(a / 1e3),
+                    Duration::from_secs_f64(a * slowdown * j / 1e3),
+                ]
+            });
+            let mut exec = FakeExecutor::from_walls(walls);
+            let job = Job {
+                mode: Mode::Ab {
+                    plan: Plan::exact(10, 1),
+                    baseline: Invocation::new(Program::Argv(vec!["old".to_owned()])),
+                },
+                ..timed_job("new")
+            };
+            let (series, _) = measure_job(&mut exec, &job).expect("measures");
+            // One warm-up pair, then ten pairs: A B A B ...
+            let order: Vec<String> = exec.log().iter().map(|i| i.program.display()).collect();
+            let expected_order: Vec<&str> = ["old", "new"].repeat(11);
+            assert_eq!(order, expected_order);
+            let a = series
+                .iter()
+                .find(|s| s.benchmark == "new@baseline" && s.measure == "wall_time")
+                .expect("the A side is recorded");
+            assert_eq!(a.values.len(), 10);
+            // No history at all: the verdict comes from the pairs.
+            let ctx = context(0);
+            let run = sloe_core::Run {
+                header: sloe_core::RunHeader {
+                    id: sloe_core::RunId(-1),
+                    context: ctx.clone(),
+                    recorded_at: ctx.timestamp,
+                },
+                series,
+            };
+            let report = check::judge_run(&settings, &store, &run, None).expect("judges");
+            assert_eq!(wall_verdict(&report, "new"), expected, "B = {slowdown} × A");
+            assert!(
+                report.results.iter().all(|r| r.benchmark != "new@baseline"),
+                "the A side gets no verdict of its own"
+            );
+        }
     }
 }

@@ -188,6 +188,7 @@ mod tests {
                 Direction::LowerIsBetter
             },
             values: values.to_vec(),
+            round_size: None,
         }
     }
 

@@ -644,6 +644,7 @@ mod tests {
                     unit: Unit::Count,
                     direction: Direction::LowerIsBetter,
                     values: vec![v],
+                    round_size: None,
                 };
                 rows.push((header.clone(), series));
             }
