@@ -1,45 +1,16 @@
 //! End-to-end tests of the `sloe` binary: real processes, real SQLite files
 //! (and the real PostgreSQL server for the shared-store test), no mocks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-struct Project {
-    dir: TempDir,
-}
+mod common;
+
+use common::Project;
 
 impl Project {
-    fn new(config: &str) -> Project {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("sloe.toml"), config).expect("write config");
-        Project { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn sloe(&self) -> Command {
-        let mut cmd = Command::cargo_bin("sloe").expect("binary");
-        cmd.current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env_remove("SLOE_ENV")
-            .env_remove("SLOE_CONFIG")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITLAB_CI");
-        cmd
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path().join(name);
-        std::fs::write(&p, text).expect("write file");
-        p
-    }
-
     /// Ingests one run of `benchmark` with `values` (ms) on `branch`.
     fn ingest(&self, branch: &str, commit: &str, series: &[(&str, &str, &str, &[f64])]) -> Output {
         let results: Vec<Value> = series
@@ -582,19 +553,11 @@ fn pinned_baseline_wins() {
 #[test]
 fn init_writes_a_valid_config() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cmd = Command::cargo_bin("sloe").expect("binary");
-    cmd.current_dir(dir.path())
-        .env_remove("SLOE_CONFIG")
-        .arg("init")
-        .assert()
-        .success();
+    common::sloe_in(dir.path()).arg("init").assert().success();
     assert!(dir.path().join(".sloe").is_dir());
     let text = std::fs::read_to_string(dir.path().join("sloe.toml")).expect("config");
     assert!(text.contains("[[budget]]"));
-    let mut again = Command::cargo_bin("sloe").expect("binary");
-    let out = again
-        .current_dir(dir.path())
-        .env_remove("SLOE_CONFIG")
+    let out = common::sloe_in(dir.path())
         .arg("init")
         .output()
         .expect("run");
@@ -603,8 +566,7 @@ fn init_writes_a_valid_config() {
 
 #[test]
 fn checked_in_schema_is_current() {
-    let out = Command::cargo_bin("sloe")
-        .expect("binary")
+    let out = common::sloe()
         .args(["config", "schema"])
         .output()
         .expect("run");
@@ -632,10 +594,8 @@ fn yaml_config_works() {
     )
     .expect("write");
     let sloe = || {
-        let mut c = Command::cargo_bin("sloe").expect("binary");
-        c.current_dir(dir.path())
-            .env("NO_COLOR", "1")
-            .args(["--config", "sloe.yaml"]);
+        let mut c = common::sloe_in(dir.path());
+        c.args(["--config", "sloe.yaml"]);
         c
     };
     sloe().args(["ingest", "r.json"]).assert().success();

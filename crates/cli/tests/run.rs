@@ -2,41 +2,17 @@
 //! what was observed (exit codes, messages, sample counts, memory floors),
 //! never on how long anything took.
 
-use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sloe_core::Unit;
-use tempfile::TempDir;
 
-struct Project {
-    dir: TempDir,
-}
+mod common;
+
+use common::Project;
 
 impl Project {
-    fn new(config: &str) -> Project {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("sloe.toml"), config).expect("write config");
-        Project { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn sloe(&self) -> Command {
-        let mut cmd = Command::cargo_bin("sloe").expect("binary");
-        cmd.current_dir(self.path())
-            .env("NO_COLOR", "1")
-            .env_remove("SLOE_ENV")
-            .env_remove("SLOE_CONFIG")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITLAB_CI");
-        cmd
-    }
-
     fn run(&self, args: &[&str]) -> Output {
         self.sloe()
             .arg("run")

@@ -4,18 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
+
+use common::sloe;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/slo")
-}
-
-fn sloe() -> Command {
-    let mut cmd = Command::cargo_bin("sloe").expect("binary");
-    cmd.env("NO_COLOR", "1")
-        .env_remove("SLOE_ENV")
-        .env_remove("SLOE_CONFIG");
-    cmd
+    common::fixtures("slo")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -1,19 +1,13 @@
 //! `sloe slo ingest` end to end: a real process on a real SQLite file.
 
-use assert_cmd::Command;
 use jiff::Timestamp;
 use serde_json::Value;
 use sloe_core::slo::{Classification, Counts, events::minute_counts};
 use sloe_store::Store;
 
-fn sloe(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("sloe").expect("binary");
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("SLOE_ENV")
-        .env_remove("SLOE_CONFIG");
-    cmd
-}
+mod common;
+
+use common::sloe_in as sloe;
 
 fn stored(dir: &std::path::Path, stream: &str, class: Classification) -> Counts {
     let store = sloe_store::SqliteStore::open(&dir.join(".sloe/history.db")).expect("store");

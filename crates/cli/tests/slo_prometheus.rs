@@ -5,9 +5,10 @@
 //! extrapolates to the window's edges; every ratio is unaffected.)
 //! Skipped only when Prometheus is absent and `SLOE_REQUIRE_PROMETHEUS` is unset.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use sloe_promql::testing::TestServer;
+
+mod common;
 
 /// Four days, one sample a minute: 1,000 requests a minute, 5 of them bad,
 /// and 100 bad a minute in the last 30 minutes.
@@ -56,11 +57,7 @@ fn prometheus_and_events_agree() {
     )
     .expect("write");
     let status = |config: &str, extra: &[&str]| -> Value {
-        let out = Command::cargo_bin("sloe")
-            .expect("binary")
-            .current_dir(dir.path())
-            .env_remove("SLOE_CONFIG")
-            .env_remove("SLOE_ENV")
+        let out = common::sloe_in(dir.path())
             .args(["--config", config, "slo", "status", "--format", "json"])
             .args(["--at", "2026-11-23T12:00:00Z"])
             .args(extra)
@@ -206,11 +203,7 @@ fn prometheus_and_events_agree() {
     assert_eq!(v["slos"][0]["conditions"][2]["alert_after"], "25m");
     // The terminal view lists them too. (Exit 1: the page rows fire as well;
     // a page condition alone paging is tested in the core.)
-    let out = Command::cargo_bin("sloe")
-        .expect("binary")
-        .current_dir(dir.path())
-        .env_remove("SLOE_CONFIG")
-        .env_remove("SLOE_ENV")
+    let out = common::sloe_in(dir.path())
         .args(["--config", "events.toml", "slo", "status", "openslo.yaml"])
         .args([
             "--at",

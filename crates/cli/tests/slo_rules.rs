@@ -10,19 +10,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
 use serde_yaml_ng::Value;
 
-fn sloth() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/slo/sloth")
-}
+mod common;
 
-fn sloe() -> Command {
-    let mut cmd = Command::cargo_bin("sloe").expect("binary");
-    cmd.env("NO_COLOR", "1")
-        .env_remove("SLOE_ENV")
-        .env_remove("SLOE_CONFIG");
-    cmd
+use common::sloe;
+
+fn sloth() -> PathBuf {
+    common::fixtures("slo/sloth")
 }
 
 fn rules(args: &[&str], inputs: &[PathBuf]) -> Value {

@@ -712,21 +712,37 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "read config {}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if let Some(key) = &self.key
-            && !key.is_empty()
-        {
-            write!(f, "key `{key}`: ")?;
-        }
-        f.write_str(&self.message)
+        write_located(
+            f,
+            &format!("read config {}", self.file),
+            (self.line, self.column),
+            self.key.as_deref().map(|k| ("key", k)),
+            &self.message,
+        )
     }
+}
+
+/// `<what>[:line[:column]]: [<word> `<path>`: ]<message>`, the shape of every
+/// located error (config, SLO specs); an empty path or `.` is left out.
+pub(crate) fn write_located(
+    f: &mut fmt::Formatter<'_>,
+    what: &str,
+    (line, column): (Option<usize>, Option<usize>),
+    path: Option<(&str, &str)>,
+    message: &str,
+) -> fmt::Result {
+    f.write_str(what)?;
+    if let Some(line) = line {
+        write!(f, ":{line}")?;
+        if let Some(col) = column {
+            write!(f, ":{col}")?;
+        }
+    }
+    f.write_str(": ")?;
+    if let Some((word, path)) = path.filter(|(_, p)| !p.is_empty() && *p != ".") {
+        write!(f, "{word} `{path}`: ")?;
+    }
+    f.write_str(message)
 }
 
 /// A parsed config document: the typed config plus the raw document the

@@ -297,18 +297,13 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "read SLO spec {}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        f.write_str(": ")?;
-        if let Some(field) = self.field.as_deref().filter(|k| !k.is_empty() && *k != ".") {
-            write!(f, "field `{field}`: ")?;
-        }
-        f.write_str(&self.message)
+        crate::config::write_located(
+            f,
+            &format!("read SLO spec {}", self.file),
+            (self.line, self.column),
+            self.field.as_deref().map(|k| ("field", k)),
+            &self.message,
+        )
     }
 }
 
