@@ -113,9 +113,9 @@ impl Classification {
 #[serde(deny_unknown_fields)]
 struct Line<'a> {
     #[serde(borrow, default)]
-    stream: Option<Cow<'a, str>>,
+    stream: Option<Text<'a>>,
     #[serde(borrow, default)]
-    ts: Option<Cow<'a, str>>,
+    ts: Option<Text<'a>>,
     #[serde(default)]
     good: Option<serde_json::Number>,
     #[serde(default)]
@@ -125,7 +125,37 @@ struct Line<'a> {
     #[serde(default)]
     ok: Option<bool>,
     #[serde(borrow, default)]
-    unit: Option<Cow<'a, str>>,
+    unit: Option<Text<'a>>,
+}
+
+/// A string field that borrows from the line unless it has escapes.
+/// (serde borrows a `Cow<str>` field only when it is not inside an
+/// `Option`; inside one it allocates a `String` for every line.)
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visit).map(Text)
+    }
 }
 
 /// Reads events one line at a time. Blank lines are skipped.
@@ -139,6 +169,79 @@ pub struct EventReader<R> {
     /// repeat timestamps, and parsing one costs more than comparing it.
     last_ts: Vec<u8>,
     last_at: Option<Timestamp>,
+    minute: MinuteCache,
+}
+
+/// The minute of the last fully parsed `YYYY-MM-DDTHH:MM:SS[.f]Z`
+/// timestamp: a log's timestamps change every line but share their minute
+/// for many lines, and within it only seconds and fraction need reading.
+/// Anything but that exact UTC form takes jiff's full parse.
+#[derive(Debug, Default)]
+struct MinuteCache {
+    /// `YYYY-MM-DDTHH:MM:` of the minute that `start` is.
+    prefix: [u8; 17],
+    start: Option<Timestamp>,
+}
+
+impl MinuteCache {
+    /// Seconds and nanoseconds of `ts` after its minute, if `ts` is
+    /// `…:SS[.fraction]Z` with at most 9 fraction digits and SS < 60.
+    fn offset(ts: &[u8]) -> Option<i64> {
+        let digit = |b: u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+        let (last, rest) = ts.split_last()?;
+        if *last != b'Z' || rest.len() < 19 {
+            return None;
+        }
+        let ss = digit(rest[17])? * 10 + digit(rest[18])?;
+        if ss >= 60 {
+            return None;
+        }
+        let mut nanos = ss * 1_000_000_000;
+        match &rest[19..] {
+            [] => {}
+            [b'.', frac @ ..] if (1..=9).contains(&frac.len()) => {
+                let mut f = 0;
+                for &b in frac {
+                    f = f * 10 + digit(b)?;
+                }
+                nanos += f * 10i64.pow(9 - frac.len() as u32);
+            }
+            _ => return None,
+        }
+        Some(nanos)
+    }
+
+    fn at(&self, ts: &[u8]) -> Option<Timestamp> {
+        let start = self.start?;
+        if ts.get(..17)? != self.prefix {
+            return None;
+        }
+        start
+            .checked_add(SignedDuration::from_nanos(Self::offset(ts)?))
+            .ok()
+    }
+
+    /// Remembers the minute of `ts`, which jiff parsed as `at`.
+    fn learn(&mut self, ts: &[u8], at: Timestamp) {
+        let shape = ts.len() >= 20
+            && ts[..17].iter().enumerate().all(|(i, b)| match i {
+                4 | 7 => *b == b'-',
+                10 => *b == b'T',
+                13 | 16 => *b == b':',
+                _ => b.is_ascii_digit(),
+            });
+        let start = shape
+            .then(|| Self::offset(ts))
+            .flatten()
+            .and_then(|n| at.checked_sub(SignedDuration::from_nanos(n)).ok());
+        match start {
+            Some(start) => {
+                self.prefix.copy_from_slice(&ts[..17]);
+                self.start = Some(start);
+            }
+            None => self.start = None,
+        }
+    }
 }
 
 impl<R: BufRead> EventReader<R> {
@@ -152,6 +255,7 @@ impl<R: BufRead> EventReader<R> {
             line: 0,
             last_ts: Vec::new(),
             last_at: None,
+            minute: MinuteCache::default(),
         }
     }
 
@@ -194,7 +298,7 @@ impl<R: BufRead> EventReader<R> {
         let field = |name: &'static str, problem: String| {
             invalid(Some(name), format!("field `{name}`: {problem}"))
         };
-        let stream = match parsed.stream {
+        let stream = match parsed.stream.map(|t| t.0) {
             Some(s) if !s.trim().is_empty() => s,
             Some(_) => return Err(field("stream", "is empty; expected a stream name".into())),
             None => {
@@ -204,7 +308,7 @@ impl<R: BufRead> EventReader<R> {
                 ));
             }
         };
-        let Some(ts) = parsed.ts else {
+        let Some(Text(ts)) = parsed.ts else {
             return Err(field(
                 "ts",
                 "is missing; expected an RFC 3339 timestamp, e.g. \"ts\":\"2026-11-20T10:00:30Z\""
@@ -213,6 +317,7 @@ impl<R: BufRead> EventReader<R> {
         };
         let at = match self.last_at {
             Some(at) if self.last_ts == ts.as_bytes() => at,
+            _ if let Some(at) = self.minute.at(ts.as_bytes()) => at,
             _ => {
                 let at: Timestamp = ts.parse().map_err(|e| {
                     field(
@@ -225,6 +330,7 @@ impl<R: BufRead> EventReader<R> {
                 self.last_ts.clear();
                 self.last_ts.extend_from_slice(ts.as_bytes());
                 self.last_at = Some(at);
+                self.minute.learn(ts.as_bytes(), at);
                 at
             }
         };
@@ -273,7 +379,7 @@ impl<R: BufRead> EventReader<R> {
                         "the line has neither good/total nor value/ok; expected {\"stream\":…,\"ts\":…,\"good\":990,\"total\":1000} or {\"stream\":…,\"ts\":…,\"value\":0.183,\"ok\":true}".into(),
                     ));
                 }
-                let unit = match parsed.unit.as_deref() {
+                let unit = match parsed.unit.as_ref().map(|t| t.0.as_ref()) {
                     None => Unit::Seconds,
                     Some(u) => match Unit::parse_known(u) {
                         Some(unit) if unit.dimension() == Some(Dimension::Time) => unit,
@@ -915,7 +1021,60 @@ mod tests {
         }
     }
 
+    /// Timestamps within a minute read through the minute cache exactly
+    /// as jiff parses them; other forms (offsets, no `Z`, leap seconds,
+    /// lower-case) go to jiff.
+    #[test]
+    fn the_minute_cache_reads_what_jiff_reads() {
+        let lines = [
+            "2026-11-20T10:00:30Z",
+            "2026-11-20T10:00:31.5Z",
+            "2026-11-20T10:00:31.123456789Z",
+            "2026-11-20T10:00:59.999Z",
+            "2026-11-20T10:00:00.000000001Z",
+            "2026-11-20T10:00:07+01:00",
+            "2026-11-20T10:00:08Z",
+            "2026-11-20t10:00:09z",
+            "2026-11-20T10:00:10.Z",
+            "2026-11-20T10:01:00Z",
+            "2026-11-20T10:00:11Z",
+        ];
+        let text: String = lines
+            .iter()
+            .map(|t| format!("{{\"stream\":\"a\",\"ts\":\"{t}\",\"ok\":true}}\n"))
+            .collect();
+        let mut r = EventReader::new(text.as_bytes(), "events.jsonl");
+        for t in lines {
+            match (r.next_event(), t.parse::<Timestamp>()) {
+                (Ok(Some(ev)), Ok(want)) => assert_eq!(ev.at, want, "{t}"),
+                (Err(e), Err(_)) => assert_eq!(e.line(), Some(r.line()), "{t}"),
+                (got, want) => panic!("{t}: read {got:?}, jiff {want:?}"),
+            }
+        }
+    }
+
     proptest! {
+        /// Any run of timestamps, as the reader sees them, is what jiff parses.
+        #[test]
+        fn timestamps_read_as_jiff_parses_them(
+            steps in proptest::collection::vec((0i64..200_000_000_000, 0usize..10), 1..40),
+        ) {
+            let start = ts("2026-11-20T23:58:00Z");
+            let mut text = String::new();
+            let mut want = Vec::new();
+            let mut t = start;
+            for (step, digits) in steps {
+                t = t.checked_add(SignedDuration::from_nanos(step)).expect("time");
+                let s = t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+                let frac = format!("{:09}", t.subsec_nanosecond());
+                let s = if digits == 0 { format!("{s}Z") } else { format!("{s}.{}Z", &frac[..digits]) };
+                want.push(s.parse::<Timestamp>().expect("jiff"));
+                text.push_str(&format!("{{\"stream\":\"a\",\"ts\":\"{s}\",\"ok\":true}}\n"));
+            }
+            let got: Vec<Timestamp> = read_all(&text).expect("read").iter().map(|e| e.at).collect();
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn bucketing_preserves_totals_and_ignores_order(
             lines in proptest::collection::vec(
