@@ -203,39 +203,35 @@ fn a_folder_is_read_whole_and_every_error_is_reported() {
     assert!(stderr.contains("3 errors"), "{stderr}");
 }
 
-#[test]
-fn toml_slo_tables_are_validated_with_their_line() {
+/// `sloe slo validate` on a `sloe.toml` holding `toml`: exit 2; its stderr.
+fn rejected_toml(toml: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("sloe.toml");
-    std::fs::write(
-        &file,
-        "[[slo]]\nname = \"api-availability\"\nservice = \"api\"\nobjective = \"99.9%\"\nwindow = \"30d\"\nsli = { events = \"api\" }\n\n[[slo]]\nname = \"api-latency\"\nobjective = \"100%\"\nwindow = \"month\"\nsli = { events = \"api\", threshold = \"300ms\" }\n",
-    )
-    .expect("write");
+    std::fs::write(&file, toml).expect("write");
     let out = sloe()
         .args(["slo", "validate"])
         .arg(&file)
         .output()
         .expect("run sloe");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+#[test]
+fn toml_slo_tables_are_validated_with_their_line() {
+    let stderr = rejected_toml(
+        "[[slo]]\nname = \"api-availability\"\nservice = \"api\"\nobjective = \"99.9%\"\nwindow = \"30d\"\nsli = { events = \"api\" }\n\n[[slo]]\nname = \"api-latency\"\nobjective = \"100%\"\nwindow = \"month\"\nsli = { events = \"api\", threshold = \"300ms\" }\n",
+    );
     assert!(stderr.contains("sloe.toml:8"), "{stderr}");
     assert!(
         stderr.contains("objective 100% must be below 100%"),
         "{stderr}"
     );
 
-    std::fs::write(
-        &file,
+    let stderr = rejected_toml(
         "[[slo]]\nname = \"api\"\nobjective = \"99.9%\"\nsli = { event = \"api\" }\n",
-    )
-    .expect("write");
-    let out = sloe()
-        .args(["slo", "validate"])
-        .arg(&file)
-        .output()
-        .expect("run sloe");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    );
     assert!(stderr.contains("sloe.toml:4"), "{stderr}");
     assert!(stderr.contains("did you mean `events`"), "{stderr}");
 }
@@ -644,20 +640,9 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
 
 #[test]
 fn a_misspelt_junit_rate_is_rejected_with_line_and_field() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("sloe.toml");
-    std::fs::write(
-        &file,
+    let stderr = rejected_toml(
         "[[slo]]\nname = \"tests\"\nobjective = \"99%\"\nsli = { junit = { rate = \"not_flakey\" } }\n",
-    )
-    .expect("write");
-    let out = sloe()
-        .args(["slo", "validate"])
-        .arg(&file)
-        .output()
-        .expect("run sloe");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    );
     assert!(stderr.contains("sloe.toml:4"), "{stderr}");
     assert!(stderr.contains("slo[0].sli.junit.rate"), "{stderr}");
     assert!(stderr.contains("did you mean `not_flaky`"), "{stderr}");
