@@ -159,49 +159,15 @@ pub fn measure(
     overhead: Option<ShellOverhead>,
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<Samples, BenchError> {
-    let run_once =
-        |exec: &mut dyn Executor, run: u32, warmup: bool| run_once(exec, inv, prepare, run, warmup);
-
-    for i in 0..plan.warmup {
-        on_progress(Phase::Warmup {
-            done: i,
-            total: plan.warmup,
-        });
-        run_once(exec, i + 1, true)?;
-    }
     let mut measurements: Vec<Measurement> = Vec::new();
-    let mut measured = Duration::ZERO;
-    let min_runs = plan.min_runs.max(1);
-    let max_runs = plan.max_runs.max(min_runs);
-    let plan = Plan {
-        min_runs,
-        max_runs,
-        ..*plan
-    };
-    loop {
-        let done = measurements.len() as u32;
-        let mean = (done > 0).then(|| measured / done);
-        let expected = plan.estimate(done, mean);
-        if done >= max_runs || (done >= min_runs && measured >= plan.min_time) {
-            break;
+    follow_plan(plan, on_progress, |run, warmup| {
+        let m = run_once(exec, inv, prepare, run, warmup)?;
+        let wall = m.wall;
+        if !warmup {
+            measurements.push(strip(m, overhead));
         }
-        on_progress(Phase::Run { done, expected });
-        let mut m = run_once(exec, done + 1, false)?;
-        // The loop's clock is the measured time itself, so a fake executor
-        // makes it deterministic.
-        measured += m.wall;
-        if let Some(o) = overhead {
-            m.wall = m.wall.saturating_sub(o.wall);
-            m.user = m.user.saturating_sub(o.user);
-            m.sys = m.sys.saturating_sub(o.sys);
-        }
-        measurements.push(m);
-    }
-    let done = measurements.len() as u32;
-    on_progress(Phase::Run {
-        done,
-        expected: done,
-    });
+        Ok(wall)
+    })?;
     Ok(Samples {
         measurements,
         shell_overhead: overhead,
@@ -225,50 +191,17 @@ pub fn measure_pairs(
     (overhead_a, overhead_b): (Option<ShellOverhead>, Option<ShellOverhead>),
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<(Samples, Samples), BenchError> {
-    let strip = |mut m: Measurement, overhead: Option<ShellOverhead>| {
-        if let Some(o) = overhead {
-            m.wall = m.wall.saturating_sub(o.wall);
-            m.user = m.user.saturating_sub(o.user);
-            m.sys = m.sys.saturating_sub(o.sys);
-        }
-        m
-    };
-    for i in 0..plan.warmup {
-        on_progress(Phase::Warmup {
-            done: i,
-            total: plan.warmup,
-        });
-        run_once(exec, a, prepare, i + 1, true)?;
-        run_once(exec, b, prepare, i + 1, true)?;
-    }
-    let min_runs = plan.min_runs.max(1);
-    let max_runs = plan.max_runs.max(min_runs);
-    let plan = Plan {
-        min_runs,
-        max_runs,
-        ..*plan
-    };
     let (mut side_a, mut side_b) = (Vec::new(), Vec::new());
-    let mut measured = Duration::ZERO;
-    loop {
-        let done = side_b.len() as u32;
-        let mean = (done > 0).then(|| measured / done);
-        let expected = plan.estimate(done, mean);
-        if done >= max_runs || (done >= min_runs && measured >= plan.min_time) {
-            break;
+    follow_plan(plan, on_progress, |run, warmup| {
+        let ma = run_once(exec, a, prepare, run, warmup)?;
+        let mb = run_once(exec, b, prepare, run, warmup)?;
+        let wall = mb.wall;
+        if !warmup {
+            side_a.push(strip(ma, overhead_a));
+            side_b.push(strip(mb, overhead_b));
         }
-        on_progress(Phase::Run { done, expected });
-        let ma = run_once(exec, a, prepare, done + 1, false)?;
-        let mb = run_once(exec, b, prepare, done + 1, false)?;
-        measured += mb.wall;
-        side_a.push(strip(ma, overhead_a));
-        side_b.push(strip(mb, overhead_b));
-    }
-    let done = side_b.len() as u32;
-    on_progress(Phase::Run {
-        done,
-        expected: done,
-    });
+        Ok(wall)
+    })?;
     Ok((
         Samples {
             measurements: side_a,
@@ -279,6 +212,60 @@ pub fn measure_pairs(
             shell_overhead: overhead_b,
         },
     ))
+}
+
+/// The loop [`measure`] and [`measure_pairs`] share: `plan.warmup` warm-up
+/// steps, then steps until `min_runs` are done and their measured time
+/// reaches `min_time`, or `max_runs` are done. `step(run, warmup)` executes
+/// one step (1-based) and returns the wall time that counts toward
+/// `min_time`. The loop's clock is the measured time itself, not the wall
+/// clock, so a fake executor makes it deterministic.
+fn follow_plan(
+    plan: &Plan,
+    on_progress: &mut dyn FnMut(Phase),
+    mut step: impl FnMut(u32, bool) -> Result<Duration, BenchError>,
+) -> Result<(), BenchError> {
+    for i in 0..plan.warmup {
+        on_progress(Phase::Warmup {
+            done: i,
+            total: plan.warmup,
+        });
+        step(i + 1, true)?;
+    }
+    let min_runs = plan.min_runs.max(1);
+    let max_runs = plan.max_runs.max(min_runs);
+    let plan = Plan {
+        min_runs,
+        max_runs,
+        ..*plan
+    };
+    let mut done = 0u32;
+    let mut measured = Duration::ZERO;
+    loop {
+        let mean = (done > 0).then(|| measured / done);
+        let expected = plan.estimate(done, mean);
+        if done >= max_runs || (done >= min_runs && measured >= plan.min_time) {
+            break;
+        }
+        on_progress(Phase::Run { done, expected });
+        measured += step(done + 1, false)?;
+        done += 1;
+    }
+    on_progress(Phase::Run {
+        done,
+        expected: done,
+    });
+    Ok(())
+}
+
+/// `m` with the shell's start-up cost taken off, when it ran through one.
+fn strip(mut m: Measurement, overhead: Option<ShellOverhead>) -> Measurement {
+    if let Some(o) = overhead {
+        m.wall = m.wall.saturating_sub(o.wall);
+        m.user = m.user.saturating_sub(o.user);
+        m.sys = m.sys.saturating_sub(o.sys);
+    }
+    m
 }
 
 /// One execution of `inv` (after `prepare`), failing on a non-zero exit.
