@@ -6,7 +6,7 @@
 //! here so that the report's `summary.status` and the exit code can never
 //! disagree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::budget::{self, Severity, Status};
 use crate::changepoint;
@@ -63,11 +63,12 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
     let mut unbudgeted = 0usize;
     let mut regression_cache: BTreeMap<(SeriesKey, String), Verdict> = BTreeMap::new();
 
+    let ab = AbPairs::of(run);
     // First every test of the run, so that the run-level false-alarm
     // control sees all of them before any verdict is reported.
-    for series in run.series.iter().filter(|s| !is_ab_baseline(run, s)) {
+    for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
         let key = series.key();
-        let paired = ab_baseline_of(run, series);
+        let paired = ab.baseline_of(series);
         for statistic in judged_statistics(config, series) {
             regression_cache
                 .entry((key.clone(), statistic.to_string()))
@@ -81,9 +82,9 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
         regression::control_run_false_alarms(&mut verdicts, &settings)
     };
 
-    for series in run.series.iter().filter(|s| !is_ab_baseline(run, s)) {
+    for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
         let key = series.key();
-        let paired = ab_baseline_of(run, series);
+        let paired = ab.baseline_of(series);
         let budgets: Vec<&Budget> = config
             .budgets
             .iter()
@@ -323,7 +324,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             environment: ctx.environment.clone(),
             sloe_version: sloe_version.to_owned(),
             run_id: run.header.id.0,
-            baseline: describe_baseline(run, baseline),
+            baseline: describe_baseline(&ab, baseline),
             fail_on: fail_on
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
@@ -357,50 +358,70 @@ fn judged_statistics(config: &Config, series: &Series) -> Vec<Statistic> {
 
 /// What the run was compared with: the baseline, and the A/B pairs when
 /// the run holds any.
-fn describe_baseline(run: &Run, baseline: &Baseline) -> String {
-    let mut ab: Vec<&str> = run
-        .series
-        .iter()
-        .filter(|s| is_ab_baseline(run, s))
-        .filter_map(|s| s.benchmark.strip_suffix(AB_BASELINE_SUFFIX))
-        .collect();
-    ab.dedup();
-    if ab.is_empty() {
+fn describe_baseline(ab: &AbPairs<'_>, baseline: &Baseline) -> String {
+    let mut names: Vec<&str> = ab.0.keys().map(|(benchmark, _)| *benchmark).collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.is_empty() {
         return baseline.description().to_owned();
     }
     format!(
         "{}; A/B: {} against {} (paired executions)",
         baseline.description(),
-        ab.iter()
+        names
+            .iter()
             .map(|b| format!("`{b}`"))
             .collect::<Vec<_>>()
             .join(", "),
-        ab.iter()
+        names
+            .iter()
             .map(|b| format!("`{b}{AB_BASELINE_SUFFIX}`"))
             .collect::<Vec<_>>()
             .join(", ")
     )
 }
 
-/// The A side that A/B mode recorded with `series` in the same run.
-fn ab_baseline_of<'a>(run: &'a Run, series: &Series) -> Option<&'a Series> {
-    let name = format!("{}{AB_BASELINE_SUFFIX}", series.benchmark);
-    run.series
-        .iter()
-        .find(|s| s.benchmark == name && s.measure == series.measure)
-}
+/// The A/B pairs A/B mode recorded in a run: each candidate series
+/// (benchmark, measure) with its A side, `<benchmark>@baseline`. Built
+/// once per run, so that finding a series' pair is a lookup, not a scan.
+struct AbPairs<'a>(HashMap<(&'a str, &'a str), &'a Series>);
 
-/// Whether `series` is the A side of an A/B pair in `run` (judged with its
-/// candidate, not on its own).
-fn is_ab_baseline(run: &Run, series: &Series) -> bool {
-    series
-        .benchmark
-        .strip_suffix(AB_BASELINE_SUFFIX)
-        .is_some_and(|b| {
+impl<'a> AbPairs<'a> {
+    fn of(run: &'a Run) -> AbPairs<'a> {
+        let names: HashSet<(&str, &str)> = run
+            .series
+            .iter()
+            .map(|s| (s.benchmark.as_str(), s.measure.as_str()))
+            .collect();
+        AbPairs(
             run.series
                 .iter()
-                .any(|s| s.benchmark == b && s.measure == series.measure)
-        })
+                .filter_map(|s| {
+                    let candidate = (
+                        s.benchmark.strip_suffix(AB_BASELINE_SUFFIX)?,
+                        s.measure.as_str(),
+                    );
+                    names.contains(&candidate).then_some((candidate, s))
+                })
+                .collect(),
+        )
+    }
+
+    /// The A side recorded with `series`.
+    fn baseline_of(&self, series: &Series) -> Option<&'a Series> {
+        self.0
+            .get(&(series.benchmark.as_str(), series.measure.as_str()))
+            .copied()
+    }
+
+    /// Whether `series` is the A side of a pair (judged with its
+    /// candidate, not on its own).
+    fn is_baseline(&self, series: &Series) -> bool {
+        series
+            .benchmark
+            .strip_suffix(AB_BASELINE_SUFFIX)
+            .is_some_and(|b| self.0.contains_key(&(b, series.measure.as_str())))
+    }
 }
 
 /// One regression test of a series: against its A/B baseline side when the
