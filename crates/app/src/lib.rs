@@ -1,0 +1,21 @@
+//! sloe's use cases, shared by the `sloe` CLI and `sloe serve`: load
+//! settings, resolve a run's context, ingest results and SLI events, judge
+//! a run, produce the outputs of a check, SLO specs and status, history,
+//! budget suggestions.
+//!
+//! Synchronous and free of flags, terminals and HTTP: a front end parses
+//! what it was given, calls one function here, and renders what comes
+//! back. Time comes from a [`Clock`] passed in; errors are [`AppError`],
+//! whose every case names its exit code and HTTP status. Depends on the
+//! library crates (core, formats, store, runner, report, promql), never on
+//! a front end.
+
+pub mod clock;
+pub mod error;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{AppError, Result};
+pub mod context;
+pub mod settings;
+
+pub use settings::Settings;
