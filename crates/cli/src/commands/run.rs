@@ -75,7 +75,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     }
 
     let store = settings.open_store()?;
-    let ctx = context::resolve(&args.context, &FileContext::default(), settings)?;
+    let ctx = context::resolve(&args.context, &FileContext::default(), settings);
     confirm(
         settings,
         store.as_ref(),
@@ -97,7 +97,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
         jobs.len(),
         if jobs.len() == 1 { "" } else { "s" }
     );
-    check::judge_and_report(
+    Ok(check::judge_and_report(
         settings,
         store.as_ref(),
         Some(id),
@@ -107,7 +107,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
             report_dir: args.report_dir.as_deref(),
             base_commit: None,
         },
-    )
+    )?)
 }
 
 /// Confirmation: judges the measured run before recording it and, for each
@@ -1019,6 +1019,7 @@ mod tests {
             config: doc.resolve(None).expect("config resolves"),
             base_dir: std::path::PathBuf::from("."),
             env: None,
+            path: None,
         }
     }
 
