@@ -193,3 +193,116 @@ pub fn check(
     let outputs = outputs::of_check(settings, store, &report, report_dir, ci, clock)?;
     Ok(Checked { report, outputs })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use sloe_core::regression::Regression;
+    use sloe_core::report::OverallStatus;
+
+    use super::*;
+    use crate::testing::{around, main_history, record, settings, store};
+
+    fn wall(report: &Report) -> &sloe_core::report::ResultEntry {
+        report
+            .results
+            .iter()
+            .find(|r| r.benchmark == "parse" && r.measure == "wall_time")
+            .expect("a wall_time result")
+    }
+
+    #[test]
+    fn a_run_is_judged_against_recent_runs_of_the_base_branch() {
+        let store = store();
+        main_history(&store);
+        let slow = record(&store, "main", "c6", 10, &around(130.0));
+        let report = judge(
+            &settings(""),
+            &store,
+            None,
+            MergeBase::Find(&|_, _| panic!("a run on the base branch has no merge-base")),
+        )
+        .expect("judges");
+        assert_eq!(report.metadata.run_id, slow.0);
+        assert_eq!(
+            report.metadata.baseline,
+            "up to 10 recent runs of `main` on testbed `tb` before this run"
+        );
+        assert_eq!(wall(&report).regression, Regression::Regression);
+        assert_eq!(wall(&report).baseline_runs, 6);
+        assert_eq!(report.summary.status, OverallStatus::Failed);
+    }
+
+    #[test]
+    fn a_pinned_run_wins_over_history() {
+        let store = store();
+        main_history(&store);
+        let pinned = record(&store, "main", "0123456789abcdef", 7, &around(130.0));
+        store.pin_baseline(None, pinned).expect("pins");
+        let run = record(&store, "main", "c8", 8, &around(130.0));
+        let report = judge(&settings(""), &store, Some(run), MergeBase::Unknown).expect("judges");
+        assert_eq!(
+            report.metadata.baseline,
+            format!("pinned run {pinned} (commit 0123456789ab)")
+        );
+        assert_eq!(wall(&report).regression, Regression::None);
+    }
+
+    #[test]
+    fn a_branch_is_compared_up_to_its_merge_base() {
+        let store = store();
+        main_history(&store);
+        // main got slower after the branch left it at c2.
+        for minute in 6..12 {
+            record(
+                &store,
+                "main",
+                &format!("late{minute}"),
+                minute,
+                &around(130.0),
+            );
+        }
+        let branch = record(&store, "topic", "t1", 20, &around(130.0));
+        let asked = Cell::new(0);
+        let find = |commit: Option<&str>, base: &str| {
+            asked.set(asked.get() + 1);
+            assert_eq!((commit, base), (Some("t1"), "main"));
+            Some("c2".to_owned())
+        };
+        let config = settings("[regression]\nhistory = 3\n");
+        let report = judge(&config, &store, Some(branch), MergeBase::Find(&find)).expect("judges");
+        assert_eq!(asked.get(), 1);
+        assert_eq!(
+            report.metadata.baseline,
+            "up to 3 recent runs of `main` on testbed `tb` before this run up to the merge-base c2"
+        );
+        assert_eq!(wall(&report).regression, Regression::Regression);
+
+        // The caller's commit wins, and one nobody recorded says so.
+        let report =
+            judge(&config, &store, Some(branch), MergeBase::Commit("nowhere")).expect("judges");
+        assert!(
+            report
+                .metadata
+                .baseline
+                .ends_with("(merge-base nowhere not recorded on `main`: runs before this one)"),
+            "{}",
+            report.metadata.baseline
+        );
+        assert_eq!(wall(&report).regression, Regression::None);
+    }
+
+    #[test]
+    fn missing_runs_are_typed_errors() {
+        let store = store();
+        let e = judge(&settings(""), &store, None, MergeBase::Unknown).expect_err("no runs");
+        assert!(matches!(e, AppError::NoRuns { .. }), "{e}");
+        record(&store, "main", "c0", 0, &around(100.0));
+        let e = judge(&settings(""), &store, Some(RunId(42)), MergeBase::Unknown)
+            .expect_err("no run 42");
+        assert!(matches!(e, AppError::NoSuchRun { id: 42, .. }), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.http_status(), 404);
+    }
+}

@@ -17,6 +17,8 @@ pub mod error;
 pub mod files;
 pub mod outputs;
 pub mod settings;
+#[cfg(test)]
+mod testing;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{AppError, Result};

@@ -298,3 +298,174 @@ pub fn dashboard_history(
         timelines: store.timelines(judged)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::FixedClock;
+    use crate::check::{MergeBase, judge};
+    use crate::testing::{around, at, main_history, record, settings, store};
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| vars.get(k).cloned()
+    }
+
+    fn names(outputs: &Outputs, dir: &Path) -> Vec<String> {
+        outputs
+            .paths()
+            .map(|p| p.strip_prefix(dir).expect("in dir").display().to_string())
+            .collect()
+    }
+
+    fn slow_run(store: &dyn Store, config: &Settings) -> Report {
+        main_history(store);
+        record(store, "main", "c6", 10, &around(130.0));
+        judge(config, store, None, MergeBase::Unknown).expect("judges")
+    }
+
+    #[test]
+    fn ci_is_detected_as_the_run_context_detects_it() {
+        assert_eq!(Ci::detect(&env(&[])), Ci::default());
+        let github = Ci::detect(&env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", "/tmp/summary.md"),
+        ]));
+        assert!(github.github && !github.gitlab);
+        assert_eq!(github.step_summary, Some(PathBuf::from("/tmp/summary.md")));
+        // The summary file means nothing outside GitHub Actions.
+        let gitlab = Ci::detect(&env(&[
+            ("GITLAB_CI", "true"),
+            ("GITHUB_STEP_SUMMARY", "/tmp/summary.md"),
+        ]));
+        assert_eq!(
+            gitlab,
+            Ci {
+                gitlab: true,
+                ..Ci::default()
+            }
+        );
+        assert!(!Ci::detect(&env(&[("GITHUB_ACTIONS", "false")])).github);
+    }
+
+    #[test]
+    fn a_check_outside_ci_leaves_the_json_report_and_the_configured_formats() {
+        let store = store();
+        let config = settings("[report]\nformats = [\"json\", \"md\", \"html\"]\n");
+        let report = slow_run(&store, &config);
+        let dir = Path::new("out");
+        let clock = FixedClock(at(90) + jiff::SignedDuration::from_millis(250));
+        let outputs =
+            of_check(&config, &store, &report, dir, &Ci::default(), &clock).expect("outputs");
+        assert_eq!(
+            names(&outputs, dir),
+            [
+                "sloe-report-20261101T013000.250Z.json",
+                "sloe-report-latest.json",
+                "sloe-report-latest.md",
+                "sloe-report-latest.html",
+            ]
+        );
+        let json = sloe_report::json::render(&report);
+        assert_eq!(outputs.files[0].contents, json);
+        assert_eq!(outputs.files[1].contents, json);
+        assert_eq!(outputs.json.as_deref(), Some(json.as_str()));
+        assert_eq!(
+            outputs.files[2].contents,
+            sloe_report::markdown::render(&report)
+        );
+        assert!(outputs.files[3].contents.contains("<html"));
+        assert_eq!(outputs.step_summary, None);
+        assert_eq!(outputs.annotations, "");
+    }
+
+    #[test]
+    fn github_gets_a_step_summary_and_annotations_gitlab_junit_and_metrics() {
+        let store = store();
+        let config = settings("");
+        let report = slow_run(&store, &config);
+        let dir = Path::new("out");
+        let clock = FixedClock(at(90));
+        let github = Ci {
+            github: true,
+            step_summary: Some(PathBuf::from("summary.md")),
+            gitlab: false,
+        };
+        let outputs = of_check(&config, &store, &report, dir, &github, &clock).expect("outputs");
+        assert_eq!(outputs.files.len(), 2, "the JSON report only");
+        let summary = outputs.step_summary.as_ref().expect("a step summary");
+        assert_eq!(summary.path, PathBuf::from("summary.md"));
+        assert_eq!(summary.contents, sloe_report::markdown::render(&report));
+        assert_eq!(
+            outputs.annotations,
+            sloe_report::annotations::github(&report)
+        );
+        assert!(
+            outputs.annotations.starts_with("::"),
+            "{}",
+            outputs.annotations
+        );
+
+        let gitlab = Ci {
+            gitlab: true,
+            ..Ci::default()
+        };
+        let outputs = of_check(&config, &store, &report, dir, &gitlab, &clock).expect("outputs");
+        assert_eq!(
+            names(&outputs, dir)[2..],
+            ["sloe-report-latest.junit.xml", "metrics.txt"]
+        );
+        assert_eq!(
+            outputs.files[3].contents,
+            sloe_report::annotations::gitlab_metrics(&report)
+        );
+        assert_eq!(outputs.annotations, "");
+    }
+
+    #[test]
+    fn the_report_command_writes_the_formats_asked_for() {
+        let store = store();
+        let config = settings("");
+        let report = slow_run(&store, &config);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let since = config.config.report.since.clone();
+        let outputs = of_report(
+            &config,
+            &store,
+            &report,
+            &[ReportFormat::Junit, ReportFormat::Json],
+            dir.path(),
+            &since,
+        )
+        .expect("outputs");
+        assert_eq!(
+            names(&outputs, dir.path()),
+            ["sloe-report.junit.xml", "sloe-report.json"]
+        );
+        outputs.write().expect("writes");
+        let written = std::fs::read_to_string(dir.path().join("sloe-report.json")).expect("json");
+        assert_eq!(written, sloe_report::json::render(&report));
+    }
+
+    #[test]
+    fn the_dashboard_plots_the_base_branch_within_since() {
+        let store = store();
+        let config = settings("");
+        let report = slow_run(&store, &config);
+        let span = |text: &str| TimeSpan(text.parse().expect("a quantity"));
+        // The judged run is at minute 10, the base runs at minutes 0..5.
+        let all = dashboard_history(&config, &store, &report, &span("1h")).expect("history");
+        assert_eq!(all.runs.len(), 7);
+        assert_eq!(all.runs.last().map(|r| r.id), Some(report.metadata.run_id));
+        let recent = dashboard_history(&config, &store, &report, &span("7min")).expect("history");
+        let ids: Vec<i64> = recent.runs.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [4, 5, 6, 7]);
+        assert_eq!(recent.series.len(), 1);
+        assert_eq!(recent.series[0].values.len(), 4);
+    }
+}
