@@ -1,0 +1,37 @@
+//! The pinned baseline: pin a run (per testbed or for all), show it, unpin it.
+
+use sloe_core::{Run, RunId};
+use sloe_store::Store;
+
+use crate::{AppError, Result};
+
+/// Pins run `id` (default: the latest) as the baseline for `testbed`
+/// (`None`: every testbed); returns the run pinned.
+pub fn pin(store: &dyn Store, id: Option<RunId>, testbed: Option<&str>) -> Result<RunId> {
+    let id = match id {
+        Some(id) => id,
+        None => store
+            .latest_run_id()?
+            .ok_or_else(|| AppError::NothingToPin {
+                store: store.describe(),
+            })?,
+    };
+    if store.run(id)?.is_none() {
+        return Err(AppError::NoSuchRunToPin { id: id.0 });
+    }
+    store.pin_baseline(testbed, id)?;
+    Ok(id)
+}
+
+/// The run pinned for `testbed`, if any.
+pub fn pinned(store: &dyn Store, testbed: Option<&str>) -> Result<Option<Run>> {
+    match store.pinned_baseline(testbed)? {
+        Some(id) => Ok(store.run(id)?),
+        None => Ok(None),
+    }
+}
+
+/// Unpins the baseline of `testbed`; whether one was pinned.
+pub fn unpin(store: &dyn Store, testbed: Option<&str>) -> Result<bool> {
+    Ok(store.clear_baseline(testbed)?)
+}
