@@ -247,3 +247,133 @@ pub fn record(
         samples,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FixedClock;
+    use crate::testing::{at, settings, store};
+
+    fn results(benchmark: &str, context: &str) -> String {
+        format!(
+            r#"{{"context": {{{context}}}, "results": [{{"benchmark": "{benchmark}", "measure": "wall_time", "unit": "ms", "values": [1.0, 2.0, 3.0]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn files_and_standard_input_are_read_in_the_detected_format() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("a.json");
+        std::fs::write(&file, results("a", r#""branch": "main""#)).expect("writes");
+        let mut stdin = std::io::Cursor::new(results("b", ""));
+        let inputs = vec![file.display().to_string(), "-".to_owned()];
+        let read = read(&inputs, None, false, &mut stdin).expect("reads");
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].origin, inputs[0]);
+        assert_eq!(read[0].parsed.context.branch.as_deref(), Some("main"));
+        assert_eq!(read[1].origin, "<stdin>");
+        assert_eq!(read[1].parsed.series[0].benchmark, "b");
+        assert_eq!(read[1].parsed.series[0].values, [1e6, 2e6, 3e6]);
+    }
+
+    #[test]
+    fn unreadable_input_is_a_typed_error_naming_it() {
+        let e = read(
+            &["nope.json".to_owned()],
+            None,
+            false,
+            &mut std::io::empty(),
+        )
+        .expect_err("no such file");
+        assert!(
+            matches!(e, AppError::Read { ref path, .. } if path == "nope.json"),
+            "{e}"
+        );
+        let mut garbage = std::io::Cursor::new("hello");
+        let e = read(&["-".to_owned()], None, false, &mut garbage).expect_err("garbage");
+        assert!(matches!(e, AppError::Format(_)), "{e}");
+        assert!(e.to_string().contains("detect its format"), "{e}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let e = read(
+            &[dir.path().display().to_string()],
+            Some(Format::Json),
+            false,
+            &mut std::io::empty(),
+        )
+        .expect_err("a directory is criterion's");
+        assert!(e.to_string().contains("only --format criterion"), "{e}");
+    }
+
+    #[test]
+    fn merged_inputs_are_one_run_unless_a_series_repeats() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str, benchmark: &str, context: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, results(benchmark, context)).expect("writes");
+            p.display().to_string()
+        };
+        let a = path("a.json", "a", r#""commit": "c1""#);
+        let b = path("b.json", "b", r#""commit": "c2""#);
+        let merged =
+            read(&[a.clone(), b.clone()], None, true, &mut std::io::empty()).expect("merges");
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].origin, format!("{a} + {b}"));
+        assert_eq!(merged[0].parsed.context.commit.as_deref(), Some("c1"));
+        assert_eq!(merged[0].parsed.series.len(), 2);
+
+        let again = path("c.json", "a", "");
+        let e = read(
+            &[a.clone(), again.clone()],
+            None,
+            true,
+            &mut std::io::empty(),
+        )
+        .expect_err("a twice");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "merge {again} into one run: benchmark \"a\" measure `wall_time` is already in {a}"
+            )
+        );
+    }
+
+    #[test]
+    fn the_preview_shows_the_flags_over_the_file() {
+        let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "b1""#));
+        let inputs = read(&["-".to_owned()], None, false, &mut stdin).expect("reads");
+        let given = Partial {
+            commit: Some("flag".to_owned()),
+            ..Partial::default()
+        };
+        let v = preview(&inputs, &given);
+        assert_eq!(v["context"]["commit"], "flag");
+        assert_eq!(v["context"]["branch"], "b1");
+        assert_eq!(v["results"][0]["benchmark"], "a");
+        assert!(preview(&[inputs[0].clone(), inputs[0].clone()], &given).is_array());
+    }
+
+    #[test]
+    fn a_run_is_recorded_with_its_context_resolved() {
+        let store = store();
+        let config = settings("[project]\ntestbed = \"tb\"\n");
+        let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "main""#));
+        let input = read(&["-".to_owned()], None, false, &mut stdin)
+            .expect("reads")
+            .remove(0);
+        let ci = |k: &str| (k == "GITHUB_ACTIONS").then(|| "false".to_owned());
+        let given = Partial {
+            environment: Some("ci".to_owned()),
+            ..Partial::default()
+        };
+        let r = record(&config, &store, input, &given, &ci, &FixedClock(at(5))).expect("records");
+        assert_eq!((r.origin.as_str(), r.series, r.samples), ("<stdin>", 1, 3));
+        let run = store.run(r.id).expect("reads").expect("the run");
+        let ctx = &run.header.context;
+        assert_eq!(ctx.commit.as_deref(), Some("c1"));
+        assert_eq!(ctx.branch.as_deref(), Some("main"));
+        assert_eq!(ctx.testbed.as_deref(), Some("tb"));
+        assert_eq!(ctx.environment.as_deref(), Some("ci"));
+        // Neither the flags nor the file said when: the clock does.
+        assert_eq!(ctx.timestamp, at(5));
+    }
+}
