@@ -86,3 +86,51 @@ pub fn changes(store: &dyn Store, glob: &str, limit: usize) -> Result<Vec<Shift>
     }
     Ok(shifts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{around, at, record, store};
+
+    #[test]
+    fn a_level_shift_is_found_at_the_first_run_of_the_new_level() {
+        let store = store();
+        for i in 0..8 {
+            let level = if i < 4 { 100.0 } else { 120.0 };
+            record(&store, "main", &format!("c{i}"), i, &around(level));
+        }
+        let shifts = changes(&store, "*", 20).expect("changes");
+        assert_eq!(shifts.len(), 1, "{shifts:?}");
+        let s = &shifts[0];
+        assert_eq!(
+            (
+                s.benchmark.as_str(),
+                s.measure.as_str(),
+                s.testbed.as_deref()
+            ),
+            ("parse", "wall_time", Some("tb"))
+        );
+        assert_eq!((s.run_id, s.commit.as_deref()), (5, Some("c4")));
+        assert_eq!(s.timestamp, at(4));
+        assert!((s.change - 0.2).abs() < 0.01, "{}", s.change);
+        assert!(changes(&store, "other*", 20).expect("changes").is_empty());
+    }
+
+    #[test]
+    fn runs_and_values_are_newest_first() {
+        let store = store();
+        for i in 0..3 {
+            record(&store, "main", &format!("c{i}"), i, &around(100.0));
+        }
+        let ids: Vec<i64> = runs(&store, 2)
+            .expect("runs")
+            .iter()
+            .map(|r| r.id.0)
+            .collect();
+        assert_eq!(ids, [3, 2]);
+        let rows = values(&store, "pa*", 10).expect("values");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].0.id.0, 3);
+        assert_eq!(rows[0].1.benchmark, "parse");
+    }
+}

@@ -35,3 +35,33 @@ pub fn init(config: &Path, force: bool) -> Result<Initialized> {
         state_dir,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_the_starter_config_once_unless_forced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("sloe.toml");
+        let written = init(&config, false).expect("writes");
+        assert_eq!(written.state_dir, dir.path().join(".sloe"));
+        assert_eq!(
+            std::fs::read_to_string(&config).expect("config"),
+            STARTER_CONFIG
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(".sloe/.gitignore")).expect("gitignore"),
+            "*\n"
+        );
+        std::fs::write(&config, "# mine\n").expect("edits");
+        let e = init(&config, false).expect_err("exists");
+        assert!(matches!(e, AppError::ConfigExists { .. }), "{e}");
+        assert_eq!(std::fs::read_to_string(&config).expect("kept"), "# mine\n");
+        init(&config, true).expect("forced");
+        assert_eq!(
+            std::fs::read_to_string(&config).expect("config"),
+            STARTER_CONFIG
+        );
+    }
+}

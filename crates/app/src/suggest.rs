@@ -82,3 +82,51 @@ pub fn budgets(
         series,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{around, record, settings, store};
+
+    #[test]
+    fn budgets_are_learnt_from_the_base_branch_when_it_has_runs() {
+        let store = store();
+        let config = settings("");
+        for i in 0..4 {
+            record(&store, "topic", &format!("t{i}"), i, &around(500.0));
+        }
+        let topic_only = budgets(&config, &store, "*", 30, Statistic::Median).expect("proposes");
+        assert!(!topic_only.from_base_branch);
+        assert_eq!(topic_only.series[0].runs, 4);
+
+        for i in 0..5 {
+            let level = [100.0, 101.0, 99.0, 100.5, 99.5][i];
+            record(
+                &store,
+                "main",
+                &format!("c{i}"),
+                10 + i as i64,
+                &around(level),
+            );
+        }
+        let proposals = budgets(&config, &store, "*", 30, Statistic::Median).expect("proposes");
+        assert!(proposals.from_base_branch);
+        let p = &proposals.series[0];
+        assert_eq!(
+            (p.benchmark.as_str(), p.measure.as_str(), p.runs),
+            ("parse", "wall_time", 5)
+        );
+        let s = p.suggestion.expect("a suggestion");
+        // Above every main run, far below the topic branch's 500 ms.
+        assert!(s.limit > 101e6 && s.limit < 120e6, "{}", s.limit);
+
+        let few = budgets(&config, &store, "*", 2, Statistic::Median).expect("proposes");
+        assert_eq!(few.series[0].suggestion, None, "two runs are too few");
+        assert!(
+            budgets(&config, &store, "none*", 30, Statistic::Median)
+                .expect("proposes")
+                .series
+                .is_empty()
+        );
+    }
+}
