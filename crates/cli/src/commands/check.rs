@@ -48,16 +48,17 @@ pub fn judge_and_report(
     id: Option<RunId>,
     options: &ReportOptions<'_>,
 ) -> Result<Outcome> {
-    let git = git_in(settings);
-    let checked = app::check(
-        settings,
-        store,
-        id,
-        merge_base(options.base_commit, &git),
-        &settings.report_dir(options.report_dir),
-        &Ci::detect(&process_env),
-        &SystemClock,
-    )?;
+    let checked = with_merge_base(settings, options.base_commit, |merge_base| {
+        app::check(
+            settings,
+            store,
+            id,
+            merge_base,
+            &settings.report_dir(options.report_dir),
+            &Ci::detect(&process_env),
+            &SystemClock,
+        )
+    })?;
     checked.outputs.write()?;
     let annotations = &checked.outputs.annotations;
     match options.format {
@@ -87,8 +88,9 @@ pub fn judge_run(
     run: &Run,
     base_commit: Option<&str>,
 ) -> Result<Report> {
-    let git = git_in(settings);
-    app::judge_run(settings, store, run, merge_base(base_commit, &git))
+    with_merge_base(settings, base_commit, |merge_base| {
+        app::judge_run(settings, store, run, merge_base)
+    })
 }
 
 /// Judges run `id` (default: the latest) as [`judge_run`] does.
@@ -98,8 +100,9 @@ pub fn judge(
     id: Option<RunId>,
     base_commit: Option<&str>,
 ) -> Result<Report> {
-    let git = git_in(settings);
-    app::judge(settings, store, id, merge_base(base_commit, &git))
+    with_merge_base(settings, base_commit, |merge_base| {
+        app::judge(settings, store, id, merge_base)
+    })
 }
 
 /// Exit 1 exactly when the report's status is `failed`.
@@ -111,16 +114,17 @@ pub fn outcome(report: &Report) -> Outcome {
     }
 }
 
-/// `git merge-base` in the config's directory.
-type Git<'a> = Box<dyn Fn(Option<&str>, &str) -> Option<String> + 'a>;
-
-fn git_in(settings: &Settings) -> Git<'_> {
-    Box::new(move |commit, base| git_merge_base(&settings.base_dir, commit, base))
-}
-
-fn merge_base<'a>(base_commit: Option<&'a str>, git: &'a Git<'_>) -> MergeBase<'a> {
-    match base_commit {
+/// Calls `f` with where the baseline of a run off the base branch ends:
+/// `base_commit` (`--base-commit`), else `git merge-base` in the config's
+/// directory.
+fn with_merge_base<T>(
+    settings: &Settings,
+    base_commit: Option<&str>,
+    f: impl FnOnce(MergeBase<'_>) -> T,
+) -> T {
+    let git = |commit: Option<&str>, base: &str| git_merge_base(&settings.base_dir, commit, base);
+    f(match base_commit {
         Some(commit) => MergeBase::Commit(commit),
-        None => MergeBase::Find(git.as_ref()),
-    }
+        None => MergeBase::Find(&git),
+    })
 }
