@@ -16,6 +16,7 @@ pub mod error;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{AppError, Result};
 pub mod context;
+pub mod run;
 pub mod settings;
 
 pub use settings::Settings;
