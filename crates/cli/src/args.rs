@@ -2,6 +2,7 @@
 //! `settings.rs`'s job.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -189,16 +190,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", conflicts_with = "stage")]
     pub warmup: Option<u32>,
     /// Keep running until the timed runs add up to this, e.g. 3s (overrides the config).
-    #[arg(long, value_name = "TIME", conflicts_with = "stage")]
-    pub min_time: Option<String>,
+    #[arg(long, value_name = "TIME", conflicts_with = "stage", value_parser = time)]
+    pub min_time: Option<Duration>,
     /// Kill an execution's process group after this long, e.g. 10min.
-    #[arg(long, value_name = "TIME")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = time)]
+    pub timeout: Option<Duration>,
     /// Sample CPU % and memory of each execution this often, e.g. 100ms
     /// (overrides the config): adds cpu_burst and cpu_sustained and keeps
     /// the timeline with the run.
-    #[arg(long, value_name = "TIME")]
-    pub sample_interval: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = positive_time)]
+    pub sample_interval: Option<Duration>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Show every result's evidence, not only findings.
@@ -217,11 +218,11 @@ pub struct MonitorArgs {
     #[arg(last = true, value_name = "CMD", required = true)]
     pub command: Vec<String>,
     /// Sample CPU % and memory this often.
-    #[arg(long, value_name = "TIME", default_value = "100ms")]
-    pub interval: String,
+    #[arg(long, value_name = "TIME", default_value = "100ms", value_parser = positive_time)]
+    pub interval: Duration,
     /// The window of the sustained CPU figure (the highest mean over any such window).
-    #[arg(long, value_name = "TIME", default_value = "5min")]
-    pub window: String,
+    #[arg(long, value_name = "TIME", default_value = "5min", value_parser = time)]
+    pub window: Duration,
     /// Run the command through `sh -c`.
     #[arg(long)]
     pub shell: bool,
@@ -360,4 +361,24 @@ pub struct SloStatusArgs {
     pub prometheus: Option<String>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+}
+
+/// A time like 500ms, 3s or 10min (`--timeout`, `--min-time`, `--window`).
+fn time(text: &str) -> Result<Duration, String> {
+    let q: sloe_core::Quantity = text.parse().map_err(|e| format!("{e}"))?;
+    if q.dimension() != Some(sloe_core::Dimension::Time) || q.value < 0.0 {
+        return Err(format!(
+            "expected a time like 500ms, 3s or 10min, found {q}"
+        ));
+    }
+    Ok(Duration::from_nanos(q.canonical().round() as u64))
+}
+
+/// A time above zero (`--sample-interval`, `--interval`).
+fn positive_time(text: &str) -> Result<Duration, String> {
+    let d = time(text)?;
+    if d.is_zero() {
+        return Err("expected a time above zero, like 100ms".to_owned());
+    }
+    Ok(d)
 }

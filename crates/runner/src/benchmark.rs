@@ -294,10 +294,7 @@ mod tests {
             min_time: Duration::from_secs(1),
         };
         let mut phases = Vec::new();
-        let s = measure(&mut exec, &inv(), None, &plan, &mut |p| {
-            phases.push(p)
-        })
-        .expect("ok");
+        let s = measure(&mut exec, &inv(), None, &plan, &mut |p| phases.push(p)).expect("ok");
         assert_eq!(s.measurements.len(), 10);
         assert_eq!(exec.executions(), 12, "two warm-up runs are not kept");
         assert_eq!(phases[0], Phase::Warmup { done: 0, total: 2 });
@@ -380,9 +377,14 @@ mod tests {
             ..ShellOverhead::default()
         });
         let a = Invocation::new(Program::Shell("old".into()));
-        let (sa, sb) =
-            measure_pairs(&mut exec, (&a, &inv()), None, &Plan::exact(2, 0), &mut |_| {})
-                .expect("ok");
+        let (sa, sb) = measure_pairs(
+            &mut exec,
+            (&a, &inv()),
+            None,
+            &Plan::exact(2, 0),
+            &mut |_| {},
+        )
+        .expect("ok");
         assert!(sa.measurements.iter().all(|m| m.wall == ms(7)));
         assert!(sb.measurements.iter().all(|m| m.wall == ms(10)));
     }
@@ -391,28 +393,15 @@ mod tests {
     fn outliers_are_named_by_run() {
         let walls = [10, 11, 12, 10, 9, 11, 30, 10, 12, 11].map(ms);
         let mut exec = FakeExecutor::from_walls(walls);
-        let s = measure(
-            &mut exec,
-            &inv(),
-            None,
-            &Plan::exact(10, 0),
-            &mut |_| {},
-        )
-        .expect("ok");
+        let s = measure(&mut exec, &inv(), None, &Plan::exact(10, 0), &mut |_| {}).expect("ok");
         assert_eq!(s.outliers(), vec![6]);
     }
 
     #[test]
     fn a_failing_run_stops_the_loop_and_names_the_run() {
         let mut exec = FakeExecutor::constant(ms(5)).failing_at(3, Exit::Code(1));
-        let e = measure(
-            &mut exec,
-            &inv(),
-            None,
-            &Plan::exact(10, 1),
-            &mut |_| {},
-        )
-        .expect_err("fails");
+        let e =
+            measure(&mut exec, &inv(), None, &Plan::exact(10, 1), &mut |_| {}).expect_err("fails");
         // Execution 3 is the second timed run after one warm-up.
         assert!(
             matches!(

@@ -92,9 +92,7 @@ fn measure_stage(
         name: &job.name,
         program: &job.invocation.program,
     });
-    let m = exec
-        .execute(&job.invocation)
-        .map_err(|e| failed(job, &e))?;
+    let m = exec.execute(&job.invocation).map_err(|e| failed(job, &e))?;
     if !m.exit.success() {
         return Err(AppError::Measurement(format!(
             "pass stage `{}`: `{}` ended with {} after {}; a failed stage fails sloe (exit 2) whatever the budgets say, and nothing was recorded",
@@ -136,9 +134,7 @@ fn measure_parsed(
             )));
         }
     }
-    let m = exec
-        .execute(&job.invocation)
-        .map_err(|e| failed(job, &e))?;
+    let m = exec.execute(&job.invocation).map_err(|e| failed(job, &e))?;
     if !m.exit.success() {
         return Err(AppError::Measurement(format!(
             "measure benchmark `{}`: `{}` ended with {}",

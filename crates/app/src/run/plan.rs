@@ -130,9 +130,7 @@ pub fn plan(settings: &Settings, options: &RunOptions) -> Result<Vec<Job>> {
                 None => Mode::Timed(plan),
             };
             Ok(vec![Job {
-                name: name
-                    .clone()
-                    .unwrap_or_else(|| invocation.program.display()),
+                name: name.clone().unwrap_or_else(|| invocation.program.display()),
                 invocation,
                 prepare: None,
                 cleanup: None,
@@ -155,12 +153,7 @@ fn program(command: &[String], shell: bool) -> Program {
 /// The config's benchmarks named (all when none are), checked as a whole
 /// first: unknown names and A/B mode without baselines fail before any
 /// benchmark is planned.
-fn from_config(
-    settings: &Settings,
-    names: &[String],
-    ab: bool,
-    o: &Overrides,
-) -> Result<Vec<Job>> {
+fn from_config(settings: &Settings, names: &[String], ab: bool, o: &Overrides) -> Result<Vec<Job>> {
     let defined = &settings.config.benchmarks;
     if defined.is_empty() {
         return Err(AppError::Usage(

@@ -13,8 +13,6 @@ pub mod run;
 mod slo;
 mod slo_ingest;
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 
 use crate::Outcome;
@@ -37,7 +35,4 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
     }
 }
 
-/// Emoji and colors only on a terminal, and never with NO_COLOR set.
-pub fn fancy_output() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
+pub use crate::output::fancy_output;
