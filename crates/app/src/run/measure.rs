@@ -233,3 +233,208 @@ fn show(dimension: Dimension, canonical: f64) -> String {
     let unit = Unit::readable_for(dimension, canonical);
     Quantity::new(unit.from_canonical(canonical), unit).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sloe_core::regression::Regression;
+    use sloe_runner::fake::FakeExecutor;
+    use sloe_runner::{Exit, Program, ShellOverhead};
+
+    use super::*;
+    use crate::run::test_support::{judge, provisional, settings, wall_verdict};
+
+    fn job(sample_interval: Option<Duration>) -> Job {
+        let mut invocation = Invocation::new(Program::Argv(vec!["work".to_owned()]));
+        invocation.sample_interval = sample_interval;
+        Job {
+            name: "work".to_owned(),
+            invocation,
+            prepare: None,
+            cleanup: None,
+            mode: Mode::Timed(Plan::exact(3, 0)),
+            sustained_window: Duration::from_millis(50),
+        }
+    }
+
+    fn measure(series: &[Series], name: &str) -> Option<Vec<f64>> {
+        series
+            .iter()
+            .find(|s| s.measure == name)
+            .map(|s| s.values.clone())
+    }
+
+    #[test]
+    fn sampled_runs_add_burst_sustained_and_the_last_timeline() {
+        // The fake samples at 90 % CPU with RSS rising 1 MiB per sample.
+        let mut exec = FakeExecutor::constant(Duration::from_millis(100));
+        let (series, timeline) = measure_job(
+            &mut exec,
+            &job(Some(Duration::from_millis(10))),
+            &mut |_| {},
+        )
+        .expect("measures");
+        assert_eq!(measure(&series, "cpu_burst"), Some(vec![90.0; 3]));
+        let sustained = measure(&series, "cpu_sustained").expect("cpu_sustained");
+        assert!(
+            sustained.iter().all(|v| (v - 90.0).abs() < 1e-9),
+            "{sustained:?}"
+        );
+        let timeline = timeline.expect("a timeline");
+        assert_eq!(timeline.benchmark, "work");
+        assert_eq!(timeline.points.len(), 10);
+        assert_eq!(timeline.points[9].at_ms, 100.0);
+        assert_eq!(timeline.points[9].rss, 10 << 20);
+    }
+
+    #[test]
+    fn unsampled_runs_have_neither() {
+        let mut exec = FakeExecutor::constant(Duration::from_millis(100));
+        let (series, timeline) = measure_job(&mut exec, &job(None), &mut |_| {}).expect("measures");
+        assert_eq!(measure(&series, "cpu_burst"), None);
+        assert_eq!(measure(&series, "cpu_sustained"), None);
+        assert!(timeline.is_none());
+    }
+
+    #[test]
+    fn a_timed_job_reports_its_start_progress_and_summary_in_order() {
+        let mut exec =
+            FakeExecutor::constant(Duration::from_millis(10)).with_shell_overhead(ShellOverhead {
+                wall: Duration::from_millis(4),
+                ..ShellOverhead::default()
+            });
+        let shell_job = Job {
+            invocation: Invocation::new(Program::Shell("work".to_owned())),
+            ..job(None)
+        };
+        let mut seen = Vec::new();
+        let (series, _) = measure_job(&mut exec, &shell_job, &mut |e| {
+            seen.push(match e {
+                Event::TimedStarted { plan, .. } => format!("start {}", plan.min_runs),
+                Event::Progress(_) => "progress".to_owned(),
+                Event::TimedFinished => "finished".to_owned(),
+                Event::Measured { name, samples } => {
+                    format!("{name} {:?}", samples.shell_overhead.map(|o| o.wall))
+                }
+                other => format!("{other:?}"),
+            })
+        })
+        .expect("measures");
+        assert_eq!(seen.first().map(String::as_str), Some("start 3"));
+        assert_eq!(
+            seen[seen.len() - 2..],
+            ["finished".to_owned(), "work Some(4ms)".to_owned()]
+        );
+        assert!(seen.iter().filter(|s| *s == "progress").count() >= 3);
+        // The executor's shell start-up is what was subtracted.
+        assert_eq!(measure(&series, "wall_time"), Some(vec![6e6; 3]));
+    }
+
+    #[test]
+    fn cleanup_runs_after_a_failure_and_its_own_failure_fails_the_job() {
+        let mut with_cleanup = job(None);
+        with_cleanup.cleanup = Some(Invocation::new(Program::Argv(vec!["tidy".to_owned()])));
+        // The second timed run fails; cleanup still runs, and the
+        // benchmark's failure is what is reported.
+        let mut exec =
+            FakeExecutor::constant(Duration::from_millis(5)).failing_at(2, Exit::Code(3));
+        let e = measure_job(&mut exec, &with_cleanup, &mut |_| {}).expect_err("fails");
+        assert!(matches!(e, AppError::Measurement(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "measure benchmark `work`: run `work`: run 2 ended with exit code 3"
+        );
+        assert_eq!(
+            exec.log().last().map(|i| i.program.display()),
+            Some("tidy".to_owned())
+        );
+        // Three runs, then a cleanup that fails.
+        let mut exec =
+            FakeExecutor::constant(Duration::from_millis(5)).failing_at(4, Exit::Code(1));
+        let e = measure_job(&mut exec, &with_cleanup, &mut |_| {}).expect_err("fails");
+        assert_eq!(
+            e.to_string(),
+            "clean up after benchmark `work`: `tidy` ended with exit code 1"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_failed_stage_is_a_measurement_error_naming_the_stage() {
+        let mut stage = job(None);
+        stage.mode = Mode::Stage;
+        let mut exec =
+            FakeExecutor::constant(Duration::from_millis(5)).failing_at(1, Exit::Code(4));
+        let e = measure_job(&mut exec, &stage, &mut |_| {}).expect_err("fails");
+        assert!(matches!(e, AppError::Measurement(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("pass stage `work`: `work` ended with exit code 4 after 5 ms"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ab_mode_interleaves_and_judges_the_pairs() {
+        // A takes 100 ms (and 104, 96, ... as the machine drifts), B the
+        // same or 10 % more in each pair, with ±1 % of its own noise: the
+        // paired test sees through the drift. (Warning at 5 %, so that a
+        // 10 % change is clearly past it.)
+        let drift = [
+            100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
+        ];
+        let jitter = [
+            1.01,
+            1.0 / 1.01,
+            1.005,
+            1.0 / 1.005,
+            1.0,
+            1.01,
+            1.0 / 1.01,
+            1.0,
+            1.002,
+            1.0 / 1.002,
+        ];
+        let settings = settings("[regression]\nwarning = \"5%\"\n");
+        let no_history = sloe_core::evaluate::Baseline::History {
+            description: "none".to_owned(),
+            runs: Default::default(),
+        };
+        for (slowdown, expected) in [(1.10, Regression::Regression), (1.0, Regression::None)] {
+            let walls = drift.iter().zip(jitter).flat_map(|(a, j)| {
+                [
+                    Duration::from_secs_f64(a / 1e3),
+                    Duration::from_secs_f64(a * slowdown * j / 1e3),
+                ]
+            });
+            let mut exec = FakeExecutor::from_walls(walls);
+            let job = Job {
+                name: "new".to_owned(),
+                invocation: Invocation::new(Program::Argv(vec!["new".to_owned()])),
+                mode: Mode::Ab {
+                    plan: Plan::exact(10, 1),
+                    baseline: Invocation::new(Program::Argv(vec!["old".to_owned()])),
+                },
+                ..job(None)
+            };
+            let (series, _) = measure_job(&mut exec, &job, &mut |_| {}).expect("measures");
+            // One warm-up pair, then ten pairs: A B A B ...
+            let order: Vec<String> = exec.log().iter().map(|i| i.program.display()).collect();
+            let expected_order: Vec<&str> = ["old", "new"].repeat(11);
+            assert_eq!(order, expected_order);
+            let a = series
+                .iter()
+                .find(|s| s.benchmark == "new@baseline" && s.measure == "wall_time")
+                .expect("the A side is recorded");
+            assert_eq!(a.values.len(), 10);
+            // No history at all: the verdict comes from the pairs.
+            let report = judge(&settings, &provisional(series, 0), &no_history);
+            assert_eq!(wall_verdict(&report, "new"), expected, "B = {slowdown} × A");
+            assert!(
+                report.results.iter().all(|r| r.benchmark != "new@baseline"),
+                "the A side gets no verdict of its own"
+            );
+        }
+    }
+}

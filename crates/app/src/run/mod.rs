@@ -10,6 +10,8 @@ pub mod confirm;
 pub mod measure;
 pub mod plan;
 pub mod series;
+#[cfg(test)]
+mod test_support;
 
 use sloe_core::context::Partial;
 use sloe_core::report::Report;
@@ -177,4 +179,121 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         cause = c.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sloe_runner::fake::FakeExecutor;
+    use sloe_runner::{Exit, Invocation};
+
+    use super::*;
+    use crate::FixedClock;
+    use crate::run::test_support::context;
+
+    fn no_ci(_: &str) -> Option<String> {
+        None
+    }
+
+    fn job(name: &str) -> Job {
+        Job {
+            name: name.to_owned(),
+            invocation: Invocation::new(Program::Argv(vec![name.to_owned()])),
+            prepare: None,
+            cleanup: None,
+            mode: Mode::Timed(Plan::exact(4, 0)),
+            sustained_window: plan::DEFAULT_SUSTAINED_WINDOW,
+        }
+    }
+
+    #[test]
+    fn every_job_is_measured_then_recorded_as_one_run_at_the_clocks_time() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Settings::from_text(
+            "[project]\ntestbed = \"tb\"\n",
+            &dir.path().join("sloe.toml"),
+            None,
+        )
+        .expect("settings");
+        let given = Partial {
+            commit: Some("abc".to_owned()),
+            branch: Some("main".to_owned()),
+            ..Partial::default()
+        };
+        let now = context(7).timestamp;
+        let mut exec = FakeExecutor::constant(Duration::from_millis(20));
+        let mut judged = 0;
+        let mut recorded_event = None;
+        let recorded = measure_and_record(
+            &settings,
+            &[job("a"), job("b")],
+            &mut exec,
+            &Recording {
+                given: &given,
+                env: &no_ci,
+                clock: &FixedClock(now),
+            },
+            &mut |_, run| {
+                judged += 1;
+                let baseline = sloe_core::evaluate::Baseline::History {
+                    description: "none".to_owned(),
+                    runs: Default::default(),
+                };
+                Ok(sloe_core::evaluate::evaluate(
+                    &settings.config,
+                    run,
+                    &baseline,
+                    "test",
+                ))
+            },
+            &mut |e| {
+                if let Event::Recorded { id, benchmarks, .. } = e {
+                    recorded_event = Some((id, benchmarks));
+                }
+            },
+        )
+        .expect("records");
+        assert_eq!(exec.executions(), 8);
+        assert_eq!(judged, 1, "the provisional run is judged once");
+        assert_eq!(recorded_event, Some((recorded.id, 2)));
+        let run = recorded
+            .store
+            .run(recorded.id)
+            .expect("reads")
+            .expect("the run");
+        assert_eq!(run.header.context.timestamp, now);
+        assert_eq!(run.header.context.commit.as_deref(), Some("abc"));
+        assert_eq!(run.header.context.testbed.as_deref(), Some("tb"));
+        let benchmarks: std::collections::BTreeSet<&str> =
+            run.series.iter().map(|s| s.benchmark.as_str()).collect();
+        assert_eq!(benchmarks.into_iter().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_failed_job_records_nothing_and_opens_no_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings =
+            Settings::from_text("", &dir.path().join("sloe.toml"), None).expect("settings");
+        let mut exec =
+            FakeExecutor::constant(Duration::from_millis(20)).failing_at(6, Exit::Code(1));
+        let e = measure_and_record(
+            &settings,
+            &[job("a"), job("b")],
+            &mut exec,
+            &Recording {
+                given: &Partial::default(),
+                env: &no_ci,
+                clock: &FixedClock(context(0).timestamp),
+            },
+            &mut |_, _| panic!("nothing to judge"),
+            &mut |_| {},
+        )
+        .expect_err("fails");
+        assert_eq!(
+            e.to_string(),
+            "measure benchmark `b`: run `b`: run 2 ended with exit code 1"
+        );
+        assert!(!dir.path().join(".sloe").exists(), "no store was created");
+    }
 }

@@ -319,3 +319,257 @@ fn quantity_duration(q: &Quantity, what: &str) -> Result<Duration> {
     }
     Ok(Duration::from_nanos(q.canonical().round() as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::test_support::settings;
+
+    const CONFIG: &str = r#"
+[[benchmark]]
+name = "parse-small"
+command = ["parse", "small.json"]
+warmup = 2
+min_runs = 5
+max_runs = 50
+min_time = "1s"
+timeout = "10s"
+cwd = "bench"
+
+[[benchmark]]
+name = "parse-large"
+command = "parse large.json | wc -l"
+baseline_command = "old-parse large.json | wc -l"
+runs = 7
+prepare = ["rm", "-f", "cache"]
+sustained_window = "30s"
+
+[[benchmark]]
+name = "gbench"
+command = ["./bench"]
+parse = "gbench"
+"#;
+
+    fn config(names: &[&str], ab: bool, overrides: Overrides) -> Result<Vec<Job>> {
+        plan(
+            &settings(CONFIG),
+            &RunOptions {
+                target: Target::Config {
+                    names: names.iter().map(|n| (*n).to_owned()).collect(),
+                    ab,
+                },
+                overrides,
+            },
+        )
+    }
+
+    fn names(jobs: &[Job]) -> Vec<&str> {
+        jobs.iter().map(|j| j.name.as_str()).collect()
+    }
+
+    #[test]
+    fn every_configured_benchmark_by_default_each_measured_its_own_way() {
+        let jobs = config(&[], false, Overrides::default()).expect("plans");
+        assert_eq!(names(&jobs), ["parse-small", "parse-large", "gbench"]);
+        assert_eq!(
+            jobs[0].mode,
+            Mode::Timed(Plan {
+                warmup: 2,
+                min_runs: 5,
+                max_runs: 50,
+                min_time: Duration::from_secs(1),
+            })
+        );
+        assert_eq!(jobs[0].invocation.timeout, Some(Duration::from_secs(10)));
+        assert_eq!(
+            jobs[0].invocation.cwd.as_deref(),
+            Some(std::path::Path::new("./bench"))
+        );
+        let Mode::Ab { plan, baseline } = &jobs[1].mode else {
+            panic!("parse-large has a baseline_command: {:?}", jobs[1].mode);
+        };
+        assert_eq!(*plan, Plan::exact(7, 0));
+        assert_eq!(
+            baseline.program,
+            Program::Shell("old-parse large.json | wc -l".to_owned())
+        );
+        assert!(jobs[1].prepare.is_some());
+        assert_eq!(jobs[1].sustained_window, Duration::from_secs(30));
+        assert_eq!(jobs[2].mode, Mode::Parse(Format::Gbench));
+        assert_eq!(jobs[2].invocation.output, Output::Capture);
+        assert_eq!(jobs[2].sustained_window, DEFAULT_SUSTAINED_WINDOW);
+    }
+
+    #[test]
+    fn overrides_win_over_the_config_and_exact_runs_keep_the_warm_up() {
+        let overrides = Overrides {
+            runs: Some(3),
+            timeout: Some(Duration::from_secs(2)),
+            sample_interval: Some(Duration::from_millis(20)),
+            ..Overrides::default()
+        };
+        let jobs = config(&["parse-small"], false, overrides).expect("plans");
+        assert_eq!(names(&jobs), ["parse-small"]);
+        assert_eq!(jobs[0].mode, Mode::Timed(Plan::exact(3, 2)));
+        assert_eq!(jobs[0].invocation.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(
+            jobs[0].invocation.sample_interval,
+            Some(Duration::from_millis(20))
+        );
+
+        let overrides = Overrides {
+            warmup: Some(0),
+            min_time: Some(Duration::from_millis(200)),
+            ..Overrides::default()
+        };
+        let jobs = config(&["parse-small"], false, overrides).expect("plans");
+        let Mode::Timed(plan) = jobs[0].mode else {
+            panic!("{:?}", jobs[0].mode);
+        };
+        assert_eq!(
+            (plan.warmup, plan.min_runs, plan.max_runs, plan.min_time),
+            (0, 5, 50, Duration::from_millis(200))
+        );
+    }
+
+    #[test]
+    fn ab_mode_takes_the_benchmarks_with_a_baseline_and_refuses_one_without() {
+        let jobs = config(&[], true, Overrides::default()).expect("plans");
+        assert_eq!(names(&jobs), ["parse-large"]);
+        let e = config(&["parse-small"], true, Overrides::default()).expect_err("refused");
+        assert!(matches!(e, AppError::Usage(_)), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("run benchmark `parse-small` in A/B mode: it has no baseline_command"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_a_suggestion() {
+        let e = config(&["parse-smal"], false, Overrides::default()).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "find benchmark `parse-smal` (did you mean `parse-small`?): the config defines `parse-small`, `parse-large`, `gbench`"
+        );
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_config_without_benchmarks_asks_for_one_or_a_command() {
+        let e = plan(
+            &settings(""),
+            &RunOptions {
+                target: Target::Config {
+                    names: Vec::new(),
+                    ab: false,
+                },
+                overrides: Overrides::default(),
+            },
+        )
+        .expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("the config defines no [[benchmark]]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_ad_hoc_command_is_named_by_its_line_and_may_be_ab() {
+        let options = |shell: bool, baseline: Option<&str>| RunOptions {
+            target: Target::Command {
+                command: vec!["sleep".to_owned(), "0.1".to_owned()],
+                name: None,
+                shell,
+                baseline: baseline.map(str::to_owned),
+            },
+            overrides: Overrides {
+                runs: Some(4),
+                ..Overrides::default()
+            },
+        };
+        let jobs = plan(&settings(""), &options(false, None)).expect("plans");
+        assert_eq!(names(&jobs), ["sleep 0.1"]);
+        assert_eq!(
+            jobs[0].invocation.program,
+            Program::Argv(vec!["sleep".to_owned(), "0.1".to_owned()])
+        );
+        assert_eq!(jobs[0].mode, Mode::Timed(Plan::exact(4, 0)));
+
+        let jobs = plan(&settings(""), &options(false, Some("sleep  0.2"))).expect("plans");
+        let Mode::Ab { plan: p, baseline } = &jobs[0].mode else {
+            panic!("{:?}", jobs[0].mode);
+        };
+        assert_eq!(*p, Plan::exact(4, 0));
+        assert_eq!(
+            baseline.program,
+            Program::Argv(vec!["sleep".to_owned(), "0.2".to_owned()])
+        );
+
+        let jobs = plan(&settings(""), &options(true, Some("sleep 0.2"))).expect("plans");
+        assert_eq!(
+            jobs[0].invocation.program,
+            Program::Shell("sleep 0.1".to_owned())
+        );
+        let Mode::Ab { baseline, .. } = &jobs[0].mode else {
+            panic!("{:?}", jobs[0].mode);
+        };
+        assert_eq!(baseline.program, Program::Shell("sleep 0.2".to_owned()));
+    }
+
+    #[test]
+    fn a_stage_streams_its_output_and_is_measured_once() {
+        let jobs = plan(
+            &settings(""),
+            &RunOptions {
+                target: Target::Stage {
+                    name: "ci:test".to_owned(),
+                    command: vec!["make".to_owned(), "test".to_owned()],
+                    shell: false,
+                },
+                overrides: Overrides {
+                    timeout: Some(Duration::from_secs(600)),
+                    ..Overrides::default()
+                },
+            },
+        )
+        .expect("plans");
+        assert_eq!(names(&jobs), ["ci:test"]);
+        assert_eq!(jobs[0].mode, Mode::Stage);
+        assert_eq!(jobs[0].invocation.output, Output::Inherit);
+        assert_eq!(jobs[0].invocation.timeout, Some(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn contradictory_benchmark_settings_are_refused_before_anything_runs() {
+        let refused = |config: &str| {
+            plan(
+                &settings(config),
+                &RunOptions {
+                    target: Target::Config {
+                        names: Vec::new(),
+                        ab: false,
+                    },
+                    overrides: Overrides::default(),
+                },
+            )
+            .expect_err("refused")
+            .to_string()
+        };
+        assert!(
+            refused("[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\nbaseline_command = [\"true\"]\nparse = \"hyperfine\"\n")
+                .contains("benchmark `t`.baseline_command: A/B mode times two commands")
+        );
+        assert!(
+            refused(
+                "[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\nmin_runs = 9\nmax_runs = 3\n"
+            )
+            .contains("min_runs = 9 is above max_runs = 3")
+        );
+        assert!(
+            refused("[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\ntimeout = \"3GiB\"\n")
+                .contains("benchmark `t`.timeout: expected a time like 500ms")
+        );
+    }
+}
