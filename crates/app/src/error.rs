@@ -53,6 +53,42 @@ pub enum AppError {
     /// The user pressed Ctrl-C (or the process got SIGTERM) mid-work.
     #[error("finish: interrupted")]
     Interrupted,
+    /// A results file (or standard input) could not be read.
+    #[error("read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A results file is not in the format it claims or was detected as.
+    #[error(transparent)]
+    Format(#[from] sloe_formats::FormatError),
+    /// A directory a use case writes into could not be created.
+    #[error("create directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// GitHub's step summary file could not be appended to.
+    #[error("append to $GITHUB_STEP_SUMMARY {path}: {source}")]
+    StepSummary {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The pinned baseline names a run the store no longer holds.
+    #[error("read pinned baseline run {id}: it is missing from the store")]
+    PinnedRunMissing { id: i64 },
+    /// A baseline cannot be pinned: the store holds no runs.
+    #[error("pin a baseline: the store {store} has no runs yet")]
+    NothingToPin { store: String },
+    /// A baseline cannot be pinned: the store holds no run with this id.
+    #[error("pin run {id} as the baseline: there is no such run (see `sloe history`)")]
+    NoSuchRunToPin { id: i64 },
+    /// `sloe init` would overwrite a config.
+    #[error("write {path}: it already exists (pass --force to overwrite)")]
+    ConfigExists { path: String },
 }
 
 impl AppError {
@@ -70,13 +106,23 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Usage(_) => 400,
-            AppError::Config(_) | AppError::Spec(_) | AppError::Input(_) => 422,
-            AppError::NoSuchRun { .. } | AppError::NoRuns { .. } => 404,
+            AppError::Config(_) | AppError::Spec(_) | AppError::Input(_) | AppError::Format(_) => {
+                422
+            }
+            AppError::NoSuchRun { .. }
+            | AppError::NoRuns { .. }
+            | AppError::NothingToPin { .. }
+            | AppError::NoSuchRunToPin { .. } => 404,
+            AppError::ConfigExists { .. } => 409,
             AppError::Upstream(_) => 502,
             AppError::Interrupted => 503,
             AppError::Store(_)
             | AppError::Measurement(_)
-            | AppError::Write { .. } => 500,
+            | AppError::Write { .. }
+            | AppError::Read { .. }
+            | AppError::CreateDir { .. }
+            | AppError::StepSummary { .. }
+            | AppError::PinnedRunMissing { .. } => 500,
         }
     }
 
@@ -95,6 +141,14 @@ impl AppError {
             AppError::Write { .. } => "write_failed",
             AppError::Upstream(_) => "upstream_error",
             AppError::Interrupted => "interrupted",
+            AppError::Read { .. } => "read_failed",
+            AppError::Format(_) => "invalid_results",
+            AppError::CreateDir { .. } => "create_dir_failed",
+            AppError::StepSummary { .. } => "step_summary_failed",
+            AppError::PinnedRunMissing { .. } => "pinned_run_missing",
+            AppError::NothingToPin { .. } => "no_runs",
+            AppError::NoSuchRunToPin { .. } => "run_not_found",
+            AppError::ConfigExists { .. } => "config_exists",
         }
     }
 }

@@ -10,13 +10,18 @@
 //! library crates (core, formats, store, runner, report, promql), never on
 //! a front end.
 
+pub mod check;
 pub mod clock;
+pub mod context;
 pub mod error;
+pub mod files;
+pub mod outputs;
+pub mod run;
+pub mod settings;
+#[cfg(test)]
+mod testing;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{AppError, Result};
-pub mod context;
-pub mod run;
-pub mod settings;
 
 pub use settings::Settings;

@@ -1,10 +1,17 @@
-//! Command-line flags, as typed. Turning them into settings is
-//! `settings.rs`'s job.
+//! Command-line flags, parsed once into typed values (durations, formats,
+//! lists, timestamps), so commands never parse text. Turning them into
+//! settings is `settings.rs`'s job.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+use sloe_core::config::{ReportFormat, TimeSpan};
+use sloe_core::context::Partial;
+use sloe_core::stats::Statistic;
+use sloe_core::{Dimension, Quantity};
+use sloe_formats::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +44,10 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing buys nothing"
+)]
 pub enum Command {
     /// Write a commented sloe.toml and the .sloe/ directory.
     Init {
@@ -90,8 +101,8 @@ pub enum BudgetAction {
         #[arg(long, default_value_t = 30)]
         runs: usize,
         /// The statistic the budgets judge.
-        #[arg(long, default_value = "median")]
-        statistic: String,
+        #[arg(long, default_value = "median", value_parser = statistic)]
+        statistic: Statistic,
     },
 }
 
@@ -107,8 +118,8 @@ pub struct ContextArgs {
     #[arg(long)]
     pub testbed: Option<String>,
     /// When the run happened, RFC 3339 (default: the file, then now).
-    #[arg(long)]
-    pub timestamp: Option<String>,
+    #[arg(long, value_parser = timestamp)]
+    pub timestamp: Option<Timestamp>,
     /// Environment label recorded with the run (default: the file, then --env).
     #[arg(long)]
     pub environment: Option<String>,
@@ -120,8 +131,8 @@ pub struct IngestArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// Input format (detected from the content when not given).
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    #[arg(long, value_name = "FORMAT", value_parser = results_format)]
+    pub format: Option<Format>,
     /// Print what was read as results JSON and record nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -251,14 +262,14 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Comma-separated formats: json, md, html, junit.
-    #[arg(long, default_value = "json,md,html,junit", value_name = "LIST")]
-    pub format: String,
+    #[arg(long, default_value = "json,md,html,junit", value_name = "LIST", value_parser = report_formats)]
+    pub format: ReportFormats,
     /// Directory the files go to (default: the config's `[report] out`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// History the dashboard plots, e.g. 30d (default: `[report] since`, 90d).
-    #[arg(long, value_name = "SPAN")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "SPAN", value_parser = time_span)]
+    pub since: Option<TimeSpan>,
     /// The run to report on (default: the latest recorded).
     #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
@@ -363,10 +374,61 @@ pub struct SloStatusArgs {
     pub format: OutputFormat,
 }
 
+impl ContextArgs {
+    /// What the flags say about a run's context.
+    pub fn partial(&self) -> Partial {
+        Partial {
+            commit: self.commit.clone(),
+            branch: self.branch.clone(),
+            testbed: self.testbed.clone(),
+            environment: self.environment.clone(),
+            timestamp: self.timestamp,
+        }
+    }
+}
+
+/// The report formats of `sloe report --format`, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFormats(pub Vec<ReportFormat>);
+
+// Value parsers: each error reads after clap's "invalid value 'X' for '--flag':".
+
+fn report_formats(list: &str) -> Result<ReportFormats, String> {
+    comma_list(list, |s| match s {
+        "json" => Ok(ReportFormat::Json),
+        "md" | "markdown" => Ok(ReportFormat::Md),
+        "html" => Ok(ReportFormat::Html),
+        "junit" | "xml" => Ok(ReportFormat::Junit),
+        other => Err(format!(
+            "unknown report format {other:?}; expected json, md, html or junit"
+        )),
+    })
+    .map(ReportFormats)
+}
+
+/// A comma-separated list; blanks between commas are ignored.
+fn comma_list<T>(list: &str, item: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(item)
+        .collect()
+}
+
+fn time_span(text: &str) -> Result<TimeSpan, String> {
+    let q: Quantity = text.parse().map_err(|e| format!("{e}"))?;
+    if q.dimension() != Some(Dimension::Time) || q.value <= 0.0 {
+        return Err(format!(
+            "{text:?}: expected a length of time like 30d, 12h or 90min"
+        ));
+    }
+    Ok(TimeSpan(q))
+}
+
 /// A time like 500ms, 3s or 10min (`--timeout`, `--min-time`, `--window`).
 fn time(text: &str) -> Result<Duration, String> {
-    let q: sloe_core::Quantity = text.parse().map_err(|e| format!("{e}"))?;
-    if q.dimension() != Some(sloe_core::Dimension::Time) || q.value < 0.0 {
+    let q: Quantity = text.parse().map_err(|e| format!("{e}"))?;
+    if q.dimension() != Some(Dimension::Time) || q.value < 0.0 {
         return Err(format!(
             "expected a time like 500ms, 3s or 10min, found {q}"
         ));
@@ -381,4 +443,101 @@ fn positive_time(text: &str) -> Result<Duration, String> {
         return Err("expected a time above zero, like 100ms".to_owned());
     }
     Ok(d)
+}
+
+fn timestamp(text: &str) -> Result<Timestamp, String> {
+    text.parse()
+        .map_err(|e| format!("expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z ({e})"))
+}
+
+fn statistic(text: &str) -> Result<Statistic, String> {
+    text.parse().map_err(|e| format!("{e}"))
+}
+
+fn results_format(text: &str) -> Result<Format, String> {
+    text.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_formats_are_a_comma_list() {
+        assert_eq!(
+            report_formats("json, md,,html,junit").expect("valid").0,
+            vec![
+                ReportFormat::Json,
+                ReportFormat::Md,
+                ReportFormat::Html,
+                ReportFormat::Junit
+            ]
+        );
+        assert_eq!(
+            report_formats("markdown,xml").expect("aliases").0,
+            vec![ReportFormat::Md, ReportFormat::Junit]
+        );
+        let e = report_formats("json,pdf").expect_err("pdf is unknown");
+        assert!(e.contains("\"pdf\""), "{e}");
+    }
+
+    #[test]
+    fn a_time_span_is_a_positive_time() {
+        assert_eq!(
+            time_span("30d").expect("valid").nanoseconds(),
+            30.0 * 86_400e9
+        );
+        assert!(
+            time_span("4GiB")
+                .expect_err("a size")
+                .contains("length of time")
+        );
+        assert!(
+            time_span("0d")
+                .expect_err("empty")
+                .contains("length of time")
+        );
+        assert!(time_span("soon").is_err());
+    }
+
+    #[test]
+    fn run_and_monitor_times_are_durations() {
+        assert_eq!(time("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(time("0s"), Ok(Duration::ZERO));
+        assert!(
+            time("3GiB")
+                .expect_err("a size")
+                .contains("expected a time")
+        );
+        assert!(time("-1s").is_err());
+        assert!(
+            positive_time("0ms")
+                .expect_err("zero")
+                .contains("above zero")
+        );
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["sloe", "monitor", "--", "true"]).expect("parses");
+        let Command::Monitor(args) = cli.command else {
+            panic!("not monitor");
+        };
+        assert_eq!(
+            (args.interval, args.window),
+            (Duration::from_millis(100), Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn flags_parse_into_types() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["sloe", "report", "--since", "12h", "--format", "md"])
+            .expect("parses");
+        let Command::Report(args) = cli.command else {
+            panic!("not report");
+        };
+        assert_eq!(args.format.0, vec![ReportFormat::Md]);
+        assert_eq!(args.since.expect("since").nanoseconds(), 12.0 * 3600e9);
+        assert!(Cli::try_parse_from(["sloe", "report", "--format", "pdf"]).is_err());
+        assert!(Cli::try_parse_from(["sloe", "ingest", "--timestamp", "yesterday", "f"]).is_err());
+        assert!(Cli::try_parse_from(["sloe", "budget", "suggest", "--statistic", "p200"]).is_err());
+    }
 }

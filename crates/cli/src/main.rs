@@ -1,7 +1,8 @@
 //! The `sloe` binary: parse flags, resolve settings, run one command, exit
-//! with the code the contract names (0 pass, 1 blocked by policy, 2 bad
-//! usage, config or input, or a measured command that failed; 130 after
-//! Ctrl-C). Commands are thin: the work lives in the library crates.
+//! with the code the contract names (0 pass, 1 blocked by policy; on an
+//! error, the code `sloe_app::AppError` names: 2 for bad usage, config or
+//! input, or a measured command that failed; 130 after Ctrl-C). Commands
+//! are thin: the work lives in sloe-app and the library crates.
 
 mod args;
 mod commands;
@@ -28,13 +29,8 @@ fn main() -> ExitCode {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Blocked) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: failed to {e:#}");
-            // Ctrl-C ends a run like it ends a shell command.
-            if e.downcast_ref::<commands::run::Interrupted>().is_some() {
-                ExitCode::from(130)
-            } else {
-                ExitCode::from(2)
-            }
+            eprintln!("error: failed to {e}");
+            ExitCode::from(e.exit_code())
         }
     }
 }

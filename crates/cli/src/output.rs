@@ -9,19 +9,14 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sloe_app::run::Event;
-use sloe_core::units::format_number;
-use sloe_core::{Dimension, Quantity, Unit, stats};
+use sloe_core::units::{format_number, readable};
+use sloe_core::{Unit, stats};
 use sloe_runner::sample::{burst, sustained};
 use sloe_runner::{Measurement, Phase, Plan, Sample, Samples};
 
 /// Emoji and colors only on a terminal, and never with NO_COLOR set.
 pub fn fancy_output() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-fn show(dimension: Dimension, canonical: f64) -> String {
-    let unit = Unit::readable_for(dimension, canonical);
-    Quantity::new(unit.from_canonical(canonical), unit).to_string()
 }
 
 fn plural(n: usize) -> &'static str {
@@ -103,7 +98,12 @@ impl RunView {
 pub fn summary(name: &str, samples: &Samples) -> String {
     let ms = &samples.measurements;
     let wall: Vec<f64> = samples.wall_ns();
-    let t = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| show(Dimension::Time, v));
+    let t = |v: Option<f64>| {
+        v.map_or_else(
+            || "-".to_owned(),
+            |v| readable(&Unit::Nanoseconds, v).to_string(),
+        )
+    };
     let user: Vec<f64> = ms.iter().map(|m| m.user.as_nanos() as f64).collect();
     let sys: Vec<f64> = ms.iter().map(|m| m.sys.as_nanos() as f64).collect();
     let rss = ms.iter().map(|m| m.peak_rss).max().unwrap_or(0);
@@ -124,13 +124,13 @@ pub fn summary(name: &str, samples: &Samples) -> String {
         "; user {}, sys {}, peak RSS {}; {runs} run{}",
         t(stats::mean(&user)),
         t(stats::mean(&sys)),
-        show(Dimension::Bytes, rss as f64),
+        readable(&Unit::Bytes, rss as f64),
         plural(runs)
     ));
     if let Some(o) = samples.shell_overhead {
         line.push_str(&format!(
             " (shell start-up {} subtracted)",
-            show(Dimension::Time, o.wall.as_nanos() as f64)
+            readable(&Unit::Nanoseconds, o.wall.as_nanos() as f64)
         ));
     }
     line
@@ -145,7 +145,7 @@ fn outliers(name: &str, samples: &Samples, runs: &[usize]) -> String {
                 .measurements
                 .get(i)
                 .map_or(0.0, |m| m.wall.as_nanos() as f64);
-            format!("run {} ({})", i + 1, show(Dimension::Time, wall))
+            format!("run {} ({})", i + 1, readable(&Unit::Nanoseconds, wall))
         })
         .collect();
     format!(
@@ -229,16 +229,16 @@ pub fn monitor_summary(
     let peak_sampled = timeline.iter().map(|s| s.rss).max().unwrap_or(0);
     format!(
         "sloe monitor: {first}: {} wall, {} user, {} sys; CPU {:.0} % mean, {:.0} % sustained over {}, {:.0} % burst; peak RSS {} ({} samples every {})",
-        show(Dimension::Time, m.wall.as_nanos() as f64),
-        show(Dimension::Time, m.user.as_nanos() as f64),
-        show(Dimension::Time, m.sys.as_nanos() as f64),
+        readable(&Unit::Nanoseconds, m.wall.as_nanos() as f64),
+        readable(&Unit::Nanoseconds, m.user.as_nanos() as f64),
+        readable(&Unit::Nanoseconds, m.sys.as_nanos() as f64),
         m.cpu_percent(),
         sustained(timeline, window),
-        show(Dimension::Time, window.as_nanos() as f64),
+        readable(&Unit::Nanoseconds, window.as_nanos() as f64),
         burst(timeline),
-        show(Dimension::Bytes, m.peak_rss.max(peak_sampled) as f64),
+        readable(&Unit::Bytes, m.peak_rss.max(peak_sampled) as f64),
         timeline.len(),
-        show(Dimension::Time, interval.as_nanos() as f64),
+        readable(&Unit::Nanoseconds, interval.as_nanos() as f64),
     )
 }
 
@@ -277,12 +277,12 @@ pub fn monitor_live(rx: mpsc::Receiver<Sample>, window: Duration) {
             .collect();
         let line = format!(
             "{:>8} cpu {:>4.0} % {} burst {:.0} % sustained {:.0} % rss {}",
-            show(Dimension::Time, s.at.as_nanos() as f64),
+            readable(&Unit::Nanoseconds, s.at.as_nanos() as f64),
             s.cpu_percent,
             sparkline(&recent),
             burst(&all),
             sustained(&all, window),
-            show(Dimension::Bytes, s.rss as f64)
+            readable(&Unit::Bytes, s.rss as f64)
         );
         match &bar {
             Some(bar) => {

@@ -367,6 +367,20 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// `canonical`, a value in the canonical unit of `unit`'s dimension, as a
+/// quantity in that dimension's unit that reads best (`1_500_000` ns reads
+/// `1.5 ms`, `3 * 2^20` bytes `3 MiB`); a unit without a dimension is kept.
+/// Every "show this value" in a terminal goes through here.
+pub fn readable(unit: &Unit, canonical: f64) -> Quantity {
+    let unit = unit
+        .dimension()
+        .map_or_else(|| unit.clone(), |d| Unit::readable_for(d, canonical));
+    Quantity {
+        value: unit.from_canonical(canonical),
+        unit,
+    }
+}
+
 /// Formats a number with about four significant digits, without trailing zeros.
 pub fn format_number(v: f64) -> String {
     if !v.is_finite() {
@@ -443,6 +457,21 @@ impl schemars::JsonSchema for Quantity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn readable_picks_the_unit_of_the_magnitude() {
+        let shown = |unit: Unit, v: f64| readable(&unit, v).to_string();
+        assert_eq!(shown(Unit::Milliseconds, 1_500_000.0), "1.5 ms");
+        assert_eq!(shown(Unit::Nanoseconds, 90e9), "1.5 min");
+        assert_eq!(shown(Unit::Bytes, 3.0 * 1024.0 * 1024.0), "3 MiB");
+        assert_eq!(shown(Unit::Kibibytes, 512.0), "512 B");
+        assert_eq!(shown(Unit::Percent, 12.5), "12.5%");
+        assert_eq!(shown(Unit::Count, 1234.0), "1234");
+        // Without a dimension nothing is converted.
+        let other = Unit::parse("widgets");
+        assert_eq!(readable(&other, 3.0).unit, other);
+        assert_eq!(readable(&other, 3.0).value, 3.0);
+    }
+
     use super::*;
 
     fn q(s: &str) -> Quantity {

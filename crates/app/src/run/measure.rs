@@ -2,7 +2,8 @@
 //! CI stages and harnesses whose output is parsed, with each job's
 //! cleanup, reporting what happens as [`Event`]s for a front end to show.
 
-use sloe_core::{Dimension, Quantity, Series, Timeline, Unit};
+use sloe_core::units::readable;
+use sloe_core::{Series, Timeline, Unit};
 use sloe_formats::Format;
 use sloe_runner::{BenchError, Executor, Invocation, Plan, RunError, Samples, interrupt};
 
@@ -99,7 +100,7 @@ fn measure_stage(
             job.name,
             job.invocation.program.display(),
             m.exit,
-            show(Dimension::Time, m.wall.as_nanos() as f64)
+            readable(&Unit::Nanoseconds, m.wall.as_nanos() as f64)
         )));
     }
     let samples = Samples {
@@ -146,7 +147,7 @@ fn measure_parsed(
     let origin = format!("the output of benchmark `{}`", job.name);
     let parsed = format
         .read(m.stdout.as_deref().unwrap_or_default(), &origin)
-        .map_err(|e| AppError::Input(chain(&e)))?;
+        .map_err(AppError::Format)?;
     Ok((parsed.series, None))
 }
 
@@ -227,11 +228,6 @@ fn measure_ab(
     let (mut series, timeline) = recorded(&job.name, &b, job.sustained_window);
     series.extend(to_series(&baseline_name, &a, job.sustained_window));
     Ok((series, timeline))
-}
-
-fn show(dimension: Dimension, canonical: f64) -> String {
-    let unit = Unit::readable_for(dimension, canonical);
-    Quantity::new(unit.from_canonical(canonical), unit).to_string()
 }
 
 #[cfg(test)]

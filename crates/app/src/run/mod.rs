@@ -14,7 +14,6 @@ pub mod series;
 mod test_support;
 
 use sloe_core::context::Partial;
-use sloe_core::report::Report;
 use sloe_core::{NewRun, Run, RunHeader, RunId};
 use sloe_formats::{FileContext, Format};
 use sloe_runner::{Executor, Phase, Plan, Program, Samples};
@@ -24,8 +23,9 @@ pub use confirm::confirm;
 pub use measure::{Measured, measure_job};
 pub use plan::{Job, Mode, Overrides, RunOptions, Target, plan};
 
+use crate::check::{self, MergeBase};
 use crate::context::{self, Env};
-use crate::{Clock, Result, Settings};
+use crate::{AppError, Clock, Result, Settings};
 
 /// What a run reports as it goes, in order, for a front end to show or
 /// ignore.
@@ -109,16 +109,16 @@ impl std::fmt::Debug for Recorded {
 }
 
 /// Measures every job, then opens the store (only now: a long benchmark
-/// must not hold a connection), confirms the suspects ([`confirm`], with
-/// `judge` judging the provisional run against the store), and records
-/// the run with its timelines. Nothing is recorded unless every job was
-/// measured.
+/// must not hold a connection), confirms the suspects ([`confirm`], judging
+/// the provisional run as `sloe check` would, its baseline ending at
+/// `merge_base`), and records the run with its timelines. Nothing is
+/// recorded unless every job was measured.
 pub fn measure_and_record(
     settings: &Settings,
     jobs: &[Job],
     exec: &mut dyn Executor,
     recording: &Recording<'_>,
-    judge: &mut dyn FnMut(&dyn Store, &Run) -> Result<Report>,
+    merge_base: MergeBase<'_>,
     observe: &mut dyn FnMut(Event<'_>),
 ) -> Result<Recorded> {
     let mut series = Vec::new();
@@ -150,7 +150,7 @@ pub fn measure_and_record(
         exec,
         jobs,
         &provisional,
-        &mut |run| judge(store.as_ref(), run),
+        &mut |run| check::judge_run(settings, store.as_ref(), run, merge_base),
         observe,
     )?;
     let id = store.insert_run_with_timelines(
@@ -166,6 +166,24 @@ pub fn measure_and_record(
         benchmarks: jobs.len(),
     });
     Ok(Recorded { id, store })
+}
+
+/// Ctrl-C is [`AppError::Interrupted`]; a command that could not be
+/// started, waited for or finished in time is a failed measurement.
+impl From<sloe_runner::RunError> for AppError {
+    fn from(e: sloe_runner::RunError) -> AppError {
+        match e {
+            sloe_runner::RunError::Interrupted { .. } => AppError::Interrupted,
+            e => AppError::Measurement(chain(&e)),
+        }
+    }
+}
+
+/// Installing the Ctrl-C handler is part of getting ready to measure.
+impl From<sloe_runner::interrupt::InstallError> for AppError {
+    fn from(e: sloe_runner::interrupt::InstallError) -> AppError {
+        AppError::Measurement(chain(&e))
+    }
 }
 
 /// An error and its causes, joined by ": ", as the CLI has always shown
@@ -223,7 +241,6 @@ mod tests {
         };
         let now = context(7).timestamp;
         let mut exec = FakeExecutor::constant(Duration::from_millis(20));
-        let mut judged = 0;
         let mut recorded_event = None;
         let recorded = measure_and_record(
             &settings,
@@ -234,19 +251,7 @@ mod tests {
                 env: &no_ci,
                 clock: &FixedClock(now),
             },
-            &mut |_, run| {
-                judged += 1;
-                let baseline = sloe_core::evaluate::Baseline::History {
-                    description: "none".to_owned(),
-                    runs: Default::default(),
-                };
-                Ok(sloe_core::evaluate::evaluate(
-                    &settings.config,
-                    run,
-                    &baseline,
-                    "test",
-                ))
-            },
+            MergeBase::Unknown,
             &mut |e| {
                 if let Event::Recorded { id, benchmarks, .. } = e {
                     recorded_event = Some((id, benchmarks));
@@ -255,7 +260,6 @@ mod tests {
         )
         .expect("records");
         assert_eq!(exec.executions(), 8);
-        assert_eq!(judged, 1, "the provisional run is judged once");
         assert_eq!(recorded_event, Some((recorded.id, 2)));
         let run = recorded
             .store
@@ -286,7 +290,7 @@ mod tests {
                 env: &no_ci,
                 clock: &FixedClock(context(0).timestamp),
             },
-            &mut |_, _| panic!("nothing to judge"),
+            MergeBase::Find(&|_, _| panic!("nothing to judge")),
             &mut |_| {},
         )
         .expect_err("fails");

@@ -2,8 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, anyhow};
-use sloe_core::stats::Statistic;
+use anyhow::Result;
 use sloe_core::suggest;
 use sloe_core::{Direction, Quantity, Unit};
 
@@ -17,9 +16,7 @@ pub fn run(settings: &Settings, action: BudgetAction) -> Result<Outcome> {
         runs,
         statistic,
     } = action;
-    let stat: Statistic = statistic
-        .parse()
-        .map_err(|e| anyhow!("read --statistic: {e}"))?;
+    let stat = statistic;
     let store = settings.open_store()?;
     let glob = benchmark.as_deref().unwrap_or("*");
     let base = &settings.config.project.base_branch;

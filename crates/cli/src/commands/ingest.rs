@@ -10,14 +10,7 @@ use crate::context;
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
-    let format = args
-        .format
-        .as_deref()
-        .map(|f| {
-            f.parse::<Format>()
-                .map_err(|e| anyhow!("read --format: {e}"))
-        })
-        .transpose()?;
+    let format = args.format;
     // Read and check every file before recording any, so bad input leaves
     // the store untouched.
     let mut parsed: Vec<(String, Parsed)> = Vec::with_capacity(args.files.len());
@@ -85,7 +78,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
 
     let store = settings.open_store()?;
     for (origin, p) in parsed {
-        let ctx = context::resolve(&args.context, &p.context, settings)?;
+        let ctx = context::resolve(&args.context, &p.context, settings);
         let samples: usize = p.series.iter().map(|s| s.values.len()).sum();
         let series = p.series.len();
         let id = store.insert_run(&NewRun {

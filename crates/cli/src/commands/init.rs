@@ -5,7 +5,7 @@ use sloe_core::config::STARTER_CONFIG;
 
 use crate::Outcome;
 use crate::args::Global;
-use crate::settings::DEFAULT_CONFIG;
+use sloe_app::settings::DEFAULT_CONFIG;
 
 pub fn run(global: &Global, force: bool) -> Result<Outcome> {
     let path = global

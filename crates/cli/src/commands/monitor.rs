@@ -4,7 +4,7 @@
 
 use std::sync::mpsc;
 
-use anyhow::{Result, anyhow, bail};
+use sloe_app::{AppError, Result};
 use sloe_runner::{Executor, Invocation, Output, Program, Sample, SystemExecutor};
 
 use crate::Outcome;
@@ -13,7 +13,9 @@ use crate::output;
 
 pub fn run(args: &MonitorArgs) -> Result<Outcome> {
     let Some(first) = args.command.first() else {
-        bail!("monitor: no command given; expected `sloe monitor -- CMD ARGS...`");
+        return Err(AppError::Usage(
+            "monitor: no command given; expected `sloe monitor -- CMD ARGS...`".to_owned(),
+        ));
     };
     let program = if args.shell {
         Program::Shell(args.command.join(" "))
@@ -32,24 +34,18 @@ pub fn run(args: &MonitorArgs) -> Result<Outcome> {
     let result = exec.execute(&inv);
     drop(exec);
     let _ = view.join();
-    let m = result.map_err(|e| {
-        if sloe_runner::interrupt::requested() {
-            anyhow::Error::new(super::run::Interrupted)
-        } else {
-            anyhow!(e)
-        }
-    })?;
+    let m = result?;
 
     eprintln!(
         "{}",
         output::monitor_summary(first, &m, args.window, args.interval)
     );
     if !m.exit.success() {
-        bail!(
+        return Err(AppError::Measurement(format!(
             "monitor `{}`: it ended with {}",
             inv.program.display(),
             m.exit
-        );
+        )));
     }
     Ok(Outcome::Ok)
 }

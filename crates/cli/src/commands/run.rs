@@ -3,54 +3,35 @@
 //! the run is judged and reported exactly as `sloe check` does. Nothing is
 //! recorded unless every benchmark was measured.
 
-use anyhow::{Result, anyhow, bail};
-use jiff::Timestamp;
+use sloe_app::check::MergeBase;
+use sloe_app::context::{git_merge_base, process_env};
 use sloe_app::run::{Overrides, Recording, RunOptions, Target};
-use sloe_app::{AppError, SystemClock};
-use sloe_core::context::Partial;
+use sloe_app::{AppError, Result, Settings, SystemClock};
 use sloe_runner::SystemExecutor;
 
 use super::check::{self, ReportOptions};
 use crate::Outcome;
-use crate::args::{ContextArgs, RunArgs};
+use crate::args::RunArgs;
 use crate::output::RunView;
-use crate::settings::Settings;
-
-/// Ctrl-C stopped the run; `main` exits 130 like a shell would.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "finish the run: interrupted (Ctrl-C); the process group was killed and nothing was recorded"
-)]
-pub struct Interrupted;
 
 pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     let options = options(args)?;
-    let app_settings = sloe_app::Settings {
-        config: settings.config.clone(),
-        base_dir: settings.base_dir.clone(),
-        env: settings.env.clone(),
-        path: None,
-    };
-    let jobs = sloe_app::run::plan(&app_settings, &options).map_err(app_error)?;
-    let given = given(&args.context)?;
+    let jobs = sloe_app::run::plan(settings, &options)?;
     sloe_runner::interrupt::install()?;
     let mut view = RunView::default();
+    let git = |commit: Option<&str>, base: &str| git_merge_base(&settings.base_dir, commit, base);
     let recorded = sloe_app::run::measure_and_record(
-        &app_settings,
+        settings,
         &jobs,
         &mut SystemExecutor::default(),
         &Recording {
-            given: &given,
-            env: &sloe_app::context::process_env,
+            given: &args.context.partial(),
+            env: &process_env,
             clock: &SystemClock,
         },
-        &mut |store, run| {
-            check::judge_run(settings, store, run, None)
-                .map_err(|e| AppError::Input(format!("{e:#}")))
-        },
+        MergeBase::Find(&git),
         &mut |event| view.show(event),
-    )
-    .map_err(app_error)?;
+    )?;
     check::judge_and_report(
         settings,
         recorded.store.as_ref(),
@@ -64,17 +45,10 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     )
 }
 
-/// Ctrl-C keeps its own exit code.
-fn app_error(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Interrupted => anyhow::Error::new(Interrupted),
-        e => anyhow::Error::new(e),
-    }
-}
-
 /// What the flags ask to measure; flags that exclude each other are
 /// refused here, before the config is looked at.
 fn options(args: &RunArgs) -> Result<RunOptions> {
+    let usage = |message: String| Err(AppError::Usage(message));
     let overrides = Overrides {
         runs: args.runs,
         warmup: args.warmup,
@@ -84,12 +58,14 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
     };
     let target = if let Some(stage) = &args.stage {
         if args.command.is_empty() {
-            bail!(
+            return usage(format!(
                 "run stage `{stage}`: no command given; expected `sloe run --stage {stage} -- CMD ARGS...`"
-            );
+            ));
         }
         if !args.names.is_empty() {
-            bail!("run stage `{stage}`: benchmark names and --stage exclude each other");
+            return usage(format!(
+                "run stage `{stage}`: benchmark names and --stage exclude each other"
+            ));
         }
         Target::Stage {
             name: stage.clone(),
@@ -97,26 +73,20 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
             shell: args.shell,
         }
     } else if !args.command.is_empty() {
+        let line = args.command.join(" ");
         if !args.names.is_empty() {
-            bail!(
-                "run `{}`: benchmark names and an ad-hoc command exclude each other; name the command with --name",
-                args.command.join(" ")
-            );
+            return usage(format!(
+                "run `{line}`: benchmark names and an ad-hoc command exclude each other; name the command with --name"
+            ));
         }
-        let baseline = if args.ab {
-            let Some(line) = args
-                .baseline_command
-                .as_deref()
-                .filter(|l| !l.trim().is_empty())
-            else {
-                bail!(
-                    "run `{}` in A/B mode: no baseline command given; expected `sloe run --ab --baseline-command 'CMD_A' -- CMD_B ARGS...`",
-                    args.command.join(" ")
-                );
-            };
-            Some(line.to_owned())
-        } else {
-            None
+        let baseline = match args.baseline_command.as_deref() {
+            _ if !args.ab => None,
+            Some(baseline) if !baseline.trim().is_empty() => Some(baseline.to_owned()),
+            _ => {
+                return usage(format!(
+                    "run `{line}` in A/B mode: no baseline command given; expected `sloe run --ab --baseline-command 'CMD_A' -- CMD_B ARGS...`"
+                ));
+            }
         };
         Target::Command {
             command: args.command.clone(),
@@ -126,8 +96,9 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
         }
     } else {
         if args.name.is_some() || args.shell || args.baseline_command.is_some() {
-            bail!(
+            return usage(
                 "run: --name, --shell and --baseline-command apply to an ad-hoc command, given after `--`"
+                    .to_owned(),
             );
         }
         Target::Config {
@@ -136,24 +107,4 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
         }
     };
     Ok(RunOptions { target, overrides })
-}
-
-/// The run's context as the flags give it.
-fn given(flags: &ContextArgs) -> Result<Partial> {
-    let timestamp = flags
-        .timestamp
-        .as_deref()
-        .map(|t| {
-            t.parse::<Timestamp>().map_err(|e| {
-                anyhow!("read --timestamp {t:?}: expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z ({e})")
-            })
-        })
-        .transpose()?;
-    Ok(Partial {
-        commit: flags.commit.clone(),
-        branch: flags.branch.clone(),
-        testbed: flags.testbed.clone(),
-        environment: flags.environment.clone(),
-        timestamp,
-    })
 }

@@ -10,7 +10,6 @@ use sloe_core::slo::spec::{self, AlertWindows, Slo, SpecError, SpecFormat};
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloAction, SloRulesArgs, SloValidateArgs};
-use crate::settings::Settings;
 
 pub fn run(global: &Global, action: SloAction) -> Result<Outcome> {
     match action {
@@ -82,7 +81,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
 /// The SLOs of `paths`, or of the config when none are given; any bad spec fails.
 pub fn load_or_config(global: &Global, paths: &[PathBuf]) -> Result<Loaded> {
     let loaded = if paths.is_empty() {
-        let settings = Settings::load(global)?;
+        let settings = crate::settings::load(global)?;
         let file = global
             .config
             .as_ref()
@@ -222,7 +221,7 @@ fn rules(global: &Global, args: &SloRulesArgs) -> Result<Outcome> {
     let yaml = file.to_yaml(&version);
     match &args.out {
         Some(path) => {
-            crate::settings::write_atomic(path, yaml.as_bytes())?;
+            sloe_app::files::write_atomic(path, yaml.as_bytes())?;
             eprintln!(
                 "wrote {} rule groups for {} SLOs to {}",
                 file.groups.len(),

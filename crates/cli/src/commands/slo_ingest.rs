@@ -17,7 +17,6 @@ use sloe_store::EventsAdded;
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloIngestArgs};
-use crate::settings::Settings;
 
 #[derive(Debug, Serialize)]
 struct Summary {
@@ -30,7 +29,7 @@ struct Summary {
 }
 
 pub fn run(global: &Global, args: &SloIngestArgs) -> Result<Outcome> {
-    let settings = Settings::load(global)?;
+    let settings = crate::settings::load(global)?;
     let mut batch = EventBatch::default();
     let mut digests = Vec::with_capacity(args.files.len());
     for file in &args.files {

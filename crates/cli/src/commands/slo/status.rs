@@ -27,7 +27,7 @@ use crate::settings::Settings;
 
 pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
     let loaded = super::load_or_config(global, &args.paths)?;
-    let settings = Settings::load(global)?;
+    let settings = crate::settings::load(global)?;
     let at = match &args.at {
         Some(t) => t.parse::<Timestamp>().map_err(|e| {
             anyhow!("read --at {t:?}: expected an RFC 3339 time like 2026-11-23T12:00:00Z: {e}")
@@ -300,7 +300,7 @@ fn open_existing_store(settings: &Settings) -> Result<Option<Box<dyn sloe_store:
     {
         return Ok(None);
     }
-    settings.open_store().map(Some)
+    Ok(settings.open_store().map(Some)?)
 }
 
 fn pct(v: f64) -> String {
