@@ -44,10 +44,6 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing buys nothing"
-)]
 pub enum Command {
     /// Write a commented sloe.toml and the .sloe/ directory.
     Init {
