@@ -146,24 +146,15 @@ mod tests {
     use sloe_core::regression::Regression;
     use sloe_core::{NewRun, Unit};
     use sloe_runner::fake::FakeExecutor;
-    use sloe_runner::{Invocation, Program};
 
     use super::*;
     use crate::run::measure::measure_job;
-    use crate::run::plan::DEFAULT_SUSTAINED_WINDOW;
     use crate::run::test_support::{
-        history, judge, provisional, settings, wall_series, wall_verdict,
+        self, history, judge, provisional, settings, wall_series, wall_verdict,
     };
 
     fn timed_job(name: &str) -> Job {
-        Job {
-            name: name.to_owned(),
-            invocation: Invocation::new(Program::Argv(vec![name.to_owned()])),
-            prepare: None,
-            cleanup: None,
-            mode: Mode::Timed(Plan::exact(5, 0)),
-            sustained_window: DEFAULT_SUSTAINED_WINDOW,
-        }
+        test_support::timed_job(name, 5)
     }
 
     #[test]

@@ -203,26 +203,19 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use std::time::Duration;
 
+    use sloe_runner::Exit;
     use sloe_runner::fake::FakeExecutor;
-    use sloe_runner::{Exit, Invocation};
 
     use super::*;
     use crate::FixedClock;
-    use crate::run::test_support::context;
+    use crate::run::test_support::{self, context};
 
     fn no_ci(_: &str) -> Option<String> {
         None
     }
 
     fn job(name: &str) -> Job {
-        Job {
-            name: name.to_owned(),
-            invocation: Invocation::new(Program::Argv(vec![name.to_owned()])),
-            prepare: None,
-            cleanup: None,
-            mode: Mode::Timed(Plan::exact(4, 0)),
-            sustained_window: plan::DEFAULT_SUSTAINED_WINDOW,
-        }
+        test_support::timed_job(name, 4)
     }
 
     #[test]

@@ -8,7 +8,22 @@ use sloe_core::evaluate::{Baseline, evaluate};
 use sloe_core::report::Report;
 use sloe_core::{Direction, Run, RunContext, RunHeader, RunId, Series, SeriesKey, Unit};
 
+use sloe_runner::{Invocation, Plan, Program};
+
+use super::plan::{DEFAULT_SUSTAINED_WINDOW, Job, Mode};
 use crate::Settings;
+
+/// A job timing the program `name`, `runs` exact runs without warm-up.
+pub fn timed_job(name: &str, runs: u32) -> Job {
+    Job {
+        name: name.to_owned(),
+        invocation: Invocation::new(Program::Argv(vec![name.to_owned()])),
+        prepare: None,
+        cleanup: None,
+        mode: Mode::Timed(Plan::exact(runs, 0)),
+        sustained_window: DEFAULT_SUSTAINED_WINDOW,
+    }
+}
 
 pub fn settings(config: &str) -> Settings {
     Settings::from_text(config, std::path::Path::new("sloe.toml"), None).expect("config resolves")
