@@ -10,14 +10,19 @@
 //! library crates (core, formats, store, runner, report, promql), never on
 //! a front end.
 
+pub mod baseline;
 pub mod check;
 pub mod clock;
 pub mod context;
 pub mod error;
 pub mod files;
+pub mod history;
+pub mod ingest;
+pub mod init;
 pub mod outputs;
 pub mod run;
 pub mod settings;
+pub mod suggest;
 #[cfg(test)]
 mod testing;
 

@@ -7,11 +7,14 @@
 
 #[path = "../../../benches/emit.rs"]
 mod emit;
+#[path = "../../../benches/paired.rs"]
+mod paired;
 use emit::emit_results;
+use paired::Bins;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use sloe_core::{Direction, NewRun, RunContext, Series, Unit};
@@ -41,34 +44,8 @@ fn series(run: usize, scale: f64) -> Vec<Series> {
         .collect()
 }
 
-fn time(label: &str, mut cmd: impl FnMut() -> Command) -> Vec<f64> {
-    let mut times: Vec<Duration> = (0..REPEAT)
-        .map(|_| {
-            let mut c = cmd();
-            let start = Instant::now();
-            let out = c.output().expect("run sloe");
-            let took = start.elapsed();
-            assert!(
-                matches!(out.status.code(), Some(0 | 1)),
-                "{label}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            took
-        })
-        .collect();
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "{label:<58} min {:>7.2} ms   median {:>7.2} ms   max {:>7.2} ms   (n = {REPEAT})",
-        ms(times[0]),
-        ms(times[REPEAT / 2]),
-        ms(times[REPEAT - 1])
-    );
-    times.iter().map(|d| ms(*d)).collect()
-}
-
 fn main() {
-    let bin = env!("CARGO_BIN_EXE_sloe");
+    let bins = Bins::new(env!("CARGO_BIN_EXE_sloe"));
     let dir = tempfile::tempdir().expect("tempdir");
     // SLOE_BENCH_DIR keeps the history for a closer look afterwards.
     let kept = std::env::var_os("SLOE_BENCH_DIR").map(std::path::PathBuf::from);
@@ -119,57 +96,48 @@ fn main() {
     let size = std::fs::metadata(&file).map_or(0, |m| m.len());
     println!("results file: {size} bytes");
 
-    let sloe = |args: &[&str], dir: &Path| {
+    let sloe_with = |bin: &Path, args: &[&str], dir: &Path| {
         let mut c = Command::new(bin);
         c.current_dir(dir).args(args).env("NO_COLOR", "1");
         c
     };
-    let mut figures = Vec::new();
-    let t = time("sloe ingest (200 × 10, context from flags)", || {
-        sloe(
-            &[
-                "ingest",
-                "run.json",
-                "--branch",
-                "feature",
-                "--commit",
-                "f00d",
-                "--testbed",
-                "bench",
-            ],
-            root,
+    let sloe = |args: &[&str], dir: &Path| sloe_with(&bins.this, args, dir);
+    let time = |label: &str, args: &[&str]| {
+        paired::time(
+            label,
+            REPEAT,
+            &bins,
+            || {},
+            |bin| sloe_with(bin, args, root),
         )
-    });
+    };
+    let mut figures = Vec::new();
+    let tagged: &[&str] = &[
+        "ingest",
+        "run.json",
+        "--branch",
+        "feature",
+        "--commit",
+        "f00d",
+        "--testbed",
+        "bench",
+    ];
+    let t = time("sloe ingest (200 × 10, context from flags)", tagged);
     figures.push(("cli:ingest-200x10".to_owned(), t));
-    let t = time("sloe ingest (200 × 10, context from git/host)", || {
-        sloe(&["ingest", "run.json"], root)
-    });
+    let t = time(
+        "sloe ingest (200 × 10, context from git/host)",
+        &["ingest", "run.json"],
+    );
     figures.push(("cli:ingest-200x10-git".to_owned(), t));
     // Make the latest run a feature-branch run on the bench testbed to check.
-    let out = sloe(
-        &[
-            "ingest",
-            "run.json",
-            "--branch",
-            "feature",
-            "--commit",
-            "f00d",
-            "--testbed",
-            "bench",
-        ],
-        root,
-    )
-    .output()
-    .expect("run");
+    let out = sloe(tagged, root).output().expect("run");
     assert!(out.status.success());
     let t = time(
         "sloe check (latest run vs 10 baseline runs, 200 series)",
-        || sloe(&["check"], root),
+        &["check"],
     );
     figures.push(("cli:check-1000-runs".to_owned(), t));
-    let t = time("sloe check --format json", || {
-        sloe(&["check", "--format", "json"], root)
-    });
+    let t = time("sloe check --format json", &["check", "--format", "json"]);
     figures.push(("cli:check-1000-runs-json".to_owned(), t));
     emit_results("cli", &figures);
 }

@@ -11,14 +11,16 @@
 
 use std::fmt::Write as _;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+
+#[path = "../../../benches/paired.rs"]
+mod paired;
+use paired::Bins;
 
 const REPEAT: usize = 5;
 
 fn main() {
-    let bin = env!("CARGO_BIN_EXE_sloe");
     let events: usize = std::env::var("EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -55,36 +57,39 @@ fn main() {
     drop(text);
     println!("events file: {events} lines, {mb:.1} MB");
 
-    let mut times: Vec<Duration> = (0..REPEAT)
-        .map(|r| {
-            let work = dir.path().join(format!("run-{r}"));
+    let bins = Bins::new(env!("CARGO_BIN_EXE_sloe"));
+    let mut round = 0;
+    let work = dir.path().join("work");
+    let times = paired::time(
+        "sloe slo ingest, whole process",
+        REPEAT,
+        &bins,
+        // Each execution records into a fresh store.
+        || {
+            round += 1;
+            let _ = std::fs::remove_dir_all(&work);
             std::fs::create_dir_all(&work).expect("mkdir");
             std::fs::write(work.join("sloe.toml"), "").expect("config");
-            let begin = Instant::now();
-            let out = Command::new(bin)
-                .current_dir(&work)
+        },
+        |bin| {
+            let mut c = Command::new(bin);
+            c.current_dir(&work)
                 .env("NO_COLOR", "1")
                 .args(["slo", "ingest", "--format", "json"])
-                .arg(&file)
-                .output()
-                .expect("run sloe");
-            let took = begin.elapsed();
-            assert!(
-                out.status.success(),
-                "sloe slo ingest: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            took
-        })
-        .collect();
-    times.sort();
-    let rate = |d: Duration| events as f64 / d.as_secs_f64() / 1e6;
+                .arg(&file);
+            c
+        },
+    );
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let rate = |ms: f64| events as f64 / (ms / 1e3) / 1e6;
+    let median = sorted[REPEAT / 2];
     println!(
-        "sloe slo ingest, whole process: median {:.3} s = {:.2} M events/s ({:.0} MB/s); fastest {:.3} s = {:.2} M events/s (n = {REPEAT})",
-        times[REPEAT / 2].as_secs_f64(),
-        rate(times[REPEAT / 2]),
-        mb / times[REPEAT / 2].as_secs_f64(),
-        times[0].as_secs_f64(),
-        rate(times[0]),
+        "sloe slo ingest, whole process: median {:.3} s = {:.2} M events/s ({:.0} MB/s); fastest {:.3} s = {:.2} M events/s (n = {REPEAT}, {round} executions)",
+        median / 1e3,
+        rate(median),
+        mb / (median / 1e3),
+        sorted[0] / 1e3,
+        rate(sorted[0]),
     );
 }

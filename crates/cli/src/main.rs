@@ -6,7 +6,6 @@
 
 mod args;
 mod commands;
-mod context;
 mod output;
 mod settings;
 

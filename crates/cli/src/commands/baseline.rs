@@ -1,71 +1,56 @@
-use anyhow::{Result, anyhow, bail};
+//! `sloe baseline set|show|clear`: pin, show or unpin the run others are
+//! compared with.
+
 use serde_json::json;
+use sloe_app::{Result, Settings, baseline};
 use sloe_core::RunId;
 
 use crate::Outcome;
 use crate::args::{BaselineAction, OutputFormat};
-use crate::settings::Settings;
 
 pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
     let store = settings.open_store()?;
+    let store = store.as_ref();
     let scope = |t: &Option<String>| {
         t.as_deref()
             .map_or_else(|| "every testbed".to_owned(), |t| format!("testbed `{t}`"))
     };
     match action {
         BaselineAction::Set { run, testbed } => {
-            let id = match run {
-                Some(id) => RunId(id),
-                None => store.latest_run_id()?.ok_or_else(|| {
-                    anyhow!(
-                        "pin a baseline: the store {} has no runs yet",
-                        store.describe()
-                    )
-                })?,
-            };
-            if store.run(id)?.is_none() {
-                bail!("pin run {id} as the baseline: there is no such run (see `sloe history`)");
-            }
-            store.pin_baseline(testbed.as_deref(), id)?;
+            let id = baseline::pin(store, run.map(RunId), testbed.as_deref())?;
             println!("pinned run {id} as the baseline for {}", scope(&testbed));
         }
         BaselineAction::Show { testbed, format } => {
-            let pinned = store.pinned_baseline(testbed.as_deref())?;
-            let run = match pinned {
-                Some(id) => store.run(id)?,
-                None => None,
-            };
-            match format {
-                OutputFormat::Json => {
+            let run = baseline::pinned(store, testbed.as_deref())?;
+            match (format, run) {
+                (OutputFormat::Json, run) => {
                     let v = run.as_ref().map(|r| {
                         let c = &r.header.context;
                         json!({"run_id": r.header.id, "commit": c.commit, "branch": c.branch,
                                "testbed": c.testbed, "timestamp": c.timestamp.to_string()})
                     });
-                    println!("{}", serde_json::to_string_pretty(&json!({"pinned": v}))?);
+                    println!("{:#}", json!({"pinned": v}));
                 }
-                OutputFormat::Text => match run {
-                    Some(r) => {
-                        let c = &r.header.context;
-                        println!(
-                            "pinned baseline for {}: run {} (commit {}, branch {}, {})",
-                            scope(&testbed),
-                            r.header.id,
-                            c.commit.as_deref().unwrap_or("-"),
-                            c.branch.as_deref().unwrap_or("-"),
-                            c.timestamp
-                        );
-                    }
-                    None => println!(
-                        "no pinned baseline for {}: runs are compared with recent runs of `{}`",
+                (OutputFormat::Text, Some(r)) => {
+                    let c = &r.header.context;
+                    println!(
+                        "pinned baseline for {}: run {} (commit {}, branch {}, {})",
                         scope(&testbed),
-                        settings.config.project.base_branch
-                    ),
-                },
+                        r.header.id,
+                        c.commit.as_deref().unwrap_or("-"),
+                        c.branch.as_deref().unwrap_or("-"),
+                        c.timestamp
+                    );
+                }
+                (OutputFormat::Text, None) => println!(
+                    "no pinned baseline for {}: runs are compared with recent runs of `{}`",
+                    scope(&testbed),
+                    settings.config.project.base_branch
+                ),
             }
         }
         BaselineAction::Clear { testbed } => {
-            if store.clear_baseline(testbed.as_deref())? {
+            if baseline::unpin(store, testbed.as_deref())? {
                 println!("unpinned the baseline for {}", scope(&testbed));
             } else {
                 println!("no baseline was pinned for {}", scope(&testbed));

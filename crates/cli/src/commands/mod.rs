@@ -9,7 +9,7 @@ mod ingest;
 mod init;
 mod monitor;
 mod report;
-pub mod run;
+mod run;
 mod slo;
 mod slo_ingest;
 
@@ -21,24 +21,23 @@ use crate::settings;
 
 pub fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
-        Command::Init { force } => legacy(init::run(&cli.global, force)),
-        Command::Config { action } => legacy(config::run(action)),
+        Command::Init { force } => init::run(&cli.global, force),
+        Command::Config { action } => config::run(action),
         Command::Monitor(args) => monitor::run(&args),
         Command::Slo { action } => legacy(slo::run(&cli.global, action)),
         Command::Run(args) => run::run(&settings::load(&cli.global)?, &args),
-        Command::Ingest(args) => legacy(ingest::run(&settings::load(&cli.global)?, &args)),
+        Command::Ingest(args) => ingest::run(&settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&settings::load(&cli.global)?, &args),
         Command::Report(args) => report::run(&settings::load(&cli.global)?, &args),
-        Command::History(args) => legacy(history::run(&settings::load(&cli.global)?, &args)),
-        Command::Baseline { action } => {
-            legacy(baseline::run(&settings::load(&cli.global)?, action))
-        }
-        Command::Budget { action } => legacy(budget::run(&settings::load(&cli.global)?, action)),
+        Command::History(args) => history::run(&settings::load(&cli.global)?, &args),
+        Command::Baseline { action } => baseline::run(&settings::load(&cli.global)?, action),
+        Command::Budget { action } => budget::run(&settings::load(&cli.global)?, action),
     }
 }
 
-/// The commands not yet moved onto sloe-app still fail with `anyhow`
-/// errors; until they are, this is the one place that looks inside them.
+/// The `slo` commands, not yet moved onto sloe-app, still fail with
+/// `anyhow` errors; until they are, this is the one place that looks
+/// inside them.
 fn legacy(result: anyhow::Result<Outcome>) -> Result<Outcome> {
     result.map_err(|e| match e.downcast::<AppError>() {
         Ok(app) => app,

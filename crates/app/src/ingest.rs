@@ -1,0 +1,379 @@
+//! Ingesting results: reading harness outputs (files, criterion's
+//! `target/criterion` tree, standard input) in a named or detected format,
+//! joining several into one run, and recording each as a run with its
+//! context resolved.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+use sloe_core::context::Partial;
+use sloe_core::{NewRun, RunId};
+use sloe_formats::{Format, Parsed};
+use sloe_store::Store;
+
+use crate::context::{self, Env};
+use crate::{AppError, Clock, Result, Settings};
+
+/// What one input held, and where it came from (a path, `<stdin>`, or
+/// `a + b` for merged inputs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub origin: String,
+    pub parsed: Parsed,
+}
+
+/// Reads every input (a path, a criterion directory, or `-` for `stdin`)
+/// in `format`, else the format detected from its content; with `merge`,
+/// joins them into one. Reads all before returning, so bad input is found
+/// before anything is recorded.
+pub fn read(
+    inputs: &[String],
+    format: Option<Format>,
+    merge: bool,
+    stdin: &mut dyn Read,
+) -> Result<Vec<Input>> {
+    let mut read = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        read.push(read_one(input, format, stdin)?);
+    }
+    if merge && read.len() > 1 {
+        read = vec![self::merge(read)?];
+    }
+    Ok(read)
+}
+
+fn read_one(input: &str, format: Option<Format>, stdin: &mut dyn Read) -> Result<Input> {
+    let parsed_as = |origin: &str, bytes: &[u8]| -> Result<Parsed> {
+        let fmt = match format {
+            Some(f) => f,
+            None => Format::detect(bytes, origin)?,
+        };
+        Ok(fmt.read(bytes, origin)?)
+    };
+    if input == "-" {
+        let mut bytes = Vec::new();
+        stdin
+            .read_to_end(&mut bytes)
+            .map_err(|source| AppError::Read {
+                path: "standard input".to_owned(),
+                source,
+            })?;
+        let origin = "<stdin>".to_owned();
+        let parsed = parsed_as(&origin, &bytes)?;
+        return Ok(Input { origin, parsed });
+    }
+    let path = Path::new(input);
+    let parsed = if path.is_dir() {
+        // A directory is criterion's target/criterion tree.
+        if format.is_some_and(|f| f != Format::Criterion) {
+            return Err(AppError::Usage(format!(
+                "read {input}: it is a directory; only --format criterion reads a directory (target/criterion)"
+            )));
+        }
+        sloe_formats::criterion::read_tree(&criterion_tree(path)?, input)?
+    } else {
+        match open_file(input, format)? {
+            Opened::Whole(bytes) => parsed_as(input, &bytes)?,
+            Opened::Stream(fmt, reader) => fmt.read_from(reader, input)?,
+        }
+    };
+    Ok(Input {
+        origin: input.to_owned(),
+        parsed,
+    })
+}
+
+/// How much of a file is read to detect its format before deciding
+/// whether to stream it.
+const HEAD: usize = 64 * 1024;
+
+/// A results file: read whole, or a large file of a streaming format
+/// (detected from its first [`HEAD`] bytes) left to stream.
+enum Opened {
+    Whole(Vec<u8>),
+    Stream(Format, Box<dyn BufRead>),
+}
+
+fn open_file(file: &str, format: Option<Format>) -> Result<Opened> {
+    let failed = |source| AppError::Read {
+        path: file.to_owned(),
+        source,
+    };
+    let mut f = std::fs::File::open(file).map_err(failed)?;
+    let mut head = Vec::with_capacity(HEAD);
+    (&mut f)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(failed)?;
+    if head.len() < HEAD {
+        return Ok(Opened::Whole(head));
+    }
+    let fmt = match format {
+        Some(f) => Some(f),
+        None => Format::detect(&head, file).ok(),
+    };
+    if let Some(fmt) = fmt.filter(|f| f.streams()) {
+        let rest = std::io::BufReader::with_capacity(HEAD, f);
+        return Ok(Opened::Stream(
+            fmt,
+            Box::new(std::io::Cursor::new(head).chain(rest)),
+        ));
+    }
+    f.read_to_end(&mut head).map_err(failed)?;
+    Ok(Opened::Whole(head))
+}
+
+/// The `new/` files of a `target/criterion` tree, as (path relative to
+/// `root`, bytes) pairs.
+fn criterion_tree(root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let failed = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| AppError::Read { path, source }
+    };
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(failed(&dir))? {
+            let path = entry.map_err(failed(&dir))?.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let in_new = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|n| n == "new");
+            let wanted = path.file_name().is_some_and(|n| {
+                n == "benchmark.json" || n == "estimates.json" || n == "sample.json"
+            });
+            if in_new && wanted {
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                let bytes = std::fs::read(&path).map_err(failed(&path))?;
+                out.push((rel.to_string_lossy().replace('\\', "/"), bytes));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Joins several inputs into one run: the first one's context, every
+/// series; a series in two inputs is an error naming both.
+fn merge(inputs: Vec<Input>) -> Result<Input> {
+    let mut origins: Vec<String> = Vec::new();
+    let mut seen: HashMap<(String, String), String> = HashMap::new();
+    let mut out: Option<Parsed> = None;
+    for Input { origin, parsed } in inputs {
+        for s in &parsed.series {
+            if let Some(first) =
+                seen.insert((s.benchmark.clone(), s.measure.clone()), origin.clone())
+            {
+                return Err(AppError::Input(format!(
+                    "merge {origin} into one run: benchmark {:?} measure `{}` is already in {first}",
+                    s.benchmark, s.measure
+                )));
+            }
+        }
+        match &mut out {
+            None => out = Some(parsed),
+            Some(acc) => acc.series.extend(parsed.series),
+        }
+        origins.push(origin);
+    }
+    let parsed =
+        out.ok_or_else(|| AppError::Usage("merge results: no files were given".to_owned()))?;
+    Ok(Input {
+        origin: origins.join(" + "),
+        parsed,
+    })
+}
+
+/// What `--dry-run` shows: the inputs as results JSON, with the context
+/// `given` states in place of the file's (one document, or an array of
+/// them for several inputs). Nothing is resolved from CI or git: it shows
+/// what was read.
+pub fn preview(inputs: &[Input], given: &Partial) -> serde_json::Value {
+    let mut docs: Vec<serde_json::Value> = inputs
+        .iter()
+        .map(|input| {
+            let mut p = input.parsed.clone();
+            p.context.commit = given.commit.clone().or(p.context.commit);
+            p.context.branch = given.branch.clone().or(p.context.branch);
+            p.context.testbed = given.testbed.clone().or(p.context.testbed);
+            p.context.environment = given.environment.clone().or(p.context.environment);
+            sloe_formats::json::write(&p)
+        })
+        .collect();
+    if docs.len() == 1 {
+        docs.swap_remove(0)
+    } else {
+        serde_json::Value::Array(docs)
+    }
+}
+
+/// One recorded run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: RunId,
+    pub origin: String,
+    pub series: usize,
+    pub samples: usize,
+}
+
+/// Records `input` as a run, its context resolved from `given`, the
+/// input, CI variables in `env`, git and the config; `clock` when nothing
+/// gives a time.
+pub fn record(
+    settings: &Settings,
+    store: &dyn Store,
+    input: Input,
+    given: &Partial,
+    env: Env<'_>,
+    clock: &dyn Clock,
+) -> Result<Recorded> {
+    let Input { origin, parsed } = input;
+    let context = context::resolve(given, &parsed.context, settings, env, clock);
+    let samples = parsed.series.iter().map(|s| s.values.len()).sum();
+    let series = parsed.series.len();
+    let id = store.insert_run(&NewRun {
+        context,
+        series: parsed.series,
+    })?;
+    Ok(Recorded {
+        id,
+        origin,
+        series,
+        samples,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FixedClock;
+    use crate::testing::{at, settings, store};
+
+    fn results(benchmark: &str, context: &str) -> String {
+        format!(
+            r#"{{"context": {{{context}}}, "results": [{{"benchmark": "{benchmark}", "measure": "wall_time", "unit": "ms", "values": [1.0, 2.0, 3.0]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn files_and_standard_input_are_read_in_the_detected_format() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("a.json");
+        std::fs::write(&file, results("a", r#""branch": "main""#)).expect("writes");
+        let mut stdin = std::io::Cursor::new(results("b", ""));
+        let inputs = vec![file.display().to_string(), "-".to_owned()];
+        let read = read(&inputs, None, false, &mut stdin).expect("reads");
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].origin, inputs[0]);
+        assert_eq!(read[0].parsed.context.branch.as_deref(), Some("main"));
+        assert_eq!(read[1].origin, "<stdin>");
+        assert_eq!(read[1].parsed.series[0].benchmark, "b");
+        assert_eq!(read[1].parsed.series[0].values, [1e6, 2e6, 3e6]);
+    }
+
+    #[test]
+    fn unreadable_input_is_a_typed_error_naming_it() {
+        let e = read(
+            &["nope.json".to_owned()],
+            None,
+            false,
+            &mut std::io::empty(),
+        )
+        .expect_err("no such file");
+        assert!(
+            matches!(e, AppError::Read { ref path, .. } if path == "nope.json"),
+            "{e}"
+        );
+        let mut garbage = std::io::Cursor::new("hello");
+        let e = read(&["-".to_owned()], None, false, &mut garbage).expect_err("garbage");
+        assert!(matches!(e, AppError::Format(_)), "{e}");
+        assert!(e.to_string().contains("detect its format"), "{e}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let e = read(
+            &[dir.path().display().to_string()],
+            Some(Format::Json),
+            false,
+            &mut std::io::empty(),
+        )
+        .expect_err("a directory is criterion's");
+        assert!(e.to_string().contains("only --format criterion"), "{e}");
+    }
+
+    #[test]
+    fn merged_inputs_are_one_run_unless_a_series_repeats() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str, benchmark: &str, context: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, results(benchmark, context)).expect("writes");
+            p.display().to_string()
+        };
+        let a = path("a.json", "a", r#""commit": "c1""#);
+        let b = path("b.json", "b", r#""commit": "c2""#);
+        let merged =
+            read(&[a.clone(), b.clone()], None, true, &mut std::io::empty()).expect("merges");
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].origin, format!("{a} + {b}"));
+        assert_eq!(merged[0].parsed.context.commit.as_deref(), Some("c1"));
+        assert_eq!(merged[0].parsed.series.len(), 2);
+
+        let again = path("c.json", "a", "");
+        let e = read(
+            &[a.clone(), again.clone()],
+            None,
+            true,
+            &mut std::io::empty(),
+        )
+        .expect_err("a twice");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "merge {again} into one run: benchmark \"a\" measure `wall_time` is already in {a}"
+            )
+        );
+    }
+
+    #[test]
+    fn the_preview_shows_the_flags_over_the_file() {
+        let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "b1""#));
+        let inputs = read(&["-".to_owned()], None, false, &mut stdin).expect("reads");
+        let given = Partial {
+            commit: Some("flag".to_owned()),
+            ..Partial::default()
+        };
+        let v = preview(&inputs, &given);
+        assert_eq!(v["context"]["commit"], "flag");
+        assert_eq!(v["context"]["branch"], "b1");
+        assert_eq!(v["results"][0]["benchmark"], "a");
+        assert!(preview(&[inputs[0].clone(), inputs[0].clone()], &given).is_array());
+    }
+
+    #[test]
+    fn a_run_is_recorded_with_its_context_resolved() {
+        let store = store();
+        let config = settings("[project]\ntestbed = \"tb\"\n");
+        let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "main""#));
+        let input = read(&["-".to_owned()], None, false, &mut stdin)
+            .expect("reads")
+            .remove(0);
+        let ci = |k: &str| (k == "GITHUB_ACTIONS").then(|| "false".to_owned());
+        let given = Partial {
+            environment: Some("ci".to_owned()),
+            ..Partial::default()
+        };
+        let r = record(&config, &store, input, &given, &ci, &FixedClock(at(5))).expect("records");
+        assert_eq!((r.origin.as_str(), r.series, r.samples), ("<stdin>", 1, 3));
+        let run = store.run(r.id).expect("reads").expect("the run");
+        let ctx = &run.header.context;
+        assert_eq!(ctx.commit.as_deref(), Some("c1"));
+        assert_eq!(ctx.branch.as_deref(), Some("main"));
+        assert_eq!(ctx.testbed.as_deref(), Some("tb"));
+        assert_eq!(ctx.environment.as_deref(), Some("ci"));
+        // Neither the flags nor the file said when: the clock does.
+        assert_eq!(ctx.timestamp, at(5));
+    }
+}
