@@ -303,7 +303,56 @@ pub fn monitor_live(rx: mpsc::Receiver<Sample>, window: Duration) {
 
 #[cfg(test)]
 mod tests {
+    use sloe_runner::{Exit, ShellOverhead};
+
     use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    fn samples(walls: &[u64], shell: Option<ShellOverhead>) -> Samples {
+        Samples {
+            measurements: walls
+                .iter()
+                .map(|&w| Measurement {
+                    wall: ms(w),
+                    user: Duration::from_micros(500),
+                    sys: Duration::ZERO,
+                    peak_rss: 2 << 20,
+                    io: None,
+                    exit: Exit::Code(0),
+                    stdout: None,
+                    timeline: Vec::new(),
+                })
+                .collect(),
+            shell_overhead: shell,
+        }
+    }
+
+    #[test]
+    fn a_summary_reads_mean_spread_median_range_cpu_and_memory() {
+        let shell = ShellOverhead {
+            wall: Duration::from_micros(1500),
+            ..ShellOverhead::default()
+        };
+        assert_eq!(
+            summary("work", &samples(&[1, 2, 3], Some(shell))),
+            "work: 2 ms ± 1 ms (mean ± σ), median 2 ms, range 1 ms … 3 ms; user 500 us, sys 0 ns, peak RSS 2 MiB; 3 runs (shell start-up 1.5 ms subtracted)"
+        );
+        assert_eq!(
+            summary("stage", &samples(&[1500], None)),
+            "stage: 1.5 s; user 500 us, sys 0 ns, peak RSS 2 MiB; 1 run"
+        );
+    }
+
+    #[test]
+    fn outliers_are_named_by_run_number_and_time() {
+        assert_eq!(
+            outliers("work", &samples(&[10, 11, 40], None), &[2]),
+            "warning: benchmark `work`: 1 of 3 wall times are outliers (modified z-score above 3.5): run 3 (40 ms); other programs or a cold cache may have disturbed them (try warm-up runs)"
+        );
+    }
 
     #[test]
     fn sparkline_scales_to_the_highest() {
