@@ -20,6 +20,7 @@ pub mod history;
 pub mod ingest;
 pub mod init;
 pub mod outputs;
+pub mod run;
 pub mod settings;
 pub mod suggest;
 #[cfg(test)]

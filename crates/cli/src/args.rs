@@ -3,6 +3,7 @@
 //! settings is `settings.rs`'s job.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
@@ -43,10 +44,6 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing buys nothing"
-)]
 pub enum Command {
     /// Write a commented sloe.toml and the .sloe/ directory.
     Init {
@@ -200,16 +197,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", conflicts_with = "stage")]
     pub warmup: Option<u32>,
     /// Keep running until the timed runs add up to this, e.g. 3s (overrides the config).
-    #[arg(long, value_name = "TIME", conflicts_with = "stage")]
-    pub min_time: Option<String>,
+    #[arg(long, value_name = "TIME", conflicts_with = "stage", value_parser = time)]
+    pub min_time: Option<Duration>,
     /// Kill an execution's process group after this long, e.g. 10min.
-    #[arg(long, value_name = "TIME")]
-    pub timeout: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = time)]
+    pub timeout: Option<Duration>,
     /// Sample CPU % and memory of each execution this often, e.g. 100ms
     /// (overrides the config): adds cpu_burst and cpu_sustained and keeps
     /// the timeline with the run.
-    #[arg(long, value_name = "TIME")]
-    pub sample_interval: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = positive_time)]
+    pub sample_interval: Option<Duration>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Show every result's evidence, not only findings.
@@ -228,11 +225,11 @@ pub struct MonitorArgs {
     #[arg(last = true, value_name = "CMD", required = true)]
     pub command: Vec<String>,
     /// Sample CPU % and memory this often.
-    #[arg(long, value_name = "TIME", default_value = "100ms")]
-    pub interval: String,
+    #[arg(long, value_name = "TIME", default_value = "100ms", value_parser = positive_time)]
+    pub interval: Duration,
     /// The window of the sustained CPU figure (the highest mean over any such window).
-    #[arg(long, value_name = "TIME", default_value = "5min")]
-    pub window: String,
+    #[arg(long, value_name = "TIME", default_value = "5min", value_parser = time)]
+    pub window: Duration,
     /// Run the command through `sh -c`.
     #[arg(long)]
     pub shell: bool,
@@ -424,6 +421,26 @@ fn time_span(text: &str) -> Result<TimeSpan, String> {
     Ok(TimeSpan(q))
 }
 
+/// A time like 500ms, 3s or 10min (`--timeout`, `--min-time`, `--window`).
+fn time(text: &str) -> Result<Duration, String> {
+    let q: Quantity = text.parse().map_err(|e| format!("{e}"))?;
+    if q.dimension() != Some(Dimension::Time) || q.value < 0.0 {
+        return Err(format!(
+            "expected a time like 500ms, 3s or 10min, found {q}"
+        ));
+    }
+    Ok(Duration::from_nanos(q.canonical().round() as u64))
+}
+
+/// A time above zero (`--sample-interval`, `--interval`).
+fn positive_time(text: &str) -> Result<Duration, String> {
+    let d = time(text)?;
+    if d.is_zero() {
+        return Err("expected a time above zero, like 100ms".to_owned());
+    }
+    Ok(d)
+}
+
 fn timestamp(text: &str) -> Result<Timestamp, String> {
     text.parse()
         .map_err(|e| format!("expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z ({e})"))
@@ -477,6 +494,32 @@ mod tests {
                 .contains("length of time")
         );
         assert!(time_span("soon").is_err());
+    }
+
+    #[test]
+    fn run_and_monitor_times_are_durations() {
+        assert_eq!(time("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(time("0s"), Ok(Duration::ZERO));
+        assert!(
+            time("3GiB")
+                .expect_err("a size")
+                .contains("expected a time")
+        );
+        assert!(time("-1s").is_err());
+        assert!(
+            positive_time("0ms")
+                .expect_err("zero")
+                .contains("above zero")
+        );
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["sloe", "monitor", "--", "true"]).expect("parses");
+        let Command::Monitor(args) = cli.command else {
+            panic!("not monitor");
+        };
+        assert_eq!(
+            (args.interval, args.window),
+            (Duration::from_millis(100), Duration::from_secs(300))
+        );
     }
 
     #[test]

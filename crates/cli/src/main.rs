@@ -6,7 +6,7 @@
 
 mod args;
 mod commands;
-mod context;
+mod output;
 mod settings;
 
 use std::process::ExitCode;

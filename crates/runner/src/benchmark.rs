@@ -1,13 +1,15 @@
 //! The measurement loop: warm-up runs, then timed runs until both the
 //! minimum number of runs and the minimum measured time are reached
-//! (bounded by the maximum number of runs), as hyperfine does; shell
-//! start-up time subtracted; outliers flagged.
+//! (bounded by the maximum number of runs), as hyperfine does; the
+//! executor's shell start-up time subtracted from shell commands; outliers
+//! flagged.
 
 use std::time::Duration;
 
 use sloe_core::stats;
 
-use crate::execute::{Executor, Exit, Invocation, Measurement, Output, Program, RunError};
+use crate::execute::{Executor, Exit, Invocation, Measurement, Program, RunError};
+use crate::shell::{ShellOverhead, overhead_of, strip};
 
 /// How many times to run a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,14 +73,6 @@ pub enum Phase {
     },
 }
 
-/// The mean start-up cost of `sh -c ''`, subtracted from shell commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ShellOverhead {
-    pub wall: Duration,
-    pub user: Duration,
-    pub sys: Duration,
-}
-
 /// Why a benchmark could not be measured. Messages read after "failed to".
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -123,32 +117,9 @@ impl Samples {
     }
 }
 
-/// Measures the start-up time of the shell: `runs` executions of
-/// `sh -c ''` after three warm-up runs; the means are what hyperfine
-/// subtracts too.
-pub fn calibrate_shell(exec: &mut dyn Executor, runs: u32) -> Result<ShellOverhead, RunError> {
-    let mut inv = Invocation::new(Program::Shell(String::new()));
-    inv.output = Output::Discard;
-    for _ in 0..3 {
-        exec.execute(&inv)?;
-    }
-    let runs = runs.max(1);
-    let mut total = ShellOverhead::default();
-    for _ in 0..runs {
-        let m = exec.execute(&inv)?;
-        total.wall += m.wall;
-        total.user += m.user;
-        total.sys += m.sys;
-    }
-    Ok(ShellOverhead {
-        wall: total.wall / runs,
-        user: total.user / runs,
-        sys: total.sys / runs,
-    })
-}
-
 /// Runs `inv` by `plan`: `prepare` before every run (warm-up included),
-/// each run's times corrected by `overhead` when given. A run that fails
+/// each run's times corrected by the executor's shell overhead
+/// ([`Executor::shell_overhead`]) when `inv` runs through a shell. A run that fails
 /// (non-zero exit) stops the loop: a benchmark of a failing command
 /// measures nothing worth keeping.
 pub fn measure(
@@ -156,9 +127,9 @@ pub fn measure(
     inv: &Invocation,
     prepare: Option<&Invocation>,
     plan: &Plan,
-    overhead: Option<ShellOverhead>,
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<Samples, BenchError> {
+    let overhead = overhead_of(exec, inv)?;
     let mut measurements: Vec<Measurement> = Vec::new();
     follow_plan(plan, on_progress, |run, warmup| {
         let m = run_once(exec, inv, prepare, run, warmup)?;
@@ -179,18 +150,18 @@ pub fn measure(
 /// plan is met (`min_runs`/`max_runs` count pairs, `min_time` the
 /// candidate's measured time), so that neighbouring executions share the
 /// machine's state and the paired differences cancel it. `prepare` runs
-/// before every execution of either side. Each side's shell start-up
-/// overhead (`overheads`, A's then B's), when it runs through a shell, is
-/// subtracted like [`measure`] does. Returns the two sides' samples, pair
+/// before every execution of either side. Each side that runs through a
+/// shell has the shell's start-up subtracted, as [`measure`] does. Returns the two sides' samples, pair
 /// `i` at index `i` of both.
 pub fn measure_pairs(
     exec: &mut dyn Executor,
     (a, b): (&Invocation, &Invocation),
     prepare: Option<&Invocation>,
     plan: &Plan,
-    (overhead_a, overhead_b): (Option<ShellOverhead>, Option<ShellOverhead>),
     on_progress: &mut dyn FnMut(Phase),
 ) -> Result<(Samples, Samples), BenchError> {
+    let overhead_a = overhead_of(exec, a)?;
+    let overhead_b = overhead_of(exec, b)?;
     let (mut side_a, mut side_b) = (Vec::new(), Vec::new());
     follow_plan(plan, on_progress, |run, warmup| {
         let ma = run_once(exec, a, prepare, run, warmup)?;
@@ -258,16 +229,6 @@ fn follow_plan(
     Ok(())
 }
 
-/// `m` with the shell's start-up cost taken off, when it ran through one.
-fn strip(mut m: Measurement, overhead: Option<ShellOverhead>) -> Measurement {
-    if let Some(o) = overhead {
-        m.wall = m.wall.saturating_sub(o.wall);
-        m.user = m.user.saturating_sub(o.user);
-        m.sys = m.sys.saturating_sub(o.sys);
-    }
-    m
-}
-
 /// One execution of `inv` (after `prepare`), failing on a non-zero exit.
 fn run_once(
     exec: &mut dyn Executor,
@@ -333,10 +294,7 @@ mod tests {
             min_time: Duration::from_secs(1),
         };
         let mut phases = Vec::new();
-        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |p| {
-            phases.push(p)
-        })
-        .expect("ok");
+        let s = measure(&mut exec, &inv(), None, &plan, &mut |p| phases.push(p)).expect("ok");
         assert_eq!(s.measurements.len(), 10);
         assert_eq!(exec.executions(), 12, "two warm-up runs are not kept");
         assert_eq!(phases[0], Phase::Warmup { done: 0, total: 2 });
@@ -363,7 +321,7 @@ mod tests {
             max_runs: 50,
             min_time: ms(100),
         };
-        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |_| {}).expect("ok");
+        let s = measure(&mut exec, &inv(), None, &plan, &mut |_| {}).expect("ok");
         assert_eq!(s.measurements.len(), 5);
 
         let mut exec = FakeExecutor::constant(ms(1));
@@ -373,65 +331,77 @@ mod tests {
             max_runs: 7,
             min_time: Duration::from_secs(10),
         };
-        let s = measure(&mut exec, &inv(), None, &plan, None, &mut |_| {}).expect("ok");
+        let s = measure(&mut exec, &inv(), None, &plan, &mut |_| {}).expect("ok");
         assert_eq!(s.measurements.len(), 7);
     }
 
     #[test]
-    fn shell_overhead_is_measured_and_subtracted() {
-        let mut exec = FakeExecutor::constant(ms(2));
-        let o = calibrate_shell(&mut exec, 10).expect("ok");
-        assert_eq!(o.wall, ms(2));
-        assert_eq!(exec.executions(), 13);
-
-        let mut exec = FakeExecutor::from_walls([ms(12), ms(13), ms(11)]);
+    fn a_shell_command_has_the_executors_shell_overhead_subtracted() {
+        let overhead = ShellOverhead {
+            wall: ms(2),
+            user: ms(1),
+            sys: ms(5),
+        };
+        let mut exec =
+            FakeExecutor::from_walls([ms(12), ms(13), ms(11)]).with_shell_overhead(overhead);
         let s = measure(
             &mut exec,
             &Invocation::new(Program::Shell("work".into())),
             None,
             &Plan::exact(3, 0),
-            Some(ShellOverhead {
-                wall: ms(2),
-                user: ms(1),
-                sys: ms(5),
-            }),
             &mut |_| {},
         )
         .expect("ok");
         let walls: Vec<Duration> = s.measurements.iter().map(|m| m.wall).collect();
         assert_eq!(walls, vec![ms(10), ms(11), ms(9)]);
+        assert_eq!(s.shell_overhead, Some(overhead));
         // Never below zero.
         assert!(s.measurements.iter().all(|m| m.sys == Duration::ZERO));
+    }
+
+    #[test]
+    fn a_program_run_directly_keeps_its_times() {
+        let mut exec = FakeExecutor::constant(ms(12)).with_shell_overhead(ShellOverhead {
+            wall: ms(2),
+            ..ShellOverhead::default()
+        });
+        let s = measure(&mut exec, &inv(), None, &Plan::exact(2, 0), &mut |_| {}).expect("ok");
+        assert!(s.measurements.iter().all(|m| m.wall == ms(12)));
+        assert_eq!(s.shell_overhead, None);
+    }
+
+    #[test]
+    fn ab_pairs_subtract_the_overhead_of_the_shell_side_only() {
+        let mut exec = FakeExecutor::constant(ms(10)).with_shell_overhead(ShellOverhead {
+            wall: ms(3),
+            ..ShellOverhead::default()
+        });
+        let a = Invocation::new(Program::Shell("old".into()));
+        let (sa, sb) = measure_pairs(
+            &mut exec,
+            (&a, &inv()),
+            None,
+            &Plan::exact(2, 0),
+            &mut |_| {},
+        )
+        .expect("ok");
+        assert!(sa.measurements.iter().all(|m| m.wall == ms(7)));
+        assert!(sb.measurements.iter().all(|m| m.wall == ms(10)));
     }
 
     #[test]
     fn outliers_are_named_by_run() {
         let walls = [10, 11, 12, 10, 9, 11, 30, 10, 12, 11].map(ms);
         let mut exec = FakeExecutor::from_walls(walls);
-        let s = measure(
-            &mut exec,
-            &inv(),
-            None,
-            &Plan::exact(10, 0),
-            None,
-            &mut |_| {},
-        )
-        .expect("ok");
+        let s = measure(&mut exec, &inv(), None, &Plan::exact(10, 0), &mut |_| {}).expect("ok");
         assert_eq!(s.outliers(), vec![6]);
     }
 
     #[test]
     fn a_failing_run_stops_the_loop_and_names_the_run() {
         let mut exec = FakeExecutor::constant(ms(5)).failing_at(3, Exit::Code(1));
-        let e = measure(
-            &mut exec,
-            &inv(),
-            None,
-            &Plan::exact(10, 1),
-            None,
-            &mut |_| {},
-        )
-        .expect_err("fails");
+        let e =
+            measure(&mut exec, &inv(), None, &Plan::exact(10, 1), &mut |_| {}).expect_err("fails");
         // Execution 3 is the second timed run after one warm-up.
         assert!(
             matches!(
@@ -459,7 +429,6 @@ mod tests {
             &inv(),
             Some(&prepare),
             &Plan::exact(3, 1),
-            None,
             &mut |_| {},
         )
         .expect("ok");

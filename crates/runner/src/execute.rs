@@ -26,6 +26,7 @@ use wait4::Wait4;
 
 use crate::interrupt;
 use crate::sample::{Sample, Sampler};
+use crate::shell::{self, ShellOverhead};
 
 /// What to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,23 +186,42 @@ pub(crate) fn format_duration(d: Duration) -> String {
 /// never depend on the clock.
 pub trait Executor {
     fn execute(&mut self, invocation: &Invocation) -> Result<Measurement, RunError>;
+
+    /// The start-up cost of the shell, which the measurement loop subtracts
+    /// from every execution of a shell command. The real executor measures
+    /// it on first use and keeps it, so one `sloe run` pays for it once.
+    fn shell_overhead(&mut self) -> Result<ShellOverhead, RunError>;
 }
 
 /// Starts real processes.
 #[derive(Debug, Default, Clone)]
 pub struct SystemExecutor {
     live: Option<mpsc::Sender<Sample>>,
+    /// The calibrated shell start-up, once measured.
+    shell: Option<ShellOverhead>,
 }
 
 impl SystemExecutor {
     /// An executor that also sends every resource sample, as it is taken,
     /// to `live` (for a live view such as `sloe monitor`).
     pub fn with_live_samples(live: mpsc::Sender<Sample>) -> SystemExecutor {
-        SystemExecutor { live: Some(live) }
+        SystemExecutor {
+            live: Some(live),
+            shell: None,
+        }
     }
 }
 
 impl Executor for SystemExecutor {
+    fn shell_overhead(&mut self) -> Result<ShellOverhead, RunError> {
+        if let Some(o) = self.shell {
+            return Ok(o);
+        }
+        let o = shell::calibrate_shell(self, shell::CALIBRATION_RUNS)?;
+        self.shell = Some(o);
+        Ok(o)
+    }
+
     fn execute(&mut self, inv: &Invocation) -> Result<Measurement, RunError> {
         let shown = inv.program.display();
         if interrupt::requested() {

@@ -5,14 +5,19 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::execute::{Executor, Exit, Invocation, IoBytes, Measurement, RunError};
+use crate::shell::ShellOverhead;
 
 /// Replays wall times (cycling through them); user time is 80 % and sys
-/// time 10 % of wall, peak RSS is 1 MiB per millisecond.
+/// time 10 % of wall, peak RSS is 1 MiB per millisecond. Its shell costs
+/// nothing to start unless told otherwise ([`FakeExecutor::with_shell_overhead`]),
+/// and calibrating it executes nothing, so execution counts stay those of
+/// the benchmarks.
 #[derive(Debug, Clone)]
 pub struct FakeExecutor {
     walls: VecDeque<Duration>,
     log: Vec<Invocation>,
     fail_at: Option<(usize, Exit)>,
+    shell: ShellOverhead,
 }
 
 impl FakeExecutor {
@@ -27,7 +32,14 @@ impl FakeExecutor {
             walls: walls.into_iter().collect(),
             log: Vec::new(),
             fail_at: None,
+            shell: ShellOverhead::default(),
         }
+    }
+
+    /// The shell's start-up cost this executor reports.
+    pub fn with_shell_overhead(mut self, overhead: ShellOverhead) -> Self {
+        self.shell = overhead;
+        self
     }
 
     /// Execution number `n` (1-based, counting every execution) ends with `exit`.
@@ -48,6 +60,10 @@ impl FakeExecutor {
 }
 
 impl Executor for FakeExecutor {
+    fn shell_overhead(&mut self) -> Result<ShellOverhead, RunError> {
+        Ok(self.shell)
+    }
+
     fn execute(&mut self, inv: &Invocation) -> Result<Measurement, RunError> {
         self.log.push(inv.clone());
         let wall = self.walls.pop_front().unwrap_or_default();

@@ -4,22 +4,26 @@
 //! and Ctrl-C kill the whole tree), resource usage of the process tree
 //! (wall time by the monotonic clock; user and sys CPU time and peak RSS
 //! from `wait4`'s rusage of the child and its waited-for descendants; I/O
-//! bytes from `/proc/<pid>/io`), shell start-up calibration, and the
-//! measurement loop (warm-up, adaptive number of runs, outliers).
+//! bytes from `/proc/<pid>/io`), shell start-up calibration (the executor
+//! measures it once and the measurement loop subtracts it from shell
+//! commands), and the measurement loop (warm-up, adaptive number of runs,
+//! outliers).
 //!
 //! It depends on sloe-core only (for the statistics). It must not know
-//! about the config file, the store, reports or terminals: the CLI turns a
-//! `[[benchmark]]` into an [`Invocation`] and a [`Plan`], and renders the
-//! [`Samples`] it gets back.
+//! about the config file, the store, reports or terminals: sloe-app turns a
+//! `[[benchmark]]` into an [`Invocation`] and a [`Plan`], and the CLI
+//! renders the [`Samples`] it gets back.
 
 pub mod benchmark;
 pub mod execute;
 pub mod fake;
 pub mod interrupt;
 pub mod sample;
+pub mod shell;
 
-pub use benchmark::{Phase, Plan, Samples, ShellOverhead, calibrate_shell, measure, measure_pairs};
+pub use benchmark::{BenchError, Phase, Plan, Samples, measure, measure_pairs};
 pub use execute::{
     Executor, Exit, Invocation, IoBytes, Measurement, Output, Program, RunError, SystemExecutor,
 };
 pub use sample::Sample;
+pub use shell::{ShellOverhead, calibrate_shell};

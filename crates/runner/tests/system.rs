@@ -120,3 +120,13 @@ fn live_samples_arrive_as_they_are_taken() {
     let live: Vec<_> = rx.try_iter().collect();
     assert_eq!(live, m.timeline);
 }
+
+#[test]
+fn the_shell_is_calibrated_once_per_executor() {
+    let mut exec = SystemExecutor::default();
+    let first = exec.shell_overhead().expect("calibrates");
+    assert!(first.wall > Duration::ZERO);
+    // A second calibration of 50 real executions would not land on the
+    // same nanosecond: equal means the first one was kept.
+    assert_eq!(exec.shell_overhead().expect("kept"), first);
+}

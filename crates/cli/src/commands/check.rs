@@ -7,8 +7,8 @@ use sloe_app::check::{self as app, MergeBase};
 use sloe_app::context::{git_merge_base, process_env};
 use sloe_app::outputs::Ci;
 use sloe_app::{Result, Settings, SystemClock};
+use sloe_core::RunId;
 use sloe_core::report::{OverallStatus, Report};
-use sloe_core::{Run, RunId};
 use sloe_report::terminal::Style;
 use sloe_store::Store;
 
@@ -48,17 +48,16 @@ pub fn judge_and_report(
     id: Option<RunId>,
     options: &ReportOptions<'_>,
 ) -> Result<Outcome> {
-    let checked = with_merge_base(settings, options.base_commit, |merge_base| {
-        app::check(
-            settings,
-            store,
-            id,
-            merge_base,
-            &settings.report_dir(options.report_dir),
-            &Ci::detect(&process_env),
-            &SystemClock,
-        )
-    })?;
+    let git = git_in(settings);
+    let checked = app::check(
+        settings,
+        store,
+        id,
+        merge_base(options.base_commit, &git),
+        &settings.report_dir(options.report_dir),
+        &Ci::detect(&process_env),
+        &SystemClock,
+    )?;
     checked.outputs.write()?;
     let annotations = &checked.outputs.annotations;
     match options.format {
@@ -79,30 +78,17 @@ pub fn judge_and_report(
     Ok(outcome(&checked.report))
 }
 
-/// Judges `run` (recorded or not) against its budgets and baseline; the
-/// baseline of a run off the base branch ends at `base_commit`, else at
-/// `git merge-base`.
-pub fn judge_run(
-    settings: &Settings,
-    store: &dyn Store,
-    run: &Run,
-    base_commit: Option<&str>,
-) -> Result<Report> {
-    with_merge_base(settings, base_commit, |merge_base| {
-        app::judge_run(settings, store, run, merge_base)
-    })
-}
-
-/// Judges run `id` (default: the latest) as [`judge_run`] does.
+/// Judges run `id` (default: the latest) against its budgets and
+/// baseline; the baseline of a run off the base branch ends at
+/// `base_commit`, else at `git merge-base`.
 pub fn judge(
     settings: &Settings,
     store: &dyn Store,
     id: Option<RunId>,
     base_commit: Option<&str>,
 ) -> Result<Report> {
-    with_merge_base(settings, base_commit, |merge_base| {
-        app::judge(settings, store, id, merge_base)
-    })
+    let git = git_in(settings);
+    app::judge(settings, store, id, merge_base(base_commit, &git))
 }
 
 /// Exit 1 exactly when the report's status is `failed`.
@@ -114,17 +100,16 @@ pub fn outcome(report: &Report) -> Outcome {
     }
 }
 
-/// Calls `f` with where the baseline of a run off the base branch ends:
-/// `base_commit` (`--base-commit`), else `git merge-base` in the config's
-/// directory.
-fn with_merge_base<T>(
-    settings: &Settings,
-    base_commit: Option<&str>,
-    f: impl FnOnce(MergeBase<'_>) -> T,
-) -> T {
-    let git = |commit: Option<&str>, base: &str| git_merge_base(&settings.base_dir, commit, base);
-    f(match base_commit {
+/// `git merge-base` in the config's directory.
+type Git<'a> = Box<dyn Fn(Option<&str>, &str) -> Option<String> + 'a>;
+
+fn git_in(settings: &Settings) -> Git<'_> {
+    Box::new(move |commit, base| git_merge_base(&settings.base_dir, commit, base))
+}
+
+fn merge_base<'a>(base_commit: Option<&'a str>, git: &'a Git<'_>) -> MergeBase<'a> {
+    match base_commit {
         Some(commit) => MergeBase::Commit(commit),
-        None => MergeBase::Find(&git),
-    })
+        None => MergeBase::Find(git.as_ref()),
+    }
 }
