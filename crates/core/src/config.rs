@@ -791,7 +791,7 @@ impl Document {
                 return Ok(self.base.clone());
             }
             let known: Vec<&str> = self.environments().collect();
-            let hint = suggest(name, &known)
+            let hint = did_you_mean(name, &known)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             return Err(ConfigError {
@@ -967,7 +967,7 @@ fn improve_message(message: &str) -> String {
         return message.to_owned();
     };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest(field, &candidates) {
+    match did_you_mean(field, &candidates) {
         Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
         None => format!("unknown key `{field}`{expected}"),
     }
@@ -981,7 +981,7 @@ fn improve_variant(message: &str, start: usize) -> String {
         return message.to_owned();
     };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest(word, &candidates) {
+    match did_you_mean(word, &candidates) {
         Some(s) => format!(
             "{}unknown value `{word}` (did you mean `{s}`?){expected}",
             &message[..start]
@@ -991,7 +991,7 @@ fn improve_variant(message: &str, start: usize) -> String {
 }
 
 /// The closest candidate to `word`, if one is close enough to be a typo.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
@@ -1240,9 +1240,9 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
     #[test]
     fn suggestions() {
         assert_eq!(
-            suggest("tolerence", &["tolerance", "levels"]),
+            did_you_mean("tolerence", &["tolerance", "levels"]),
             Some("tolerance")
         );
-        assert_eq!(suggest("zzz", &["tolerance", "levels"]), None);
+        assert_eq!(did_you_mean("zzz", &["tolerance", "levels"]), None);
     }
 }

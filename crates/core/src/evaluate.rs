@@ -12,7 +12,7 @@ use crate::budget::{self, Severity, Status};
 use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
 use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
-use crate::regression::{self, Regression, Settings, Verdict};
+use crate::regression::{self, Regression, Thresholds, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
 };
@@ -46,7 +46,7 @@ impl Baseline {
 
 /// Judges `run` against the budgets in `config` and against `baseline`.
 pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &str) -> Report {
-    let settings = Settings {
+    let thresholds = Thresholds {
         warning: config.regression.warning.fraction(),
         critical: config.regression.critical.fraction(),
         false_alarm_rate: config.regression.false_alarm_rate.fraction(),
@@ -73,13 +73,13 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             regression_cache
                 .entry((key.clone(), statistic.to_string()))
                 .or_insert_with(|| {
-                    test_series(series, paired, statistic, baseline, history, &settings)
+                    test_series(series, paired, statistic, baseline, history, &thresholds)
                 });
         }
     }
     let tests = {
         let mut verdicts: Vec<&mut Verdict> = regression_cache.values_mut().collect();
-        regression::control_run_false_alarms(&mut verdicts, &settings)
+        regression::control_run_false_alarms(&mut verdicts, &thresholds)
     };
 
     for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
@@ -121,7 +121,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .get(&(key.clone(), statistic.to_string()))
                 .cloned()
                 .unwrap_or_else(|| {
-                    test_series(series, paired, statistic, baseline, history, &settings)
+                    test_series(series, paired, statistic, baseline, history, &thresholds)
                 });
             if verdict.regression == Regression::InsufficientData && !counted_insufficient {
                 insufficient += 1;
@@ -154,7 +154,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                     baseline,
                     history,
                     creep_window,
-                    &settings,
+                    &thresholds,
                 )
             } else {
                 None
@@ -329,7 +329,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
-            false_alarm_control: false_alarm_control(tests, settings.false_alarm_rate),
+            false_alarm_control: false_alarm_control(tests, thresholds.false_alarm_rate),
         },
         summary,
         results,
@@ -433,10 +433,10 @@ fn test_series(
     statistic: Statistic,
     baseline: &Baseline,
     history: usize,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Verdict {
     if let Some(a) = paired {
-        return regression::against_paired(&a.values, &series.values, series.direction, settings);
+        return regression::against_paired(&a.values, &series.values, series.direction, thresholds);
     }
     match baseline {
         Baseline::History { runs, .. } => regression::against_history_runs(
@@ -444,7 +444,7 @@ fn test_series(
             recent_runs(runs, &series.key(), history),
             statistic,
             series.direction,
-            settings,
+            thresholds,
         ),
         Baseline::Pinned { run: pinned, .. } => {
             let samples = pinned
@@ -453,7 +453,7 @@ fn test_series(
                 .find(|s| s.benchmark == series.benchmark && s.measure == series.measure)
                 .map(|s| s.values.as_slice())
                 .unwrap_or(&[]);
-            regression::against_pinned(&series.values, samples, series.direction, settings)
+            regression::against_pinned(&series.values, samples, series.direction, thresholds)
         }
     }
 }
@@ -495,7 +495,7 @@ fn creep_of(
     baseline: &Baseline,
     history: usize,
     creep_window: usize,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Option<regression::Creep> {
     let Baseline::History { runs, .. } = baseline else {
         // Against a pinned run the step test is already the long-term one.
@@ -512,7 +512,7 @@ fn creep_of(
         anchor,
         statistic,
         series.direction,
-        settings,
+        thresholds,
     )
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sloe_core::config::{BenchmarkConfig, CommandSpec, suggest};
+use sloe_core::config::{BenchmarkConfig, CommandSpec, did_you_mean};
 use sloe_core::regression;
 use sloe_core::units::format_number;
 use sloe_core::{
@@ -349,7 +349,7 @@ fn jobs(settings: &Settings, args: &RunArgs) -> Result<Vec<Job>> {
     let known: Vec<&str> = defined.iter().map(|b| b.name.as_str()).collect();
     for name in &args.names {
         if !known.contains(&name.as_str()) {
-            let hint = suggest(name, &known)
+            let hint = did_you_mean(name, &known)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             bail!(

@@ -12,8 +12,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::slo::budget::burn_rate;
 use crate::slo::counts::CountSource;
+use crate::slo::error_budget::burn_rate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertSeverity {
