@@ -787,7 +787,7 @@ mod tests {
         let factors: Vec<String> = rows
             .rules
             .iter()
-            .map(|r| crate::slo::rules::rule_factor(r, rows.period).to_string())
+            .map(|r| r.factor(rows.period).to_string())
             .collect();
         assert_eq!(
             factors,
