@@ -436,28 +436,13 @@ fn job_from_config(
     };
     invocation.sample_interval = match (sample_interval, &b.sample_interval) {
         (Some(t), _) => Some(t),
-        (None, Some(q)) => {
-            let t = quantity_duration(q, &what("sample_interval"))?;
-            if t.is_zero() {
-                bail!(
-                    "read {}: expected a time above zero, like 100ms",
-                    what("sample_interval")
-                );
-            }
-            Some(t)
-        }
+        (None, Some(q)) => Some(quantity_duration(q, &what("sample_interval"))?),
         (None, None) => None,
     };
     let sustained_window = match &b.sustained_window {
         Some(q) => quantity_duration(q, &what("sustained_window"))?,
         None => DEFAULT_SUSTAINED_WINDOW,
     };
-    if let (Some(_), Some(format)) = (&b.baseline_command, &b.parse) {
-        bail!(
-            "read {}: A/B mode times two commands, but the benchmark reads its output with parse = \"{format}\"; remove one of them",
-            what("baseline_command")
-        );
-    }
     let mode = if let Some(format) = &b.parse {
         let format = format
             .parse::<Format>()
@@ -471,14 +456,6 @@ fn job_from_config(
         }
         if let Some(n) = b.max_runs {
             plan.max_runs = n.max(1);
-        }
-        if plan.min_runs > plan.max_runs {
-            bail!(
-                "read {}: min_runs = {} is above max_runs = {}",
-                what("min_runs"),
-                plan.min_runs,
-                plan.max_runs
-            );
         }
         if let Some(q) = &b.min_time {
             plan.min_time = quantity_duration(q, &what("min_time"))?;
