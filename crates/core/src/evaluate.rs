@@ -5,6 +5,11 @@
 //! regression verdict. Which verdicts block is policy (`fail_on`), applied
 //! here so that the report's `summary.status` and the exit code can never
 //! disagree.
+//!
+//! [`evaluate`] reads as its phases, each a function: schedule the tests,
+//! control the run's false alarms, grade budgets, mark known debt and
+//! creep, apply policy, advise. The report keeps full precision; rounding
+//! for display belongs to the renderers (`sloe_report::display`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
