@@ -269,6 +269,8 @@ fn known_debt_and_creep<'a>(
             Judged::UnitMismatch { series, budget } => Judged::UnitMismatch { series, budget },
             Judged::Entry(mut g) => {
                 let series = g.series;
+                // Every graded entry's test was scheduled; testing here is
+                // only a safety net should the two selections ever differ.
                 let verdict = tests
                     .get(&(series.key(), g.statistic.to_string()))
                     .cloned()
@@ -406,12 +408,11 @@ fn advise(
     baseline: &Baseline,
     judged: &[Judged<'_, Judgement<'_>>],
 ) -> Vec<String> {
-    let creep_window = config.regression.creep_window;
     let mut recommendations = Vec::new();
     let mut regressions_advised: HashSet<(&str, &str)> = HashSet::new();
     let mut insufficient: HashSet<usize> = HashSet::new();
     for j in judged {
-        let j = match j {
+        match j {
             Judged::UnitMismatch { series, budget: b } => {
                 recommendations.push(format!(
                     "Budget `{}` on {} {} has limit {} but the results are in {}: fix the unit of `{}` in the config.",
@@ -422,72 +423,113 @@ fn advise(
                     series.unit,
                     if b.kind == LimitKind::Max { "max" } else { "min" }
                 ));
-                continue;
             }
-            Judged::Entry(j) => j,
-        };
-        let series = j.graded.series;
-        if j.verdict.regression == Regression::InsufficientData {
-            insufficient.insert(j.graded.series_index);
-        }
-        if let Some(c) = j.creep
-            && j.budget_status() == Status::Pass
-        {
-            recommendations.push(format!(
-                "{} {} crept {:+.1} % over the last {creep_window} runs in steps each inside the noise (p {}): look at its trend (`sloe history {}`).",
-                series.benchmark,
-                series.measure,
-                c.change * 100.0,
-                format_p(c.p_value),
-                series.benchmark
-            ));
-        }
-        if let (Some(b), Some(grade)) = (j.graded.budget, j.graded.grade)
-            && grade.status != Status::Pass
-        {
-            recommendations.push(budget_advice(
-                b,
-                &series.benchmark,
-                &series.measure,
-                grade.status,
-            ));
-        }
-        if j.verdict.regression == Regression::Regression
-            && regressions_advised.insert((&series.benchmark, &series.measure))
-        {
-            recommendations.push(if j.graded.paired.is_some() {
-                format!(
-                    "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
-                    series.benchmark, series.measure
-                )
-            } else {
-                format!(
-                    "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
-                    series.benchmark,
-                    series.measure,
-                    baseline.description(),
-                    series.benchmark
-                )
-            });
-        }
-        if j.verdict.regression == Regression::Improvement
-            && let Some(b) = j.graded.budget
-        {
-            recommendations.push(format!(
-                "{} {} improved by {:.1} %: consider tightening budget `{}` ({} {}) to lock the gain in.",
-                series.benchmark,
-                series.measure,
-                j.verdict.change.unwrap_or(0.0).abs() * 100.0,
-                b.benchmark,
-                if b.kind == LimitKind::Max { "max" } else { "min" },
-                b.limit
-            ));
+            Judged::Entry(j) => {
+                let series = j.graded.series;
+                if j.verdict.regression == Regression::InsufficientData {
+                    insufficient.insert(j.graded.series_index);
+                }
+                // One regression advice per (benchmark, measure), as one finding.
+                let first_regression = j.verdict.regression == Regression::Regression
+                    && regressions_advised.insert((&series.benchmark, &series.measure));
+                entry_advice(
+                    j,
+                    baseline,
+                    config.regression.creep_window,
+                    first_regression,
+                    &mut recommendations,
+                );
+            }
         }
     }
+    run_advice(
+        config,
+        run,
+        ab,
+        baseline,
+        insufficient.len(),
+        &mut recommendations,
+    );
+    recommendations.dedup();
+    recommendations
+}
 
-    let insufficient = insufficient.len();
+/// What to do about one entry: its creep, its budget, its regression
+/// (`first_regression`: the first entry of its series to report it), its
+/// improvement.
+fn entry_advice(
+    j: &Judgement<'_>,
+    baseline: &Baseline,
+    creep_window: usize,
+    first_regression: bool,
+    out: &mut Vec<String>,
+) {
+    let series = j.graded.series;
+    if let Some(c) = j.creep
+        && j.budget_status() == Status::Pass
+    {
+        out.push(format!(
+            "{} {} crept {:+.1} % over the last {creep_window} runs in steps each inside the noise (p {}): look at its trend (`sloe history {}`).",
+            series.benchmark,
+            series.measure,
+            c.change * 100.0,
+            format_p(c.p_value),
+            series.benchmark
+        ));
+    }
+    if let (Some(b), Some(grade)) = (j.graded.budget, j.graded.grade)
+        && grade.status != Status::Pass
+    {
+        out.push(budget_advice(
+            b,
+            &series.benchmark,
+            &series.measure,
+            grade.status,
+        ));
+    }
+    if first_regression {
+        out.push(if j.graded.paired.is_some() {
+            format!(
+                "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
+                series.benchmark, series.measure
+            )
+        } else {
+            format!(
+                "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
+                series.benchmark,
+                series.measure,
+                baseline.description(),
+                series.benchmark
+            )
+        });
+    }
+    if j.verdict.regression == Regression::Improvement
+        && let Some(b) = j.graded.budget
+    {
+        out.push(format!(
+            "{} {} improved by {:.1} %: consider tightening budget `{}` ({} {}) to lock the gain in.",
+            series.benchmark,
+            series.measure,
+            j.verdict.change.unwrap_or(0.0).abs() * 100.0,
+            b.benchmark,
+            if b.kind == LimitKind::Max { "max" } else { "min" },
+            b.limit
+        ));
+    }
+}
+
+/// What to do about the run as a whole: series with too few baseline runs
+/// (`insufficient`), series no budget covers.
+fn run_advice(
+    config: &Config,
+    run: &Run,
+    ab: &AbPairs<'_>,
+    baseline: &Baseline,
+    insufficient: usize,
+    out: &mut Vec<String>,
+) {
     if insufficient > 0 {
-        recommendations.push(format!(
+        out.push(format!(
             "{insufficient} series had too few baseline runs for a regression verdict (need {}; baseline: {}): record more runs on the base branch `{}` with the same testbed.",
             config.regression.min_baseline_runs,
             baseline.description(),
@@ -505,13 +547,16 @@ fn advise(
                 .any(|b| b.applies_to(&s.benchmark, &s.measure))
         })
         .count();
-    if unbudgeted > 0 && !run.series.is_empty() {
-        recommendations.push(format!(
-            "{unbudgeted} series {} no budget and {} only compared with {} baseline: add `[[budget]]` entries for the ones that matter.", if unbudgeted == 1 { "has" } else { "have" }, if unbudgeted == 1 { "is" } else { "are" }, if unbudgeted == 1 { "its" } else { "their" }
+    if unbudgeted > 0 {
+        let (has, is, their) = if unbudgeted == 1 {
+            ("has", "is", "its")
+        } else {
+            ("have", "are", "their")
+        };
+        out.push(format!(
+            "{unbudgeted} series {has} no budget and {is} only compared with {their} baseline: add `[[budget]]` entries for the ones that matter."
         ));
     }
-    recommendations.dedup();
-    recommendations
 }
 
 /// The report's line for a judged entry, in the unit it is shown in and
