@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sloe_core::config::{Config, Document, Syntax};
+use sloe_core::config::{Config, ConfigError, Document, Syntax, did_you_mean};
+use sloe_formats::Format;
 use sloe_store::Store;
 
 use crate::{AppError, Result};
@@ -51,6 +52,7 @@ impl Settings {
     pub fn from_text(text: &str, path: &Path, env: Option<String>) -> Result<Settings> {
         let shown = path.display().to_string();
         let doc = Document::parse(text, &shown, Syntax::from_path(&shown))?;
+        check_parse_formats(&doc, &shown)?;
         let config = doc.resolve(env.as_deref())?;
         let base_dir = path
             .parent()
@@ -75,5 +77,106 @@ impl Settings {
             || self.base_dir.join(&self.config.report.out),
             Path::to_path_buf,
         )
+    }
+}
+
+/// Checks that every `[[benchmark]] parse` names a format sloe reads, in
+/// the file and in each environment, as core checks the rest of
+/// `[[benchmark]]`: core cannot, as it does not know the formats.
+fn check_parse_formats(doc: &Document, file: &str) -> Result<(), ConfigError> {
+    // The file's own benchmarks first, so an error an environment only
+    // inherits is reported once, where it was written.
+    let configs = std::iter::once(None).chain(doc.environments().map(Some));
+    for env in configs {
+        let config = doc.resolve(env)?;
+        for (i, b) in config.benchmarks.iter().enumerate() {
+            let Some(name) = &b.parse else {
+                continue;
+            };
+            let Err(expected) = name.parse::<Format>() else {
+                continue;
+            };
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+            let hint = did_you_mean(name, &names)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            let key = match env {
+                Some(env) => format!("env.{env}.benchmark[{i}].parse"),
+                None => format!("benchmark[{i}].parse"),
+            };
+            return Err(ConfigError {
+                file: file.to_owned(),
+                line: None,
+                column: None,
+                key: Some(key),
+                message: format!("benchmark `{}`: {expected}{hint}", b.name),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sloe_core::config::BenchmarkConfig;
+
+    fn load(text: &str) -> Result<Settings> {
+        Settings::from_text(text, Path::new("conf/sloe.toml"), None)
+    }
+
+    #[test]
+    fn an_unknown_parse_format_is_refused_at_load() {
+        let text = "[[benchmark]]\nname = \"ok\"\ncommand = \"true\"\nparse = \"criterion\"\n\n[[benchmark]]\nname = \"b\"\ncommand = \"true\"\nparse = \"critrion\"\n";
+        let err = match load(text) {
+            Ok(s) => panic!("expected an error, got {:?}", s.config.benchmarks),
+            Err(e) => e,
+        };
+        assert!(matches!(err, AppError::Config(_)), "{err:?}");
+        assert_eq!(err.exit_code(), 2);
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("read config conf/sloe.toml: key `benchmark[1].parse`: benchmark `b`: unknown format \"critrion\"; expected one of ")
+                && shown.contains("criterion, ")
+                && shown.ends_with("(did you mean `criterion`?)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_environment_is_checked_too() {
+        let text = "[[benchmark]]\nname = \"a\"\ncommand = \"true\"\nparse = \"gbench\"\n\n[env.ci]\nbenchmark = [{ name = \"a\", command = \"true\", parse = \"nope\" }]\n";
+        let err = match load(text) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        };
+        assert!(
+            err.to_string().contains("key `env.ci.benchmark[0].parse`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_known_format_is_accepted() {
+        for format in Format::ALL {
+            let text = format!(
+                "[[benchmark]]\nname = \"a\"\ncommand = \"true\"\nparse = \"{}\"\n",
+                format.name()
+            );
+            let settings = load(&text).unwrap_or_else(|e| panic!("{}: {e}", format.name()));
+            assert_eq!(
+                settings.config.benchmarks[0].parse.as_deref(),
+                Some(format.name())
+            );
+        }
+    }
+
+    #[test]
+    fn core_knows_the_runners_default_plan() {
+        // Core checks min_runs against max_runs with the runner's defaults
+        // for the one not set; they must be the runner's real defaults.
+        let plan = sloe_runner::Plan::DEFAULT;
+        assert_eq!(BenchmarkConfig::DEFAULT_MIN_RUNS, plan.min_runs);
+        assert_eq!(BenchmarkConfig::DEFAULT_MAX_RUNS, plan.max_runs);
     }
 }

@@ -361,7 +361,9 @@ sample_interval = "0ms"
         "{}",
         stderr(&out)
     );
-    assert_eq!(p.recorded_runs(), 0);
+    // Refused when the config is read: not even the store was opened.
+    assert!(!p.path().join(".sloe").exists());
+    let p = Project::new("");
     let out = p.run(&["--sample-interval", "3GiB", "--", "true"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -479,12 +481,6 @@ fn ab_mode_ad_hoc_and_its_errors() {
 [[benchmark]]
 name = "no-baseline"
 command = ["true"]
-
-[[benchmark]]
-name = "parsed"
-command = ["true"]
-baseline_command = ["true"]
-parse = "hyperfine"
 "#,
     );
     let out = p.run(&["--ab", "no-baseline"]);
@@ -494,7 +490,19 @@ parse = "hyperfine"
         "{}",
         stderr(&out)
     );
-    let out = p.run(&["parsed"]);
+    // A/B mode with `parse` is refused when the config is read, so that
+    // benchmark is in a config of its own (tests/config_validation.rs has
+    // the rest of that check).
+    let parsed = Project::new(
+        r#"
+[[benchmark]]
+name = "parsed"
+command = ["true"]
+baseline_command = ["true"]
+parse = "hyperfine"
+"#,
+    );
+    let out = parsed.run(&["parsed"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("parsed") && stderr(&out).contains("parse"),

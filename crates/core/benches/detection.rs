@@ -14,7 +14,7 @@
 //!
 //! Columns: `sig` is the share of histories in which sloe's test finds a
 //! significant worsening at the default `false_alarm_rate` (1 %);
-//! `verdict` the share judged `regression` at default settings, which also
+//! `verdict` the share judged `regression` at default thresholds, which also
 //! requires the estimated change to reach `regression.warning` (10 %);
 //! `naive` the rule "candidate median > 1.05 × last run's median";
 //! `oracle` the best achievable at the same false-alarm rate by a test on
@@ -24,7 +24,7 @@
 //! estimated the level from 10 runs would be weaker; one that knew neither
 //! is Student's t, which sloe is.
 //!
-//! `run c2` is what `sloe run` does at default settings
+//! `run c2` is what `sloe run` does at default thresholds
 //! (`regression.confirm_runs = 2`): the first round is judged alone; when
 //! its one-sided p-value in the worsening direction is at most
 //! `regression::SCREENING_LEVEL` (0.2) the benchmark is measured in 2 more
@@ -43,7 +43,7 @@
 
 use sloe_core::Direction;
 use sloe_core::regression::{
-    Regression, SCREENING_LEVEL, Settings, against_history, against_history_runs, against_paired,
+    Regression, SCREENING_LEVEL, Thresholds, against_history, against_history_runs, against_paired,
     worsening_p_value,
 };
 use sloe_core::stats::{self, Statistic};
@@ -156,7 +156,7 @@ impl Family {
 /// share its between-run draw entirely, the worst case: in `sloe run` they
 /// come after the other benchmarks, so they share it only in part).
 fn shared_state_false_alarms(family: Family, seed: u64) -> f64 {
-    let settings = Settings {
+    let thresholds = Thresholds {
         warning: 0.0,
         critical: 0.15,
         false_alarm_rate: 0.01,
@@ -177,7 +177,7 @@ fn shared_state_false_alarms(family: Family, seed: u64) -> f64 {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &settings,
+            &thresholds,
         );
         let screened = worsening_p_value(&first).is_some_and(|p| p <= SCREENING_LEVEL);
         if screened
@@ -186,7 +186,7 @@ fn shared_state_false_alarms(family: Family, seed: u64) -> f64 {
                 &base,
                 Statistic::Median,
                 Direction::LowerIsBetter,
-                &settings,
+                &thresholds,
             )
             .regression
                 == Regression::Regression
@@ -215,11 +215,11 @@ struct Row {
     oracle3: f64,
 }
 
-/// Rounds in `sloe run` at default settings: the first plus `confirm_runs`.
+/// Rounds in `sloe run` at default thresholds: the first plus `confirm_runs`.
 const ROUNDS: usize = 3;
 
 fn simulate(family: Family, seed: u64) -> Vec<Row> {
-    let settings = Settings {
+    let thresholds = Thresholds {
         warning: 0.0,
         critical: 0.15,
         false_alarm_rate: 0.01,
@@ -264,7 +264,7 @@ fn simulate(family: Family, seed: u64) -> Vec<Row> {
                     &base,
                     Statistic::Median,
                     Direction::LowerIsBetter,
-                    &settings,
+                    &thresholds,
                 );
                 if v.regression == Regression::Regression {
                     sig += 1;
@@ -291,7 +291,7 @@ fn simulate(family: Family, seed: u64) -> Vec<Row> {
                         &base,
                         Statistic::Median,
                         Direction::LowerIsBetter,
-                        &settings,
+                        &thresholds,
                     )
                 } else {
                     v
@@ -323,7 +323,7 @@ fn simulate(family: Family, seed: u64) -> Vec<Row> {
 /// with 1 % noise per execution. The oracle thresholds the mean paired log
 /// ratio at its simulated 99th percentile under no change.
 fn simulate_ab(seed: u64) -> Vec<Row> {
-    let settings = Settings {
+    let thresholds = Thresholds {
         warning: 0.0,
         critical: 0.15,
         false_alarm_rate: 0.01,
@@ -358,7 +358,7 @@ fn simulate_ab(seed: u64) -> Vec<Row> {
             let (mut sig, mut verdict, mut oracle) = (0, 0, 0);
             for _ in 0..TRIALS {
                 let (a, b) = draw(&mut rng, effect);
-                let v = against_paired(&a, &b, Direction::LowerIsBetter, &settings);
+                let v = against_paired(&a, &b, Direction::LowerIsBetter, &thresholds);
                 if v.regression == Regression::Regression {
                     sig += 1;
                     if v.change.unwrap_or(0.0) >= 0.10 * (1.0 - 1e-9) {
@@ -436,7 +436,7 @@ fn main() {
             ratio(r.confirmed, r.oracle3),
         );
     };
-    // (what, met, whether it is one of the targets at default settings)
+    // (what, met, whether it is one of the targets at default thresholds)
     let mut checks: Vec<(String, bool, bool)> = Vec::new();
     for (i, family) in [Family::Quiet, Family::Ci, Family::Bimodal]
         .into_iter()
@@ -552,7 +552,7 @@ fn main() {
         );
     }
     println!();
-    println!("targets (the issue's, at default settings: confirm_runs = 2):");
+    println!("targets (the issue's, at default thresholds: confirm_runs = 2):");
     for (what, ok, _) in checks.iter().filter(|c| c.2) {
         println!("{} {what}", if *ok { "PASS" } else { "FAIL" });
     }

@@ -611,48 +611,165 @@ impl<'de> Deserialize<'de> for CommandSpec {
     }
 }
 
-/// A benchmark that `sloe run` executes.
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+/// A `[[benchmark]]` as written; validated into [`BenchmarkConfig`].
+// Named like the validated type so the published JSON Schema keeps its
+// definition name.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "BenchmarkConfig")]
+struct BenchmarkSpec {
+    name: String,
+    command: CommandSpec,
+    /// A/B mode (`sloe run --ab`): the baseline's command, in the same forms
+    /// as `command`. Both run interleaved on this machine (A B A B ...) and
+    /// the verdict comes from the paired differences instead of history.
+    #[serde(default)]
+    baseline_command: Option<CommandSpec>,
+    #[serde(default)]
+    cwd: Option<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    runs: Option<u32>,
+    #[serde(default)]
+    min_runs: Option<u32>,
+    #[serde(default)]
+    max_runs: Option<u32>,
+    #[serde(default)]
+    min_time: Option<Quantity>,
+    #[serde(default)]
+    warmup: Option<u32>,
+    #[serde(default)]
+    prepare: Option<CommandSpec>,
+    #[serde(default)]
+    cleanup: Option<CommandSpec>,
+    #[serde(default)]
+    timeout: Option<Quantity>,
+    /// Read the harness's own output in this format instead of timing the process.
+    #[serde(default)]
+    parse: Option<String>,
+    /// Sample CPU % and memory of the process tree this often (e.g. "100ms"):
+    /// adds the measures cpu_burst and cpu_sustained and keeps the timeline.
+    #[serde(default)]
+    sample_interval: Option<Quantity>,
+    /// The window of cpu_sustained: the highest mean CPU % over any window
+    /// this long (default 5min; a shorter execution is averaged whole).
+    #[serde(default)]
+    sustained_window: Option<Quantity>,
+}
+
+/// A benchmark that `sloe run` executes.
+// Validated when the config is read, so that `sloe run` never meets a
+// benchmark it cannot execute: durations are times, `sample_interval` is
+// above zero, `min_runs` is at most `max_runs`, and A/B mode is not
+// combined with `parse`. Whether `parse` names a known format is checked
+// by sloe-app, which knows the formats.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(try_from = "BenchmarkSpec")]
+#[schemars(with = "BenchmarkSpec")]
 pub struct BenchmarkConfig {
     pub name: String,
     pub command: CommandSpec,
     /// A/B mode (`sloe run --ab`): the baseline's command, in the same forms
     /// as `command`. Both run interleaved on this machine (A B A B ...) and
     /// the verdict comes from the paired differences instead of history.
-    #[serde(default)]
     pub baseline_command: Option<CommandSpec>,
-    #[serde(default)]
     pub cwd: Option<String>,
-    #[serde(default)]
     pub env: BTreeMap<String, String>,
-    #[serde(default)]
     pub runs: Option<u32>,
-    #[serde(default)]
     pub min_runs: Option<u32>,
-    #[serde(default)]
     pub max_runs: Option<u32>,
-    #[serde(default)]
     pub min_time: Option<Quantity>,
-    #[serde(default)]
     pub warmup: Option<u32>,
-    #[serde(default)]
     pub prepare: Option<CommandSpec>,
-    #[serde(default)]
     pub cleanup: Option<CommandSpec>,
-    #[serde(default)]
     pub timeout: Option<Quantity>,
     /// Read the harness's own output in this format instead of timing the process.
-    #[serde(default)]
     pub parse: Option<String>,
     /// Sample CPU % and memory of the process tree this often (e.g. "100ms"):
     /// adds the measures cpu_burst and cpu_sustained and keeps the timeline.
-    #[serde(default)]
     pub sample_interval: Option<Quantity>,
     /// The window of cpu_sustained: the highest mean CPU % over any window
     /// this long (default 5min; a shorter execution is averaged whole).
-    #[serde(default)]
     pub sustained_window: Option<Quantity>,
+}
+
+impl BenchmarkConfig {
+    /// The fewest timed runs when `min_runs` is not set (the runner's
+    /// default plan).
+    pub const DEFAULT_MIN_RUNS: u32 = 10;
+    /// The most timed runs when `max_runs` is not set (the runner's
+    /// default plan).
+    pub const DEFAULT_MAX_RUNS: u32 = 10_000;
+}
+
+impl TryFrom<BenchmarkSpec> for BenchmarkConfig {
+    type Error = String;
+
+    fn try_from(s: BenchmarkSpec) -> Result<Self, Self::Error> {
+        let what = |field: &str| format!("benchmark `{}`.{field}", s.name);
+        for (field, q) in [
+            ("timeout", &s.timeout),
+            ("min_time", &s.min_time),
+            ("sample_interval", &s.sample_interval),
+            ("sustained_window", &s.sustained_window),
+        ] {
+            if let Some(q) = q
+                && (q.dimension() != Some(Dimension::Time) || q.value < 0.0)
+            {
+                return Err(format!(
+                    "{}: expected a time like 500ms, 3s or 10min, found {q}",
+                    what(field)
+                ));
+            }
+        }
+        // Below half a nanosecond rounds to no interval at all.
+        if s.sample_interval
+            .as_ref()
+            .is_some_and(|q| q.canonical() < 0.5)
+        {
+            return Err(format!(
+                "{}: expected a time above zero, like 100ms",
+                what("sample_interval")
+            ));
+        }
+        // A value of 0 means one run, as the runner reads it.
+        let min_runs = s.min_runs.unwrap_or(Self::DEFAULT_MIN_RUNS).max(1);
+        let max_runs = s.max_runs.unwrap_or(Self::DEFAULT_MAX_RUNS).max(1);
+        if min_runs > max_runs {
+            let default = |set: Option<u32>| if set.is_some() { "" } else { " (the default)" };
+            return Err(format!(
+                "{}: min_runs = {min_runs}{} is above max_runs = {max_runs}{}; expected min_runs <= max_runs",
+                what("min_runs"),
+                default(s.min_runs),
+                default(s.max_runs),
+            ));
+        }
+        if let (Some(_), Some(format)) = (&s.baseline_command, &s.parse) {
+            return Err(format!(
+                "{}: A/B mode times two commands, but the benchmark reads its output with parse = \"{format}\"; remove one of them",
+                what("baseline_command")
+            ));
+        }
+        Ok(BenchmarkConfig {
+            name: s.name,
+            command: s.command,
+            baseline_command: s.baseline_command,
+            cwd: s.cwd,
+            env: s.env,
+            runs: s.runs,
+            min_runs: s.min_runs,
+            max_runs: s.max_runs,
+            min_time: s.min_time,
+            warmup: s.warmup,
+            prepare: s.prepare,
+            cleanup: s.cleanup,
+            timeout: s.timeout,
+            parse: s.parse,
+            sample_interval: s.sample_interval,
+            sustained_window: s.sustained_window,
+        })
+    }
 }
 
 fn env_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
@@ -791,7 +908,7 @@ impl Document {
                 return Ok(self.base.clone());
             }
             let known: Vec<&str> = self.environments().collect();
-            let hint = suggest(name, &known)
+            let hint = did_you_mean(name, &known)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             return Err(ConfigError {
@@ -967,7 +1084,7 @@ fn improve_message(message: &str) -> String {
         return message.to_owned();
     };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest(field, &candidates) {
+    match did_you_mean(field, &candidates) {
         Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
         None => format!("unknown key `{field}`{expected}"),
     }
@@ -981,7 +1098,7 @@ fn improve_variant(message: &str, start: usize) -> String {
         return message.to_owned();
     };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest(word, &candidates) {
+    match did_you_mean(word, &candidates) {
         Some(s) => format!(
             "{}unknown value `{word}` (did you mean `{s}`?){expected}",
             &message[..start]
@@ -991,7 +1108,7 @@ fn improve_variant(message: &str, start: usize) -> String {
 }
 
 /// The closest candidate to `word`, if one is close enough to be a typo.
-pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
@@ -1126,6 +1243,128 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         assert!(msg.contains("parsecs") && msg.contains("expected"), "{msg}");
     }
 
+    /// A `[[benchmark]]` named `t` with `extra` lines, after a budget so
+    /// that the error's line is not simply the first.
+    fn benchmark(extra: &str) -> String {
+        format!(
+            "[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\n\n[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\n{extra}\n"
+        )
+    }
+
+    #[test]
+    fn benchmark_min_runs_above_max_runs_is_refused_at_load() {
+        let e = parse_err(&benchmark("min_runs = 20\nmax_runs = 5"));
+        assert_eq!(e.file, "sloe.toml");
+        assert_eq!(e.line, Some(5), "{e}");
+        assert_eq!(e.key.as_deref(), Some("benchmark[0]"), "{e}");
+        assert!(
+            e.message
+                .contains("benchmark `t`.min_runs: min_runs = 20 is above max_runs = 5")
+                && e.message.contains("expected min_runs <= max_runs"),
+            "{e}"
+        );
+        // Against the default of the one not given.
+        let e = parse_err(&benchmark("max_runs = 5"));
+        assert!(
+            e.message
+                .contains("min_runs = 10 (the default) is above max_runs = 5"),
+            "{e}"
+        );
+        let e = parse_err(&benchmark("min_runs = 10001"));
+        assert!(
+            e.message.contains("above max_runs = 10000 (the default)"),
+            "{e}"
+        );
+        // Equal bounds, and 0 read as one run, are fine.
+        for ok in [
+            "min_runs = 5\nmax_runs = 5",
+            "min_runs = 0\nmax_runs = 1",
+            "runs = 3",
+        ] {
+            let c = parse(&benchmark(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(c.benchmarks[0].name, "t");
+        }
+    }
+
+    #[test]
+    fn benchmark_sample_interval_must_be_above_zero() {
+        for zero in ["0ms", "0s", "0.1ns"] {
+            let e = parse_err(&benchmark(&format!("sample_interval = \"{zero}\"")));
+            assert_eq!(e.key.as_deref(), Some("benchmark[0]"), "{e}");
+            assert!(
+                e.message
+                    .contains("benchmark `t`.sample_interval: expected a time above zero"),
+                "{zero}: {e}"
+            );
+        }
+        let c = parse(&benchmark("sample_interval = \"100ms\"")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.benchmarks[0]
+                .sample_interval
+                .as_ref()
+                .map(Quantity::canonical),
+            Some(1e8)
+        );
+    }
+
+    #[test]
+    fn benchmark_durations_must_be_times() {
+        for field in ["timeout", "min_time", "sample_interval", "sustained_window"] {
+            let e = parse_err(&benchmark(&format!("{field} = \"3GiB\"")));
+            assert!(
+                e.message.contains(&format!(
+                    "benchmark `t`.{field}: expected a time like 500ms, 3s or 10min, found 3 GiB"
+                )),
+                "{field}: {e}"
+            );
+            let e = parse_err(&benchmark(&format!("{field} = \"-1s\"")));
+            assert!(e.message.contains(&format!("benchmark `t`.{field}")), "{e}");
+        }
+        let c = parse(&benchmark(
+            "timeout = \"1min\"\nmin_time = \"2s\"\nsustained_window = \"30s\"",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.benchmarks[0].timeout.is_some());
+    }
+
+    #[test]
+    fn benchmark_ab_mode_and_parse_exclude_each_other() {
+        let e = parse_err(&benchmark(
+            "baseline_command = [\"false\"]\nparse = \"criterion\"",
+        ));
+        assert!(
+            e.message
+                .contains("benchmark `t`.baseline_command: A/B mode times two commands")
+                && e.message
+                    .contains("parse = \"criterion\"; remove one of them"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn benchmark_validation_applies_to_env_overrides_and_other_syntaxes() {
+        let text = format!(
+            "{}[env.ci]\nbenchmark = [{{ name = \"t\", command = \"true\", min_runs = 9, max_runs = 2 }}]\n",
+            benchmark("")
+        );
+        let e = match Document::parse(&text, "sloe.toml", Syntax::Toml) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        };
+        assert_eq!(e.key.as_deref(), Some("env.ci.benchmark[0]"), "{e}");
+        assert!(
+            e.message.contains("min_runs = 9 is above max_runs = 2"),
+            "{e}"
+        );
+        let yaml = "benchmark:\n  - name: t\n    command: \"true\"\n    sample_interval: 0ms\n";
+        let e = match Document::parse(yaml, "sloe.yaml", Syntax::Yaml) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        };
+        assert_eq!(e.key.as_deref(), Some("benchmark[0]"), "{e}");
+        assert!(e.message.contains("expected a time above zero"), "{e}");
+    }
+
     #[test]
     fn budget_validation_errors() {
         let both = parse_err("[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\nmin = \"1ms\"\n");
@@ -1240,9 +1479,9 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
     #[test]
     fn suggestions() {
         assert_eq!(
-            suggest("tolerence", &["tolerance", "levels"]),
+            did_you_mean("tolerence", &["tolerance", "levels"]),
             Some("tolerance")
         );
-        assert_eq!(suggest("zzz", &["tolerance", "levels"]), None);
+        assert_eq!(did_you_mean("zzz", &["tolerance", "levels"]), None);
     }
 }

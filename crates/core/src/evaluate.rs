@@ -5,14 +5,19 @@
 //! regression verdict. Which verdicts block is policy (`fail_on`), applied
 //! here so that the report's `summary.status` and the exit code can never
 //! disagree.
+//!
+//! [`evaluate`] reads as its phases, each a function: schedule the tests,
+//! control the run's false alarms, grade budgets, mark known debt and
+//! creep, apply policy, advise. The report keeps full precision; rounding
+//! for display belongs to the renderers (`sloe_report::display`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::budget::{self, Severity, Status};
 use crate::changepoint;
-use crate::config::{Budget, Config, FailOn, Grading, LimitKind};
+use crate::config::{Budget, Config, FailOn, Grading, LimitKind, PolicyConfig};
 use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
-use crate::regression::{self, Regression, Settings, Verdict};
+use crate::regression::{self, Regression, Thresholds, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
 };
@@ -45,272 +50,28 @@ impl Baseline {
 }
 
 /// Judges `run` against the budgets in `config` and against `baseline`.
+///
+/// In phases: schedule every regression test of the run, control the
+/// run's false alarms over all of them, grade each series against its
+/// budgets, mark known debt and slow creep, apply policy, then advise.
+/// Numbers keep full precision; rounding them for people is the
+/// renderers' job (sloe-report).
 pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &str) -> Report {
-    let settings = Settings {
-        warning: config.regression.warning.fraction(),
-        critical: config.regression.critical.fraction(),
-        false_alarm_rate: config.regression.false_alarm_rate.fraction(),
-        min_baseline_runs: config.regression.min_baseline_runs,
-    };
-    let fail_on = &config.policy.fail_on;
-    let history = config.regression.history;
-    let creep_window = config.regression.creep_window;
-    let block_known = config.policy.block_known_violations;
-    let mut results = Vec::new();
-    let mut findings = Vec::new();
-    let mut recommendations = Vec::new();
-    let mut insufficient = 0usize;
-    let mut unbudgeted = 0usize;
-    let mut regression_cache: BTreeMap<(SeriesKey, String), Verdict> = BTreeMap::new();
-
+    let thresholds = thresholds(config);
     let ab = AbPairs::of(run);
-    // First every test of the run, so that the run-level false-alarm
-    // control sees all of them before any verdict is reported.
-    for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
-        let key = series.key();
-        let paired = ab.baseline_of(series);
-        for statistic in judged_statistics(config, series) {
-            regression_cache
-                .entry((key.clone(), statistic.to_string()))
-                .or_insert_with(|| {
-                    test_series(series, paired, statistic, baseline, history, &settings)
-                });
-        }
-    }
-    let tests = {
-        let mut verdicts: Vec<&mut Verdict> = regression_cache.values_mut().collect();
-        regression::control_run_false_alarms(&mut verdicts, &settings)
-    };
-
-    for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
-        let key = series.key();
-        let paired = ab.baseline_of(series);
-        let budgets: Vec<&Budget> = config
-            .budgets
-            .iter()
-            .filter(|b| b.applies_to(&series.benchmark, &series.measure))
-            .collect();
-        if budgets.is_empty() {
-            unbudgeted += 1;
-        }
-        let mut judged: Vec<(Option<&Budget>, Statistic)> =
-            budgets.iter().map(|b| (Some(*b), b.statistic)).collect();
-        if judged.is_empty() {
-            judged.push((None, Statistic::Median));
-        }
-        let mut counted_insufficient = false;
-        for (budget, statistic) in judged {
-            if let Some(b) = budget
-                && !unit_fits(&b.limit.unit, &series.unit)
-            {
-                recommendations.push(format!(
-                    "Budget `{}` on {} {} has limit {} but the results are in {}: fix the unit of `{}` in the config.",
-                    b.benchmark,
-                    series.benchmark,
-                    series.measure,
-                    b.limit,
-                    series.unit,
-                    if b.kind == LimitKind::Max { "max" } else { "min" }
-                ));
-                continue;
-            }
-            let Some(value) = statistic.compute(&series.values) else {
-                continue;
-            };
-            let verdict = regression_cache
-                .get(&(key.clone(), statistic.to_string()))
-                .cloned()
-                .unwrap_or_else(|| {
-                    test_series(series, paired, statistic, baseline, history, &settings)
-                });
-            if verdict.regression == Regression::InsufficientData && !counted_insufficient {
-                insufficient += 1;
-                counted_insufficient = true;
-            }
-            // Values read in the unit the budget was written in, else as reported.
-            let display = budget.map_or_else(|| series.unit.clone(), |b| b.limit.unit.clone());
-            let show = |v: f64| display.from_canonical(v);
-            let mut graded = budget.map(|b| budget::grade(b, value));
-            // Known debt: a violation the baseline already had, and that this
-            // run did not make significantly worse, is reported as `known`.
-            let known = match (budget, graded, verdict.baseline) {
-                (Some(b), Some(g), Some(base)) => {
-                    g.status == Status::Violation
-                        && budget::grade(b, base).status == Status::Violation
-                        && verdict.regression != Regression::Regression
-                }
-                _ => false,
-            };
-            if known && let Some(g) = graded.as_mut() {
-                g.status = Status::Known;
-                if !block_known {
-                    g.severity = Severity::Info;
-                }
-            }
-            let creep = if verdict.regression == Regression::None {
-                creep_of(
-                    series,
-                    statistic,
-                    baseline,
-                    history,
-                    creep_window,
-                    &settings,
-                )
-            } else {
-                None
-            };
-            let mut status = graded.map_or(Status::Pass, |g| g.status);
-            if let Some(c) = creep
-                && status == Status::Pass
-            {
-                status = Status::Drift;
-                recommendations.push(format!(
-                    "{} {} crept {:+.1} % over the last {creep_window} runs in steps each inside the noise (p {}): look at its trend (`sloe history {}`).",
-                    series.benchmark,
-                    series.measure,
-                    c.change * 100.0,
-                    format_p(c.p_value),
-                    series.benchmark
-                ));
-            }
-            // Policy sees a known violation as a violation only when told to.
-            let policy_status = |s: Status| {
-                if s == Status::Known && block_known {
-                    Status::Violation
-                } else {
-                    s
-                }
-            };
-            let budget_severity = graded.map_or(Severity::None, |g| g.severity);
-            let severity = budget_severity.max(verdict.severity);
-            let blocking = blocks(fail_on, policy_status(status), verdict.regression, severity);
-            let mut message = message(budget, value, &display, graded.as_ref(), &verdict);
-            if let Some(c) = creep {
-                message.push_str(&format!(
-                    "; drift: {:+.1} % against {creep_window} runs ago",
-                    c.change * 100.0
-                ));
-            }
-
-            if let (Some(b), Some(g)) = (budget, graded)
-                && g.status != Status::Pass
-            {
-                findings.push(Finding {
-                    benchmark: series.benchmark.clone(),
-                    measure: series.measure.clone(),
-                    kind: FindingKind::Budget,
-                    severity: g.severity,
-                    message: message.clone(),
-                    blocking: blocks(
-                        fail_on,
-                        policy_status(g.status),
-                        Regression::None,
-                        g.severity,
-                    ),
-                });
-                recommendations.push(budget_advice(
-                    b,
-                    &series.benchmark,
-                    &series.measure,
-                    g.status,
-                ));
-            }
-            if verdict.regression == Regression::Regression
-                && !findings.iter().any(|f| {
-                    f.kind == FindingKind::Regression
-                        && f.benchmark == series.benchmark
-                        && f.measure == series.measure
-                })
-            {
-                findings.push(Finding {
-                    benchmark: series.benchmark.clone(),
-                    measure: series.measure.clone(),
-                    kind: FindingKind::Regression,
-                    severity: verdict.severity,
-                    message: message.clone(),
-                    blocking: blocks(
-                        fail_on,
-                        Status::Pass,
-                        Regression::Regression,
-                        verdict.severity,
-                    ),
-                });
-                recommendations.push(if paired.is_some() {
-                    format!(
-                        "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
-                        series.benchmark, series.measure
-                    )
-                } else { format!(
-                    "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
-                    series.benchmark,
-                    series.measure,
-                    baseline.description(),
-                    series.benchmark
-                ) });
-            }
-            if verdict.regression == Regression::Improvement
-                && let Some(b) = budget
-            {
-                recommendations.push(format!(
-                    "{} {} improved by {:.1} %: consider tightening budget `{}` ({} {}) to lock the gain in.",
-                    series.benchmark,
-                    series.measure,
-                    verdict.change.unwrap_or(0.0).abs() * 100.0,
-                    b.benchmark,
-                    if b.kind == LimitKind::Max { "max" } else { "min" },
-                    b.limit
-                ));
-            }
-
-            results.push(ResultEntry {
-                benchmark: series.benchmark.clone(),
-                measure: series.measure.clone(),
-                unit: display.symbol().to_owned(),
-                statistic: statistic.to_string(),
-                value: tidy(show(value)),
-                limit: budget.map(|b| tidy(b.limit.value)),
-                percent_of_budget: graded.map(|g| round_to(g.percent_of_budget, 2)),
-                status,
-                severity,
-                baseline: verdict.baseline.map(|v| tidy(show(v))),
-                change: verdict.change.map(tidy),
-                change_interval: verdict.change_interval.map(|[a, b]| [tidy(a), tidy(b)]),
-                p_value: verdict.p_value.map(tidy),
-                adjusted_p_value: verdict.adjusted_p_value.map(tidy),
-                min_detectable_change: verdict.min_detectable_change.map(tidy),
-                creep: creep.map(|c| tidy(c.change)),
-                change_point: starts_change_point(series, statistic, baseline),
-                regression: verdict.regression,
-                message,
-                violation_at: budget.and_then(violation_at).map(tidy),
-                limit_kind: budget.map(|b| {
-                    if b.kind == LimitKind::Max {
-                        "max".into()
-                    } else {
-                        "min".into()
-                    }
-                }),
-                samples: series.values.len(),
-                baseline_runs: verdict.baseline_runs,
-                blocking,
-            });
-        }
-    }
-
-    if insufficient > 0 {
-        recommendations.push(format!(
-            "{insufficient} series had too few baseline runs for a regression verdict (need {}; baseline: {}): record more runs on the base branch `{}` with the same testbed.",
-            config.regression.min_baseline_runs,
-            baseline.description(),
-            config.project.base_branch
-        ));
-    }
-    if unbudgeted > 0 && !run.series.is_empty() {
-        recommendations.push(format!(
-            "{unbudgeted} series {} no budget and {} only compared with {} baseline: add `[[budget]]` entries for the ones that matter.", if unbudgeted == 1 { "has" } else { "have" }, if unbudgeted == 1 { "is" } else { "are" }, if unbudgeted == 1 { "its" } else { "their" }
-        ));
-    }
-    recommendations.dedup();
+    let mut tests = schedule_tests(config, run, &ab, baseline, &thresholds);
+    let tests_run = control_false_alarms(&mut tests, &thresholds);
+    let graded = grade_budgets(config, run, &ab);
+    let mut judged = known_debt_and_creep(config, graded, &tests, baseline, &thresholds);
+    let violations = apply_policy(&config.policy, &mut judged);
+    let recommendations = advise(config, run, &ab, baseline, &judged);
+    let results: Vec<ResultEntry> = judged
+        .iter()
+        .filter_map(|j| match j {
+            Judged::Entry(e) => Some(result_entry(e)),
+            Judged::UnitMismatch { .. } => None,
+        })
+        .collect();
 
     let summary = summarize(&results);
     let ctx = &run.header.context;
@@ -325,16 +86,515 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
             sloe_version: sloe_version.to_owned(),
             run_id: run.header.id.0,
             baseline: describe_baseline(&ab, baseline),
-            fail_on: fail_on
+            fail_on: config
+                .policy
+                .fail_on
                 .iter()
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
-            false_alarm_control: false_alarm_control(tests, settings.false_alarm_rate),
+            false_alarm_control: false_alarm_control(tests_run, thresholds.false_alarm_rate),
         },
         summary,
         results,
-        violations: findings,
+        violations,
         recommendations,
+    }
+}
+
+/// The regression thresholds `[regression]` sets.
+fn thresholds(config: &Config) -> Thresholds {
+    Thresholds {
+        warning: config.regression.warning.fraction(),
+        critical: config.regression.critical.fraction(),
+        false_alarm_rate: config.regression.false_alarm_rate.fraction(),
+        min_baseline_runs: config.regression.min_baseline_runs,
+    }
+}
+
+/// The run's regression tests, one per (series, statistic) however many
+/// budgets share it, keyed by series and statistic name.
+type Tests = BTreeMap<(SeriesKey, String), Verdict>;
+
+/// Schedules the tests: every regression test of the run, before any
+/// verdict is reported, so that the run-level false-alarm control sees
+/// all of them.
+fn schedule_tests(
+    config: &Config,
+    run: &Run,
+    ab: &AbPairs<'_>,
+    baseline: &Baseline,
+    thresholds: &Thresholds,
+) -> Tests {
+    let history = config.regression.history;
+    let mut tests = Tests::new();
+    for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
+        let key = series.key();
+        let paired = ab.baseline_of(series);
+        for statistic in judged_statistics(config, series) {
+            tests
+                .entry((key.clone(), statistic.to_string()))
+                .or_insert_with(|| {
+                    test_series(series, paired, statistic, baseline, history, thresholds)
+                });
+        }
+    }
+    tests
+}
+
+/// Run-level false-alarm control: Benjamini–Hochberg over all the run's
+/// tests ([`regression::control_run_false_alarms`]). Returns how many
+/// tests it counted.
+fn control_false_alarms(tests: &mut Tests, thresholds: &Thresholds) -> usize {
+    let mut verdicts: Vec<&mut Verdict> = tests.values_mut().collect();
+    regression::control_run_false_alarms(&mut verdicts, thresholds)
+}
+
+/// One series against one matching budget (or against none when no budget
+/// covers it), in the order the report lists them.
+enum Judged<'a, E> {
+    /// The budget's unit does not fit the series: reported, not judged.
+    UnitMismatch {
+        series: &'a Series,
+        budget: &'a Budget,
+    },
+    Entry(E),
+}
+
+/// A series' statistic graded against a budget.
+struct Graded<'a> {
+    /// Where the series sits in the run (several entries can share one).
+    series_index: usize,
+    series: &'a Series,
+    /// The A side of an A/B pair, when the run holds one.
+    paired: Option<&'a Series>,
+    budget: Option<&'a Budget>,
+    statistic: Statistic,
+    /// The statistic, in canonical units.
+    value: f64,
+    /// The unit values are shown in: the budget's, else the series'.
+    display: Unit,
+    grade: Option<budget::BudgetVerdict>,
+}
+
+/// Grades budgets: each series (but the A sides of A/B pairs) against
+/// each budget that matches it; a series no budget covers gets one entry
+/// without a grade.
+fn grade_budgets<'a>(
+    config: &'a Config,
+    run: &'a Run,
+    ab: &AbPairs<'a>,
+) -> Vec<Judged<'a, Graded<'a>>> {
+    let mut graded = Vec::new();
+    for (series_index, series) in run.series.iter().enumerate() {
+        if ab.is_baseline(series) {
+            continue;
+        }
+        let budgets: Vec<&Budget> = config
+            .budgets
+            .iter()
+            .filter(|b| b.applies_to(&series.benchmark, &series.measure))
+            .collect();
+        let mut judged: Vec<(Option<&Budget>, Statistic)> =
+            budgets.iter().map(|b| (Some(*b), b.statistic)).collect();
+        if judged.is_empty() {
+            judged.push((None, Statistic::Median));
+        }
+        for (budget, statistic) in judged {
+            if let Some(b) = budget
+                && !unit_fits(&b.limit.unit, &series.unit)
+            {
+                graded.push(Judged::UnitMismatch { series, budget: b });
+                continue;
+            }
+            let Some(value) = statistic.compute(&series.values) else {
+                continue;
+            };
+            graded.push(Judged::Entry(Graded {
+                series_index,
+                series,
+                paired: ab.baseline_of(series),
+                budget,
+                statistic,
+                value,
+                // Values read in the unit the budget was written in, else as reported.
+                display: budget.map_or_else(|| series.unit.clone(), |b| b.limit.unit.clone()),
+                grade: budget.map(|b| budget::grade(b, value)),
+            }));
+        }
+    }
+    graded
+}
+
+/// A graded entry with its regression verdict, known debt and creep
+/// marked, and what policy made of it.
+struct Judgement<'a> {
+    graded: Graded<'a>,
+    verdict: Verdict,
+    creep: Option<regression::Creep>,
+    /// Whether this run starts a new level of the series.
+    change_point: bool,
+    /// The budget status after known debt and creep.
+    status: Status,
+    /// The worse of the budget's severity and the regression's.
+    severity: Severity,
+    message: String,
+    /// Decided by [`apply_policy`].
+    blocking: bool,
+}
+
+impl Judgement<'_> {
+    /// The grade before creep could turn a pass into drift.
+    fn budget_status(&self) -> Status {
+        self.graded.grade.map_or(Status::Pass, |g| g.status)
+    }
+}
+
+/// Known debt and creep: attaches each entry's regression verdict, marks a
+/// violation the baseline already had, and not made significantly worse,
+/// as `known`, and a pass that crept past `warning` over `creep_window`
+/// runs in steps inside the noise as `drift`.
+fn known_debt_and_creep<'a>(
+    config: &Config,
+    graded: Vec<Judged<'a, Graded<'a>>>,
+    tests: &Tests,
+    baseline: &Baseline,
+    thresholds: &Thresholds,
+) -> Vec<Judged<'a, Judgement<'a>>> {
+    let history = config.regression.history;
+    let creep_window = config.regression.creep_window;
+    let block_known = config.policy.block_known_violations;
+    graded
+        .into_iter()
+        .map(|g| match g {
+            Judged::UnitMismatch { series, budget } => Judged::UnitMismatch { series, budget },
+            Judged::Entry(mut g) => {
+                let series = g.series;
+                // Every graded entry's test was scheduled; testing here is
+                // only a safety net should the two selections ever differ.
+                let verdict = tests
+                    .get(&(series.key(), g.statistic.to_string()))
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        test_series(series, g.paired, g.statistic, baseline, history, thresholds)
+                    });
+                let known = match (g.budget, g.grade, verdict.baseline) {
+                    (Some(b), Some(grade), Some(base)) => {
+                        grade.status == Status::Violation
+                            && budget::grade(b, base).status == Status::Violation
+                            && verdict.regression != Regression::Regression
+                    }
+                    _ => false,
+                };
+                if known && let Some(grade) = g.grade.as_mut() {
+                    grade.status = Status::Known;
+                    if !block_known {
+                        grade.severity = Severity::Info;
+                    }
+                }
+                let creep = if verdict.regression == Regression::None {
+                    creep_of(
+                        series,
+                        g.statistic,
+                        baseline,
+                        history,
+                        creep_window,
+                        thresholds,
+                    )
+                } else {
+                    None
+                };
+                let mut status = g.grade.map_or(Status::Pass, |grade| grade.status);
+                if creep.is_some() && status == Status::Pass {
+                    status = Status::Drift;
+                }
+                let budget_severity = g.grade.map_or(Severity::None, |grade| grade.severity);
+                let mut message =
+                    message(g.budget, g.value, &g.display, g.grade.as_ref(), &verdict);
+                if let Some(c) = creep {
+                    message.push_str(&format!(
+                        "; drift: {:+.1} % against {creep_window} runs ago",
+                        c.change * 100.0
+                    ));
+                }
+                Judged::Entry(Judgement {
+                    change_point: starts_change_point(series, g.statistic, baseline),
+                    severity: budget_severity.max(verdict.severity),
+                    graded: g,
+                    verdict,
+                    creep,
+                    status,
+                    message,
+                    blocking: false,
+                })
+            }
+        })
+        .collect()
+}
+
+/// Policy: which entries block (`policy.fail_on`), and the findings the
+/// report lists, each with whether it blocks.
+fn apply_policy(policy: &PolicyConfig, judged: &mut [Judged<'_, Judgement<'_>>]) -> Vec<Finding> {
+    let fail_on = &policy.fail_on;
+    // Policy sees a known violation as a violation only when told to.
+    let policy_status = |s: Status| {
+        if s == Status::Known && policy.block_known_violations {
+            Status::Violation
+        } else {
+            s
+        }
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    for j in judged.iter_mut() {
+        let Judged::Entry(j) = j else {
+            continue;
+        };
+        let series = j.graded.series;
+        j.blocking = blocks(
+            fail_on,
+            policy_status(j.status),
+            j.verdict.regression,
+            j.severity,
+        );
+        if let (Some(_), Some(grade)) = (j.graded.budget, j.graded.grade)
+            && grade.status != Status::Pass
+        {
+            findings.push(Finding {
+                benchmark: series.benchmark.clone(),
+                measure: series.measure.clone(),
+                kind: FindingKind::Budget,
+                severity: grade.severity,
+                message: j.message.clone(),
+                blocking: blocks(
+                    fail_on,
+                    policy_status(grade.status),
+                    Regression::None,
+                    grade.severity,
+                ),
+            });
+        }
+        // One regression finding per (benchmark, measure), however many
+        // budgets judged it.
+        if j.verdict.regression == Regression::Regression
+            && !findings.iter().any(|f| {
+                f.kind == FindingKind::Regression
+                    && f.benchmark == series.benchmark
+                    && f.measure == series.measure
+            })
+        {
+            findings.push(Finding {
+                benchmark: series.benchmark.clone(),
+                measure: series.measure.clone(),
+                kind: FindingKind::Regression,
+                severity: j.verdict.severity,
+                message: j.message.clone(),
+                blocking: blocks(
+                    fail_on,
+                    Status::Pass,
+                    Regression::Regression,
+                    j.verdict.severity,
+                ),
+            });
+        }
+    }
+    findings
+}
+
+/// Advice: what to do about each entry, in the order of the entries, then
+/// about the run as a whole (too little history, unbudgeted series).
+fn advise(
+    config: &Config,
+    run: &Run,
+    ab: &AbPairs<'_>,
+    baseline: &Baseline,
+    judged: &[Judged<'_, Judgement<'_>>],
+) -> Vec<String> {
+    let mut recommendations = Vec::new();
+    let mut regressions_advised: HashSet<(&str, &str)> = HashSet::new();
+    let mut insufficient: HashSet<usize> = HashSet::new();
+    for j in judged {
+        match j {
+            Judged::UnitMismatch { series, budget: b } => {
+                recommendations.push(format!(
+                    "Budget `{}` on {} {} has limit {} but the results are in {}: fix the unit of `{}` in the config.",
+                    b.benchmark,
+                    series.benchmark,
+                    series.measure,
+                    b.limit,
+                    series.unit,
+                    if b.kind == LimitKind::Max { "max" } else { "min" }
+                ));
+            }
+            Judged::Entry(j) => {
+                let series = j.graded.series;
+                if j.verdict.regression == Regression::InsufficientData {
+                    insufficient.insert(j.graded.series_index);
+                }
+                // One regression advice per (benchmark, measure), as one finding.
+                let first_regression = j.verdict.regression == Regression::Regression
+                    && regressions_advised.insert((&series.benchmark, &series.measure));
+                entry_advice(
+                    j,
+                    baseline,
+                    config.regression.creep_window,
+                    first_regression,
+                    &mut recommendations,
+                );
+            }
+        }
+    }
+    run_advice(
+        config,
+        run,
+        ab,
+        baseline,
+        insufficient.len(),
+        &mut recommendations,
+    );
+    recommendations.dedup();
+    recommendations
+}
+
+/// What to do about one entry: its creep, its budget, its regression
+/// (`first_regression`: the first entry of its series to report it), its
+/// improvement.
+fn entry_advice(
+    j: &Judgement<'_>,
+    baseline: &Baseline,
+    creep_window: usize,
+    first_regression: bool,
+    out: &mut Vec<String>,
+) {
+    let series = j.graded.series;
+    if let Some(c) = j.creep
+        && j.budget_status() == Status::Pass
+    {
+        out.push(format!(
+            "{} {} crept {:+.1} % over the last {creep_window} runs in steps each inside the noise (p {}): look at its trend (`sloe history {}`).",
+            series.benchmark,
+            series.measure,
+            c.change * 100.0,
+            format_p(c.p_value),
+            series.benchmark
+        ));
+    }
+    if let (Some(b), Some(grade)) = (j.graded.budget, j.graded.grade)
+        && grade.status != Status::Pass
+    {
+        out.push(budget_advice(
+            b,
+            &series.benchmark,
+            &series.measure,
+            grade.status,
+        ));
+    }
+    if first_regression {
+        out.push(if j.graded.paired.is_some() {
+            format!(
+                "{} {}: a real change against its baseline command (A/B, paired executions on this machine); if it is intended, update the baseline_command.",
+                series.benchmark, series.measure
+            )
+        } else {
+            format!(
+                "{} {}: a real change against {}; compare this commit with the baseline's commits (`sloe history {}`) to find its cause, or, if it is intended, merge it and let the base branch's new runs become the baseline.",
+                series.benchmark,
+                series.measure,
+                baseline.description(),
+                series.benchmark
+            )
+        });
+    }
+    if j.verdict.regression == Regression::Improvement
+        && let Some(b) = j.graded.budget
+    {
+        out.push(format!(
+            "{} {} improved by {:.1} %: consider tightening budget `{}` ({} {}) to lock the gain in.",
+            series.benchmark,
+            series.measure,
+            j.verdict.change.unwrap_or(0.0).abs() * 100.0,
+            b.benchmark,
+            if b.kind == LimitKind::Max { "max" } else { "min" },
+            b.limit
+        ));
+    }
+}
+
+/// What to do about the run as a whole: series with too few baseline runs
+/// (`insufficient`), series no budget covers.
+fn run_advice(
+    config: &Config,
+    run: &Run,
+    ab: &AbPairs<'_>,
+    baseline: &Baseline,
+    insufficient: usize,
+    out: &mut Vec<String>,
+) {
+    if insufficient > 0 {
+        out.push(format!(
+            "{insufficient} series had too few baseline runs for a regression verdict (need {}; baseline: {}): record more runs on the base branch `{}` with the same testbed.",
+            config.regression.min_baseline_runs,
+            baseline.description(),
+            config.project.base_branch
+        ));
+    }
+    let unbudgeted = run
+        .series
+        .iter()
+        .filter(|s| !ab.is_baseline(s))
+        .filter(|s| {
+            !config
+                .budgets
+                .iter()
+                .any(|b| b.applies_to(&s.benchmark, &s.measure))
+        })
+        .count();
+    if unbudgeted > 0 {
+        let (has, is, their) = if unbudgeted == 1 {
+            ("has", "is", "its")
+        } else {
+            ("have", "are", "their")
+        };
+        out.push(format!(
+            "{unbudgeted} series {has} no budget and {is} only compared with {their} baseline: add `[[budget]]` entries for the ones that matter."
+        ));
+    }
+}
+
+/// The report's line for a judged entry, in the unit it is shown in and
+/// at full precision.
+fn result_entry(j: &Judgement<'_>) -> ResultEntry {
+    let g = &j.graded;
+    let show = |v: f64| g.display.from_canonical(v);
+    ResultEntry {
+        benchmark: g.series.benchmark.clone(),
+        measure: g.series.measure.clone(),
+        unit: g.display.symbol().to_owned(),
+        statistic: g.statistic.to_string(),
+        value: show(g.value),
+        limit: g.budget.map(|b| b.limit.value),
+        percent_of_budget: g.grade.map(|grade| grade.percent_of_budget),
+        status: j.status,
+        severity: j.severity,
+        baseline: j.verdict.baseline.map(show),
+        change: j.verdict.change,
+        change_interval: j.verdict.change_interval,
+        p_value: j.verdict.p_value,
+        adjusted_p_value: j.verdict.adjusted_p_value,
+        min_detectable_change: j.verdict.min_detectable_change,
+        creep: j.creep.map(|c| c.change),
+        change_point: j.change_point,
+        regression: j.verdict.regression,
+        message: j.message.clone(),
+        violation_at: g.budget.and_then(violation_at),
+        limit_kind: g.budget.map(|b| {
+            if b.kind == LimitKind::Max {
+                "max".into()
+            } else {
+                "min".into()
+            }
+        }),
+        samples: g.series.values.len(),
+        baseline_runs: j.verdict.baseline_runs,
+        blocking: j.blocking,
     }
 }
 
@@ -433,10 +693,10 @@ fn test_series(
     statistic: Statistic,
     baseline: &Baseline,
     history: usize,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Verdict {
     if let Some(a) = paired {
-        return regression::against_paired(&a.values, &series.values, series.direction, settings);
+        return regression::against_paired(&a.values, &series.values, series.direction, thresholds);
     }
     match baseline {
         Baseline::History { runs, .. } => regression::against_history_runs(
@@ -444,7 +704,7 @@ fn test_series(
             recent_runs(runs, &series.key(), history),
             statistic,
             series.direction,
-            settings,
+            thresholds,
         ),
         Baseline::Pinned { run: pinned, .. } => {
             let samples = pinned
@@ -453,7 +713,7 @@ fn test_series(
                 .find(|s| s.benchmark == series.benchmark && s.measure == series.measure)
                 .map(|s| s.values.as_slice())
                 .unwrap_or(&[]);
-            regression::against_pinned(&series.values, samples, series.direction, settings)
+            regression::against_pinned(&series.values, samples, series.direction, thresholds)
         }
     }
 }
@@ -495,7 +755,7 @@ fn creep_of(
     baseline: &Baseline,
     history: usize,
     creep_window: usize,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Option<regression::Creep> {
     let Baseline::History { runs, .. } = baseline else {
         // Against a pinned run the step test is already the long-term one.
@@ -512,7 +772,7 @@ fn creep_of(
         anchor,
         statistic,
         series.direction,
-        settings,
+        thresholds,
     )
 }
 
@@ -595,31 +855,13 @@ fn summarize(results: &[ResultEntry]) -> Summary {
         compliance: if total == 0 {
             100.0
         } else {
-            round_to(passed as f64 * 100.0 / total as f64, 1)
+            passed as f64 * 100.0 / total as f64
         },
     }
 }
 
 fn unit_fits(limit: &Unit, series: &Unit) -> bool {
     limit.compatible(series) || (limit == &Unit::Count && series.dimension().is_none())
-}
-
-fn round_to(v: f64, decimals: i32) -> f64 {
-    let k = 10f64.powi(decimals);
-    (v * k).round() / k
-}
-
-/// Removes binary noise (1.2700000000000002 → 1.27) by keeping 12
-/// significant digits.
-fn tidy(v: f64) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let digits = 12 - v.abs().log10().ceil() as i32;
-    if !(-300..=300).contains(&digits) {
-        return v;
-    }
-    round_to(v, digits)
 }
 
 fn with_unit(v: f64, unit: &Unit) -> String {
@@ -811,9 +1053,12 @@ mod tests {
         assert_eq!(r.summary.status, OverallStatus::Failed);
         let e = &r.results[0];
         assert_eq!(e.unit, "ms");
-        assert_eq!(e.value, 1.27);
+        // Full precision: rounding is the renderers' (sloe-report's
+        // `display` shows 1.27 and 110.43).
+        assert!((e.value - 1.27).abs() < 1e-12, "{}", e.value);
         assert_eq!(e.limit, Some(1.15));
-        assert_eq!(e.percent_of_budget, Some(110.43));
+        let percent = e.percent_of_budget.expect("graded");
+        assert!((percent - 127.0 / 1.15).abs() < 1e-9, "{percent}");
         assert_eq!(e.status, Status::Violation);
         assert!(
             e.message
@@ -1017,12 +1262,5 @@ mod tests {
         );
         assert!(r.results[0].min_detectable_change.expect("mdc") > 0.0);
         assert!(r.results[0].adjusted_p_value.is_some());
-    }
-
-    #[test]
-    fn tidy_removes_binary_noise() {
-        assert_eq!(tidy(1.2700000000000002), 1.27);
-        assert_eq!(tidy(123456.0), 123456.0);
-        assert_eq!(tidy(0.1 + 0.2), 0.3);
     }
 }

@@ -88,7 +88,7 @@ pub enum Regression {
 
 /// Thresholds for a regression verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Settings {
+pub struct Thresholds {
     /// Relative change (fraction) from which a significant change counts.
     pub warning: f64,
     /// Relative change (fraction) from which a regression is critical.
@@ -205,9 +205,9 @@ pub fn against_history(
     baseline_runs: &[Vec<f64>],
     statistic: Statistic,
     direction: Direction,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Verdict {
-    against_history_runs(&[current], baseline_runs, statistic, direction, settings)
+    against_history_runs(&[current], baseline_runs, statistic, direction, thresholds)
 }
 
 /// Judges a candidate measured in `k = current_runs.len()` rounds (each a
@@ -222,7 +222,7 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
     baseline_runs: &[Vec<f64>],
     statistic: Statistic,
     direction: Direction,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Verdict {
     let per_run: Vec<f64> = baseline_runs
         .iter()
@@ -242,7 +242,7 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
     else {
         return Verdict::insufficient(n);
     };
-    if n < settings.min_baseline_runs.max(2) {
+    if n < thresholds.min_baseline_runs.max(2) {
         return Verdict::insufficient(n);
     }
     let log_scale = xs.iter().all(|x| *x > 0.0)
@@ -307,7 +307,7 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
         baseline,
         log_scale,
     };
-    decide(&diff, n, direction, settings)
+    decide(&diff, n, direction, thresholds)
 }
 
 /// The screening level of `sloe run`'s confirmation: a benchmark whose
@@ -370,9 +370,14 @@ pub fn worsening_p(change: f64, p_value: f64, direction: Direction) -> Option<f6
 /// that dominates [`against_history`] cancels in each pair; what is left is
 /// the noise between two adjacent executions. Pairs are taken in order;
 /// extra executions on one side are ignored.
-pub fn against_paired(a: &[f64], b: &[f64], direction: Direction, settings: &Settings) -> Verdict {
+pub fn against_paired(
+    a: &[f64],
+    b: &[f64],
+    direction: Direction,
+    thresholds: &Thresholds,
+) -> Verdict {
     let n = a.len().min(b.len());
-    if n < settings.min_baseline_runs.max(2) {
+    if n < thresholds.min_baseline_runs.max(2) {
         return Verdict::insufficient(n);
     }
     let (a, b) = (&a[..n], &b[..n]);
@@ -400,7 +405,7 @@ pub fn against_paired(a: &[f64], b: &[f64], direction: Direction, settings: &Set
         },
         n,
         direction,
-        settings,
+        thresholds,
     )
 }
 
@@ -411,7 +416,7 @@ pub fn against_pinned(
     current: &[f64],
     pinned: &[f64],
     direction: Direction,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Verdict {
     let n = pinned.len();
     if current.len() < 2 || n < 2 {
@@ -461,12 +466,12 @@ pub fn against_pinned(
             log_scale,
         }
     };
-    decide(&diff, n, direction, settings)
+    decide(&diff, n, direction, thresholds)
 }
 
-fn decide(diff: &Difference, n: usize, direction: Direction, settings: &Settings) -> Verdict {
+fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresholds) -> Verdict {
     let to_change = |d: f64| if diff.log_scale { d.exp() - 1.0 } else { d };
-    let alpha = settings.false_alarm_rate.clamp(1e-12, 0.5);
+    let alpha = thresholds.false_alarm_rate.clamp(1e-12, 0.5);
     let (p_value, half_width) = if diff.se > 0.0 && diff.df > 0.0 {
         match StudentsT::new(0.0, 1.0, diff.df) {
             Ok(t) => {
@@ -506,12 +511,16 @@ fn decide(diff: &Difference, n: usize, direction: Direction, settings: &Settings
         baseline_runs: n,
         direction,
     };
-    classify(&mut verdict, p_value < settings.false_alarm_rate, settings);
+    classify(
+        &mut verdict,
+        p_value < thresholds.false_alarm_rate,
+        thresholds,
+    );
     verdict
 }
 
 /// Sets regression and severity from significance and the size of the change.
-fn classify(verdict: &mut Verdict, significant: bool, settings: &Settings) {
+fn classify(verdict: &mut Verdict, significant: bool, thresholds: &Thresholds) {
     let Some(change) = verdict.change else {
         return;
     };
@@ -521,9 +530,9 @@ fn classify(verdict: &mut Verdict, significant: bool, settings: &Settings) {
     };
     let size = change.abs();
     (verdict.regression, verdict.severity) =
-        if significant && size >= settings.warning * (1.0 - 1e-9) {
+        if significant && size >= thresholds.warning * (1.0 - 1e-9) {
             if worse {
-                let sev = if size >= settings.critical * (1.0 - 1e-9) {
+                let sev = if size >= thresholds.critical * (1.0 - 1e-9) {
                     Severity::Critical
                 } else {
                     Severity::Warning
@@ -559,7 +568,7 @@ pub fn creep(
     anchor_runs: &[Vec<f64>],
     statistic: Statistic,
     direction: Direction,
-    settings: &Settings,
+    thresholds: &Thresholds,
 ) -> Option<Creep> {
     let per_run = |runs: &mut dyn Iterator<Item = &[f64]>| -> Option<Vec<f64>> {
         runs.map(|r| statistic.compute(r).filter(|v| *v > 0.0).map(f64::ln))
@@ -568,7 +577,7 @@ pub fn creep(
     let recent =
         per_run(&mut std::iter::once(current).chain(recent_runs.iter().map(Vec::as_slice)))?;
     let anchor = per_run(&mut anchor_runs.iter().map(Vec::as_slice))?;
-    let need = settings.min_baseline_runs.max(2);
+    let need = thresholds.min_baseline_runs.max(2);
     if recent.len() < need || anchor.len() < need {
         return None;
     }
@@ -581,7 +590,7 @@ pub fn creep(
         Direction::HigherIsBetter => -d,
     };
     let change = d.exp() - 1.0;
-    if change.abs() < settings.warning * (1.0 - 1e-9) || worse <= 0.0 {
+    if change.abs() < thresholds.warning * (1.0 - 1e-9) || worse <= 0.0 {
         return None;
     }
     let se2 = vr + va;
@@ -592,7 +601,7 @@ pub fn creep(
     } else {
         0.0
     };
-    (p_value < settings.false_alarm_rate).then_some(Creep { change, p_value })
+    (p_value < thresholds.false_alarm_rate).then_some(Creep { change, p_value })
 }
 
 /// Benjamini–Hochberg adjusted p-values (Benjamini & Hochberg 1995, "Controlling
@@ -618,7 +627,7 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 /// bounds the expected share of false ones among those reported. The
 /// adjustment can only turn significant verdicts into `none`, never the
 /// reverse. Returns how many tests were adjusted over.
-pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], settings: &Settings) -> usize {
+pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], thresholds: &Thresholds) -> usize {
     let tested: Vec<usize> = (0..verdicts.len())
         .filter(|i| verdicts[*i].tested())
         .collect();
@@ -630,7 +639,7 @@ pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], settings: &Settin
     for (i, q) in tested.iter().zip(adjusted) {
         let v = &mut *verdicts[*i];
         v.adjusted_p_value = Some(q);
-        classify(v, q < settings.false_alarm_rate, settings);
+        classify(v, q < thresholds.false_alarm_rate, thresholds);
     }
     tested.len()
 }
@@ -640,7 +649,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SETTINGS: Settings = Settings {
+    const THRESHOLDS: Thresholds = Thresholds {
         warning: 0.10,
         critical: 0.15,
         false_alarm_rate: 0.01,
@@ -661,7 +670,7 @@ mod tests {
             &runs(&[100.0, 101.0]),
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(v.regression, Regression::InsufficientData);
         assert_eq!(v.baseline_runs, 2);
@@ -686,7 +695,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(v.regression, Regression::Regression);
         assert_eq!(v.severity, Severity::Critical);
@@ -724,7 +733,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
         let p = v.p_value.expect("p");
@@ -764,7 +773,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-8 * b.abs();
         let p = v.p_value.expect("p");
@@ -784,14 +793,14 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let b = against_history_runs(
             &[current.to_vec()],
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(a, b);
         let none: [Vec<f64>; 0] = [];
@@ -801,7 +810,7 @@ mod tests {
                 &base,
                 Statistic::Median,
                 Direction::LowerIsBetter,
-                &SETTINGS
+                &THRESHOLDS
             )
             .regression,
             Regression::InsufficientData
@@ -815,9 +824,9 @@ mod tests {
         let base = runs(&[
             100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0, 103.0, 97.0, 100.0,
         ]);
-        let settings = Settings {
+        let thresholds = Thresholds {
             warning: 0.0,
-            ..SETTINGS
+            ..THRESHOLDS
         };
         let rounds = runs(&[106.0, 106.0, 106.0]);
         let one = against_history(
@@ -825,7 +834,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &settings,
+            &thresholds,
         );
         let pooled: Vec<f64> = rounds.iter().flatten().copied().collect();
         let flat = against_history(
@@ -833,14 +842,14 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &settings,
+            &thresholds,
         );
         let three = against_history_runs(
             &rounds,
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &settings,
+            &thresholds,
         );
         assert_eq!(one.regression, Regression::None, "{one:?}");
         assert_eq!(flat.regression, Regression::None, "{flat:?}");
@@ -876,7 +885,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(v.regression, Regression::None);
     }
@@ -890,7 +899,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert!(v.p_value.expect("p") < 0.01);
         assert_eq!(v.regression, Regression::None);
@@ -904,7 +913,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(faster.regression, Regression::Improvement);
         let less_throughput = against_history(
@@ -912,7 +921,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::HigherIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(less_throughput.regression, Regression::Regression);
         assert_eq!(less_throughput.severity, Severity::Critical);
@@ -921,7 +930,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::HigherIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(more.regression, Regression::Improvement);
     }
@@ -934,7 +943,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(
             (v.regression, v.severity),
@@ -950,7 +959,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(same.regression, Regression::None);
         assert_eq!(same.p_value, Some(1.0));
@@ -959,7 +968,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(more.regression, Regression::Regression);
         let c = more.change.expect("change");
@@ -975,7 +984,7 @@ mod tests {
             &base,
             Statistic::Mean,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert_eq!(v.regression, Regression::None);
     }
@@ -984,12 +993,12 @@ mod tests {
     fn pinned_welch_test() {
         let pinned = [100.0, 101.0, 99.0, 100.5, 99.5];
         let slower = [120.0, 121.0, 119.0, 120.5, 119.5];
-        let v = against_pinned(&slower, &pinned, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_pinned(&slower, &pinned, Direction::LowerIsBetter, &THRESHOLDS);
         assert_eq!(v.regression, Regression::Regression);
-        let same = against_pinned(&pinned, &pinned, Direction::LowerIsBetter, &SETTINGS);
+        let same = against_pinned(&pinned, &pinned, Direction::LowerIsBetter, &THRESHOLDS);
         assert_eq!(same.regression, Regression::None);
         assert_eq!(
-            against_pinned(&[1.0], &pinned, Direction::LowerIsBetter, &SETTINGS).regression,
+            against_pinned(&[1.0], &pinned, Direction::LowerIsBetter, &THRESHOLDS).regression,
             Regression::InsufficientData
         );
     }
@@ -1005,7 +1014,7 @@ mod tests {
             &anchor,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         )
         .expect("creep");
         assert!(c.change > 0.10 && c.p_value < 0.01, "{c:?}");
@@ -1017,7 +1026,7 @@ mod tests {
                 &anchor,
                 Statistic::Median,
                 Direction::LowerIsBetter,
-                &SETTINGS
+                &THRESHOLDS
             ),
             None
         );
@@ -1028,7 +1037,7 @@ mod tests {
                 &anchor,
                 Statistic::Median,
                 Direction::HigherIsBetter,
-                &SETTINGS
+                &THRESHOLDS
             ),
             None
         );
@@ -1040,7 +1049,7 @@ mod tests {
                 &anchor[..2],
                 Statistic::Median,
                 Direction::LowerIsBetter,
-                &SETTINGS
+                &THRESHOLDS
             ),
             None
         );
@@ -1056,7 +1065,7 @@ mod tests {
         //   np.exp(d.mean()) - 1 -> 0.020693568876291923
         let a = [100.0, 103.0, 98.0, 101.0, 99.0, 102.0];
         let b = [102.0, 105.5, 99.5, 103.4, 101.2, 103.9];
-        let v = against_paired(&a, &b, Direction::LowerIsBetter, &SETTINGS);
+        let v = against_paired(&a, &b, Direction::LowerIsBetter, &THRESHOLDS);
         let p = v.p_value.expect("p");
         assert!(
             (p - 1.1994260379078549e-05).abs() < 1e-9 * 1.1994260379078549e-05,
@@ -1067,7 +1076,7 @@ mod tests {
         // 2 % is significant but under the 10 % warning: no regression.
         assert_eq!(v.regression, Regression::None);
         assert_eq!(
-            against_paired(&a[..2], &b[..2], Direction::LowerIsBetter, &SETTINGS).regression,
+            against_paired(&a[..2], &b[..2], Direction::LowerIsBetter, &THRESHOLDS).regression,
             Regression::InsufficientData
         );
     }
@@ -1092,7 +1101,7 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         // Significant alone (p just under 1 %), not after adjusting over 20 tests.
         let mut weak = against_history(
@@ -1100,7 +1109,7 @@ mod tests {
             &runs(&[100.0, 104.0, 96.0, 102.0, 98.0, 101.0, 99.0]),
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         assert!(weak.p_value.expect("p") < 0.01, "{weak:?}");
         assert_eq!(weak.regression, Regression::Regression);
@@ -1111,14 +1120,14 @@ mod tests {
                     &base,
                     Statistic::Median,
                     Direction::LowerIsBetter,
-                    &SETTINGS,
+                    &THRESHOLDS,
                 )
             })
             .collect();
         let mut insufficient = Verdict::insufficient(1);
         let mut all: Vec<&mut Verdict> = vec![&mut strong, &mut weak, &mut insufficient];
         all.extend(nulls.iter_mut());
-        assert_eq!(control_run_false_alarms(&mut all, &SETTINGS), 20);
+        assert_eq!(control_run_false_alarms(&mut all, &THRESHOLDS), 20);
         assert_eq!(strong.regression, Regression::Regression);
         assert_eq!(weak.regression, Regression::None);
         assert!(weak.adjusted_p_value.expect("q") >= weak.p_value.expect("p"));
@@ -1136,14 +1145,14 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let noisy = against_history(
             &[80.0, 96.0, 112.0, 128.0, 144.0],
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let width = |v: &Verdict| {
             let [lo, hi] = v.change_interval.expect("interval");
@@ -1162,14 +1171,14 @@ mod tests {
             &base,
             Statistic::Median,
             Direction::LowerIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let higher = against_history(
             &[100.0],
             &base,
             Statistic::Median,
             Direction::HigherIsBetter,
-            &SETTINGS,
+            &THRESHOLDS,
         );
         let (a, b) = (
             lower.min_detectable_change.expect("m"),
@@ -1186,8 +1195,8 @@ mod tests {
         fn verdict_is_scale_invariant(levels in prop::collection::vec(90.0f64..110.0, 3..12), x in 50.0f64..200.0, k in 0.001f64..1000.0) {
             let base = runs(&levels);
             let scaled: Vec<Vec<f64>> = base.iter().map(|r| r.iter().map(|v| v * k).collect()).collect();
-            let a = against_history(&[x], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
-            let b = against_history(&[x * k], &scaled, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let a = against_history(&[x], &base, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
+            let b = against_history(&[x * k], &scaled, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
             prop_assert_eq!(a.regression, b.regression);
             let (ca, cb) = (a.change.expect("c"), b.change.expect("c"));
             prop_assert!((ca - cb).abs() < 1e-9);
@@ -1196,7 +1205,7 @@ mod tests {
         // The interval always contains the point estimate, and p is a probability.
         #[test]
         fn interval_contains_estimate(levels in prop::collection::vec(50.0f64..150.0, 3..12), x in 10.0f64..300.0) {
-            let v = against_history(&[x], &runs(&levels), Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let v = against_history(&[x], &runs(&levels), Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
             let [lo, hi] = v.change_interval.expect("interval");
             let c = v.change.expect("change");
             prop_assert!(lo <= c + 1e-12 && c <= hi + 1e-12);
@@ -1218,8 +1227,8 @@ mod tests {
                 z ^= z >> 31;
                 shuffled.swap(i, (z % (i as u64 + 1)) as usize);
             }
-            let a = against_history(&[x], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
-            let b = against_history(&[x], &shuffled, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let a = against_history(&[x], &base, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
+            let b = against_history(&[x], &shuffled, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
             prop_assert_eq!(a.regression, b.regression);
             prop_assert!((a.p_value.expect("p") - b.p_value.expect("p")).abs() < 1e-9);
         }
@@ -1234,7 +1243,7 @@ mod tests {
                 (Regression::Regression, _) => 1,
                 _ => 0,
             };
-            let v = |e: f64| against_history(&[100.0 * (1.0 + e)], &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let v = |e: f64| against_history(&[100.0 * (1.0 + e)], &base, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
             let (vs, vl) = (v(small), v(large));
             prop_assert!(rank(vs.regression, vs.severity) <= rank(vl.regression, vl.severity));
             prop_assert!(vl.p_value.expect("p") <= vs.p_value.expect("p") + 1e-12 || vs.change.expect("c") < 0.0);
@@ -1248,7 +1257,7 @@ mod tests {
             let base = runs(&levels);
             let rounds = runs(&xs);
             let scale = |r: &[Vec<f64>]| -> Vec<Vec<f64>> { r.iter().map(|r| r.iter().map(|v| v * k).collect()).collect() };
-            let v = |rounds: &[Vec<f64>], base: &[Vec<f64>]| against_history_runs(rounds, base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS);
+            let v = |rounds: &[Vec<f64>], base: &[Vec<f64>]| against_history_runs(rounds, base, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS);
             let a = v(&rounds, &base);
             let b = v(&scale(&rounds), &scale(&base));
             prop_assert_eq!(a.regression, b.regression);
@@ -1281,7 +1290,7 @@ mod tests {
             };
             let v = |e: f64| {
                 let rounds = runs(&noise.iter().map(|n| 100.0 * n * (1.0 + e)).collect::<Vec<_>>());
-                against_history_runs(&rounds, &base, Statistic::Median, Direction::LowerIsBetter, &SETTINGS)
+                against_history_runs(&rounds, &base, Statistic::Median, Direction::LowerIsBetter, &THRESHOLDS)
             };
             let (vs, vl) = (v(small), v(large));
             prop_assert!(rank(vs.regression, vs.severity) <= rank(vl.regression, vl.severity));

@@ -3,9 +3,12 @@
 //!
 //! Renderers are pure functions of the report (and a style); they never
 //! touch files, terminals or the store. The CLI decides where output goes.
+//! The report holds full precision; each renderer rounds it for display
+//! through [`display`].
 //! Depends on sloe-core only.
 
 pub mod annotations;
+pub mod display;
 pub mod html;
 pub mod json;
 pub mod junit;

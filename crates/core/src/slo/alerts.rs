@@ -12,8 +12,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::slo::budget::burn_rate;
 use crate::slo::counts::CountSource;
+use crate::slo::error_budget::burn_rate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertSeverity {
@@ -43,8 +43,26 @@ pub struct AlertRule {
 impl AlertRule {
     /// The burn rate above which this rule fires, for an SLO `period`.
     pub fn factor(&self, period: SignedDuration) -> f64 {
-        self.budget_fraction * period.as_secs_f64() / self.long_window.as_secs_f64()
+        burn_rate_factor(self.budget_fraction, period, self.long_window)
     }
+}
+
+/// The burn rate at which `budget_fraction` of a `period`'s error budget is
+/// spent in `long_window`: `budget_fraction × period / long_window` (Google
+/// SRE Workbook, "Alerting on SLOs", table 5-8: 2 % of a 30-day budget in
+/// 1 h is a burn rate of 14.4).
+///
+/// Both `sloe slo status` and the generated Prometheus rules use this one
+/// function, so a rule fires at the same threshold in either place. It
+/// works in hours, as Sloth does, so the thresholds written into rules are
+/// Sloth's numbers to the last digit (`5.6000000000000005` for 5 % in 6 h
+/// of 28 days, where seconds would give `5.6`).
+pub fn burn_rate_factor(
+    budget_fraction: f64,
+    period: SignedDuration,
+    long_window: SignedDuration,
+) -> f64 {
+    budget_fraction * (period.as_secs_f64() / 3600.0) / (long_window.as_secs_f64() / 3600.0)
 }
 
 /// The SRE Workbook's rules.
@@ -130,6 +148,20 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn burn_rate_factor_gives_the_workbook_table() {
+        // SRE Workbook table 5-8, for a 30-day budget: 2 % in 1 h, 5 % in
+        // 6 h, 10 % in 1 d and 10 % in 3 d.
+        let h = SignedDuration::from_hours;
+        let period = h(24 * 30);
+        assert_eq!(burn_rate_factor(0.02, period, h(1)), 14.4);
+        assert_eq!(burn_rate_factor(0.05, period, h(6)), 6.0);
+        assert_eq!(burn_rate_factor(0.10, period, h(24)), 3.0);
+        assert_eq!(burn_rate_factor(0.10, period, h(72)), 1.0);
+        // The whole budget in the whole period is a burn rate of 1.
+        assert_eq!(burn_rate_factor(1.0, h(24 * 28), h(24 * 28)), 1.0);
     }
 
     #[test]

@@ -14,8 +14,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::slo::budget::burn_rate;
 use crate::slo::counts::CountSource;
+use crate::slo::error_budget::burn_rate;
 use crate::slo::spec::AlertCondition;
 
 /// An AlertCondition's comparison.

@@ -8,9 +8,9 @@
 //! `(1 − SLI over that window) / (1 − objective)`.
 
 pub mod alerts;
-pub mod budget;
 pub mod conditions;
 pub mod counts;
+pub mod error_budget;
 pub mod events;
 pub mod forecast;
 pub mod history;
@@ -20,8 +20,8 @@ pub mod status;
 pub mod window;
 
 pub use alerts::{AlertRule, AlertSeverity, AlertState};
-pub use budget::{ErrorBudget, burn_rate, error_budget, sli};
 pub use counts::{Counts, MinuteCounts};
+pub use error_budget::{ErrorBudget, burn_rate, error_budget, sli};
 pub use events::{
     Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
     LatencyHistogram,

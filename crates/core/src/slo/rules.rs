@@ -104,14 +104,6 @@ pub fn rules_period(window: &Window) -> SignedDuration {
     }
 }
 
-/// The burn rate above which `rule` fires, computed as Sloth does
-/// (budget fraction × period hours / long window hours) so the generated
-/// thresholds are the same numbers to the last digit.
-pub fn rule_factor(rule: &AlertRule, period: SignedDuration) -> f64 {
-    rule.budget_fraction * (period.as_secs_f64() / 3600.0)
-        / (rule.long_window.as_secs_f64() / 3600.0)
-}
-
 /// The error ratio over `window` for a PromQL SLI.
 fn error_ratio(sli: &PromSli, window: &str) -> String {
     match sli {
@@ -288,7 +280,7 @@ fn slo_groups(slo: &Slo, sli: &PromSli, version: &str) -> Vec<RuleGroup> {
         let expr = rows
             .iter()
             .map(|r| {
-                let f = rule_factor(r, period);
+                let f = r.factor(period);
                 let one = |w: SignedDuration| {
                     format!(
                         "    max(slo:sli_error:ratio_rate{}{selector} > ({f} * {budget})) without (sloth_window)",
@@ -361,7 +353,7 @@ mod tests {
         let got = |days: i64| -> Vec<String> {
             default_rules()
                 .iter()
-                .map(|r| rule_factor(r, SignedDuration::from_hours(24 * days)).to_string())
+                .map(|r| r.factor(SignedDuration::from_hours(24 * days)).to_string())
                 .collect()
         };
         assert_eq!(got(30), ["14.4", "6", "3", "1"]);

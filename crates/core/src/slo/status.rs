@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::slo::alerts::{self, AlertState};
-use crate::slo::budget::{burn_rate, error_budget, sli};
 use crate::slo::conditions::{self, ConditionState};
 use crate::slo::counts::CountSource;
+use crate::slo::error_budget::{burn_rate, error_budget, sli};
 use crate::slo::forecast::{self, Forecast, ForecastInput};
 use crate::slo::rules::prom_duration;
 use crate::slo::spec::{Budgeting, Slo};

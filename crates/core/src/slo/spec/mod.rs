@@ -1,14 +1,14 @@
 //! SLO specs: one model, [`Slo`], read from three formats, one file each:
-//! sloe.toml's `[[slo]]` tables (`toml.rs`), OpenSLO v1 (`openslo.rs`) and
+//! sloe.toml's `[[slo]]` tables (`native.rs`), OpenSLO v1 (`openslo.rs`) and
 //! Sloth's `prometheus/v1` and `sloth.slok.dev/v1` (`sloth.rs`).
 //!
 //! Readers take text and a file name (for messages) and never touch files.
 //! Every error names the file, the line and column when the YAML parser or
 //! the document gives them, and the field.
 
+pub mod native;
 pub mod openslo;
 pub mod sloth;
-pub mod toml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,8 +21,8 @@ use crate::slo::window::Window;
 
 /// One service level objective, whatever format it was written in.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
-#[serde(try_from = "toml::SloSpec")]
-#[schemars(with = "toml::SloSpec")]
+#[serde(try_from = "native::SloSpec")]
+#[schemars(with = "native::SloSpec")]
 pub struct Slo {
     pub name: String,
     pub service: String,
@@ -333,7 +333,7 @@ pub fn read(text: &str, file: &str) -> ReadOutcome {
     let lower = file.to_ascii_lowercase();
     if lower.ends_with(".toml") || lower.ends_with(".json") {
         let syntax = crate::config::Syntax::from_path(file);
-        return match toml::read(text, file, syntax) {
+        return match native::read(text, file, syntax) {
             Ok(spec) => ReadOutcome {
                 spec,
                 errors: Vec::new(),
@@ -491,7 +491,7 @@ fn improve(message: &str) -> String {
         return message.to_owned();
     };
     let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match crate::config::suggest(field, &candidates) {
+    match crate::config::did_you_mean(field, &candidates) {
         Some(s) => format!("unknown key `{field}` (did you mean `{s}`?){expected}"),
         None => format!("unknown key `{field}`{expected}"),
     }
@@ -787,7 +787,7 @@ mod tests {
         let factors: Vec<String> = rows
             .rules
             .iter()
-            .map(|r| crate::slo::rules::rule_factor(r, rows.period).to_string())
+            .map(|r| r.factor(rows.period).to_string())
             .collect();
         assert_eq!(
             factors,

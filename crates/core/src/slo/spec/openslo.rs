@@ -812,7 +812,7 @@ fn alert_conditions(
             let op = &cond.condition.op;
             if crate::slo::conditions::ConditionOp::parse(op).is_none() {
                 let words = crate::slo::conditions::ConditionOp::WORDS;
-                let hint = crate::config::suggest(op, &words)
+                let hint = crate::config::did_you_mean(op, &words)
                     .map(|s| format!(" (did you mean `{s}`?)"))
                     .unwrap_or_default();
                 return Err(format!(
