@@ -53,6 +53,18 @@ pub enum AppError {
     /// The user pressed Ctrl-C (or the process got SIGTERM) mid-work.
     #[error("finish: interrupted")]
     Interrupted,
+    /// SLO specs are invalid: every error found, in the order read (never
+    /// empty). The message is the first; a front end lists the others.
+    #[error("{}", specs_message(.0))]
+    Specs(Vec<SpecError>),
+}
+
+fn specs_message(errors: &[SpecError]) -> String {
+    match errors {
+        [] => "read SLO specs: no error recorded".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more spec errors)", rest.len()),
+    }
 }
 
 impl AppError {
@@ -70,7 +82,9 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Usage(_) => 400,
-            AppError::Config(_) | AppError::Spec(_) | AppError::Input(_) => 422,
+            AppError::Config(_) | AppError::Spec(_) | AppError::Input(_) | AppError::Specs(_) => {
+                422
+            }
             AppError::NoSuchRun { .. } | AppError::NoRuns { .. } => 404,
             AppError::Upstream(_) => 502,
             AppError::Interrupted => 503,
@@ -93,6 +107,7 @@ impl AppError {
             AppError::Write { .. } => "write_failed",
             AppError::Upstream(_) => "upstream_error",
             AppError::Interrupted => "interrupted",
+            AppError::Specs(_) => "invalid_slo_spec",
         }
     }
 }

@@ -17,5 +17,6 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{AppError, Result};
 pub mod context;
 pub mod settings;
+pub mod slo;
 
 pub use settings::Settings;
