@@ -705,7 +705,7 @@ mod tests {
             s.alerting.rules.push(AlertRule {
                 long_window: SignedDuration::from_hours(24 * 5),
                 short_window: SignedDuration::from_hours(10),
-                ..s.alerting.rules[0].clone()
+                ..s.alerting.rules[0]
             });
             s.alerting.conditions.push(AlertCondition {
                 name: "slow-burn".into(),
