@@ -14,7 +14,7 @@ use sloe_core::slo::MinuteCounts;
 use sloe_core::slo::counts::{Counts, WindowCounts};
 use sloe_core::slo::events::{Classification, EventBatch, EventBucket, minute_counts};
 use sloe_core::slo::history;
-use sloe_core::slo::policy;
+use sloe_core::slo::policy::{self, SloVerdict};
 use sloe_core::slo::rules::prom_duration;
 use sloe_core::slo::spec::{PromSli, Sli, Slo, with_window};
 use sloe_core::slo::status::{StatusReport, WindowsNeeded, windows_needed};
@@ -38,7 +38,9 @@ pub struct StatusOutcome {
     pub report: StatusReport,
     /// SLOs without status: their SLI cannot be judged with what was given.
     pub skipped: Vec<Skipped>,
-    /// A state `policy.slo_fail_on` names holds for at least one SLO.
+    /// What policy (`policy.slo_fail_on`) makes of each of `report.slos`.
+    pub verdicts: Vec<SloVerdict>,
+    /// A state policy names holds for at least one SLO.
     pub blocked: bool,
 }
 
@@ -142,11 +144,15 @@ pub fn status(
         statuses.push(one);
     }
     let fail_on = &settings.config.policy.slo_fail_on;
-    let blocked = statuses.iter().any(|s| policy::blocks(s, fail_on));
+    let verdicts: Vec<SloVerdict> = statuses
+        .iter()
+        .map(|s| policy::verdict(s, fail_on))
+        .collect();
     Ok(StatusOutcome {
         report: StatusReport::new(at, statuses),
         skipped,
-        blocked,
+        blocked: verdicts.contains(&SloVerdict::Blocking),
+        verdicts,
     })
 }
 
@@ -436,6 +442,13 @@ mod tests {
             assert!(out.report.slos[0].exhausted());
             assert!(!out.report.slos[0].paging());
             assert_eq!(out.blocked, blocked, "{policy:?}");
+            // the slow-burn ticket row fires, which `page` alone lets pass
+            let expected = if blocked {
+                SloVerdict::Blocking
+            } else {
+                SloVerdict::Alerting
+            };
+            assert_eq!(out.verdicts, [expected]);
         }
     }
 

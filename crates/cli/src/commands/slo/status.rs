@@ -10,8 +10,7 @@ use anyhow::{Context, Result, anyhow};
 use jiff::Timestamp;
 use sloe_app::slo::StatusOptions;
 use sloe_app::{Clock, FixedClock, SystemClock};
-use sloe_core::config::SloFailOn;
-use sloe_core::slo::policy;
+use sloe_core::slo::policy::SloVerdict;
 use sloe_core::slo::status::StatusReport;
 
 use crate::Outcome;
@@ -34,10 +33,9 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
     for s in &out.skipped {
         eprintln!("note: no status for SLO {}: {}", s.slo, s.reason);
     }
-    let fail_on = &settings.config.policy.slo_fail_on;
     let text = match args.format {
         OutputFormat::Json => serde_json::to_string_pretty(&out.report)? + "\n",
-        OutputFormat::Text => terminal(&out.report, fail_on),
+        OutputFormat::Text => terminal(&out.report, &out.verdicts),
     };
     std::io::stdout()
         .write_all(text.as_bytes())
@@ -53,7 +51,7 @@ fn pct(v: f64) -> String {
     format!("{:.3}%", v * 100.0)
 }
 
-fn terminal(report: &StatusReport, fail_on: &[SloFailOn]) -> String {
+fn terminal(report: &StatusReport, verdicts: &[SloVerdict]) -> String {
     let mut out = String::new();
     if report.slos.is_empty() {
         out.push_str(
@@ -61,8 +59,8 @@ fn terminal(report: &StatusReport, fail_on: &[SloFailOn]) -> String {
         );
         return out;
     }
-    for s in &report.slos {
-        let verdict = policy::verdict(s, fail_on).as_str();
+    for (s, verdict) in report.slos.iter().zip(verdicts) {
+        let verdict = verdict.as_str();
         out.push_str(&format!(
             "{}  [{verdict}]  objective {}  window {} ({})\n",
             s.name,
