@@ -89,6 +89,18 @@ pub enum AppError {
     /// `sloe init` would overwrite a config.
     #[error("write {path}: it already exists (pass --force to overwrite)")]
     ConfigExists { path: String },
+    /// SLO specs are invalid: every error found, in the order read (never
+    /// empty). The message is the first; a front end lists the others.
+    #[error("{}", specs_message(.0))]
+    Specs(Vec<SpecError>),
+}
+
+fn specs_message(errors: &[SpecError]) -> String {
+    match errors {
+        [] => "read SLO specs: no error recorded".to_owned(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more spec errors)", rest.len()),
+    }
 }
 
 impl AppError {
@@ -106,9 +118,11 @@ impl AppError {
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Usage(_) => 400,
-            AppError::Config(_) | AppError::Spec(_) | AppError::Input(_) | AppError::Format(_) => {
-                422
-            }
+            AppError::Config(_)
+            | AppError::Spec(_)
+            | AppError::Specs(_)
+            | AppError::Input(_)
+            | AppError::Format(_) => 422,
             AppError::NoSuchRun { .. }
             | AppError::NoRuns { .. }
             | AppError::NothingToPin { .. }
@@ -149,6 +163,7 @@ impl AppError {
             AppError::NothingToPin { .. } => "no_runs",
             AppError::NoSuchRunToPin { .. } => "run_not_found",
             AppError::ConfigExists { .. } => "config_exists",
+            AppError::Specs(_) => "invalid_slo_spec",
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod init;
 pub mod outputs;
 pub mod run;
 pub mod settings;
+pub mod slo;
 pub mod suggest;
 #[cfg(test)]
 mod testing;

@@ -13,7 +13,7 @@ mod run;
 mod slo;
 mod slo_ingest;
 
-use sloe_app::{AppError, Result};
+use sloe_app::Result;
 
 use crate::Outcome;
 use crate::args::{Cli, Command};
@@ -24,7 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Init { force } => init::run(&cli.global, force),
         Command::Config { action } => config::run(action),
         Command::Monitor(args) => monitor::run(&args),
-        Command::Slo { action } => legacy(slo::run(&cli.global, action)),
+        Command::Slo { action } => slo::run(&cli.global, action),
         Command::Run(args) => run::run(&settings::load(&cli.global)?, &args),
         Command::Ingest(args) => ingest::run(&settings::load(&cli.global)?, &args),
         Command::Check(args) => check::run(&settings::load(&cli.global)?, &args),
@@ -33,16 +33,6 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Baseline { action } => baseline::run(&settings::load(&cli.global)?, action),
         Command::Budget { action } => budget::run(&settings::load(&cli.global)?, action),
     }
-}
-
-/// The `slo` commands, not yet moved onto sloe-app, still fail with
-/// `anyhow` errors; until they are, this is the one place that looks
-/// inside them.
-fn legacy(result: anyhow::Result<Outcome>) -> Result<Outcome> {
-    result.map_err(|e| match e.downcast::<AppError>() {
-        Ok(app) => app,
-        Err(e) => AppError::Usage(format!("{e:#}")),
-    })
 }
 
 pub use crate::output::fancy_output;

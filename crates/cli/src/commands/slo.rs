@@ -1,12 +1,9 @@
-//! `sloe slo validate|rules|status`: read SLO specs from files, folders or
-//! the config, then hand them to the core (status) or the rules renderer.
+//! `sloe slo validate|rules|status|ingest`: flags → one `sloe_app::slo`
+//! use case → print.
 
-use std::path::{Path, PathBuf};
-
-use anyhow::{Context, Result, anyhow, bail};
 use serde_json::json;
-use sloe_core::slo::rules;
-use sloe_core::slo::spec::{self, AlertWindows, Slo, SpecError, SpecFormat};
+use sloe_app::slo::{self as app, Loaded};
+use sloe_app::{AppError, Result};
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloAction, SloRulesArgs, SloValidateArgs};
@@ -22,93 +19,30 @@ pub fn run(global: &Global, action: SloAction) -> Result<Outcome> {
 
 mod status;
 
-/// Specs read from paths.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub files: Vec<String>,
-    pub slos: Vec<Slo>,
-    pub alert_windows: Vec<AlertWindows>,
-    pub others: Vec<String>,
-    pub errors: Vec<SpecError>,
+/// The settings `--config` and `--env` name.
+pub fn settings(global: &Global) -> Result<sloe_app::Settings> {
+    crate::settings::load(global)
 }
 
-/// Files under `path`: itself, or the spec files of a folder, sorted.
-fn spec_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("read {}", path.display()))?;
-    if !meta.is_dir() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("read folder {}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            spec_files(&p, out)?;
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "toml"))
-        {
-            out.push(p);
+/// The SLOs of `paths`, or of the config when none are given. Every spec
+/// error but the first is printed here; the first is the command's error.
+pub fn load_or_config(
+    settings: &sloe_app::Settings,
+    paths: &[std::path::PathBuf],
+) -> Result<Loaded> {
+    app::load_or_config(settings, paths).map_err(|e| match e {
+        AppError::Specs(errors) if !errors.is_empty() => {
+            for e in &errors[1..] {
+                eprintln!("error: failed to {e}");
+            }
+            AppError::Specs(errors.into_iter().take(1).collect())
         }
-    }
-    Ok(())
-}
-
-/// Reads every spec under `paths`; unreadable files are errors, not failures.
-pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
-    let mut files = Vec::new();
-    for p in paths {
-        spec_files(p, &mut files)?;
-    }
-    let mut loaded = Loaded::default();
-    for f in files {
-        let shown = f.display().to_string();
-        let text = std::fs::read_to_string(&f).with_context(|| format!("read {shown}"))?;
-        let read = spec::read(&text, &shown);
-        loaded.slos.extend(read.spec.slos);
-        loaded.alert_windows.extend(read.spec.alert_windows);
-        loaded.others.extend(read.spec.others);
-        loaded.errors.extend(read.errors);
-        loaded.files.push(shown);
-    }
-    Ok(loaded)
-}
-
-/// The SLOs of `paths`, or of the config when none are given; any bad spec fails.
-pub fn load_or_config(global: &Global, paths: &[PathBuf]) -> Result<Loaded> {
-    let loaded = if paths.is_empty() {
-        let settings = crate::settings::load(global)?;
-        let file = global
-            .config
-            .as_ref()
-            .map_or_else(|| "sloe.toml".to_owned(), |p| p.display().to_string());
-        let mut slos = settings.config.slos;
-        for s in &mut slos {
-            s.origin.file.clone_from(&file);
-        }
-        Loaded {
-            files: vec![file],
-            slos,
-            ..Loaded::default()
-        }
-    } else {
-        load(paths)?
-    };
-    if let Some(first) = loaded.errors.first() {
-        for e in &loaded.errors[1..] {
-            eprintln!("error: failed to {e}");
-        }
-        return Err(anyhow!("{first}"));
-    }
-    Ok(loaded)
+        other => other,
+    })
 }
 
 fn validate(args: &SloValidateArgs) -> Result<Outcome> {
-    let loaded = load(&args.paths)?;
+    let loaded = app::load(&args.paths)?;
     match args.format {
         OutputFormat::Json => {
             let slos: Vec<_> = loaded
@@ -133,11 +67,14 @@ fn validate(args: &SloValidateArgs) -> Result<Outcome> {
                 .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&json!({
-                    "files": loaded.files, "slos": slos,
-                    "alert_windows": loaded.alert_windows.len(),
-                    "others": loaded.others, "errors": errors,
-                }))?
+                crate::output::pretty_json(
+                    &json!({
+                        "files": loaded.files, "slos": slos,
+                        "alert_windows": loaded.alert_windows.len(),
+                        "others": loaded.others, "errors": errors,
+                    }),
+                    "the SLO specs"
+                )?
             );
         }
         OutputFormat::Text => {
@@ -179,58 +116,46 @@ fn validate(args: &SloValidateArgs) -> Result<Outcome> {
         }
     }
     if !loaded.errors.is_empty() {
-        bail!(
+        return Err(AppError::Input(format!(
             "validate SLO specs: {} error{}",
             loaded.errors.len(),
             if loaded.errors.len() == 1 { "" } else { "s" }
-        );
+        )));
     }
     Ok(Outcome::Ok)
 }
 
 fn rules(global: &Global, args: &SloRulesArgs) -> Result<Outcome> {
-    let mut loaded = load_or_config(global, &args.paths)?;
+    let loaded = load_or_config(&settings(global)?, &args.paths)?;
     let sloth_period =
         sloe_core::slo::window::parse_length(&args.sloth_period).ok_or_else(|| {
-            anyhow!(
+            AppError::Usage(format!(
                 "read --sloth-period {:?}: expected a length like 30d, 4w or 7d",
                 args.sloth_period
-            )
+            ))
         })?;
-    for slo in &mut loaded.slos {
-        if matches!(
-            slo.origin.format,
-            SpecFormat::Sloth | SpecFormat::SlothKubernetes
-        ) {
-            slo.window = sloe_core::slo::Window::Rolling(sloth_period);
-        }
-    }
-    // AlertWindows read beside the specs replace the default rows of the
-    // SLOs with the same period (Sloth's --slo-period-windows-path).
-    for slo in &mut loaded.slos {
-        let period = rules::rules_period(&slo.window);
-        if let Some(w) = loaded.alert_windows.iter().find(|w| w.period == period) {
-            slo.alerting.rules.clone_from(&w.rules);
-        }
-    }
     let version = format!("sloe {}", env!("CARGO_PKG_VERSION"));
-    let (file, skipped) = rules::generate(&loaded.slos, &version);
-    for s in &skipped {
+    let out = app::rules(loaded, sloth_period, &version);
+    for s in &out.skipped {
         eprintln!("note: no rules for SLO {}: {}", s.slo, s.reason);
     }
-    let yaml = file.to_yaml(&version);
+    let yaml = out.file.to_yaml(&version);
     match &args.out {
         Some(path) => {
             sloe_app::files::write_atomic(path, yaml.as_bytes())?;
             eprintln!(
                 "wrote {} rule groups for {} SLOs to {}",
-                file.groups.len(),
-                loaded.slos.len() - skipped.len(),
+                out.file.groups.len(),
+                out.slos,
                 path.display()
             );
         }
-        None => std::io::Write::write_all(&mut std::io::stdout(), yaml.as_bytes())
-            .context("write the rules to standard output")?,
+        None => std::io::Write::write_all(&mut std::io::stdout(), yaml.as_bytes()).map_err(
+            |source| AppError::Write {
+                path: "standard output".into(),
+                source,
+            },
+        )?,
     }
     Ok(Outcome::Ok)
 }

@@ -14,6 +14,7 @@ pub mod error_budget;
 pub mod events;
 pub mod forecast;
 pub mod history;
+pub mod policy;
 pub mod rules;
 pub mod spec;
 pub mod status;

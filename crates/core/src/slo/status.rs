@@ -15,7 +15,92 @@ use crate::slo::rules::prom_duration;
 use crate::slo::spec::{Budgeting, Slo};
 
 /// The windows `burn_rates` always reports, before the period's own.
-pub const BURN_WINDOWS_MINUTES: [i64; 7] = [5, 30, 60, 120, 360, 1440, 4320];
+/// Private: what a caller must fetch is [`windows_needed`], not this list.
+const BURN_WINDOWS_MINUTES: [i64; 7] = [5, 30, 60, 120, 360, 1440, 4320];
+
+/// The windows whose counts [`status`] reads for one SLO at one moment, so
+/// a caller fetches exactly these (queries to Prometheus, or the span of
+/// stored events) and nothing it reads is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowsNeeded {
+    /// The moment judged.
+    pub at: Timestamp,
+    /// Lengths of windows ending at the moment judged, shortest first,
+    /// each once: the burn-rate windows, the alert rules' long and short
+    /// windows, the AlertConditions' lookbacks, and the window so far.
+    pub ending_now: Vec<SignedDuration>,
+    /// `(end, length)` of windows ending earlier: an AlertCondition's
+    /// lookback at each minute of its `alertAfter`, newest first.
+    pub earlier: Vec<(Timestamp, SignedDuration)>,
+    /// The window judged so far, `[start, upto)`.
+    pub start: Timestamp,
+    pub upto: Timestamp,
+    /// With timeslice budgeting, the slice length: every slice of
+    /// `[start, upto)` is read (the last one cut short at `upto`).
+    pub slice: Option<SignedDuration>,
+}
+
+impl WindowsNeeded {
+    /// The earliest instant any of the windows starts: events before it
+    /// change nothing but the forecast's resampled past days.
+    pub fn earliest(&self) -> Timestamp {
+        let now = self.ending_now.last().map_or(self.at, |w| {
+            self.at.checked_sub(*w).unwrap_or(Timestamp::MIN)
+        });
+        let earlier = self
+            .earlier
+            .iter()
+            .map(|(end, len)| end.checked_sub(*len).unwrap_or(Timestamp::MIN));
+        earlier.fold(now.min(self.start), Timestamp::min)
+    }
+}
+
+/// What [`status`] of `slo` at `at` reads.
+pub fn windows_needed(slo: &Slo, at: Timestamp) -> WindowsNeeded {
+    let (start, end) = slo.window.bounds(at);
+    let upto = end.min(at);
+    let mut ending_now: Vec<SignedDuration> = BURN_WINDOWS_MINUTES
+        .iter()
+        .map(|m| SignedDuration::from_mins(*m))
+        .chain(
+            slo.alerting
+                .rules
+                .iter()
+                .flat_map(|r| [r.long_window, r.short_window]),
+        )
+        .chain(slo.alerting.conditions.iter().map(|c| c.lookback_window))
+        .chain([upto.duration_since(start)])
+        .filter(|w| w.is_positive())
+        .collect();
+    ending_now.sort();
+    ending_now.dedup();
+    let mut earlier = Vec::new();
+    for c in &slo.alerting.conditions {
+        let Some(after) = c.alert_after else { continue };
+        // `conditions::evaluate` looks back minute by minute, rounding up.
+        let minutes = (after.as_secs().max(0) + 59) / 60;
+        for k in 1..=minutes {
+            let Ok(t) = at.checked_sub(SignedDuration::from_mins(k)) else {
+                break;
+            };
+            if !earlier.contains(&(t, c.lookback_window)) {
+                earlier.push((t, c.lookback_window));
+            }
+        }
+    }
+    let slice = match slo.budgeting {
+        Budgeting::Timeslices { slice, .. } | Budgeting::RatioTimeslices { slice } => Some(slice),
+        Budgeting::Occurrences => None,
+    };
+    WindowsNeeded {
+        at,
+        ending_now,
+        earlier,
+        start,
+        upto,
+        slice,
+    }
+}
 
 /// `sloe.slo-status/v1`: the field names are a contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -552,11 +637,7 @@ mod tests {
             (1000 - (m % 13) as u64, 1000)
         });
         let slo = slo(99.5, "30d", Budgeting::Occurrences);
-        let windows: Vec<SignedDuration> = BURN_WINDOWS_MINUTES
-            .iter()
-            .map(|m| SignedDuration::from_mins(*m))
-            .chain([SignedDuration::from_hours(720)])
-            .collect();
+        let windows = windows_needed(&slo, at).ending_now;
         let answered = WindowCounts {
             at,
             windows: windows
@@ -570,6 +651,118 @@ mod tests {
         from_buckets.forecast.probability_exhausted_by_window_end = None;
         from_queries.forecast.probability_exhausted_by_window_end = None;
         assert_eq!(from_buckets, from_queries);
+    }
+
+    fn answered(c: &MinuteCounts, needed: &WindowsNeeded) -> crate::slo::counts::WindowCounts {
+        let at = needed.at;
+        let mut earlier: Vec<(Timestamp, SignedDuration, crate::slo::Counts)> = needed
+            .earlier
+            .iter()
+            .map(|(end, w)| (*end, *w, c.range(end.checked_sub(*w).expect("time"), *end)))
+            .collect();
+        if let Some(slice) = needed.slice {
+            let mut t = needed.start;
+            while t < needed.upto {
+                let next = t.checked_add(slice).expect("time").min(needed.upto);
+                earlier.push((next, next.duration_since(t), c.range(t, next)));
+                t = next;
+            }
+        }
+        crate::slo::counts::WindowCounts {
+            at,
+            windows: needed
+                .ending_now
+                .iter()
+                .map(|w| (*w, c.range(at.checked_sub(*w).expect("time"), at)))
+                .collect(),
+            earlier,
+        }
+    }
+
+    #[test]
+    fn the_windows_needed_are_all_that_status_reads() {
+        // Status over only the windows `windows_needed` names equals status
+        // over every bucket (but the bootstrap, which sees fewer past days):
+        // custom alert rows, an AlertCondition with a long lookback and an
+        // alertAfter, and timeslices all read what was fetched.
+        use crate::slo::alerts::AlertRule;
+        use crate::slo::spec::AlertCondition;
+        let at = ts("2026-11-23T00:10:00Z");
+        let c = traffic("2026-10-01T00:00:00Z", "2026-11-23T00:10:00Z", |m| {
+            (1000 - (m % 17) as u64 * 2, 1000)
+        });
+        for budgeting in [
+            Budgeting::Occurrences,
+            Budgeting::Timeslices {
+                slice: SignedDuration::from_hours(6),
+                slice_target: 0.99,
+            },
+            Budgeting::RatioTimeslices {
+                slice: SignedDuration::from_hours(4),
+            },
+        ] {
+            let mut s = slo(99.5, "month", budgeting);
+            s.alerting.rules.push(AlertRule {
+                long_window: SignedDuration::from_hours(24 * 5),
+                short_window: SignedDuration::from_hours(10),
+                ..s.alerting.rules[0]
+            });
+            s.alerting.conditions.push(AlertCondition {
+                name: "slow-burn".into(),
+                policy: "p".into(),
+                severity: "page".into(),
+                op: "gte".into(),
+                threshold: 1.0,
+                lookback_window: SignedDuration::from_hours(24 * 4),
+                alert_after: Some(SignedDuration::from_secs(150)),
+                notification_targets: Vec::new(),
+            });
+            let needed = windows_needed(&s, at);
+            assert!(needed.ending_now.contains(&SignedDuration::from_hours(120)));
+            assert!(needed.ending_now.contains(&SignedDuration::from_hours(96)));
+            // 150 s rounds up to three minutes back
+            assert_eq!(needed.earlier.len(), 3);
+            // the month so far (22 days and 10 minutes) is the longest window
+            assert_eq!(needed.earliest(), ts("2026-11-01T00:00:00Z"));
+            let mut from_buckets = status(&s, &c, at);
+            let mut from_queries = status(&s, &answered(&c, &needed), at);
+            from_buckets.forecast.probability_exhausted_by_window_end = None;
+            from_queries.forecast.probability_exhausted_by_window_end = None;
+            assert_eq!(from_buckets, from_queries, "{}", s.budgeting.as_str());
+            assert!(from_buckets.conditions[0].firing);
+        }
+    }
+
+    #[test]
+    fn events_from_the_earliest_window_on_suffice() {
+        // Dropping every bucket before `earliest` changes nothing but the
+        // forecast's past days: the events path reads the store from there.
+        let at = ts("2026-11-23T00:00:00Z");
+        let s = slo(99.9, "30d", Budgeting::Occurrences);
+        let needed = windows_needed(&s, at);
+        assert_eq!(needed.earliest(), ts("2026-10-24T00:00:00Z"));
+        let month = slo(99.9, "month", Budgeting::Occurrences);
+        // a calendar month 22 days in still reads the last three days back
+        let early = windows_needed(&month, ts("2026-11-02T00:00:00Z"));
+        assert_eq!(early.earliest(), ts("2026-10-30T00:00:00Z"));
+        let all = |from: &str| {
+            traffic(from, "2026-11-23T00:00:00Z", |m| {
+                (1000 - (m % 5) as u64, 1000)
+            })
+        };
+        let mut whole = status(
+            &month,
+            &all("2026-10-01T00:00:00Z"),
+            ts("2026-11-02T00:00:00Z"),
+        );
+        let mut cut = status(
+            &month,
+            &all("2026-10-30T00:00:00Z"),
+            ts("2026-11-02T00:00:00Z"),
+        );
+        whole.forecast.probability_exhausted_by_window_end = None;
+        cut.forecast.probability_exhausted_by_window_end = None;
+        assert_eq!(whole, cut);
     }
 
     #[test]
