@@ -74,7 +74,9 @@ impl AppError {
             AppError::NoSuchRun { .. } | AppError::NoRuns { .. } => 404,
             AppError::Upstream(_) => 502,
             AppError::Interrupted => 503,
-            AppError::Store(_) | AppError::Measurement(_) | AppError::Write { .. } => 500,
+            AppError::Store(_)
+            | AppError::Measurement(_)
+            | AppError::Write { .. } => 500,
         }
     }
 
