@@ -1086,6 +1086,50 @@ mod tests {
         client.query_one("SHOW ssl_cert_file", &[])?.try_get(0)
     }
 
+    /// How many connections the server has open under `application_name`.
+    fn connections_named(store: &PostgresStore, name: &str) -> i64 {
+        ok(store.with("count connections", |conn| {
+            let row = conn.client.query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )?;
+            Ok(row.try_get(0)?)
+        }))
+    }
+
+    #[test]
+    fn the_pool_opens_connections_as_calls_need_them_up_to_pool_size() {
+        for (pool_size, expected) in [(Some(2), 2), (None, 6)] {
+            let name = format!("sloe-pool-test-{}-{pool_size:?}", std::process::id());
+            let size = pool_size.map_or(String::new(), |n| format!("&pool_size={n}"));
+            let schema = format!(
+                "sloe_test_pool_{}_{}",
+                std::process::id(),
+                pool_size.is_some()
+            );
+            let url = server_url(&format!("application_name={name}{size}"));
+            let store = ok(PostgresStore::connect_in_schema(&url, &schema));
+            // One process, one call at a time: one connection.
+            assert_eq!(connections_named(&store, &name), 1);
+            std::thread::scope(|scope| {
+                for _ in 0..6 {
+                    scope.spawn(|| {
+                        ok(store.with("wait", |conn| {
+                            Ok(conn.client.batch_execute("SELECT pg_sleep(0.2)")?)
+                        }))
+                    });
+                }
+            });
+            let open = connections_named(&store, &name);
+            ok(store.with("drop the test schema", |conn| {
+                Ok(conn
+                    .client
+                    .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)))?)
+            }));
+            assert_eq!(open, expected, "{pool_size:?}");
+        }
+    }
+
     #[test]
     fn identifiers_are_quoted() {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");

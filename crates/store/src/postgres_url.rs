@@ -10,7 +10,8 @@ use std::path::PathBuf;
 /// is on at all (`disable`, `prefer`, `require`) is the driver's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verify {
-    /// libpq's `prefer` and `require`: encrypted, the certificate unchecked.
+    /// `prefer`, and `require` without `sslrootcert`: encrypted, the
+    /// certificate unchecked.
     Nothing,
     /// `verify-ca`: signed by a trusted root, whatever host it names.
     Ca,
@@ -29,6 +30,8 @@ pub(crate) struct Options {
     pub root_cert: Option<PathBuf>,
     /// The most connections the pool opens (`pool_size`).
     pub pool_size: Option<u32>,
+    /// `sslmode=require` was asked for.
+    require: bool,
 }
 
 /// Splits `url` (`postgres://…?k=v&…` or libpq's `k=v k=v` form). The error
@@ -39,6 +42,7 @@ pub(crate) fn split(url: &str) -> Result<Options, String> {
         verify: Verify::Nothing,
         root_cert: None,
         pool_size: None,
+        require: false,
     };
     if url.contains("://") {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
@@ -69,6 +73,11 @@ pub(crate) fn split(url: &str) -> Result<Options, String> {
         }
         out.driver_url = kept.join(" ");
     }
+    // libpq: "if a root CA file exists, the behavior of sslmode=require
+    // will be the same as that of verify-ca".
+    if out.require && out.root_cert.is_some() {
+        out.verify = Verify::Ca;
+    }
     Ok(out)
 }
 
@@ -88,14 +97,17 @@ fn take(out: &mut Options, key: &str, value: &str) -> Result<Fate, String> {
         "sslmode" => match value {
             "verify-ca" => {
                 out.verify = Verify::Ca;
+                out.require = false;
                 Ok(Fate::Rewritten("require"))
             }
             "verify-full" => {
                 out.verify = Verify::Full;
+                out.require = false;
                 Ok(Fate::Rewritten("require"))
             }
-            _ => {
+            mode => {
                 out.verify = Verify::Nothing;
+                out.require = mode == "require";
                 Ok(Fate::Driver)
             }
         },
@@ -210,6 +222,15 @@ mod tests {
         assert_eq!(o.verify, Verify::Nothing);
 
         assert_eq!(ok("postgres://h/db?sslmode=verify-ca").verify, Verify::Ca);
+        // As libpq: `require` with a root certificate checks the chain.
+        assert_eq!(
+            ok("postgres://h/db?sslmode=require&sslrootcert=ca.pem").verify,
+            Verify::Ca
+        );
+        assert_eq!(
+            ok("postgres://h/db?sslmode=prefer&sslrootcert=ca.pem").verify,
+            Verify::Nothing
+        );
     }
 
     #[test]
