@@ -33,6 +33,7 @@ mod migrations;
 mod postgres_store;
 mod postgres_url;
 mod sqlite_store;
+mod tls;
 
 pub use async_store::AsyncStore;
 pub use error::{Cause, StoreError};

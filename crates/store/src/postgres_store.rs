@@ -24,16 +24,17 @@ use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, Config, Row, Statement};
-use postgres_native_tls::MakeTlsConnector;
 use r2d2::{ManageConnection, Pool, PooledConnection};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
-use crate::postgres_url::{self, Verify};
+use crate::postgres_url;
+use crate::tls;
 use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
@@ -81,7 +82,7 @@ impl Connection {
 /// Opens the pool's connections.
 struct Manager {
     config: Config,
-    tls: MakeTlsConnector,
+    tls: MakeRustlsConnect,
     schema: Option<String>,
     /// The connection opened to migrate, handed out as the pool's first: a
     /// short-lived process connects once.
@@ -122,7 +123,7 @@ impl ManageConnection for Manager {
 
 fn open_connection(
     config: &Config,
-    tls: &MakeTlsConnector,
+    tls: &MakeRustlsConnect,
     schema: Option<&str>,
 ) -> Result<Connection, postgres::Error> {
     let mut client = config.connect(tls.clone())?;
@@ -135,38 +136,6 @@ fn open_connection(
         statements: HashMap::new(),
         used: Instant::now(),
     })
-}
-
-/// The TLS connector for what the URL asks. With `disable` the driver never
-/// uses it.
-fn tls_connector(
-    verify: Verify,
-    root_cert: Option<&std::path::Path>,
-) -> Result<MakeTlsConnector, Cause> {
-    let mut builder = native_tls::TlsConnector::builder();
-    match verify {
-        Verify::Nothing => {
-            builder
-                .danger_accept_invalid_certs(true)
-                .danger_accept_invalid_hostnames(true);
-        }
-        Verify::Ca => {
-            builder.danger_accept_invalid_hostnames(true);
-        }
-        Verify::Full => {}
-    }
-    if let Some(path) = root_cert {
-        let read =
-            |e: &dyn std::fmt::Display| format!("read root certificate {}: {e}", path.display());
-        let pem = std::fs::read(path).map_err(|e| read(&e))?;
-        let cert = native_tls::Certificate::from_pem(&pem).map_err(|e| read(&e))?;
-        // libpq trusts only the given roots.
-        builder
-            .add_root_certificate(cert)
-            .disable_built_in_roots(true);
-    }
-    let connector = builder.build().map_err(|e| format!("set up TLS: {e}"))?;
-    Ok(MakeTlsConnector::new(connector))
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -227,8 +196,8 @@ impl PostgresStore {
             store: described.clone(),
             cause,
         };
-        let tls =
-            tls_connector(options.verify, options.root_cert.as_deref()).map_err(connect_err)?;
+        let tls = tls::connector(options.verify, options.root_cert.as_deref())
+            .map_err(|e| connect_err(e.into()))?;
         let mut conn =
             open_connection(&config, &tls, schema).map_err(|e| connect_err(e.into_cause()))?;
         migrate(&mut conn, schema, &described).map_err(|e| match e {
@@ -1058,24 +1027,43 @@ mod tests {
 
     #[test]
     fn verify_full_refuses_a_certificate_no_trusted_root_signed() {
-        // The snakeoil certificate signs itself.
-        let err = encrypted("sslmode=verify-full").expect_err("an untrusted certificate");
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/unrelated-root.pem"
+        );
+        let err = encrypted(&format!("sslmode=verify-full&sslrootcert={root}"))
+            .expect_err("an untrusted certificate");
         let msg = err.to_string();
         assert!(msg.starts_with("connect to PostgreSQL store"), "{msg}");
-        assert!(msg.contains("certificate verify failed"), "{msg}");
+        assert!(
+            msg.contains("invalid peer certificate: UnknownIssuer"),
+            "{msg}"
+        );
+        // `require` with a root checks the chain too, as libpq does.
+        let err = encrypted(&format!("sslmode=require&sslrootcert={root}"))
+            .expect_err("an untrusted certificate");
+        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
     }
 
     #[test]
     fn verify_ca_trusts_the_root_the_url_names() {
-        // The server's own certificate, made the one trusted root; it names
-        // the machine, not 127.0.0.1, so only verify-ca accepts it.
+        // The server's own certificate, made the one trusted root. It names
+        // the machine, not 127.0.0.1: verify-ca accepts it, verify-full not.
         let cert = encrypted_cert_file().expect("the server's certificate file");
         let root = format!("sslrootcert={cert}");
         assert!(ok(encrypted(&format!("sslmode=verify-ca&{root}"))));
         let err = encrypted(&format!("sslmode=verify-full&{root}")).expect_err("a host mismatch");
+        assert!(err.to_string().contains("not valid for name"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_root_certificate_is_named() {
+        let err = encrypted("sslmode=verify-full&sslrootcert=/nonexistent/root.pem")
+            .expect_err("no such file");
+        let msg = err.to_string();
         assert!(
-            err.to_string().contains("certificate verify failed"),
-            "{err}"
+            msg.contains("read root certificate /nonexistent/root.pem: "),
+            "{msg}"
         );
     }
 

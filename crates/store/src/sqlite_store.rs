@@ -4,7 +4,10 @@
 //! makes a commit durable before it returns, every write runs in a
 //! `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two
 //! writers queue instead of failing to upgrade a read lock), and a 10 s busy
-//! timeout lets several `sloe` processes share the file.
+//! timeout lets several `sloe` processes share the file. Within one process
+//! the threads that share a store (a server's requests) take turns on one
+//! connection behind a mutex; every call runs through `off_runtime`, so a
+//! tokio worker that calls it hands its other tasks on while SQLite waits.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
