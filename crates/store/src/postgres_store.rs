@@ -993,10 +993,14 @@ mod tests {
     /// Connects with `options`, in a schema dropped afterwards, and says
     /// whether the store's connection is encrypted.
     fn encrypted(options: &str) -> Result<bool, StoreError> {
+        encrypted_at(&server_url(options))
+    }
+
+    fn encrypted_at(url: &str) -> Result<bool, StoreError> {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let schema = format!("sloe_test_tls_{}_{n}", std::process::id());
-        let store = PostgresStore::connect_in_schema(&server_url(options), &schema)?;
+        let store = PostgresStore::connect_in_schema(url, &schema)?;
         let ssl = store.with("check TLS", |conn| {
             let row = conn.client.query_one(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -1023,6 +1027,21 @@ mod tests {
         assert!(!ok(encrypted("sslmode=disable")));
         // libpq's default, `prefer`, encrypts when the server offers TLS.
         assert!(ok(encrypted("application_name=sloe-prefer")));
+    }
+
+    #[test]
+    fn libpq_keyword_strings_ask_for_tls_and_pool_size_too() {
+        let server = Config::from_str(&server_url("sslmode=disable")).expect("the test URL");
+        let Some(Host::Tcp(host)) = server.get_hosts().first() else {
+            panic!("the test server is reached over TCP");
+        };
+        let keywords = format!(
+            "host={host} port={} user='{}' dbname='{}' sslmode=require pool_size=2",
+            server.get_ports().first().copied().unwrap_or(5432),
+            server.get_user().unwrap_or("postgres"),
+            server.get_dbname().unwrap_or("postgres"),
+        );
+        assert!(ok(encrypted_at(&keywords)));
     }
 
     #[test]
