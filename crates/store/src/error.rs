@@ -91,6 +91,9 @@ pub enum StoreError {
 
     #[error("record run: the resource timeline of {benchmark} {problem}")]
     BadTimeline { benchmark: String, problem: String },
+
+    #[error("use {store}: the runtime shut down before the call ran")]
+    ShutDown { store: String },
 }
 
 fn connect_hint(cause: &Cause) -> &'static str {

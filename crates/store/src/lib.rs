@@ -11,7 +11,12 @@
 //! not depend on the CLI, the server, report renderers or harness formats;
 //! it knows nothing of flags, HTTP or terminals, and it makes no verdicts.
 //! The store is synchronous on purpose: the CLI is a short-lived process
-//! that must start and finish fast.
+//! that must start and finish fast. A long-running server shares one store
+//! among its threads (both backends are `Send + Sync`; PostgreSQL keeps a
+//! pool of connections) and reaches it through [`AsyncStore`], which runs
+//! each call on tokio's blocking pool. A store called straight from a tokio
+//! runtime thread neither panics nor stalls the runtime's other tasks
+//! (`blocking`), but `AsyncStore` is the way in for async code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -20,15 +25,20 @@ use jiff::{SignedDuration, Timestamp};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
 
+mod async_store;
+mod blocking;
 mod codec;
 mod error;
 mod migrations;
 mod postgres_store;
+mod postgres_url;
 mod sqlite_store;
+mod tls;
 
+pub use async_store::AsyncStore;
 pub use error::{Cause, StoreError};
 pub use migrations::LATEST_SCHEMA_VERSION;
-pub use postgres_store::PostgresStore;
+pub use postgres_store::{DEFAULT_POOL_SIZE, PostgresStore};
 pub use sqlite_store::SqliteStore;
 
 /// Where the history is kept unless the config says otherwise.

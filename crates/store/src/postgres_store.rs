@@ -1,46 +1,70 @@
 //! The shared store: a PostgreSQL database that many CI runners and
 //! `sloe serve` replicas write to at once.
 //!
-//! One connection per store, behind a mutex because the trait takes `&self`;
-//! statements are prepared once per connection. Writes are single
-//! transactions; the server's `synchronous_commit` (on by default) makes a
-//! commit durable before it returns. Migrations run under a transaction-level
-//! advisory lock, so concurrent first opens apply each migration once.
+//! A pool of connections serves the threads of one process (a server's
+//! requests): opened as calls need them, at most `pool_size` (from the URL,
+//! default [`DEFAULT_POOL_SIZE`]); each prepares its statements once. TLS is
+//! what the URL's `sslmode` asks, as libpq reads it: `disable`, `prefer`
+//! (the default: encrypted when the server offers it), `require` (encrypted,
+//! certificate unchecked), `verify-ca` and `verify-full` (checked against
+//! the system's roots or `sslrootcert`). The driver blocks on a tokio
+//! runtime of its own, so every call, and closing, runs through
+//! [`off_runtime`]. Writes are single transactions; the server's
+//! `synchronous_commit` (on by default) makes a commit durable before it
+//! returns. Migrations run under a transaction-level advisory lock, so
+//! concurrent first opens apply each migration once.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Config, Row, Statement};
+use r2d2::{ManageConnection, Pool, PooledConnection};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
+use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
-use crate::error::{Fail, IntoCause};
+use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
+use crate::postgres_url;
+use crate::tls;
 use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most connections a store opens unless its URL says `pool_size`:
+/// r2d2's default, ample for a server on a small database host.
+pub const DEFAULT_POOL_SIZE: u32 = 10;
+
+/// A connection idle longer than this is pinged before use: the driver
+/// notices a connection the server closed (a restart, an idle timeout) only
+/// when a query fails, and one just used is very likely still open.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 const HEADER_COLUMNS: &str =
     "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text";
 
 /// Runs kept in a PostgreSQL database, optionally in a schema of their own.
 pub struct PostgresStore {
-    conn: Mutex<Connection>,
+    /// `None` only once [`Drop`] has taken it.
+    pool: Option<Pool<Manager>>,
     described: String,
 }
 
 struct Connection {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// When a call last finished with it.
+    used: Instant,
 }
 
 impl Connection {
@@ -55,11 +79,80 @@ impl Connection {
     }
 }
 
+/// Opens the pool's connections.
+struct Manager {
+    config: Config,
+    tls: MakeRustlsConnect,
+    schema: Option<String>,
+    /// The connection opened to migrate, handed out as the pool's first: a
+    /// short-lived process connects once.
+    spare: Mutex<Option<Connection>>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = PostgresCause;
+
+    fn connect(&self) -> Result<Connection, PostgresCause> {
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match spare {
+            Some(conn) => Ok(conn),
+            None => open_connection(&self.config, &self.tls, self.schema.as_deref())
+                .map_err(PostgresCause),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), PostgresCause> {
+        if conn.used.elapsed() < IDLE_BEFORE_PING {
+            return Ok(());
+        }
+        conn.client
+            .simple_query("")
+            .map(drop)
+            .map_err(PostgresCause)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+fn open_connection(
+    config: &Config,
+    tls: &MakeRustlsConnect,
+    schema: Option<&str>,
+) -> Result<Connection, postgres::Error> {
+    let mut client = config.connect(tls.clone())?;
+    if let Some(schema) = schema {
+        // The session keeps this; tables are created and found in `schema`.
+        client.batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))?;
+    }
+    Ok(Connection {
+        client,
+        statements: HashMap::new(),
+        used: Instant::now(),
+    })
+}
+
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
             .field("store", &self.described)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closing a connection blocks on the driver's runtime, which panics
+        // where the last handle may go: in a task on a tokio worker.
+        if let Some(pool) = self.pool.take() {
+            off_runtime(move || drop(pool));
+        }
     }
 }
 
@@ -78,10 +171,17 @@ impl PostgresStore {
     }
 
     fn connect_in(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
-        let mut config = Config::from_str(url).map_err(|e| StoreError::BadUrl {
+        off_runtime(|| PostgresStore::connect_here(url, schema))
+    }
+
+    fn connect_here(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
+        let bad_url = |reason: String| StoreError::BadUrl {
             url: redact(url),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let options = postgres_url::split(url).map_err(bad_url)?;
+        let mut config =
+            Config::from_str(&options.driver_url).map_err(|e| bad_url(e.to_string()))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -92,38 +192,73 @@ impl PostgresStore {
         if let Some(schema) = schema {
             described.push_str(&format!(" (schema {schema})"));
         }
-        let client = config
-            .connect(NoTls)
-            .map_err(|e| StoreError::ConnectPostgres {
-                store: described.clone(),
-                cause: e.into_cause(),
-            })?;
-        let mut conn = Connection {
-            client,
-            statements: HashMap::new(),
+        let connect_err = |cause: Cause| StoreError::ConnectPostgres {
+            store: described.clone(),
+            cause,
         };
+        let tls = tls::connector(options.verify, options.root_cert.as_deref())
+            .map_err(|e| connect_err(e.into()))?;
+        let mut conn =
+            open_connection(&config, &tls, schema).map_err(|e| connect_err(e.into_cause()))?;
         migrate(&mut conn, schema, &described).map_err(|e| match e {
             Fail::Store(e) => e,
             other => other.into_store("set up", &described),
         })?;
+        let manager = Manager {
+            config,
+            tls,
+            schema: schema.map(str::to_owned),
+            spare: Mutex::new(Some(conn)),
+        };
+        let pool = Pool::builder()
+            .max_size(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+            // Opened as calls need them, none up front: the CLI makes one
+            // call at a time and should connect once.
+            .min_idle(Some(0))
+            .connection_timeout(CONNECT_TIMEOUT)
+            .build_unchecked(manager);
         Ok(PostgresStore {
-            conn: Mutex::new(conn),
+            pool: Some(pool),
             described,
         })
     }
 
-    fn with<T>(
+    /// Runs `f` on a pooled connection, off the caller's runtime.
+    fn on_connection<T: Send>(
         &self,
-        action: impl std::fmt::Display,
-        f: impl FnOnce(&mut Connection) -> Result<T>,
-    ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        f(&mut conn).map_err(|e| e.into_store(action, &self.described))
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| {
+            let mut conn = self.checkout()?;
+            let out = f(&mut conn);
+            conn.used = Instant::now();
+            // Dropped here, off the runtime: a broken connection is closed
+            // on its way back to the pool.
+            drop(conn);
+            out
+        })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic mid-call left no transaction open: postgres rolls back on drop.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    fn checkout(&self) -> Result<PooledConnection<Manager>> {
+        let pool = self
+            .pool
+            .as_ref()
+            .expect("the pool is taken only when the store is dropped");
+        pool.get().map_err(|e| {
+            Fail::Store(StoreError::ConnectPostgres {
+                store: self.described.clone(),
+                cause: Box::new(e),
+            })
+        })
+    }
+
+    fn with<T: Send>(
+        &self,
+        action: impl std::fmt::Display,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send,
+    ) -> Result<T, StoreError> {
+        self.on_connection(f)
+            .map_err(|e| e.into_store(action, &self.described))
     }
 }
 
@@ -182,11 +317,6 @@ fn quote_ident(name: &str) -> String {
 /// Applies the migrations the database lacks, under an advisory lock held
 /// until the transaction ends, so concurrent first opens wait for each other.
 fn migrate(conn: &mut Connection, schema: Option<&str>, described: &str) -> Result<()> {
-    if let Some(schema) = schema {
-        // The session keeps this; tables are created and found in `schema`.
-        conn.client
-            .batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))?;
-    }
     let latest = i64::from(LATEST_SCHEMA_VERSION);
     let too_new = |found| {
         Fail::Store(StoreError::SchemaTooNew {
@@ -363,8 +493,7 @@ impl Store for PostgresStore {
             round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
             samples.extend_from_slice(&s.values);
         }
-        let mut conn = self.lock();
-        let inserted = (|| -> Result<RunId> {
+        let inserted = self.on_connection(|conn| -> Result<RunId> {
             let insert_run = conn.prepare(
                 "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
                  VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
@@ -416,7 +545,7 @@ impl Store for PostgresStore {
             }
             tx.commit()?;
             Ok(RunId(id))
-        })();
+        });
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_unique_violation(&e) => dup,
             _ => e.into_store("record run", &self.described),
@@ -848,6 +977,164 @@ mod tests {
             "postgres://sloe:***@db.example/history"
         );
         assert_eq!(redact("postgres://db/h"), "postgres://db/h");
+    }
+
+    // TLS, against the real server of the contract suite
+    // (`SLOE_TEST_POSTGRES_URL`). Debian's PostgreSQL serves TLS out of the
+    // box, with the "snakeoil" certificate made at install.
+
+    fn server_url(options: &str) -> String {
+        let url = std::env::var("SLOE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}{options}")
+    }
+
+    /// Connects with `options`, in a schema dropped afterwards, and says
+    /// whether the store's connection is encrypted.
+    fn encrypted(options: &str) -> Result<bool, StoreError> {
+        encrypted_at(&server_url(options))
+    }
+
+    fn encrypted_at(url: &str) -> Result<bool, StoreError> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let schema = format!("sloe_test_tls_{}_{n}", std::process::id());
+        let store = PostgresStore::connect_in_schema(url, &schema)?;
+        let ssl = store.with("check TLS", |conn| {
+            let row = conn.client.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )?;
+            Ok(row.try_get::<_, bool>(0)?)
+        });
+        let dropped = store.with("drop the test schema", |conn| {
+            Ok(conn
+                .client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)))?)
+        });
+        dropped?;
+        ssl
+    }
+
+    fn ok<T>(r: Result<T, StoreError>) -> T {
+        r.unwrap_or_else(|e| panic!("failed to {e}"))
+    }
+
+    #[test]
+    fn sslmode_require_encrypts_and_disable_does_not() {
+        assert!(ok(encrypted("sslmode=require")));
+        assert!(!ok(encrypted("sslmode=disable")));
+        // libpq's default, `prefer`, encrypts when the server offers TLS.
+        assert!(ok(encrypted("application_name=sloe-prefer")));
+    }
+
+    #[test]
+    fn libpq_keyword_strings_ask_for_tls_and_pool_size_too() {
+        let server = Config::from_str(&server_url("sslmode=disable")).expect("the test URL");
+        let Some(Host::Tcp(host)) = server.get_hosts().first() else {
+            panic!("the test server is reached over TCP");
+        };
+        let keywords = format!(
+            "host={host} port={} user='{}' dbname='{}' sslmode=require pool_size=2",
+            server.get_ports().first().copied().unwrap_or(5432),
+            server.get_user().unwrap_or("postgres"),
+            server.get_dbname().unwrap_or("postgres"),
+        );
+        assert!(ok(encrypted_at(&keywords)));
+    }
+
+    #[test]
+    fn verify_full_refuses_a_certificate_no_trusted_root_signed() {
+        let root = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/unrelated-root.pem"
+        );
+        let err = encrypted(&format!("sslmode=verify-full&sslrootcert={root}"))
+            .expect_err("an untrusted certificate");
+        let msg = err.to_string();
+        assert!(msg.starts_with("connect to PostgreSQL store"), "{msg}");
+        assert!(
+            msg.contains("invalid peer certificate: UnknownIssuer"),
+            "{msg}"
+        );
+        // `require` with a root checks the chain too, as libpq does.
+        let err = encrypted(&format!("sslmode=require&sslrootcert={root}"))
+            .expect_err("an untrusted certificate");
+        assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+    }
+
+    #[test]
+    fn verify_ca_trusts_the_root_the_url_names() {
+        // The server's own certificate, made the one trusted root. It names
+        // the machine, not 127.0.0.1: verify-ca accepts it, verify-full not.
+        let cert = encrypted_cert_file().expect("the server's certificate file");
+        let root = format!("sslrootcert={cert}");
+        assert!(ok(encrypted(&format!("sslmode=verify-ca&{root}"))));
+        let err = encrypted(&format!("sslmode=verify-full&{root}")).expect_err("a host mismatch");
+        assert!(err.to_string().contains("not valid for name"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_root_certificate_is_named() {
+        let err = encrypted("sslmode=verify-full&sslrootcert=/nonexistent/root.pem")
+            .expect_err("no such file");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("read root certificate /nonexistent/root.pem: "),
+            "{msg}"
+        );
+    }
+
+    /// Where the server keeps its certificate, which is also readable here
+    /// when the server is local.
+    fn encrypted_cert_file() -> Result<String, postgres::Error> {
+        let mut client = Client::connect(&server_url("sslmode=disable"), postgres::NoTls)?;
+        client.query_one("SHOW ssl_cert_file", &[])?.try_get(0)
+    }
+
+    /// How many connections the server has open under `application_name`.
+    fn connections_named(store: &PostgresStore, name: &str) -> i64 {
+        ok(store.with("count connections", |conn| {
+            let row = conn.client.query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )?;
+            Ok(row.try_get(0)?)
+        }))
+    }
+
+    #[test]
+    fn the_pool_opens_connections_as_calls_need_them_up_to_pool_size() {
+        for (pool_size, expected) in [(Some(2), 2), (None, 6)] {
+            let name = format!("sloe-pool-test-{}-{pool_size:?}", std::process::id());
+            let size = pool_size.map_or(String::new(), |n| format!("&pool_size={n}"));
+            let schema = format!(
+                "sloe_test_pool_{}_{}",
+                std::process::id(),
+                pool_size.is_some()
+            );
+            let url = server_url(&format!("application_name={name}{size}"));
+            let store = ok(PostgresStore::connect_in_schema(&url, &schema));
+            // One process, one call at a time: one connection.
+            assert_eq!(connections_named(&store, &name), 1);
+            std::thread::scope(|scope| {
+                for _ in 0..6 {
+                    scope.spawn(|| {
+                        ok(store.with("wait", |conn| {
+                            Ok(conn.client.batch_execute("SELECT pg_sleep(0.2)")?)
+                        }))
+                    });
+                }
+            });
+            let open = connections_named(&store, &name);
+            ok(store.with("drop the test schema", |conn| {
+                Ok(conn
+                    .client
+                    .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)))?)
+            }));
+            assert_eq!(open, expected, "{pool_size:?}");
+        }
     }
 
     #[test]

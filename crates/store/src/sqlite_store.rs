@@ -4,7 +4,10 @@
 //! makes a commit durable before it returns, every write runs in a
 //! `BEGIN IMMEDIATE` transaction (the write lock is taken up front, so two
 //! writers queue instead of failing to upgrade a read lock), and a 10 s busy
-//! timeout lets several `sloe` processes share the file.
+//! timeout lets several `sloe` processes share the file. Within one process
+//! the threads that share a store (a server's requests) take turns on one
+//! connection behind a mutex; every call runs through `off_runtime`, so a
+//! tokio worker that calls it hands its other tasks on while SQLite waits.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -17,6 +20,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavio
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
 
+use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::Fail;
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
@@ -51,6 +55,11 @@ impl SqliteStore {
     /// Opens the file at `path`, creating it and its parent directories if
     /// needed, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        // Opening may wait for other processes (the busy timeout).
+        off_runtime(|| SqliteStore::open_here(path))
+    }
+
+    fn open_here(path: &Path) -> Result<SqliteStore, StoreError> {
         let open_err = |cause: Box<dyn std::error::Error + Send + Sync>| StoreError::OpenSqlite {
             path: path.to_owned(),
             cause,
@@ -140,13 +149,22 @@ impl SqliteStore {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn with<T>(
+    /// Runs `f` on the connection, off the caller's runtime: SQLite blocks
+    /// on disk and on other processes' locks (up to the busy timeout).
+    fn on_connection<T: Send>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send,
+    ) -> Result<T> {
+        off_runtime(|| f(&mut self.lock()))
+    }
+
+    fn with<T: Send>(
         &self,
         action: impl std::fmt::Display,
-        f: impl FnOnce(&mut Connection) -> Result<T>,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        f(&mut conn).map_err(|e| e.into_store(action, &self.described))
+        self.on_connection(f)
+            .map_err(|e| e.into_store(action, &self.described))
     }
 }
 
@@ -285,8 +303,7 @@ impl Store for SqliteStore {
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
-        let mut conn = self.lock();
-        let inserted = (|| -> Result<RunId> {
+        let inserted = self.on_connection(|conn| -> Result<RunId> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = tx
                 .prepare_cached(
@@ -331,7 +348,7 @@ impl Store for SqliteStore {
             }
             tx.commit()?;
             Ok(RunId(id))
-        })();
+        });
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_constraint_violation(&e) => dup,
             _ => e.into_store("record run", &self.described),

@@ -2,7 +2,10 @@
 //! against a real SQLite file in a temporary directory and against the real
 //! PostgreSQL server (`SLOE_TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), each PostgreSQL test in a
-//! fresh schema of its own that is dropped afterwards.
+//! fresh schema of its own that is dropped afterwards. Each runs twice per
+//! backend: on a plain thread, as the CLI calls the store, and as a task on
+//! a multi-threaded tokio runtime, as `sloe serve` does (modules
+//! `*_in_runtime`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -138,30 +141,78 @@ impl Drop for Fixture {
         if schemas.is_empty() {
             return;
         }
-        // Best effort: a test that failed to connect has nothing to drop.
-        if let Ok(mut client) = ::postgres::Client::connect(&postgres_url(), ::postgres::NoTls) {
-            for schema in schemas {
-                let _ =
-                    client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
-            }
-        }
+        // On a thread of its own: the sync driver panics on a tokio worker,
+        // where the runtime suite drops its fixtures.
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                // Best effort: a test that failed to connect has nothing to drop.
+                if let Ok(mut client) =
+                    ::postgres::Client::connect(&postgres_url(), ::postgres::NoTls)
+                {
+                    for schema in schemas {
+                        let _ = client
+                            .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"));
+                    }
+                }
+            });
+        });
     }
 }
 
-/// Writes each contract test once and runs it on both backends. Tests under
-/// `store` take `&dyn Store`; tests under `fixture` need more handles on the
-/// same database and take the `Fixture`.
+/// Writes each contract test once and runs it on both backends, each on a
+/// plain thread and in a runtime task. Tests under `store` take
+/// `&dyn Store`; tests under `fixture` need more handles on the same
+/// database and take the `Fixture`.
 macro_rules! contract {
     (store: [$($s:ident),* $(,)?], fixture: [$($f:ident),* $(,)?] $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $s() { let fx = super::Fixture::sqlite(); super::$s(&*fx.store); } )*
-            $( #[test] fn $f() { let fx = super::Fixture::sqlite(); super::$f(&fx); } )*
-        }
-        mod postgres {
-            $( #[test] fn $s() { let fx = super::Fixture::postgres(); super::$s(&*fx.store); } )*
-            $( #[test] fn $f() { let fx = super::Fixture::postgres(); super::$f(&fx); } )*
+        contract!(@suite sqlite, sqlite, on_this_thread, [$($s),*], [$($f),*]);
+        contract!(@suite postgres, postgres, on_this_thread, [$($s),*], [$($f),*]);
+        contract!(@suite sqlite_in_runtime, sqlite, in_runtime_task, [$($s),*], [$($f),*]);
+        contract!(@suite postgres_in_runtime, postgres, in_runtime_task, [$($s),*], [$($f),*]);
+    };
+    (@suite $suite:ident, $backend:ident, $how:ident, [$($s:ident),*], [$($f:ident),*]) => {
+        mod $suite {
+            $( #[test] fn $s() {
+                super::$how(|| { let fx = super::Fixture::$backend(); super::$s(&*fx.store); });
+            } )*
+            $( #[test] fn $f() {
+                super::$how(|| { let fx = super::Fixture::$backend(); super::$f(&fx); });
+            } )*
         }
     };
+}
+
+/// As the CLI calls the store.
+fn on_this_thread(test: impl FnOnce()) {
+    test();
+}
+
+/// As a request handler of `sloe serve` calls the store: as a task on a
+/// multi-threaded tokio runtime, so opening the store, every call and
+/// dropping it happen on a runtime worker thread, where the sync
+/// `postgres` driver would panic if the store let it.
+fn in_runtime_task(test: impl FnOnce() + Send + 'static) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let outcome = runtime.block_on(async {
+        tokio::spawn(async move {
+            assert!(
+                tokio::runtime::Handle::try_current().is_ok(),
+                "the test runs on a runtime thread"
+            );
+            test();
+        })
+        .await
+    });
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("the test task did not finish: {e}"),
+        }
+    }
 }
 
 contract! {
@@ -188,6 +239,7 @@ contract! {
         an_ingest_key_stores_a_file_once,
         bad_events_store_nothing,
         compaction_rolls_old_minutes_into_hours,
+        one_store_serves_many_threads,
     ],
     fixture: [
         migrations_are_idempotent,
@@ -1177,6 +1229,147 @@ fn concurrent_writers_lose_no_run(fx: &Fixture) {
         let results = ok(store.results_of_runs(&mine, None));
         assert_eq!(results.len(), RUNS * 20, "every series of thread {t}");
     }
+}
+
+/// What a server does: one store, shared by many threads at once (on
+/// PostgreSQL through its pool), each writing and reading back.
+fn one_store_serves_many_threads(store: &dyn Store) {
+    const THREADS: usize = 8;
+    const RUNS: usize = 10;
+    let ids: Vec<RunId> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    (0..RUNS)
+                        .map(|i| {
+                            let id = record(
+                                store,
+                                context("main", &format!("tb{t}"), at(i as i64)),
+                                vec![series(&format!("t{t}"), "wall_time", &[i as f64; 3])],
+                            );
+                            let run = ok(store.run(id)).expect("the run just recorded");
+                            assert_eq!(run.header.context.testbed, Some(format!("tb{t}")));
+                            assert_eq!(run.series[0].values, vec![i as f64; 3]);
+                            id
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a thread sharing the store"))
+            .collect()
+    });
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), THREADS * RUNS, "every insert got its own id");
+    assert_eq!(ok(store.count_runs()), (THREADS * RUNS) as u64);
+}
+
+// ---------------------------------------------------------------------------
+// `AsyncStore`: the server's way in.
+
+fn each_backend(test: impl Fn(Fixture)) {
+    test(Fixture::sqlite());
+    test(Fixture::postgres());
+}
+
+#[test]
+fn async_store_calls_leave_the_runtime_worker_free() {
+    each_backend(|fx| {
+        // One worker: were a store call to run on it, the task that lets
+        // the call finish could never run, and the call would time out.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a tokio runtime");
+        let store = sloe_store::AsyncStore::from(fx.reopen());
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        let recorded = runtime.block_on(async {
+            let call = tokio::spawn({
+                let store = store.clone();
+                async move {
+                    store
+                        .call(move |s| {
+                            wait.recv_timeout(std::time::Duration::from_secs(10))
+                                .expect("the other task ran while this call waited");
+                            s.insert_run(&NewRun {
+                                context: context("main", "tb", at(1)),
+                                series: vec![series("a", "wall_time", &[1.0])],
+                            })
+                        })
+                        .await
+                }
+            });
+            let signal = tokio::spawn(async move { go.send(()).expect("the call is waiting") });
+            signal.await.expect("the signalling task");
+            call.await.expect("the call task")
+        });
+        let id = ok(recorded);
+        assert_eq!(ok(fx.store.latest_run_id()), Some(id));
+    });
+}
+
+#[test]
+fn async_store_is_shared_by_concurrent_tasks() {
+    each_backend(|fx| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("a tokio runtime");
+        let store = sloe_store::AsyncStore::from(fx.reopen());
+        let ids: Vec<RunId> = runtime.block_on(async {
+            let tasks: Vec<_> = (0..16)
+                .map(|t| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store
+                            .call(move |s| {
+                                s.insert_run(&NewRun {
+                                    context: context("main", &format!("tb{t}"), at(t)),
+                                    series: vec![series("a", "wall_time", &[t as f64])],
+                                })
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            let mut ids = Vec::new();
+            for task in tasks {
+                ids.push(ok(task.await.expect("a task")));
+            }
+            ids
+        });
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 16);
+        let headers = runtime
+            .block_on(store.call(|s| s.list_runs(&RunQuery::default())))
+            .unwrap_or_else(|e| panic!("failed to {e}"));
+        assert_eq!(headers.len(), 16);
+        // The last handle goes on a worker, as a server's does at shutdown.
+        runtime
+            .block_on(async move { tokio::spawn(async move { drop(store) }).await })
+            .expect("dropping the store on a worker does not panic");
+    });
+}
+
+#[test]
+fn a_current_thread_runtime_may_call_the_store_directly() {
+    each_backend(|fx| {
+        let location = fx.location.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a tokio runtime");
+        let count = runtime.block_on(async move {
+            let store = location.open();
+            simple(&*store, "main", "tb", 1, &["a"]);
+            ok(store.count_runs())
+        });
+        assert_eq!(count, 1);
+    });
 }
 
 // ---------------------------------------------------------------------------
