@@ -50,8 +50,12 @@ pub enum AppError {
     /// A remote dependency (Prometheus) could not be asked.
     #[error("{0}")]
     Upstream(String),
-    /// The user pressed Ctrl-C (or the process got SIGTERM) mid-work.
-    #[error("finish: interrupted")]
+    /// The user pressed Ctrl-C (or the process got SIGTERM) mid-run: the
+    /// runner killed the benchmark's process group before anything was
+    /// recorded.
+    #[error(
+        "finish the run: interrupted (Ctrl-C); the process group was killed and nothing was recorded"
+    )]
     Interrupted,
     /// A results file (or standard input) could not be read.
     #[error("read {path}: {source}")]
@@ -110,7 +114,25 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Interrupted => 130,
-            _ => 2,
+            AppError::Usage(_)
+            | AppError::Config(_)
+            | AppError::Spec(_)
+            | AppError::Specs(_)
+            | AppError::Input(_)
+            | AppError::Format(_)
+            | AppError::Read { .. }
+            | AppError::NoSuchRun { .. }
+            | AppError::NoRuns { .. }
+            | AppError::NothingToPin { .. }
+            | AppError::NoSuchRunToPin { .. }
+            | AppError::PinnedRunMissing { .. }
+            | AppError::ConfigExists { .. }
+            | AppError::Store(_)
+            | AppError::Measurement(_)
+            | AppError::Write { .. }
+            | AppError::CreateDir { .. }
+            | AppError::StepSummary { .. }
+            | AppError::Upstream(_) => 2,
         }
     }
 
@@ -165,5 +187,54 @@ impl AppError {
             AppError::ConfigExists { .. } => "config_exists",
             AppError::Specs(_) => "invalid_slo_spec",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_case_names_its_exit_code_and_status() {
+        let cases = [
+            (AppError::Interrupted, 130, 503, "interrupted"),
+            (AppError::Usage("x".into()), 2, 400, "bad_request"),
+            (AppError::Input("x".into()), 2, 422, "invalid_input"),
+            (
+                AppError::NoSuchRun {
+                    id: 7,
+                    store: "s".into(),
+                },
+                2,
+                404,
+                "run_not_found",
+            ),
+            (AppError::Upstream("x".into()), 2, 502, "upstream_error"),
+            (
+                AppError::ConfigExists { path: "p".into() },
+                2,
+                409,
+                "config_exists",
+            ),
+        ];
+        for (e, exit, status, code) in cases {
+            assert_eq!(
+                (e.exit_code(), e.http_status(), e.code()),
+                (exit, status, code),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_read_after_failed_to() {
+        let e = AppError::NoSuchRun {
+            id: 7,
+            store: "sqlite .sloe/history.db".into(),
+        };
+        assert_eq!(
+            format!("failed to {e}"),
+            "failed to find run 7 in sqlite .sloe/history.db: there is no such run (see `sloe history`)"
+        );
     }
 }
