@@ -83,7 +83,11 @@ fn default_base_branch() -> String {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// `sqlite://PATH` (relative to the config file) or `postgres://user@host/db`.
+    /// `sqlite://PATH` (relative to the config file) or
+    /// `postgres://user@host/db` (also libpq's `key=value` form). PostgreSQL
+    /// takes libpq's `sslmode` (`disable`, `prefer` (default), `require`,
+    /// `verify-ca`, `verify-full`) with `sslrootcert`, and `pool_size`
+    /// (connections kept for one process, default 10).
     #[serde(default = "default_store_url")]
     pub url: String,
 }
