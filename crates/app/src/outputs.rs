@@ -16,7 +16,7 @@ use sloe_report::html::{History, HistoryRun, HistorySeries};
 use sloe_store::{RunQuery, Store};
 
 use crate::context::Env;
-use crate::files::{append, write_atomic};
+use crate::files::{append, write_all_atomic};
 use crate::{AppError, Clock, Result, Settings};
 
 /// One file to write whole.
@@ -42,21 +42,12 @@ pub struct Outputs {
 impl Outputs {
     /// Writes the files (each atomically) and appends the step summary.
     pub fn write(&self) -> Result<()> {
-        // Each file costs two fsyncs (file, directory), several ms each on
-        // a CI runner's disk: one after another they were most of a
-        // `sloe check`. Issued together, the file system commits them in
-        // one journal transaction.
-        std::thread::scope(|scope| {
-            let writers: Vec<_> = self
-                .files
-                .iter()
-                .map(|file| scope.spawn(|| write_atomic(&file.path, file.contents.as_bytes())))
-                .collect();
-            writers.into_iter().try_for_each(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-        })?;
+        let files: Vec<(&Path, &[u8])> = self
+            .files
+            .iter()
+            .map(|f| (f.path.as_path(), f.contents.as_bytes()))
+            .collect();
+        write_all_atomic(&files)?;
         if let Some(summary) = &self.step_summary {
             append(&summary.path, summary.contents.as_bytes()).map_err(|source| {
                 AppError::StepSummary {
