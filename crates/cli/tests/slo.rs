@@ -1,4 +1,4 @@
-//! `sloe slo ...` end to end: every file under `shared/fixtures/slo` is
+//! `sloe slo ...` end to end: every file under `crates/core/tests/fixtures/slo` is
 //! read by the real binary; the bad ones are rejected with a message that
 //! names the file, the line and the field.
 
@@ -9,7 +9,7 @@ mod common;
 use common::sloe;
 
 fn fixtures() -> PathBuf {
-    common::fixtures("slo")
+    common::slo_fixture("")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -77,15 +77,7 @@ fn expectation(rel: &str) -> Expect {
             // slo-generator's SLO format is not asked for either.
             Rejected(&[":1:", "google/slo-generator specs are not supported"])
         }
-        "slo-generator/samples/config.yaml" => {
-            NotASpec("slo-generator's backend and exporter config")
-        }
-        "slo-generator/tests/unit/fixtures/slo_report_v2.json" => {
-            NotASpec("a slo-generator report")
-        }
-        "sloth/examples/_gen/getting-started.yml"
-        | "sloth/examples/_gen/kubernetes-apiserver.yml"
-        | "sloth/examples/_gen/openslo-getting-started.yml" => {
+        "sloth/examples/_gen/getting-started.yml" | "sloth/examples/_gen/kubernetes-apiserver.yml" => {
             NotASpec("Sloth's generated rules: compared with `sloe slo rules` in the rules tests")
         }
         "sloth/test/integration/prometheus/testdata/out-base-28d.yaml.tpl"
@@ -141,7 +133,7 @@ fn every_slo_fixture_is_read_or_rejected_with_a_reason() {
     let mut files = Vec::new();
     walk(&root, &mut files);
     assert!(
-        files.len() >= 40,
+        files.len() >= 38,
         "fixtures missing under {}",
         root.display()
     );
@@ -563,8 +555,7 @@ fn status_of_junit_pass_and_flaky_rates_from_ingested_runs() {
     );
     // A real surefire report (suite action.surefire.report.calc.StringUtilsTest):
     // 5 cases, 2 failed, 1 skipped → ran 4, passed 2.
-    let surefire = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/formats/junit/maven_surefire_StringUtilsTest.xml");
+    let surefire = common::format_fixture("junit/maven_surefire_StringUtilsTest.xml");
     ingest_file(d, &surefire, "2026-11-22T11:00:00Z");
 
     let (code, v) = status_at_noon(d);

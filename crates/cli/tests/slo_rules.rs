@@ -17,7 +17,7 @@ mod common;
 use common::sloe;
 
 fn sloth() -> PathBuf {
-    common::fixtures("slo/sloth")
+    common::slo_fixture("sloth")
 }
 
 fn rules(args: &[&str], inputs: &[PathBuf]) -> Value {

@@ -1,6 +1,6 @@
 //! What the end-to-end test files share: the real `sloe` binary with an
 //! environment that CI variables and the developer's shell cannot steer,
-//! a project folder with its config, and the shared fixtures.
+//! a project folder with its config, and the fixtures of the other crates.
 // Each test file is its own crate and uses only a part of this module.
 #![allow(dead_code)]
 
@@ -29,11 +29,28 @@ pub fn sloe_in(dir: &Path) -> Command {
     cmd
 }
 
-/// A folder of `../shared/fixtures` (beside the repository).
-pub fn fixtures(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
-        .join(sub)
+/// The SLO specs that sloe-core's tests read (`crates/core/tests/fixtures/slo`),
+/// or a file or folder under them.
+pub fn slo_fixture(rel: &str) -> PathBuf {
+    fixture("../core/tests/fixtures/slo", rel)
+}
+
+/// A captured harness output that sloe-formats' tests read
+/// (`crates/formats/tests/fixtures/<format>/<case>`).
+pub fn format_fixture(rel: &str) -> PathBuf {
+    fixture("../formats/tests/fixtures", rel)
+}
+
+/// Fixtures are part of the repository: a missing one is a broken checkout,
+/// never a reason to skip.
+fn fixture(root: &str, rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(root).join(rel);
+    assert!(
+        path.exists(),
+        "fixture {} is missing: it is part of the repository (restore it with `git checkout`)",
+        path.display()
+    );
+    path
 }
 
 /// A temporary project: a folder with `sloe.toml`; the store goes to its

@@ -614,7 +614,7 @@ mod tests {
 
     fn fixture(rel: &str) -> ReadOutcome {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/slo")
+            .join("tests/fixtures/slo")
             .join(rel);
         let text = std::fs::read_to_string(&path).expect("fixture");
         read(&text, rel)
