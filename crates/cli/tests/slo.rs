@@ -77,7 +77,8 @@ fn expectation(rel: &str) -> Expect {
             // slo-generator's SLO format is not asked for either.
             Rejected(&[":1:", "google/slo-generator specs are not supported"])
         }
-        "sloth/examples/_gen/getting-started.yml" | "sloth/examples/_gen/kubernetes-apiserver.yml" => {
+        "sloth/examples/_gen/getting-started.yml"
+        | "sloth/examples/_gen/kubernetes-apiserver.yml" => {
             NotASpec("Sloth's generated rules: compared with `sloe slo rules` in the rules tests")
         }
         "sloth/test/integration/prometheus/testdata/out-base-28d.yaml.tpl"
