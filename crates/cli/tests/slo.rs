@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::sloe;
+use common::{junit_xml, sloe};
 
 fn fixtures() -> PathBuf {
     common::slo_fixture("")
@@ -232,20 +232,12 @@ fn toml_slo_tables_are_validated_with_their_line() {
 /// Minute aggregates of stream `api` for `minutes` minutes before
 /// 2026-11-23T12:00:00Z, `bad(m)` failed of 1,000 in minute m (0 = oldest).
 fn events_file(dir: &Path, minutes: i64, bad: impl Fn(i64) -> u64) -> PathBuf {
-    let end: jiff::Timestamp = "2026-11-23T12:00:00Z".parse().expect("time");
-    let mut text = String::new();
-    for m in 0..minutes {
-        let t = end
-            .checked_sub(jiff::SignedDuration::from_mins(minutes - m))
-            .expect("time");
-        let b = bad(m);
-        text.push_str(&format!(
-            "{{\"stream\":\"api\",\"ts\":\"{t}\",\"good\":{},\"total\":1000}}\n",
-            1000 - b
-        ));
-    }
     let path = dir.join("events.jsonl");
-    std::fs::write(&path, text).expect("write events");
+    std::fs::write(
+        &path,
+        common::minute_events("2026-11-23T12:00:00Z", minutes, bad),
+    )
+    .expect("write events");
     path
 }
 
@@ -459,27 +451,6 @@ fn status_of_a_ci_objective_from_the_run_history() {
     let remaining = s["error_budget"]["remaining"].as_f64().expect("remaining");
     assert!(remaining.abs() < 1e-9, "{v}");
     assert_eq!(out.status.code(), Some(1), "{v}");
-}
-
-/// A JUnit report of one suite: `(name, outcome)` per test case, where the
-/// outcome is "pass", "fail", "error", "skip" or "flaky" (passed on a retry).
-fn junit_xml(suite: &str, cases: &[(&str, &str)]) -> String {
-    let mut xml = format!("<?xml version=\"1.0\"?>\n<testsuites>\n<testsuite name=\"{suite}\">\n");
-    for (name, outcome) in cases {
-        let inner = match *outcome {
-            "pass" => "",
-            "fail" => "<failure message=\"boom\"/>",
-            "error" => "<error message=\"crash\"/>",
-            "skip" => "<skipped/>",
-            "flaky" => "<flakyFailure message=\"once\"/>",
-            other => panic!("outcome {other}"),
-        };
-        xml.push_str(&format!(
-            "<testcase classname=\"{suite}\" name=\"{name}\" time=\"0.01\">{inner}</testcase>\n"
-        ));
-    }
-    xml.push_str("</testsuite>\n</testsuites>\n");
-    xml
 }
 
 /// `n` test cases named t0.., all with `outcome`.

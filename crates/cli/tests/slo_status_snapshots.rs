@@ -11,27 +11,14 @@ use std::process::Output;
 
 mod common;
 
-use common::Project;
+use common::{Project, junit_xml};
 
 const AT: &str = "2026-11-23T12:00:00Z";
 
-/// JSON lines of minute aggregates of stream `api`, 1,000 events a minute,
-/// for the `minutes` minutes before [`AT`]; `bad(m)` of them failed in
-/// minute `m` (0 is the oldest).
+/// 1,000 events of stream `api` a minute for `minutes` minutes before
+/// [`AT`], `bad(m)` of them failed in minute `m` (0 is the oldest).
 fn minute_events(minutes: i64, bad: impl Fn(i64) -> u64) -> String {
-    let end: jiff::Timestamp = AT.parse().expect("time");
-    let mut text = String::new();
-    for m in 0..minutes {
-        let t = end
-            .checked_sub(jiff::SignedDuration::from_mins(minutes - m))
-            .expect("time");
-        let b = bad(m);
-        text.push_str(&format!(
-            "{{\"stream\":\"api\",\"ts\":\"{t}\",\"good\":{},\"total\":1000}}\n",
-            1000 - b
-        ));
-    }
-    text
+    common::minute_events(AT, minutes, bad)
 }
 
 /// Both views of one status, the project's folder redacted.
@@ -139,37 +126,11 @@ fn timeslice_budgeting() {
     snapshot("timeslices", &s);
 }
 
-/// A JUnit report of suite `app`: `(name, outcome)` per test case, where the
-/// outcome is "pass", "fail", "skip" or "flaky" (passed on a retry).
-fn junit_xml(cases: &[(&str, &str)]) -> String {
-    let mut xml = String::from("<?xml version=\"1.0\"?>\n<testsuites>\n<testsuite name=\"app\">\n");
-    for (name, outcome) in cases {
-        let inner = match *outcome {
-            "pass" => "",
-            "fail" => "<failure message=\"boom\"/>",
-            "skip" => "<skipped/>",
-            "flaky" => "<flakyFailure message=\"once\"/>",
-            other => panic!("outcome {other}"),
-        };
-        xml.push_str(&format!(
-            "<testcase classname=\"app\" name=\"{name}\" time=\"0.01\">{inner}</testcase>\n"
-        ));
-    }
-    xml.push_str("</testsuite>\n</testsuites>\n");
-    xml
-}
-
 fn ingest(p: &Project, file: &str, timestamp: &str) {
-    let out = p
-        .sloe()
+    p.sloe()
         .args(["ingest", "--branch", "main", "--timestamp", timestamp, file])
-        .output()
-        .expect("run sloe");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
 }
 
 /// Pass and not-flaky rates over three recorded JUnit runs: of the 11 cases
@@ -187,7 +148,7 @@ fn junit_sli_from_recorded_runs() {
     ];
     for (day, cases) in runs.iter().enumerate() {
         let name = format!("junit-{day}.xml");
-        p.write(&name, &junit_xml(cases));
+        p.write(&name, &junit_xml("app", cases));
         ingest(&p, &name, &format!("2026-11-{:02}T10:00:00Z", 20 + day));
     }
     let s = status(&p, None);

@@ -81,3 +81,43 @@ impl Project {
         p
     }
 }
+
+/// JSON lines of minute aggregates of stream `api`, 1,000 events a minute,
+/// for the `minutes` minutes before `end`; `bad(m)` of them failed in
+/// minute `m` (0 is the oldest).
+pub fn minute_events(end: &str, minutes: i64, bad: impl Fn(i64) -> u64) -> String {
+    let end: jiff::Timestamp = end.parse().expect("time");
+    let mut text = String::new();
+    for m in 0..minutes {
+        let t = end
+            .checked_sub(jiff::SignedDuration::from_mins(minutes - m))
+            .expect("time");
+        let b = bad(m);
+        text.push_str(&format!(
+            "{{\"stream\":\"api\",\"ts\":\"{t}\",\"good\":{},\"total\":1000}}\n",
+            1000 - b
+        ));
+    }
+    text
+}
+
+/// A JUnit report of one suite: `(name, outcome)` per test case, where the
+/// outcome is "pass", "fail", "error", "skip" or "flaky" (passed on a retry).
+pub fn junit_xml(suite: &str, cases: &[(&str, &str)]) -> String {
+    let mut xml = format!("<?xml version=\"1.0\"?>\n<testsuites>\n<testsuite name=\"{suite}\">\n");
+    for (name, outcome) in cases {
+        let inner = match *outcome {
+            "pass" => "",
+            "fail" => "<failure message=\"boom\"/>",
+            "error" => "<error message=\"crash\"/>",
+            "skip" => "<skipped/>",
+            "flaky" => "<flakyFailure message=\"once\"/>",
+            other => panic!("outcome {other}"),
+        };
+        xml.push_str(&format!(
+            "<testcase classname=\"{suite}\" name=\"{name}\" time=\"0.01\">{inner}</testcase>\n"
+        ));
+    }
+    xml.push_str("</testsuite>\n</testsuites>\n");
+    xml
+}
