@@ -616,7 +616,8 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/slo")
             .join(rel);
-        let text = std::fs::read_to_string(&path).expect("fixture");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
         read(&text, rel)
     }
 
