@@ -45,8 +45,8 @@ impl Need {
     pub fn install(self) -> &'static str {
         match self {
             Need::Postgres => {
-                "`apt-get install -y postgresql`, then `pg_ctlcluster --skip-systemctl-redirect \
-                 $(ls /etc/postgresql) main start` with trust auth for 127.0.0.1 in pg_hba.conf, \
+                "`apt-get install -y postgresql`, trust auth for 127.0.0.1 in pg_hba.conf and \
+                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, \
                  or point SLOE_TEST_POSTGRES_URL at a server whose role may create databases and schemas"
             }
             Need::Prometheus | Need::Promtool => "`apt-get install -y prometheus`",
@@ -97,7 +97,7 @@ fn skip_list_names(list: &str, need: Need) -> Result<bool, String> {
 #[track_caller]
 pub fn missing(need: Need, what: &str) -> ! {
     panic!(
-        "{what}\nthis test needs {need}: install it with {} (.ci/run does), \
+        "{what}\nthis test needs {need}, which .ci/run sets up. Get it with {}; \
          or set {SKIP_VAR}={need} to skip the tests that need it",
         need.install()
     )
