@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
+use sloe_testkit::Need;
 
 mod common;
 
@@ -652,10 +653,16 @@ fn parallel_ingest_sqlite() {
 
 #[test]
 fn parallel_ingest_postgres() {
+    if sloe_testkit::skip(Need::Postgres) {
+        return;
+    }
     let admin_url = std::env::var("SLOE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap_or_else(|e| {
-        panic!("PostgreSQL at {admin_url} is required for this test ({e}); start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
+        sloe_testkit::missing(
+            Need::Postgres,
+            &format!("failed to connect to PostgreSQL at {admin_url}: {e}"),
+        )
     });
     let db = format!(
         "sloe_cli_{}_{}",

@@ -22,17 +22,40 @@ impl Project {
             .expect("run sloe")
     }
 
-    /// How many runs the store holds, by `sloe history --format json`.
+    /// How many runs the project's store holds, by `sloe history --format
+    /// json`; a failed or unreadable `sloe history` fails the test. It reads
+    /// the store through a config of its own beside `sloe.toml` (the same
+    /// default store, `.sloe/history.db`), so that a `sloe.toml` that
+    /// `sloe run` rightly refuses cannot make the count fail too.
     fn recorded_runs(&self) -> usize {
+        let config = std::fs::read_to_string(self.path().join("sloe.toml")).expect("read config");
+        assert!(
+            !config.contains("[store]"),
+            "recorded_runs reads the default store; this project names its own"
+        );
+        let count_config = self.write("count-runs.toml", "");
         let out = self
             .sloe()
+            .arg("--config")
+            .arg(&count_config)
             .args(["history", "--format", "json"])
             .output()
             .expect("run sloe");
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert!(
+            out.status.success(),
+            "sloe history failed ({}): {}",
+            out.status,
+            stderr(&out)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "sloe history --format json printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
         v.as_array()
-            .or_else(|| v.get("runs").and_then(Value::as_array))
-            .map_or(0, Vec::len)
+            .unwrap_or_else(|| panic!("sloe history --format json printed no array: {v}"))
+            .len()
     }
 }
 

@@ -3,7 +3,7 @@
 //! `--events FILE` reads: both give the same SLI, burn rates, budget
 //! remaining and alerts. (Event counts differ: Prometheus's `increase`
 //! extrapolates to the window's edges; every ratio is unaffected.)
-//! Skipped only when Prometheus is absent and `SLOE_REQUIRE_PROMETHEUS` is unset.
+//! Skipped only when `SLOE_SKIP` names `prometheus`.
 
 use serde_json::Value;
 use sloe_promql::testing::TestServer;

@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use serde_yaml_ng::Value;
+use sloe_testkit::Need;
 
 mod common;
 
 use common::sloe;
 
 fn sloth() -> PathBuf {
-    common::fixtures("slo/sloth")
+    common::slo_fixture("sloth")
 }
 
 fn rules(args: &[&str], inputs: &[PathBuf]) -> Value {
@@ -171,22 +172,20 @@ fn same_rules_as_sloths_examples() {
     }
 }
 
-/// promtool when installed; `None` (skip) only when it is absent AND
-/// `SLOE_REQUIRE_PROMTOOL` is unset, so CI can never skip silently.
+/// promtool; `None` (skip) only when `SLOE_SKIP` names it. Missing, it
+/// fails the test.
 fn promtool() -> Option<&'static str> {
+    if sloe_testkit::skip(Need::Promtool) {
+        return None;
+    }
     let found = Process::new("promtool")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("promtool");
+    if !found {
+        sloe_testkit::missing(Need::Promtool, "`promtool --version` did not run");
     }
-    assert!(
-        std::env::var_os("SLOE_REQUIRE_PROMTOOL").is_none(),
-        "SLOE_REQUIRE_PROMTOOL is set but promtool is not installed (apt-get install prometheus)"
-    );
-    eprintln!("skipped: promtool is not installed");
-    None
+    Some("promtool")
 }
 
 fn promtool_run(args: &[&Path], sub: &[&str]) {

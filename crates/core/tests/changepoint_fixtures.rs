@@ -1,9 +1,8 @@
 //! Change-point detection measured on real annotated series: the TCPD
 //! benchmark (van den Burg & Williams 2020) with its human annotations, the
 //! TigerBeetle series with Apache Otava's expected change points, and
-//! MongoDB's performance series. The fixtures live outside the repository
-//! (`../shared/fixtures/changepoint`, or `SLOE_CHANGEPOINT_FIXTURES`); when
-//! they are absent the tests say so and pass.
+//! MongoDB's performance series. The fixtures are in `tests/fixtures/changepoint`
+//! (where each came from: its `SOURCES.md`).
 //!
 //! Run with `--nocapture` to see the per-series table.
 
@@ -14,21 +13,14 @@ use sloe_core::changepoint::{self, ChangePoint};
 
 const MARGIN: usize = 5;
 
-fn fixtures() -> Option<PathBuf> {
-    let dir = std::env::var_os("SLOE_CHANGEPOINT_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/changepoint")
-        });
-    if dir.join("SOURCES.md").exists() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "change-point fixtures not found at {}; skipped",
-            dir.display()
-        );
-        None
-    }
+fn fixtures() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/changepoint");
+    assert!(
+        dir.join("SOURCES.md").exists(),
+        "change-point fixtures missing at {}: they are part of the repository (git checkout -- {0})",
+        dir.display()
+    );
+    dir
 }
 
 fn read(path: PathBuf) -> Value {
@@ -58,7 +50,7 @@ fn tcpd_series(v: &Value) -> Option<Vec<f64>> {
 
 #[test]
 fn tcpd_f1_against_human_annotations() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let annotations = read(dir.join("tcpd/annotations.json"));
     let mut names: Vec<String> = std::fs::read_dir(dir.join("tcpd/datasets"))
         .expect("datasets")
@@ -149,7 +141,7 @@ const PELT_F1_FLOOR: f64 = 0.45;
 
 #[test]
 fn otava_tigerbeetle_steps_are_found() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let v = read(dir.join("otava_tigerbeetle_series.json"));
     let values: Vec<f64> = v["values"]
         .as_array()
@@ -181,7 +173,7 @@ fn otava_tigerbeetle_steps_are_found() {
 
 #[test]
 fn mongodb_series_counts() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     for name in ["edivisive_small", "edivisive_medium", "edivisive_large"] {
         let v = read(dir.join(format!("mongodb/{name}.json")));
         let values: Vec<f64> = v["series"]

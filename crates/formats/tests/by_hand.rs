@@ -9,7 +9,7 @@ use sloe_formats::{Format, Parsed, criterion};
 
 fn path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/formats")
+        .join("tests/fixtures")
         .join(rel)
 }
 

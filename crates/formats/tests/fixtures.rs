@@ -1,4 +1,4 @@
-//! Every captured harness output under `shared/fixtures/formats` is read
+//! Every captured harness output under `tests/fixtures` is read
 //! here: with detection, and with the format its folder implies. Files
 //! that cannot be read are listed in `UNREADABLE` with the reason; the
 //! test fails when such a file becomes readable or a listed file vanishes.
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sloe_formats::{Format, Parsed};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/formats")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// Every file under `dir`, as paths relative to `root`, sorted.

@@ -3,7 +3,8 @@
 //! Series are backfilled with `promtool tsdb create-blocks-from
 //! openmetrics`, then a server started on a free loopback port answers
 //! queries. [`TestServer::start`] returns `None` (the test skips) only when
-//! Prometheus is not installed and `SLOE_REQUIRE_PROMETHEUS` is unset.
+//! `SLOE_SKIP` names `prometheus`; when Prometheus is not installed it fails
+//! the test and says how to install it.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,6 +25,8 @@ impl Drop for TestServer {
     }
 }
 
+use sloe_testkit::Need;
+
 fn installed(bin: &str) -> bool {
     Command::new(bin)
         .arg("--version")
@@ -35,16 +38,16 @@ fn installed(bin: &str) -> bool {
 
 impl TestServer {
     /// Starts Prometheus on `openmetrics` (ending in `# EOF`) backfilled,
-    /// or `None` to skip. Panics when anything fails on the way: these are
-    /// tests.
+    /// or `None` when `SLOE_SKIP` names `prometheus`. Panics when anything
+    /// fails on the way, Prometheus missing included: these are tests.
     pub fn start(openmetrics: &str) -> Option<TestServer> {
-        if !installed("prometheus") || !installed("promtool") {
-            assert!(
-                std::env::var_os("SLOE_REQUIRE_PROMETHEUS").is_none(),
-                "SLOE_REQUIRE_PROMETHEUS is set but prometheus/promtool are not installed (apt-get install prometheus)"
-            );
-            eprintln!("skipped: prometheus is not installed");
+        if sloe_testkit::skip(Need::Prometheus) {
             return None;
+        }
+        for bin in ["prometheus", "promtool"] {
+            if !installed(bin) {
+                sloe_testkit::missing(Need::Prometheus, &format!("`{bin}` was not found on PATH"));
+            }
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");

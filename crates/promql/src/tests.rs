@@ -1,7 +1,7 @@
 //! Against a real Prometheus (Debian's `prometheus` package): series are
 //! backfilled with `promtool tsdb create-blocks-from openmetrics`, then a
 //! server started on a free loopback port answers the queries. Skipped only
-//! when `prometheus` is not installed and `SLOE_REQUIRE_PROMETHEUS` is unset.
+//! when `SLOE_SKIP` names `prometheus`.
 
 use super::*;
 use crate::testing::TestServer;

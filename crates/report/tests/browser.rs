@@ -3,11 +3,14 @@
 //! read the live DOM back. No console output is allowed, every result gets
 //! one rendered chart, and the 7/30/90-day range changes what is plotted.
 //! A screenshot is written to `target/sloe-dashboard.png` for people.
+//! Without Chromium and ChromeDriver these tests fail, unless `SLOE_SKIP`
+//! names `browser`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sloe_report::html;
+use sloe_testkit::Need;
 
 fn chromium() -> PathBuf {
     for candidate in [
@@ -19,7 +22,10 @@ fn chromium() -> PathBuf {
             return PathBuf::from(candidate);
         }
     }
-    panic!("this test needs headless Chromium: `apt-get install -y chromium` (.ci/run does it)");
+    sloe_testkit::missing(
+        Need::Browser,
+        "no Chromium at /usr/bin/chromium, chromium-browser or google-chrome",
+    );
 }
 
 fn base_args(profile: &Path) -> Vec<String> {
@@ -105,6 +111,9 @@ fn write_dashboard(name: &str, benchmarks: usize, runs: usize) -> PathBuf {
 
 #[test]
 fn five_hundred_benchmarks_render_and_the_range_toggle_works() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
     let file = write_dashboard("500.html", 500, 400);
     let week = load(&file, "range=7");
     assert!(
@@ -135,6 +144,9 @@ fn five_hundred_benchmarks_render_and_the_range_toggle_works() {
 
 #[test]
 fn one_benchmark() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
     let file = write_dashboard("1.html", 1, 30);
     let dom = load(&file, "range=30");
     assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
@@ -145,6 +157,9 @@ fn one_benchmark() {
 
 #[test]
 fn no_benchmarks() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
     let file = write_dashboard("0.html", 0, 0);
     let dom = load(&file, "");
     assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
@@ -159,6 +174,9 @@ fn no_benchmarks() {
 
 #[test]
 fn screenshot_for_people() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
     let file = write_dashboard("screenshot.html", 12, 400);
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
@@ -208,7 +226,9 @@ impl Driver {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("this test needs chromedriver: `apt-get install -y chromium-driver` (.ci/run does it)");
+            .unwrap_or_else(|e| {
+                sloe_testkit::missing(Need::Browser, &format!("failed to start chromedriver: {e}"))
+            });
         let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args = base_args(profile.path());
@@ -297,6 +317,9 @@ impl Drop for Driver {
 
 #[test]
 fn clicking_the_range_toggle_changes_the_plotted_points() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
     let file = write_dashboard("click.html", 20, 400);
     let driver = Driver::start();
     driver.post(

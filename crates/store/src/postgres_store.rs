@@ -1023,6 +1023,9 @@ mod tests {
 
     #[test]
     fn sslmode_require_encrypts_and_disable_does_not() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         assert!(ok(encrypted("sslmode=require")));
         assert!(!ok(encrypted("sslmode=disable")));
         // libpq's default, `prefer`, encrypts when the server offers TLS.
@@ -1031,6 +1034,9 @@ mod tests {
 
     #[test]
     fn libpq_keyword_strings_ask_for_tls_and_pool_size_too() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         let server = Config::from_str(&server_url("sslmode=disable")).expect("the test URL");
         let Some(Host::Tcp(host)) = server.get_hosts().first() else {
             panic!("the test server is reached over TCP");
@@ -1046,6 +1052,9 @@ mod tests {
 
     #[test]
     fn verify_full_refuses_a_certificate_no_trusted_root_signed() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         let root = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/unrelated-root.pem"
@@ -1066,6 +1075,9 @@ mod tests {
 
     #[test]
     fn verify_ca_trusts_the_root_the_url_names() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         // The server's own certificate, made the one trusted root. It names
         // the machine, not 127.0.0.1: verify-ca accepts it, verify-full not.
         let cert = encrypted_cert_file().expect("the server's certificate file");
@@ -1077,6 +1089,9 @@ mod tests {
 
     #[test]
     fn a_missing_root_certificate_is_named() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         let err = encrypted("sslmode=verify-full&sslrootcert=/nonexistent/root.pem")
             .expect_err("no such file");
         let msg = err.to_string();
@@ -1106,6 +1121,9 @@ mod tests {
 
     #[test]
     fn the_pool_opens_connections_as_calls_need_them_up_to_pool_size() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
         for (pool_size, expected) in [(Some(2), 2), (None, 6)] {
             let name = format!("sloe-pool-test-{}-{pool_size:?}", std::process::id());
             let size = pool_size.map_or(String::new(), |n| format!("&pool_size={n}"));

@@ -614,9 +614,10 @@ mod tests {
 
     fn fixture(rel: &str) -> ReadOutcome {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/slo")
+            .join("tests/fixtures/slo")
             .join(rel);
-        let text = std::fs::read_to_string(&path).expect("fixture");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()));
         read(&text, rel)
     }
 
