@@ -29,7 +29,10 @@ pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
                         json!({"run_id": r.header.id, "commit": c.commit, "branch": c.branch,
                                "testbed": c.testbed, "timestamp": c.timestamp.to_string()})
                     });
-                    println!("{:#}", json!({"pinned": v}));
+                    println!(
+                        "{}",
+                        crate::output::pretty_json(&json!({"pinned": v}), "the baseline")?
+                    );
                 }
                 (OutputFormat::Text, Some(r)) => {
                     let c = &r.header.context;

@@ -18,22 +18,22 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
     if args.changes {
         let glob = args.benchmark.as_deref().unwrap_or("*");
         let shifts = history::changes(store, glob, args.limit)?;
-        print_changes(store, glob, &shifts, args.format);
+        print_changes(store, glob, &shifts, args.format)?;
         return Ok(Outcome::Ok);
     }
     match &args.benchmark {
-        None => print_runs(store, &history::runs(store, args.limit)?, args.format),
+        None => print_runs(store, &history::runs(store, args.limit)?, args.format)?,
         Some(glob) => print_values(
             store,
             glob,
             &history::values(store, glob, args.limit)?,
             args.format,
-        ),
+        )?,
     }
     Ok(Outcome::Ok)
 }
 
-fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) {
+fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) -> Result<()> {
     match format {
         OutputFormat::Json => {
             let v: Vec<_> = runs
@@ -45,7 +45,7 @@ fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) {
                            "ci": c.ci, "recorded_at": r.recorded_at.to_string()})
                 })
                 .collect();
-            println!("{:#}", json!(v));
+            println!("{}", crate::output::pretty_json(&json!(v), "the history")?);
         }
         OutputFormat::Text if runs.is_empty() => {
             println!("no runs recorded in {}", store.describe());
@@ -68,9 +68,15 @@ fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) {
             }
         }
     }
+    Ok(())
 }
 
-fn print_values(store: &dyn Store, glob: &str, rows: &[(RunHeader, Series)], format: OutputFormat) {
+fn print_values(
+    store: &dyn Store,
+    glob: &str,
+    rows: &[(RunHeader, Series)],
+    format: OutputFormat,
+) -> Result<()> {
     match format {
         OutputFormat::Json => {
             let v: Vec<_> = rows
@@ -84,7 +90,7 @@ fn print_values(store: &dyn Store, glob: &str, rows: &[(RunHeader, Series)], for
                            "median": median(&values), "values": values})
                 })
                 .collect();
-            println!("{:#}", json!(v));
+            println!("{}", crate::output::pretty_json(&json!(v), "the history")?);
         }
         OutputFormat::Text if rows.is_empty() => {
             println!("no recorded values for {glob:?} in {}", store.describe());
@@ -111,9 +117,15 @@ fn print_values(store: &dyn Store, glob: &str, rows: &[(RunHeader, Series)], for
             }
         }
     }
+    Ok(())
 }
 
-fn print_changes(store: &dyn Store, glob: &str, shifts: &[Shift], format: OutputFormat) {
+fn print_changes(
+    store: &dyn Store,
+    glob: &str,
+    shifts: &[Shift],
+    format: OutputFormat,
+) -> Result<()> {
     match format {
         OutputFormat::Json => {
             let v: Vec<_> = shifts
@@ -126,7 +138,7 @@ fn print_changes(store: &dyn Store, glob: &str, shifts: &[Shift], format: Output
                            "after": s.unit.from_canonical(s.after), "change": s.change})
                 })
                 .collect();
-            println!("{:#}", json!(v));
+            println!("{}", crate::output::pretty_json(&json!(v), "the history")?);
         }
         OutputFormat::Text => {
             if shifts.is_empty() {
@@ -154,6 +166,7 @@ fn print_changes(store: &dyn Store, glob: &str, shifts: &[Shift], format: Output
             }
         }
     }
+    Ok(())
 }
 
 /// A canonical value in a readable unit, the number and unit apart (a

@@ -16,7 +16,10 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
     )?;
     let given = args.context.partial();
     if args.dry_run {
-        println!("{:#}", ingest::preview(&inputs, &given));
+        println!(
+            "{}",
+            crate::output::pretty_json(&ingest::preview(&inputs, &given), "what was read")?
+        );
         return Ok(Outcome::Ok);
     }
     let store = settings.open_store()?;
