@@ -301,6 +301,13 @@ pub fn monitor_live(rx: mpsc::Receiver<Sample>, window: Duration) {
     }
 }
 
+/// `value` as indented JSON, for `--format json`. Serialising sloe's own
+/// types cannot fail; should it, the error says what was being written.
+pub fn pretty_json<T: serde::Serialize>(value: &T, what: &str) -> sloe_app::Result<String> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| sloe_app::AppError::Input(format!("write {what} as JSON: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use sloe_runner::{Exit, ShellOverhead};
@@ -359,11 +366,4 @@ mod tests {
         assert_eq!(sparkline(&[0.0, 50.0, 100.0]), "▁▅█");
         assert_eq!(sparkline(&[0.0, 200.0]), "▁█");
     }
-}
-
-/// `value` as indented JSON, for `--format json`. Serialising sloe's own
-/// types cannot fail; should it, the error says what was being written.
-pub fn pretty_json<T: serde::Serialize>(value: &T, what: &str) -> sloe_app::Result<String> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| sloe_app::AppError::Input(format!("write {what} as JSON: {e}")))
 }
