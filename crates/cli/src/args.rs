@@ -16,7 +16,7 @@ use sloe_formats::Format;
 #[derive(Debug, Parser)]
 #[command(
     name = "sloe",
-    version,
+    version = env!("SLOE_VERSION"),
     about = "Performance budgets and regression gates for CI",
     propagate_version = true
 )]
@@ -35,6 +35,21 @@ pub struct Global {
     /// Environment whose `[env.NAME]` overrides apply.
     #[arg(long = "env", global = true, env = "SLOE_ENV", value_name = "NAME")]
     pub env: Option<String>,
+    /// When to use colors and emoji: auto (on a terminal, unless NO_COLOR
+    /// is set), always or never; the flag wins over NO_COLOR.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// For CI logs: no progress bars and no notes; results, warnings and
+    /// errors still print.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +98,14 @@ pub enum Command {
         #[command(subcommand)]
         action: BudgetAction,
     },
+    /// Print a shell completion script, e.g. `sloe completions bash > ~/.local/share/bash-completion/completions/sloe`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print sloe's man page (roff), e.g. `sloe man > ~/.local/share/man/man1/sloe.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

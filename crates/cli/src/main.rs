@@ -1,7 +1,8 @@
 //! The `sloe` binary: parse flags, resolve settings, run one command, exit
 //! with the code the contract names (0 pass, 1 blocked by policy; on an
 //! error, the code `sloe_app::AppError` names: 2 for bad usage, config or
-//! input, or a measured command that failed; 130 after Ctrl-C). Commands
+//! input, or a measured command that failed; 130 after Ctrl-C; a closed
+//! output pipe ends it by SIGPIPE, which shells report as 141). Commands
 //! are thin: the work lives in sloe-app and the library crates.
 
 mod args;
@@ -23,7 +24,15 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so a write to a closed pipe (`sloe history |
+    // head -1`) fails and `println!` panics. Like other Unix tools, sloe
+    // ends quietly instead, by the signal, for every command and every
+    // stream at once. The status is 141, not 0, so a pipeline under
+    // `set -o pipefail` never turns a blocked check into a pass; and
+    // nothing is stored half, because a store writes in transactions.
+    sigpipe::reset();
     let cli = args::Cli::parse();
+    output::configure(&cli.global);
     match commands::dispatch(cli) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Blocked) => ExitCode::from(1),

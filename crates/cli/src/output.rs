@@ -1,10 +1,11 @@
 //! What the CLI shows while it works, on standard error: progress bars on a
 //! terminal (plain lines in CI logs), one summary line per measured
-//! benchmark, warnings about outliers, `sloe monitor`'s live view and its
-//! closing line. Results go to standard output through `sloe-report`.
+//! benchmark, notes, warnings about outliers, `sloe monitor`'s live view
+//! and its closing line; and the look of all output that `--color` and
+//! `--quiet` choose. Results go to standard output through `sloe-report`.
 
-use std::io::IsTerminal;
-use std::sync::mpsc;
+use std::io::{IsTerminal, Write};
+use std::sync::{OnceLock, mpsc};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,9 +15,70 @@ use sloe_core::{Unit, stats};
 use sloe_runner::sample::{burst, sustained};
 use sloe_runner::{Measurement, Phase, Plan, Sample, Samples};
 
-/// Emoji and colors only on a terminal, and never with NO_COLOR set.
+use crate::args::{ColorChoice, Global};
+
+/// What the global flags say about the look of the output.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    color: ColorChoice,
+    quiet: bool,
+}
+
+/// Set once by `main` from the flags, before any command prints; read
+/// wherever something prints, so commands need not pass it along.
+static LOOK: OnceLock<Look> = OnceLock::new();
+
+/// Takes `--color` and `--quiet` for the rest of the process.
+pub fn configure(global: &Global) {
+    let _ = LOOK.set(Look {
+        color: global.color,
+        quiet: global.quiet,
+    });
+}
+
+fn look() -> Look {
+    LOOK.get().copied().unwrap_or(Look {
+        color: ColorChoice::Auto,
+        quiet: false,
+    })
+}
+
+/// Emoji and colors: as `--color` says; with `auto` (the default) only on a
+/// terminal and never with NO_COLOR set. An explicit `--color always` wins
+/// over NO_COLOR, as in cargo: the flag is the more specific wish.
 pub fn fancy_output() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    match look().color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// `--quiet`: no progress bars and no notes.
+pub fn quiet() -> bool {
+    look().quiet
+}
+
+/// A `note: ...` line on standard error, unless `--quiet`.
+pub fn note(text: std::fmt::Arguments<'_>) {
+    if !quiet() {
+        eprintln!("note: {text}");
+    }
+}
+
+/// Writes `text` to standard output in one piece. (A closed pipe never gets
+/// here: `main` lets SIGPIPE end the process, see there.)
+pub fn print_stdout(text: &[u8]) -> sloe_app::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text)
+        .and_then(|()| out.flush())
+        .map_err(|source| sloe_app::AppError::Write {
+            path: "standard output".into(),
+            source,
+        })
 }
 
 fn plural(n: usize) -> &'static str {
@@ -31,6 +93,10 @@ pub struct RunView {
 
 impl RunView {
     pub fn show(&mut self, event: Event<'_>) {
+        // Quiet keeps the warnings: they say the results may be unsound.
+        if quiet() && !matches!(event, Event::Outliers { .. }) {
+            return;
+        }
         match event {
             Event::StageStarted { name, program } => {
                 eprintln!("sloe: stage `{name}`: {}", program.display());
@@ -255,6 +321,12 @@ fn sparkline(cpu: &[f64]) -> String {
 /// `sloe monitor`'s live view: shows samples as they come, one updating
 /// line on a terminal, a line per second otherwise.
 pub fn monitor_live(rx: mpsc::Receiver<Sample>, window: Duration) {
+    if quiet() {
+        // Keep receiving, as the live view would, so the sampler's sends
+        // never meet a closed channel.
+        rx.iter().for_each(drop);
+        return;
+    }
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(|| {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

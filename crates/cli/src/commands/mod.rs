@@ -4,6 +4,7 @@ mod baseline;
 mod budget;
 mod check;
 mod config;
+mod docs;
 mod history;
 mod ingest;
 mod init;
@@ -32,6 +33,8 @@ pub fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::History(args) => history::run(&settings::load(&cli.global)?, &args),
         Command::Baseline { action } => baseline::run(&settings::load(&cli.global)?, action),
         Command::Budget { action } => budget::run(&settings::load(&cli.global)?, action),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
     }
 }
 

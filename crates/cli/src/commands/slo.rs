@@ -137,7 +137,7 @@ fn rules(global: &Global, args: &SloRulesArgs) -> Result<Outcome> {
     let version = format!("sloe {}", env!("CARGO_PKG_VERSION"));
     let out = app::rules(loaded, sloth_period, &version);
     for s in &out.skipped {
-        eprintln!("note: no rules for SLO {}: {}", s.slo, s.reason);
+        crate::output::note(format_args!("no rules for SLO {}: {}", s.slo, s.reason));
     }
     let yaml = out.file.to_yaml(&version);
     match &args.out {

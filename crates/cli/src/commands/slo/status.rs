@@ -32,7 +32,7 @@ pub fn run(global: &Global, args: &SloStatusArgs) -> Result<Outcome> {
     };
     let out = sloe_app::slo::status(&settings, clock.as_ref(), &loaded.slos, &options)?;
     for s in &out.skipped {
-        eprintln!("note: no status for SLO {}: {}", s.slo, s.reason);
+        crate::output::note(format_args!("no status for SLO {}: {}", s.slo, s.reason));
     }
     let text = match args.format {
         OutputFormat::Json => crate::output::pretty_json(&out.report, "the SLO status")? + "\n",
