@@ -19,16 +19,16 @@ fn main() {
 /// repository around them (a tarball unpacked inside another repository
 /// must not borrow that repository's commit).
 fn commit() -> Option<String> {
-    git(&["ls-files", "--error-unmatch", "build.rs"])?;
-    let sha = git(&["rev-parse", "--short", "HEAD"])?;
-    // A new commit moves HEAD (or the branch it names): build again then.
+    // A new commit moves HEAD (or the branch it names), and a first commit
+    // makes this folder tracked: build again then.
     for path in ["HEAD", "packed-refs"] {
         rerun_if_exists(git(&["rev-parse", "--git-path", path]));
     }
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
         rerun_if_exists(git(&["rev-parse", "--git-path", &branch]));
     }
-    Some(sha)
+    git(&["ls-files", "--error-unmatch", "build.rs"])?;
+    git(&["rev-parse", "--short", "HEAD"])
 }
 
 fn rerun_if_exists(path: Option<String>) {
