@@ -65,14 +65,20 @@ enum Reader {
 /// killed by SIGPIPE once a write met the closed pipe, or exit 0 when all
 /// the output was written before the reader left.
 fn into_closed_pipe(dir: &Path, args: &[&str], reader: Reader) -> (ExitStatus, String) {
-    let mut child = sloe_process(dir, args).spawn().expect("spawn sloe");
-    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut cmd = sloe_process(dir, args);
+    if let Reader::Closed = reader {
+        // Closed before the spawn, so no write can beat the close.
+        let (read_end, write_end) = std::io::pipe().expect("pipe");
+        drop(read_end);
+        cmd.stdout(write_end);
+    }
+    let mut child = cmd.spawn().expect("spawn sloe");
     if let Reader::OneByte = reader {
+        let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut first = [0u8; 1];
         let n = stdout.read(&mut first).expect("read stdout");
         assert_eq!(n, 1, "`sloe {}` printed nothing", args.join(" "));
     }
-    drop(stdout);
     let out = child.wait_with_output().expect("wait for sloe");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let what = format!(
