@@ -52,7 +52,7 @@ pub struct Settings {
     /// named: sloe runs outside a project, where it creates no store.
     pub outside_project: Option<PathBuf>,
     /// Where a relative store path starts: the config's folder, or the
-    /// current one for `--store`.
+    /// current one outside a project and for `--store`.
     store_dir: PathBuf,
 }
 
@@ -86,26 +86,27 @@ impl Settings {
                 let started = init(Path::new(DEFAULT_CONFIG), false)?;
                 (Settings::read(&started.config, env)?, Some(started))
             }
-            None => {
-                let doc = Document::parse("", DEFAULT_CONFIG, Syntax::Toml)?;
-                let mut settings = Settings {
-                    config: doc.resolve(env.as_deref())?,
-                    base_dir: PathBuf::from("."),
-                    env,
-                    path: None,
-                    outside_project: None,
-                    store_dir: PathBuf::from("."),
-                };
-                settings.outside_project = Some(here);
-                (settings, None)
-            }
+            None => (Settings::outside(here.clone(), env)?, None),
         };
         if let Some(url) = lookup.store {
             settings.config.store.url = url.to_owned();
-            settings.store_dir = PathBuf::from(".");
+            settings.store_dir = here;
             settings.outside_project = None;
         }
         Ok(Found { settings, started })
+    }
+
+    /// The defaults, outside a project in folder `here`.
+    fn outside(here: PathBuf, env: Option<String>) -> Result<Settings> {
+        let doc = Document::parse("", DEFAULT_CONFIG, Syntax::Toml)?;
+        Ok(Settings {
+            config: doc.resolve(env.as_deref())?,
+            base_dir: PathBuf::from("."),
+            env,
+            path: None,
+            store_dir: here.clone(),
+            outside_project: Some(here),
+        })
     }
 
     fn read(path: &Path, env: Option<String>) -> Result<Settings> {
@@ -187,13 +188,7 @@ impl Settings {
         let StoreLocation::Sqlite(file) = location else {
             return Ok(None);
         };
-        if file.exists() {
-            return Ok(None);
-        }
-        Ok(Some(match &self.outside_project {
-            Some(here) if file.is_relative() => here.join(file.strip_prefix(".").unwrap_or(&file)),
-            _ => file,
-        }))
+        Ok((!file.exists()).then_some(file))
     }
 
     /// Where reports go: `flag` when given, else `report.out` beside the config.
@@ -307,6 +302,84 @@ mod tests {
                 Some(format.name())
             );
         }
+    }
+
+    /// A temporary folder no `sloe.toml` above it could make a project of.
+    fn outside_any_project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            nearest_config(dir.path()),
+            None,
+            "a sloe.toml above the temp folder makes it a project"
+        );
+        dir
+    }
+
+    #[test]
+    fn the_nearest_config_is_found_upward_as_a_path_from_here() {
+        let root = outside_any_project();
+        let deep = root.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("folders");
+        assert_eq!(nearest_config(&deep), None);
+        std::fs::write(root.path().join("sloe.toml"), "").expect("outer config");
+        assert_eq!(
+            nearest_config(&deep),
+            Some(PathBuf::from("../../../sloe.toml"))
+        );
+        std::fs::write(root.path().join("a/b/sloe.toml"), "").expect("inner config");
+        assert_eq!(nearest_config(&deep), Some(PathBuf::from("../sloe.toml")));
+        assert_eq!(
+            nearest_config(&root.path().join("a/b")),
+            Some(PathBuf::from("sloe.toml"))
+        );
+        // A folder named sloe.toml is not a config.
+        std::fs::create_dir(deep.join("sloe.toml")).expect("folder");
+        assert_eq!(nearest_config(&deep), Some(PathBuf::from("../sloe.toml")));
+    }
+
+    #[test]
+    fn outside_a_project_no_store_is_created() {
+        let dir = outside_any_project();
+        let settings = Settings::outside(dir.path().to_path_buf(), None).expect("defaults");
+        let err = match settings.open_store() {
+            Ok(_) => panic!("recording outside a project must be refused"),
+            Err(e) => e,
+        };
+        assert_eq!(err.exit_code(), 2);
+        let shown = err.to_string();
+        let store = dir.path().join(".sloe/history.db");
+        assert!(
+            shown.contains(&format!("would create a new store at {}", store.display())),
+            "{shown}"
+        );
+        let err = match settings.open_store_to_read() {
+            Ok(_) => panic!("reading outside a project must say nothing is recorded"),
+            Err(e) => e,
+        };
+        assert!(
+            err.to_string().contains("nothing is recorded here"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("list").count(),
+            0,
+            "nothing may be created"
+        );
+    }
+
+    #[test]
+    fn outside_a_project_an_existing_store_is_used() {
+        let dir = outside_any_project();
+        let store = dir.path().join(".sloe/history.db");
+        std::fs::create_dir(dir.path().join(".sloe")).expect("state dir");
+        drop(sloe_store::SqliteStore::open(&store).expect("create store"));
+        let settings = Settings::outside(dir.path().to_path_buf(), None).expect("defaults");
+        settings
+            .open_store()
+            .expect("records into the existing store");
+        settings
+            .open_store_to_read()
+            .expect("reads the existing store");
     }
 
     #[test]

@@ -18,10 +18,11 @@ pub fn load(global: &Global) -> sloe_app::Result<Settings> {
     })?;
     if let Some(started) = &found.started {
         // stderr: stdout may carry JSON that a pipe reads.
+        let state_dir = &started.state_dir;
         eprintln!(
             "started a project: wrote {} and {}/",
             started.config.display(),
-            started.state_dir.display()
+            state_dir.strip_prefix(".").unwrap_or(state_dir).display()
         );
     }
     Ok(found.settings)
