@@ -17,8 +17,11 @@ use crate::{AppError, Result};
 pub const DEFAULT_CONFIG: &str = "sloe.toml";
 
 /// Where settings come from: the global flags (or their variables).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Lookup<'a> {
+    /// The folder sloe runs in, where the search starts: the process's
+    /// current folder, as relative paths are read from it.
+    pub here: &'a Path,
     /// `--config`/`SLOE_CONFIG`: this file, no search.
     pub config: Option<&'a Path>,
     /// `--env`/`SLOE_ENV`.
@@ -61,21 +64,23 @@ impl Settings {
     /// current folder up, else the defaults (outside a project), with the
     /// `[env.NAME]` overrides of `env` applied.
     pub fn load(path: Option<&Path>, env: Option<&str>) -> Result<Settings> {
+        let here = current_dir()?;
         let lookup = Lookup {
+            here: &here,
             config: path,
             env,
-            ..Lookup::default()
+            store: None,
+            init: false,
         };
         Ok(Settings::find(&lookup)?.settings)
     }
 
     /// The settings `lookup` names: its config file, else the nearest
-    /// `sloe.toml` from the current folder up, else (with `init`) a new
-    /// project here, else the defaults, outside a project.
+    /// `sloe.toml` from `here` up, else (with `init`) a new project here,
+    /// else the defaults, outside a project.
     pub fn find(lookup: &Lookup<'_>) -> Result<Found> {
         let env = lookup.env.filter(|e| !e.is_empty()).map(str::to_owned);
-        let here = std::env::current_dir()
-            .map_err(|e| AppError::Input(format!("find the current folder: {e}")))?;
+        let here = lookup.here.to_path_buf();
         let path = match lookup.config {
             Some(p) => Some(p.to_path_buf()),
             None => nearest_config(&here),
@@ -198,6 +203,11 @@ impl Settings {
             Path::to_path_buf,
         )
     }
+}
+
+/// The process's current folder, where sloe runs.
+pub fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|e| AppError::Input(format!("find the current folder: {e}")))
 }
 
 /// The nearest `sloe.toml` from `here` up, as a path from `here` (like

@@ -10,7 +10,9 @@ use crate::args::Global;
 /// The settings `--config`, `--env`, `--store` and `--init` (or
 /// `SLOE_CONFIG`, `SLOE_ENV`, `SLOE_STORE`) name.
 pub fn load(global: &Global) -> sloe_app::Result<Settings> {
+    let here = sloe_app::settings::current_dir()?;
     let found = Settings::find(&Lookup {
+        here: &here,
         config: global.config.as_deref(),
         env: global.env.as_deref(),
         store: global.store.as_deref(),
