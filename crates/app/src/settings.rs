@@ -1,16 +1,45 @@
-//! Settings, loaded once: which config file, which environment, the config
-//! it resolves to, where relative paths start, and how to open the store.
+//! Settings, loaded once: which config file (the nearest `sloe.toml`, as
+//! git and cargo find theirs), which environment, the config it resolves
+//! to, where relative paths start, and how to open the store, never
+//! creating one silently outside a project.
 
 use std::path::{Path, PathBuf};
 
 use sloe_core::config::{Config, ConfigError, Document, Syntax, did_you_mean};
 use sloe_formats::Format;
-use sloe_store::Store;
+use sloe_store::{Store, StoreLocation};
 
+use crate::init::{Initialized, init};
 use crate::{AppError, Result};
 
-/// The config file read when none is named and `sloe.toml` exists.
+/// The config file looked for in the current folder and its parents when
+/// none is named.
 pub const DEFAULT_CONFIG: &str = "sloe.toml";
+
+/// Where settings come from: the global flags (or their variables).
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup<'a> {
+    /// The folder sloe runs in, where the search starts: the process's
+    /// current folder, as relative paths are read from it.
+    pub here: &'a Path,
+    /// `--config`/`SLOE_CONFIG`: this file, no search.
+    pub config: Option<&'a Path>,
+    /// `--env`/`SLOE_ENV`.
+    pub env: Option<&'a str>,
+    /// `--store`/`SLOE_STORE`: this store instead of the config's; a
+    /// relative path starts in the current folder, where it was typed.
+    pub store: Option<&'a str>,
+    /// `--init`: start a project in the current folder when none is found.
+    pub init: bool,
+}
+
+/// What [`Settings::find`] found, and the project it started if asked to.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub settings: Settings,
+    /// The `sloe.toml` and `.sloe/` that `--init` wrote.
+    pub started: Option<Initialized>,
+}
 
 /// Everything a use case needs to know about where it works.
 #[derive(Debug, Clone)]
@@ -22,30 +51,74 @@ pub struct Settings {
     pub env: Option<String>,
     /// The config file read, if any (`None`: built-in defaults).
     pub path: Option<PathBuf>,
+    /// The folder searched from when no config was found and no store was
+    /// named: sloe runs outside a project, where it creates no store.
+    pub outside_project: Option<PathBuf>,
+    /// Where a relative store path starts: the config's folder, or the
+    /// current one outside a project and for `--store`.
+    store_dir: PathBuf,
 }
 
 impl Settings {
-    /// Loads the config at `path`, else `sloe.toml` when it exists, else
-    /// the defaults, with the `[env.NAME]` overrides of `env` applied.
+    /// Loads the config at `path`, else the nearest `sloe.toml` from the
+    /// current folder up, else the defaults (outside a project), with the
+    /// `[env.NAME]` overrides of `env` applied.
     pub fn load(path: Option<&Path>, env: Option<&str>) -> Result<Settings> {
-        let env = env.filter(|e| !e.is_empty()).map(str::to_owned);
-        let (path, explicit) = match path {
-            Some(p) => (p.to_path_buf(), true),
-            None => (PathBuf::from(DEFAULT_CONFIG), false),
+        let here = current_dir()?;
+        let lookup = Lookup {
+            here: &here,
+            config: path,
+            env,
+            store: None,
+            init: false,
         };
-        if !explicit && !path.exists() {
-            let doc = Document::parse("", DEFAULT_CONFIG, Syntax::Toml)?;
-            return Ok(Settings {
-                config: doc.resolve(env.as_deref())?,
-                base_dir: PathBuf::from("."),
-                env,
-                path: None,
-            });
+        Ok(Settings::find(&lookup)?.settings)
+    }
+
+    /// The settings `lookup` names: its config file, else the nearest
+    /// `sloe.toml` from `here` up, else (with `init`) a new project here,
+    /// else the defaults, outside a project.
+    pub fn find(lookup: &Lookup<'_>) -> Result<Found> {
+        let env = lookup.env.filter(|e| !e.is_empty()).map(str::to_owned);
+        let here = lookup.here.to_path_buf();
+        let path = match lookup.config {
+            Some(p) => Some(p.to_path_buf()),
+            None => nearest_config(&here),
+        };
+        let (mut settings, started) = match path {
+            Some(path) => (Settings::read(&path, env)?, None),
+            None if lookup.init => {
+                let started = init(Path::new(DEFAULT_CONFIG), false)?;
+                (Settings::read(&started.config, env)?, Some(started))
+            }
+            None => (Settings::outside(here.clone(), env)?, None),
+        };
+        if let Some(url) = lookup.store {
+            settings.config.store.url = url.to_owned();
+            settings.store_dir = here;
+            settings.outside_project = None;
         }
+        Ok(Found { settings, started })
+    }
+
+    /// The defaults, outside a project in folder `here`.
+    fn outside(here: PathBuf, env: Option<String>) -> Result<Settings> {
+        let doc = Document::parse("", DEFAULT_CONFIG, Syntax::Toml)?;
+        Ok(Settings {
+            config: doc.resolve(env.as_deref())?,
+            base_dir: PathBuf::from("."),
+            env,
+            path: None,
+            store_dir: here.clone(),
+            outside_project: Some(here),
+        })
+    }
+
+    fn read(path: &Path, env: Option<String>) -> Result<Settings> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path)
+        let text = std::fs::read_to_string(path)
             .map_err(|e| AppError::Input(format!("read config {shown}: {e}")))?;
-        Settings::from_text(&text, &path, env)
+        Settings::from_text(&text, path, env)
     }
 
     /// Settings from a config's text, as if read from `path`.
@@ -60,15 +133,67 @@ impl Settings {
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         Ok(Settings {
             config,
+            store_dir: base_dir.clone(),
             base_dir,
             env,
             path: Some(path.to_path_buf()),
+            outside_project: None,
         })
     }
 
-    /// Opens (creating when needed) the store the config names.
+    /// Opens the store to record into, creating it when needed; outside a
+    /// project it refuses to create one, saying where it would have.
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
-        Ok(sloe_store::open(&self.config.store.url, &self.base_dir)?)
+        self.check_can_record()?;
+        self.open()
+    }
+
+    /// Refuses, before anything is measured, to record outside a project
+    /// where no store exists yet, saying where one would be created.
+    pub fn check_can_record(&self) -> Result<()> {
+        if let Some(here) = &self.outside_project
+            && let Some(file) = self.missing_store_file()?
+        {
+            return Err(AppError::Usage(format!(
+                "record outside a project: there is no {DEFAULT_CONFIG} in {} or a parent folder, \
+                 and recording here would create a new store at {}; \
+                 pass --init to start a project here ({DEFAULT_CONFIG} and .sloe/), \
+                 or name one with --config PATH or --store URL",
+                here.display(),
+                file.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Opens the store to read from; outside a project, where there is no
+    /// store yet, it says that nothing is recorded rather than create one.
+    pub fn open_store_to_read(&self) -> Result<Box<dyn Store>> {
+        if let Some(here) = &self.outside_project
+            && self.missing_store_file()?.is_some()
+        {
+            return Err(AppError::Usage(format!(
+                "read recorded runs: nothing is recorded here, as there is no {DEFAULT_CONFIG} in {} \
+                 or a parent folder; run sloe inside a project (`sloe init` starts one), \
+                 or name one with --config PATH or --store URL",
+                here.display()
+            )));
+        }
+        self.open()
+    }
+
+    fn open(&self) -> Result<Box<dyn Store>> {
+        Ok(sloe_store::open(&self.config.store.url, &self.store_dir)?)
+    }
+
+    /// The SQLite file the store would be created as, when it does not
+    /// exist yet; a store that already exists is used wherever it is.
+    fn missing_store_file(&self) -> Result<Option<PathBuf>> {
+        let location = StoreLocation::parse(&self.config.store.url, &self.store_dir)?;
+        let StoreLocation::Sqlite(file) = location else {
+            return Ok(None);
+        };
+        Ok((!file.exists()).then_some(file))
     }
 
     /// Where reports go: `flag` when given, else `report.out` beside the config.
@@ -78,6 +203,24 @@ impl Settings {
             Path::to_path_buf,
         )
     }
+}
+
+/// The process's current folder, where sloe runs.
+pub fn current_dir() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|e| AppError::Input(format!("find the current folder: {e}")))
+}
+
+/// The nearest `sloe.toml` from `here` up, as a path from `here` (like
+/// `../../sloe.toml`) so messages and relative paths read as before.
+pub fn nearest_config(here: &Path) -> Option<PathBuf> {
+    let mut rel = PathBuf::new();
+    for dir in here.ancestors() {
+        if dir.join(DEFAULT_CONFIG).is_file() {
+            return Some(rel.join(DEFAULT_CONFIG));
+        }
+        rel.push("..");
+    }
+    None
 }
 
 /// Checks that every `[[benchmark]] parse` names a format sloe reads, in
@@ -169,6 +312,84 @@ mod tests {
                 Some(format.name())
             );
         }
+    }
+
+    /// A temporary folder no `sloe.toml` above it could make a project of.
+    fn outside_any_project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(
+            nearest_config(dir.path()),
+            None,
+            "a sloe.toml above the temp folder makes it a project"
+        );
+        dir
+    }
+
+    #[test]
+    fn the_nearest_config_is_found_upward_as_a_path_from_here() {
+        let root = outside_any_project();
+        let deep = root.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("folders");
+        assert_eq!(nearest_config(&deep), None);
+        std::fs::write(root.path().join("sloe.toml"), "").expect("outer config");
+        assert_eq!(
+            nearest_config(&deep),
+            Some(PathBuf::from("../../../sloe.toml"))
+        );
+        std::fs::write(root.path().join("a/b/sloe.toml"), "").expect("inner config");
+        assert_eq!(nearest_config(&deep), Some(PathBuf::from("../sloe.toml")));
+        assert_eq!(
+            nearest_config(&root.path().join("a/b")),
+            Some(PathBuf::from("sloe.toml"))
+        );
+        // A folder named sloe.toml is not a config.
+        std::fs::create_dir(deep.join("sloe.toml")).expect("folder");
+        assert_eq!(nearest_config(&deep), Some(PathBuf::from("../sloe.toml")));
+    }
+
+    #[test]
+    fn outside_a_project_no_store_is_created() {
+        let dir = outside_any_project();
+        let settings = Settings::outside(dir.path().to_path_buf(), None).expect("defaults");
+        let err = match settings.open_store() {
+            Ok(_) => panic!("recording outside a project must be refused"),
+            Err(e) => e,
+        };
+        assert_eq!(err.exit_code(), 2);
+        let shown = err.to_string();
+        let store = dir.path().join(".sloe/history.db");
+        assert!(
+            shown.contains(&format!("would create a new store at {}", store.display())),
+            "{shown}"
+        );
+        let err = match settings.open_store_to_read() {
+            Ok(_) => panic!("reading outside a project must say nothing is recorded"),
+            Err(e) => e,
+        };
+        assert!(
+            err.to_string().contains("nothing is recorded here"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("list").count(),
+            0,
+            "nothing may be created"
+        );
+    }
+
+    #[test]
+    fn outside_a_project_an_existing_store_is_used() {
+        let dir = outside_any_project();
+        let store = dir.path().join(".sloe/history.db");
+        std::fs::create_dir(dir.path().join(".sloe")).expect("state dir");
+        drop(sloe_store::SqliteStore::open(&store).expect("create store"));
+        let settings = Settings::outside(dir.path().to_path_buf(), None).expect("defaults");
+        settings
+            .open_store()
+            .expect("records into the existing store");
+        settings
+            .open_store_to_read()
+            .expect("reads the existing store");
     }
 
     #[test]

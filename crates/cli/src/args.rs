@@ -29,9 +29,15 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Config file (TOML, YAML or JSON); default sloe.toml in the current directory.
+    /// Config file (TOML, YAML or JSON); default the nearest sloe.toml in this folder or a parent.
     #[arg(long, global = true, env = "SLOE_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Store URL instead of the config's (sqlite://PATH, postgres://...); a relative path starts here.
+    #[arg(long, global = true, env = "SLOE_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// Start a project here (sloe.toml and .sloe/) when no sloe.toml is found.
+    #[arg(long, global = true)]
+    pub init: bool,
     /// Environment whose `[env.NAME]` overrides apply.
     #[arg(long = "env", global = true, env = "SLOE_ENV", value_name = "NAME")]
     pub env: Option<String>,

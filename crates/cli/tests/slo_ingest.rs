@@ -25,7 +25,8 @@ const EVENTS: &str = r#"{"stream":"api","ts":"2026-11-20T10:00:30Z","good":990,"
 
 #[test]
 fn ingest_records_once_and_reports() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    // A project: recording outside one is refused.
+    let dir = common::Project::new("").dir;
     std::fs::write(dir.path().join("events.jsonl"), EVENTS).expect("write");
     let out = sloe(dir.path())
         .args(["slo", "ingest", "events.jsonl", "--keep-minutes", "0"])
@@ -92,7 +93,8 @@ fn ingest_records_once_and_reports() {
 
 #[test]
 fn a_bad_line_exits_2_names_file_and_line_and_stores_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    // A project: recording outside one is refused.
+    let dir = common::Project::new("").dir;
     std::fs::write(dir.path().join("good.jsonl"), EVENTS).expect("write");
     std::fs::write(
         dir.path().join("bad.jsonl"),

@@ -9,7 +9,11 @@ use crate::Outcome;
 use crate::args::{BaselineAction, OutputFormat};
 
 pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
-    let store = settings.open_store()?;
+    // Pinning records; showing and unpinning only read what is recorded.
+    let store = match action {
+        BaselineAction::Set { .. } => settings.open_store()?,
+        _ => settings.open_store_to_read()?,
+    };
     let store = store.as_ref();
     let scope = |t: &Option<String>| {
         t.as_deref()

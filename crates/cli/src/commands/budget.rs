@@ -13,7 +13,7 @@ pub fn run(settings: &Settings, action: BudgetAction) -> Result<Outcome> {
         runs,
         statistic,
     } = action;
-    let store = settings.open_store()?;
+    let store = settings.open_store_to_read()?;
     let glob = benchmark.as_deref().unwrap_or("*");
     let proposals = suggest::budgets(settings, store.as_ref(), glob, runs, statistic)?;
     let source = if proposals.from_base_branch {

@@ -16,7 +16,7 @@ use crate::Outcome;
 use crate::args::{CheckArgs, OutputFormat};
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
-    let store = settings.open_store()?;
+    let store = settings.open_store_to_read()?;
     judge_and_report(
         settings,
         store.as_ref(),

@@ -13,7 +13,7 @@ use crate::Outcome;
 use crate::args::{HistoryArgs, OutputFormat};
 
 pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
-    let store = settings.open_store()?;
+    let store = settings.open_store_to_read()?;
     let store = store.as_ref();
     if args.changes {
         let glob = args.benchmark.as_deref().unwrap_or("*");

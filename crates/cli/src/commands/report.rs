@@ -9,7 +9,7 @@ use crate::args::ReportArgs;
 
 /// `sloe report --format json,md,html,junit --out DIR [--since 30d] [--run ID]`.
 pub fn run(settings: &Settings, args: &ReportArgs) -> Result<Outcome> {
-    let store = settings.open_store()?;
+    let store = settings.open_store_to_read()?;
     let report = super::check::judge(settings, store.as_ref(), args.run.map(RunId), None)?;
     let dir = args
         .out

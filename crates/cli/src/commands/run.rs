@@ -17,6 +17,7 @@ use crate::output::RunView;
 pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     let options = options(args)?;
     let jobs = sloe_app::run::plan(settings, &options)?;
+    settings.check_can_record()?;
     sloe_runner::interrupt::install()?;
     let mut view = RunView::default();
     let git = |commit: Option<&str>, base: &str| git_merge_base(&settings.base_dir, commit, base);

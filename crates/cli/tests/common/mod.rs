@@ -10,13 +10,14 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 /// The `sloe` binary, with no colour and none of the variables that would
-/// change what it reads (`SLOE_ENV`, `SLOE_CONFIG`) or the run context it
+/// change what it reads (`SLOE_ENV`, `SLOE_CONFIG`, `SLOE_STORE`) or the run context it
 /// detects (`GITHUB_ACTIONS`, `GITLAB_CI`).
 pub fn sloe() -> Command {
     let mut cmd = Command::cargo_bin("sloe").expect("binary");
     cmd.env("NO_COLOR", "1")
         .env_remove("SLOE_ENV")
         .env_remove("SLOE_CONFIG")
+        .env_remove("SLOE_STORE")
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITLAB_CI");
     cmd
