@@ -64,26 +64,29 @@ fn spec_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads every spec under `paths`. An unreadable file is an error; an
-/// invalid spec is reported in [`Loaded::errors`].
+/// Reads every spec under `paths` as one set: an OpenSLO reference in one
+/// file resolves against the objects of every file read. An unreadable
+/// file is an error; an invalid spec is reported in [`Loaded::errors`].
 pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
     let mut files = Vec::new();
     for p in paths {
         spec_files(p, &mut files)?;
     }
-    let mut loaded = Loaded::default();
+    let mut texts = Vec::new();
     for f in files {
         let shown = f.display().to_string();
         let text = std::fs::read_to_string(&f)
             .map_err(|e| AppError::Input(format!("read {shown}: {e}")))?;
-        let read = spec::read(&text, &shown);
-        loaded.slos.extend(read.spec.slos);
-        loaded.alert_windows.extend(read.spec.alert_windows);
-        loaded.others.extend(read.spec.others);
-        loaded.errors.extend(read.errors);
-        loaded.files.push(shown);
+        texts.push((shown, text));
     }
-    Ok(loaded)
+    let read = spec::read_files(texts.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+    Ok(Loaded {
+        files: texts.into_iter().map(|(f, _)| f).collect(),
+        slos: read.spec.slos,
+        alert_windows: read.spec.alert_windows,
+        others: read.spec.others,
+        errors: read.errors,
+    })
 }
 
 /// The SLOs of `paths`, or of the config's `[[slo]]` tables when none are

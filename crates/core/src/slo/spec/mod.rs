@@ -2,9 +2,11 @@
 //! sloe.toml's `[[slo]]` tables (`native.rs`), OpenSLO v1 (`openslo.rs`) and
 //! Sloth's `prometheus/v1` and `sloth.slok.dev/v1` (`sloth.rs`).
 //!
-//! Readers take text and a file name (for messages) and never touch files.
-//! Every error names the file, the line and column when the YAML parser or
-//! the document gives them, and the field.
+//! Readers take text and a file name (for messages) and never touch files;
+//! [`read_files`] reads several together, so OpenSLO references resolve
+//! across documents and files. Every error names the file, the line and
+//! column when the YAML parser or the document gives them, and the field,
+//! in the words of the format: never a Rust type's name ([`improve`]).
 
 pub mod native;
 pub mod openslo;
@@ -144,6 +146,22 @@ pub enum Sli {
     },
     /// A Sloth SLI plugin, known only by its id.
     Plugin { id: String },
+    /// An OpenSLO composite SLO: several objectives, each on its own SLI,
+    /// weighted. Read and validated; how it is judged is not decided here.
+    Composite(Vec<Component>),
+}
+
+/// One objective of a composite SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// The objective's `displayName`, else its SLI's name.
+    pub name: String,
+    pub sli: Sli,
+    /// The objective's target in percent (99.9).
+    pub objective_percent: f64,
+    /// `compositeWeight` (default 1), above 0.
+    pub weight: f64,
+    pub budgeting: Budgeting,
 }
 
 impl Sli {
@@ -167,6 +185,21 @@ impl Sli {
             Sli::Threshold { source, .. } => format!("{source} threshold metric"),
             Sli::External { source, .. } => format!("{source} ratio metric"),
             Sli::Plugin { id } => format!("sloth plugin {id}"),
+            Sli::Composite(parts) => format!(
+                "composite of {} weighted objectives ({}), read and validated but not yet judged",
+                parts.len(),
+                parts
+                    .iter()
+                    .map(|c| format!(
+                        "{} {}% weight {} on {}",
+                        c.name,
+                        c.objective_percent,
+                        c.weight,
+                        c.sli.describe()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
         }
     }
 }
@@ -328,23 +361,37 @@ pub struct ReadOutcome {
 
 /// Reads a spec file in any supported format, chosen by extension (`.toml`
 /// is a sloe config) and, for YAML, by each document's `version` or
-/// `apiVersion`. YAML files may hold several documents.
+/// `apiVersion`. YAML files may hold several documents; OpenSLO references
+/// resolve against every document of the file.
 pub fn read(text: &str, file: &str) -> ReadOutcome {
-    let lower = file.to_ascii_lowercase();
-    if lower.ends_with(".toml") || lower.ends_with(".json") {
-        let syntax = crate::config::Syntax::from_path(file);
-        return match native::read(text, file, syntax) {
-            Ok(spec) => ReadOutcome {
-                spec,
-                errors: Vec::new(),
-            },
-            Err(e) => ReadOutcome {
-                spec: SpecFile::default(),
-                errors: vec![e],
-            },
-        };
+    read_files([(file, text)])
+}
+
+/// Reads several spec files, given as `(file name, text)`, as one set:
+/// an OpenSLO reference resolves against the objects of every document of
+/// every file (the referring file's own first). What was read and the
+/// errors keep the order of the files.
+pub fn read_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    let mut openslo = openslo::Collector::default();
+    for (file, text) in files {
+        let lower = file.to_ascii_lowercase();
+        if lower.ends_with(".toml") || lower.ends_with(".json") {
+            let syntax = crate::config::Syntax::from_path(file);
+            match native::read(text, file, syntax) {
+                Ok(mut spec) => {
+                    out.spec.slos.append(&mut spec.slos);
+                    out.spec.alert_windows.append(&mut spec.alert_windows);
+                    out.spec.others.append(&mut spec.others);
+                }
+                Err(e) => out.errors.push(e),
+            }
+            continue;
+        }
+        read_yaml(text, file, &mut out, &mut openslo);
     }
-    read_yaml(text, file)
+    openslo.resolve(&mut out);
+    out
 }
 
 /// One YAML document of a stream: its text and where it starts.
@@ -419,9 +466,53 @@ impl DocContext<'_> {
             .map(|i| i + 1)
     }
 
+    /// The lines of the `index`-th entry (0-based) of the block list under
+    /// the first `key:` at or after line `from`: its first line and the
+    /// line after its last (1-based). None for a flow list (`[a, b]`).
+    pub(crate) fn list_entry(
+        &self,
+        from: usize,
+        key: &str,
+        index: usize,
+    ) -> Option<(usize, usize)> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let is_item = |l: &str| {
+            let t = l.trim_start();
+            t == "-" || t.starts_with("- ")
+        };
+        let head = format!("{key}:");
+        let k = (from.saturating_sub(1)..lines.len()).find(|&i| {
+            lines[i]
+                .trim_start()
+                .trim_start_matches("- ")
+                .starts_with(&head)
+        })?;
+        let mut item_indent = None;
+        let mut starts = Vec::new();
+        let mut end = lines.len();
+        for (i, l) in lines.iter().enumerate().skip(k + 1) {
+            if l.trim().is_empty() || l.trim_start().starts_with('#') {
+                continue;
+            }
+            let ind = indent(l);
+            let item_at = *item_indent.get_or_insert(ind);
+            if !is_item(l) && ind <= item_at || ind < item_at {
+                end = i;
+                break;
+            }
+            if ind == item_at && is_item(l) {
+                starts.push(i);
+            }
+        }
+        let start = *starts.get(index)?;
+        let stop = starts.get(index + 1).copied().unwrap_or(end);
+        Some((start + 1, stop + 1))
+    }
+
     /// From line `from`, the line of the path's last key (`objective` of
     /// `slos[1].objective`) when it follows within the same entry.
-    fn refine_line(&self, from: usize, path: &str) -> usize {
+    pub(crate) fn refine_line(&self, from: usize, path: &str) -> usize {
         let Some(key) = path
             .rsplit('.')
             .next()
@@ -481,8 +572,12 @@ impl DocContext<'_> {
     }
 }
 
-/// Adds a did-you-mean to serde's "unknown field" messages.
-fn improve(message: &str) -> String {
+/// Puts a serde message in the words of a spec: a did-you-mean on an
+/// unknown key, and none of the Rust names serde falls back on (`f64`,
+/// `struct Objective`, `unit value`, an untagged enum's name).
+pub(crate) fn improve(message: &str) -> String {
+    let message = plain_words(message);
+    let message = message.as_str();
     let Some(start) = message.find("unknown field `") else {
         return message.to_owned();
     };
@@ -497,6 +592,104 @@ fn improve(message: &str) -> String {
     }
 }
 
+/// Rewrites the Rust type names serde can put in a message. The readers'
+/// structs name what they expect (`serde(expecting)`); this catches what
+/// is left: primitives, and any struct or enum still unnamed.
+fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 16] = [
+        ("unit value", "an empty value"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected u16", "expected a whole number of 0 or more"),
+        ("expected u8", "expected a whole number of 0 or more"),
+        ("expected usize", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected isize", "expected a whole number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected char", "expected a single character"),
+        ("expected option", "expected a value or nothing"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, plain) in WORDS {
+        out = replace_word(&out, rust, plain);
+    }
+    // "data did not match any variant of untagged enum Foo"
+    if let Some(i) = out.find("did not match any variant of untagged enum") {
+        let rest = &out[i..];
+        let end = rest
+            .char_indices()
+            .skip("did not match any variant of untagged enum ".len())
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(rest.len(), |(j, _)| j);
+        out.replace_range(i..i + end, "does not have any of the accepted forms");
+    }
+    for (word, plain) in [
+        ("tuple struct ", "a list"),
+        ("unit struct ", "an empty value"),
+        ("struct variant ", "a mapping"),
+        ("tuple variant ", "a list"),
+        ("struct ", "a mapping"),
+        ("enum ", "one of the accepted values"),
+    ] {
+        while let Some(i) = find_word(&out, word) {
+            let name_end = out[i + word.len()..]
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | ':' | '<' | '>')))
+                .map_or(out.len(), |(j, _)| i + word.len() + j);
+            if name_end == i + word.len() {
+                break;
+            }
+            out.replace_range(i..name_end, plain);
+        }
+    }
+    out
+}
+
+/// `text` with `word` replaced where it stands as a word (not inside a longer one).
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut out = text.to_owned();
+    let mut from = 0;
+    while let Some(i) = out[from..].find(word).map(|i| i + from) {
+        let end = i + word.len();
+        let boundary = out[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if boundary {
+            out.replace_range(i..end, with);
+            from = i + with.len();
+        } else {
+            from = end;
+        }
+    }
+    out
+}
+
+/// Where `word` starts a word of `text` (the start of the text or after a
+/// non-letter), outside backquotes.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let mut quoted = false;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if c == '`' {
+            quoted = !quoted;
+        }
+        if quoted || !text[i..].starts_with(word) {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| bytes[j] as char);
+        if before.is_none_or(|b| !(b.is_alphanumeric() || b == '_')) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// What a YAML document says it is.
 #[derive(Debug, serde::Deserialize)]
 struct Head {
@@ -508,26 +701,30 @@ struct Head {
     kind: Option<String>,
 }
 
-fn read_yaml(text: &str, file: &str) -> ReadOutcome {
-    let mut out = ReadOutcome::default();
+fn read_yaml(text: &str, file: &str, out: &mut ReadOutcome, openslo: &mut openslo::Collector) {
     for doc in split_documents(text) {
         let cx = DocContext {
             file,
             text: doc.text,
             line_offset: doc.line_offset,
         };
-        if let Err(e) = read_document(&cx, &mut out.spec) {
+        if let Err(e) = read_document(&cx, out, openslo) {
             out.errors.extend(e);
         }
     }
-    out
 }
 
-fn read_document(cx: &DocContext<'_>, spec: &mut SpecFile) -> Result<(), Vec<SpecError>> {
+fn read_document(
+    cx: &DocContext<'_>,
+    out: &mut ReadOutcome,
+    openslo: &mut openslo::Collector,
+) -> Result<(), Vec<SpecError>> {
+    let spec = &mut out.spec;
     // A sequence at the top is a list of OpenSLO objects (the go-sdk style).
     let value: serde_yaml_ng::Value = cx.deserialize().map_err(|e| vec![e])?;
     if value.is_sequence() {
-        return openslo::read_list(cx, spec);
+        openslo::read_list(cx, out, openslo);
+        return Ok(());
     }
     let head: Head = serde_yaml_ng::from_value(value).map_err(|_| {
         vec![cx.error(
@@ -544,7 +741,10 @@ fn read_document(cx: &DocContext<'_>, spec: &mut SpecFile) -> Result<(), Vec<Spe
             format!("unknown spec version {v:?}; expected \"prometheus/v1\" (Sloth)"),
         )]),
         (None, Some("sloth.slok.dev/v1")) => sloth::read_kubernetes(cx, head.kind.as_deref(), spec),
-        (None, Some("openslo/v1")) => openslo::read_list(cx, spec),
+        (None, Some("openslo/v1")) => {
+            openslo::read_list(cx, out, openslo);
+            Ok(())
+        }
         (None, Some(api)) => Err(vec![cx.error_near(
             "apiVersion:",
             "apiVersion",
