@@ -465,6 +465,8 @@ pub(super) struct Collector {
     conditions: Vec<Read<ConditionSpec>>,
     targets: Vec<Read<TargetSpec>>,
     sources: Vec<Read<DataSourceSpec>>,
+    /// `(kind, name)` of the objects whose spec could not be read.
+    unreadable: Vec<(String, String)>,
 }
 
 /// Reads an OpenSLO document (one object or a list of them) into
@@ -524,6 +526,7 @@ pub(super) fn read_list(cx: &DocContext<'_>, out: &mut ReadOutcome, collector: &
                     Err(e) => {
                         let path = e.path().to_string();
                         let at = line.map(|l| cx.refine_line(l, &path));
+                        collector.unreadable.push((o.kind.clone(), name.clone()));
                         out.errors.push(cx.error(
                             at,
                             &field(&path),
@@ -665,6 +668,22 @@ enum Holder<'a> {
 }
 
 impl Collector {
+    /// [`lookup`], or `Err(None)` when the object named could not be read:
+    /// its own error says why, a second one would only repeat it.
+    fn lookup<'a, T>(
+        &self,
+        items: &'a [Read<T>],
+        key: &str,
+        kind: &str,
+        name: &str,
+        from_file: &str,
+    ) -> Result<&'a Read<T>, Option<String>> {
+        lookup(items, key, kind, name, from_file).map_err(|m| {
+            let unreadable = self.unreadable.iter().any(|(k, n)| k == kind && n == name);
+            (!unreadable).then_some(m)
+        })
+    }
+
     /// Converts every SLO read, its references resolved against every
     /// object read, and puts the SLOs and errors in file order.
     pub(super) fn resolve(self, out: &mut ReadOutcome) {
@@ -798,7 +817,7 @@ impl Collector {
                     &|n: &str, f: &str, m: String| err(n, f, m),
                 )
             };
-            let Some(found) = found.map_err(|e| errors.push(e)).ok() else {
+            let Some(found) = found.map_err(|e| errors.extend(e)).ok() else {
                 continue;
             };
             let sli = match sli_of(&self.with_source_types(found.spec.clone(), &found), o) {
@@ -937,7 +956,7 @@ impl Collector {
         (inline, reference): (&Option<InlineSli>, &Option<String>),
         field: &str,
         at: &dyn Fn(&str, &str, String) -> SpecError,
-    ) -> Result<FoundSli<'a>, SpecError> {
+    ) -> Result<FoundSli<'a>, Option<SpecError>> {
         match (inline, reference) {
             (Some(i), None) => Ok(FoundSli {
                 name: i.metadata.as_ref().map(|m| m.name.clone()),
@@ -945,20 +964,23 @@ impl Collector {
                 holder: Holder::Slo(slo),
             }),
             (None, Some(r)) => {
-                let found = lookup(&self.slis, "indicatorRef", "SLI", r, &slo.doc.file)
-                    .map_err(|m| at(&format!("indicatorRef: {r}"), &format!("{field}Ref"), m))?;
+                let found = self
+                    .lookup(&self.slis, "indicatorRef", "SLI", r, &slo.doc.file)
+                    .map_err(|m| {
+                        m.map(|m| at(&format!("indicatorRef: {r}"), &format!("{field}Ref"), m))
+                    })?;
                 Ok(FoundSli {
                     name: Some(found.name.clone()),
                     spec: found.spec.clone(),
                     holder: Holder::Sli(found),
                 })
             }
-            (Some(_), Some(_)) => Err(at(
+            (Some(_), Some(_)) => Err(Some(at(
                 "indicatorRef:",
                 field,
                 "sets both `indicator` and `indicatorRef`; expected one".to_owned(),
-            )),
-            (None, None) => Err(at(
+            ))),
+            (None, None) => Err(Some(at(
                 if field == "indicator" {
                     "service:"
                 } else {
@@ -966,7 +988,7 @@ impl Collector {
                 },
                 field,
                 "has no SLI; expected `indicator` or `indicatorRef`".to_owned(),
-            )),
+            ))),
         }
     }
 
@@ -982,7 +1004,7 @@ impl Collector {
             if let Some(m) = m
                 && m.metric_source.kind.is_none()
                 && let Some(r) = &m.metric_source.metric_source_ref
-                && let Ok(ds) = lookup(&self.sources, "metricSourceRef", "DataSource", r, file)
+                && let Ok(ds) = self.lookup(&self.sources, "metricSourceRef", "DataSource", r, file)
             {
                 m.metric_source.kind = Some(ds.spec.kind.clone());
             }
@@ -1014,7 +1036,7 @@ impl Collector {
                 &p.spec,
             ) {
                 (Some(r), None) => {
-                    match lookup(
+                    match self.lookup(
                         &self.policies,
                         "alertPolicyRef",
                         "AlertPolicy",
@@ -1023,12 +1045,14 @@ impl Collector {
                     ) {
                         Ok(found) => (r.clone(), &found.spec, Owner::Policy(found)),
                         Err(m) => {
-                            errors.push(slo.error(
-                                "SLO",
-                                &format!("alertPolicyRef: {r}"),
-                                &format!("{field}.alertPolicyRef"),
-                                m,
-                            ));
+                            errors.extend(m.map(|m| {
+                                slo.error(
+                                    "SLO",
+                                    &format!("alertPolicyRef: {r}"),
+                                    &format!("{field}.alertPolicyRef"),
+                                    m,
+                                )
+                            }));
                             continue;
                         }
                     }
@@ -1071,9 +1095,11 @@ impl Collector {
                 let tfield = format!("notificationTargets[{j}]");
                 match (&t.reference, &t.spec) {
                     (Some(r), None) => {
-                        match lookup(&self.targets, "targetRef", "AlertNotificationTarget", r, owner.file()) {
+                        match self.lookup(&self.targets, "targetRef", "AlertNotificationTarget", r, owner.file()) {
                             Ok(found) => targets.push(found.name.clone()),
-                            Err(m) => errors.push(owner.error(&format!("targetRef: {r}"), &format!("{tfield}.targetRef"), m)),
+                            Err(m) => errors.extend(m.map(|m| {
+                                owner.error(&format!("targetRef: {r}"), &format!("{tfield}.targetRef"), m)
+                            })),
                         }
                     }
                     (None, Some(_)) => match t.wrong_kind() {
@@ -1098,7 +1124,7 @@ impl Collector {
                 let cfield = format!("conditions[{j}]");
                 let (cname, cond, cowner, at) = match (&c.reference, &c.spec) {
                     (Some(r), None) => {
-                        match lookup(
+                        match self.lookup(
                             &self.conditions,
                             "conditionRef",
                             "AlertCondition",
@@ -1112,11 +1138,13 @@ impl Collector {
                                 "condition".to_owned(),
                             ),
                             Err(m) => {
-                                errors.push(owner.error(
-                                    &format!("conditionRef: {r}"),
-                                    &format!("{cfield}.conditionRef"),
-                                    m,
-                                ));
+                                errors.extend(m.map(|m| {
+                                    owner.error(
+                                        &format!("conditionRef: {r}"),
+                                        &format!("{cfield}.conditionRef"),
+                                        m,
+                                    )
+                                }));
                                 continue;
                             }
                         }
