@@ -214,6 +214,45 @@ spec:
     }
 
     #[test]
+    fn references_resolve_across_the_files_of_a_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slo, sli) = OPENSLO
+            .split_once("  indicator:\n")
+            .expect("the SLO has an inline indicator");
+        std::fs::write(
+            dir.path().join("a-slo.yaml"),
+            format!("{slo}  indicatorRef: api-errors\n"),
+        )
+        .expect("write");
+        // The inline indicator, indented as a top-level SLI object.
+        let sli: String = sli
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+            .collect();
+        std::fs::write(
+            dir.path().join("b-sli.yaml"),
+            format!("apiVersion: openslo/v1\nkind: SLI\n{sli}"),
+        )
+        .expect("write");
+        let loaded = load(&[dir.path().to_path_buf()]).expect("load");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.slos.len(), 1);
+        assert_eq!(loaded.others, ["SLI api-errors"]);
+        assert!(loaded.slos[0].origin.file.ends_with("a-slo.yaml"));
+
+        // The SLO's file alone: the reference is an error naming it.
+        let alone = load(&[dir.path().join("a-slo.yaml")]).expect("load");
+        assert_eq!(alone.errors.len(), 1, "{:?}", alone.errors);
+        assert!(
+            alone.errors[0]
+                .to_string()
+                .contains("indicatorRef \"api-errors\" names no SLI"),
+            "{}",
+            alone.errors[0]
+        );
+    }
+
+    #[test]
     fn a_missing_path_is_an_input_error_naming_it() {
         let err = load(&[PathBuf::from("/nonexistent/slos")]).expect_err("missing");
         assert!(matches!(err, AppError::Input(_)));

@@ -533,6 +533,42 @@ impl DocContext<'_> {
             .map_or(from, |(i, _)| i + 1)
     }
 
+    /// From line `from` (an object's first line), the line of the field at
+    /// `path` (`alertPolicies[0]`, `objectives[1].target`), walking its
+    /// keys and list entries; a key not found leaves the line where it was.
+    pub(crate) fn locate(&self, from: usize, path: &str) -> usize {
+        let mut at = from;
+        for segment in path.split('.') {
+            let (key, index) = match segment.split_once('[') {
+                Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (segment, None),
+            };
+            if key.is_empty() {
+                continue;
+            }
+            let needle = format!("{key}:");
+            let Some(line) = self
+                .text
+                .lines()
+                .enumerate()
+                .skip(at.saturating_sub(1))
+                .take(40)
+                .find(|(_, l)| l.trim_start().trim_start_matches("- ").starts_with(&needle))
+                .map(|(i, _)| i + 1)
+            else {
+                continue;
+            };
+            at = line;
+            if let Some(i) = index {
+                match self.list_entry(line, key, i) {
+                    Some((start, _)) => at = start,
+                    None => break,
+                }
+            }
+        }
+        at
+    }
+
     /// The line of the document's first non-comment line.
     pub fn first_line(&self) -> Option<usize> {
         self.text
@@ -1443,6 +1479,20 @@ mod tests {
                 assert_plain(&e.to_string());
             }
         }
+        // The line is the entry's own, not the object's.
+        let r = read(
+            &multi.replacen(
+                "    - alertPolicyRef: checkout-paging",
+                "    - checkout-paging",
+                1,
+            ),
+            "t.yaml",
+        );
+        assert_eq!(r.errors[0].line, Some(21), "{}", r.errors[0]);
+        assert_eq!(
+            r.errors[0].field.as_deref(),
+            Some("SLO checkout-availability: spec.alertPolicies[0]")
+        );
         // Sloth's specs too.
         let sloth = fixture_text("sloth/examples/getting-started.yml");
         for (from, to, says) in [

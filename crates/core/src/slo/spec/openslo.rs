@@ -525,7 +525,7 @@ pub(super) fn read_list(cx: &DocContext<'_>, out: &mut ReadOutcome, collector: &
                     },
                     Err(e) => {
                         let path = e.path().to_string();
-                        let at = line.map(|l| cx.refine_line(l, &path));
+                        let at = line.map(|l| cx.locate(l, &path));
                         collector.unreadable.push((o.kind.clone(), name.clone()));
                         out.errors.push(cx.error(
                             at,
