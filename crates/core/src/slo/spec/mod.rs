@@ -347,7 +347,8 @@ impl From<crate::config::ConfigError> for SpecError {
             line: e.line,
             column: e.column,
             field: e.key,
-            message: e.message,
+            // The config's own types may still name themselves.
+            message: plain_words(&e.message),
         }
     }
 }
