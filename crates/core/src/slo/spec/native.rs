@@ -481,7 +481,10 @@ mod tests {
     fn a_wrong_shape_is_said_without_rust_type_names() {
         for (sli, says) in [
             ("\"api\"", "expected an SLI: a table with one of `events`"),
-            ("{ prometheus = \"x\" }", "expected a `prometheus` SLI: a table"),
+            (
+                "{ prometheus = \"x\" }",
+                "expected a `prometheus` SLI: a table",
+            ),
             ("{ history = 5 }", "expected a `history` SLI: a table"),
             ("{ junit = [] }", "expected a `junit` SLI: a table"),
         ] {
