@@ -6,7 +6,7 @@
 //! [`read_files`] reads several together, so OpenSLO references resolve
 //! across documents and files. Every error names the file, the line and
 //! column when the YAML parser or the document gives them, and the field,
-//! in the words of the format: never a Rust type's name ([`improve`]).
+//! in the words of the format: never a Rust type's name (`improve`).
 
 pub mod native;
 pub mod openslo;
@@ -148,6 +148,8 @@ pub enum Sli {
     Plugin { id: String },
     /// An OpenSLO composite SLO: several objectives, each on its own SLI,
     /// weighted. Read and validated; how it is judged is not decided here.
+    /// Its [`Slo::objective_percent`] is the weighted mean of the
+    /// objectives' targets, shown as a summary only.
     Composite(Vec<Component>),
 }
 
