@@ -1143,13 +1143,14 @@ mod tests {
         let messages: Vec<String> = alone.errors.iter().map(ToString::to_string).collect();
         assert_eq!(messages.len(), 2, "{messages:#?}");
         assert_eq!(
-            messages[0],
+            messages[1],
             "read SLO spec sloe/openslo/cross-file/slos.yaml:21: field `SLO checkout-availability: spec.alertPolicies[0].alertPolicyRef`: alertPolicyRef \"checkout-paging\" names no AlertPolicy, and no AlertPolicy was read; give the file that defines it (`kind: AlertPolicy`) to the same command, or put it in another document (`---`) of this file"
         );
+        // In the order of their lines.
         assert!(
-            messages[1].starts_with("read SLO spec sloe/openslo/cross-file/slos.yaml:12: field `SLO checkout-availability: spec.indicatorRef`: indicatorRef \"checkout-errors\" names no SLI"),
+            messages[0].starts_with("read SLO spec sloe/openslo/cross-file/slos.yaml:12: field `SLO checkout-availability: spec.indicatorRef`: indicatorRef \"checkout-errors\" names no SLI"),
             "{}",
-            messages[1]
+            messages[0]
         );
         // With the SLIs but not the alerting: only the policy is missing.
         let some = read_fixtures(&[

@@ -711,7 +711,14 @@ impl Collector {
         }
     }
 
+    /// An SLO's [`Slo`]s, or its errors: those in its own file first, by line.
     fn convert(&self, slo: &Read<SloSpec>) -> (Vec<Slo>, Vec<SpecError>) {
+        let (slos, mut errors) = self.convert_unsorted(slo);
+        errors.sort_by_key(|e| (e.file != slo.doc.file, e.file.clone(), e.line));
+        (slos, errors)
+    }
+
+    fn convert_unsorted(&self, slo: &Read<SloSpec>) -> (Vec<Slo>, Vec<SpecError>) {
         let name = &slo.name;
         let s = &slo.spec;
         let err = |needle: &str, field: &str, msg: String| slo.error("SLO", needle, field, msg);
