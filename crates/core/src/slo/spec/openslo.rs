@@ -658,7 +658,7 @@ fn lookup<'a, T>(
 struct FoundSli<'a> {
     name: Option<String>,
     spec: SliSpec,
-    /// `(kind, object)` for messages: errors point into its document.
+    /// Errors in the SLI point into this object's document.
     holder: Holder<'a>,
 }
 
