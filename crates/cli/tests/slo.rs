@@ -124,6 +124,17 @@ fn expectation(rel: &str) -> Expect {
             "field `slos[1].sli`",
             "the SLI is empty",
         ]),
+        "sloe/openslo/inline/checkout.yaml" | "sloe/openslo/multi-doc/checkout.yaml" => Slos(1),
+        // Its references live in the files beside it; alone, each is unresolved.
+        "sloe/openslo/cross-file/slos.yaml" => Rejected(&[
+            "slos.yaml:12:",
+            "field `SLO checkout-availability: spec.indicatorRef`",
+            "indicatorRef \"checkout-errors\" names no SLI",
+            "alertPolicyRef \"checkout-paging\" names no AlertPolicy",
+        ]),
+        "sloe/openslo/cross-file/indicators.yaml" => NoSlo("SLI checkout-errors"),
+        "sloe/openslo/cross-file/alerting.yaml" => NoSlo("AlertPolicy checkout-paging"),
+        "sloe/openslo/composite/checkout-journey.yaml" => Slos(1),
         other => panic!("new fixture {other}: say what sloe makes of it"),
     }
 }

@@ -64,26 +64,29 @@ fn spec_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads every spec under `paths`. An unreadable file is an error; an
-/// invalid spec is reported in [`Loaded::errors`].
+/// Reads every spec under `paths` as one set: an OpenSLO reference in one
+/// file resolves against the objects of every file read. An unreadable
+/// file is an error; an invalid spec is reported in [`Loaded::errors`].
 pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
     let mut files = Vec::new();
     for p in paths {
         spec_files(p, &mut files)?;
     }
-    let mut loaded = Loaded::default();
+    let mut texts = Vec::new();
     for f in files {
         let shown = f.display().to_string();
         let text = std::fs::read_to_string(&f)
             .map_err(|e| AppError::Input(format!("read {shown}: {e}")))?;
-        let read = spec::read(&text, &shown);
-        loaded.slos.extend(read.spec.slos);
-        loaded.alert_windows.extend(read.spec.alert_windows);
-        loaded.others.extend(read.spec.others);
-        loaded.errors.extend(read.errors);
-        loaded.files.push(shown);
+        texts.push((shown, text));
     }
-    Ok(loaded)
+    let read = spec::read_files(texts.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+    Ok(Loaded {
+        files: texts.into_iter().map(|(f, _)| f).collect(),
+        slos: read.spec.slos,
+        alert_windows: read.spec.alert_windows,
+        others: read.spec.others,
+        errors: read.errors,
+    })
 }
 
 /// The SLOs of `paths`, or of the config's `[[slo]]` tables when none are
@@ -208,6 +211,45 @@ spec:
             Err(AppError::Specs(errors)) => assert_eq!(errors.len(), 1),
             other => panic!("expected invalid specs, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn references_resolve_across_the_files_of_a_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (slo, sli) = OPENSLO
+            .split_once("  indicator:\n")
+            .expect("the SLO has an inline indicator");
+        std::fs::write(
+            dir.path().join("a-slo.yaml"),
+            format!("{slo}  indicatorRef: api-errors\n"),
+        )
+        .expect("write");
+        // The inline indicator, indented as a top-level SLI object.
+        let sli: String = sli
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+            .collect();
+        std::fs::write(
+            dir.path().join("b-sli.yaml"),
+            format!("apiVersion: openslo/v1\nkind: SLI\n{sli}"),
+        )
+        .expect("write");
+        let loaded = load(&[dir.path().to_path_buf()]).expect("load");
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        assert_eq!(loaded.slos.len(), 1);
+        assert_eq!(loaded.others, ["SLI api-errors"]);
+        assert!(loaded.slos[0].origin.file.ends_with("a-slo.yaml"));
+
+        // The SLO's file alone: the reference is an error naming it.
+        let alone = load(&[dir.path().join("a-slo.yaml")]).expect("load");
+        assert_eq!(alone.errors.len(), 1, "{:?}", alone.errors);
+        assert!(
+            alone.errors[0]
+                .to_string()
+                .contains("indicatorRef \"api-errors\" names no SLI"),
+            "{}",
+            alone.errors[0]
+        );
     }
 
     #[test]

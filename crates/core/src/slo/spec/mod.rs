@@ -2,9 +2,11 @@
 //! sloe.toml's `[[slo]]` tables (`native.rs`), OpenSLO v1 (`openslo.rs`) and
 //! Sloth's `prometheus/v1` and `sloth.slok.dev/v1` (`sloth.rs`).
 //!
-//! Readers take text and a file name (for messages) and never touch files.
-//! Every error names the file, the line and column when the YAML parser or
-//! the document gives them, and the field.
+//! Readers take text and a file name (for messages) and never touch files;
+//! [`read_files`] reads several together, so OpenSLO references resolve
+//! across documents and files. Every error names the file, the line and
+//! column when the YAML parser or the document gives them, and the field,
+//! in the words of the format: never a Rust type's name (`improve`).
 
 pub mod native;
 pub mod openslo;
@@ -144,6 +146,24 @@ pub enum Sli {
     },
     /// A Sloth SLI plugin, known only by its id.
     Plugin { id: String },
+    /// An OpenSLO composite SLO: several objectives, each on its own SLI,
+    /// weighted. Read and validated; how it is judged is not decided here.
+    /// Its [`Slo::objective_percent`] is the weighted mean of the
+    /// objectives' targets, shown as a summary only.
+    Composite(Vec<Component>),
+}
+
+/// One objective of a composite SLO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// The objective's `displayName`, else its SLI's name.
+    pub name: String,
+    pub sli: Sli,
+    /// The objective's target in percent (99.9).
+    pub objective_percent: f64,
+    /// `compositeWeight` (default 1), above 0.
+    pub weight: f64,
+    pub budgeting: Budgeting,
 }
 
 impl Sli {
@@ -167,6 +187,21 @@ impl Sli {
             Sli::Threshold { source, .. } => format!("{source} threshold metric"),
             Sli::External { source, .. } => format!("{source} ratio metric"),
             Sli::Plugin { id } => format!("sloth plugin {id}"),
+            Sli::Composite(parts) => format!(
+                "composite of {} weighted objectives ({}), read and validated but not yet judged",
+                parts.len(),
+                parts
+                    .iter()
+                    .map(|c| format!(
+                        "{} {}% weight {} on {}",
+                        c.name,
+                        c.objective_percent,
+                        c.weight,
+                        c.sli.describe()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
         }
     }
 }
@@ -314,7 +349,8 @@ impl From<crate::config::ConfigError> for SpecError {
             line: e.line,
             column: e.column,
             field: e.key,
-            message: e.message,
+            // The config's own types may still name themselves.
+            message: plain_words(&e.message),
         }
     }
 }
@@ -328,23 +364,37 @@ pub struct ReadOutcome {
 
 /// Reads a spec file in any supported format, chosen by extension (`.toml`
 /// is a sloe config) and, for YAML, by each document's `version` or
-/// `apiVersion`. YAML files may hold several documents.
+/// `apiVersion`. YAML files may hold several documents; OpenSLO references
+/// resolve against every document of the file.
 pub fn read(text: &str, file: &str) -> ReadOutcome {
-    let lower = file.to_ascii_lowercase();
-    if lower.ends_with(".toml") || lower.ends_with(".json") {
-        let syntax = crate::config::Syntax::from_path(file);
-        return match native::read(text, file, syntax) {
-            Ok(spec) => ReadOutcome {
-                spec,
-                errors: Vec::new(),
-            },
-            Err(e) => ReadOutcome {
-                spec: SpecFile::default(),
-                errors: vec![e],
-            },
-        };
+    read_files([(file, text)])
+}
+
+/// Reads several spec files, given as `(file name, text)`, as one set:
+/// an OpenSLO reference resolves against the objects of every document of
+/// every file (the referring file's own first). What was read and the
+/// errors keep the order of the files.
+pub fn read_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    let mut openslo = openslo::Collector::default();
+    for (file, text) in files {
+        let lower = file.to_ascii_lowercase();
+        if lower.ends_with(".toml") || lower.ends_with(".json") {
+            let syntax = crate::config::Syntax::from_path(file);
+            match native::read(text, file, syntax) {
+                Ok(mut spec) => {
+                    out.spec.slos.append(&mut spec.slos);
+                    out.spec.alert_windows.append(&mut spec.alert_windows);
+                    out.spec.others.append(&mut spec.others);
+                }
+                Err(e) => out.errors.push(e),
+            }
+            continue;
+        }
+        read_yaml(text, file, &mut out, &mut openslo);
     }
-    read_yaml(text, file)
+    openslo.resolve(&mut out);
+    out
 }
 
 /// One YAML document of a stream: its text and where it starts.
@@ -419,9 +469,53 @@ impl DocContext<'_> {
             .map(|i| i + 1)
     }
 
+    /// The lines of the `index`-th entry (0-based) of the block list under
+    /// the first `key:` at or after line `from`: its first line and the
+    /// line after its last (1-based). None for a flow list (`[a, b]`).
+    pub(crate) fn list_entry(
+        &self,
+        from: usize,
+        key: &str,
+        index: usize,
+    ) -> Option<(usize, usize)> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let is_item = |l: &str| {
+            let t = l.trim_start();
+            t == "-" || t.starts_with("- ")
+        };
+        let head = format!("{key}:");
+        let k = (from.saturating_sub(1)..lines.len()).find(|&i| {
+            lines[i]
+                .trim_start()
+                .trim_start_matches("- ")
+                .starts_with(&head)
+        })?;
+        let mut item_indent = None;
+        let mut starts = Vec::new();
+        let mut end = lines.len();
+        for (i, l) in lines.iter().enumerate().skip(k + 1) {
+            if l.trim().is_empty() || l.trim_start().starts_with('#') {
+                continue;
+            }
+            let ind = indent(l);
+            let item_at = *item_indent.get_or_insert(ind);
+            if !is_item(l) && ind <= item_at || ind < item_at {
+                end = i;
+                break;
+            }
+            if ind == item_at && is_item(l) {
+                starts.push(i);
+            }
+        }
+        let start = *starts.get(index)?;
+        let stop = starts.get(index + 1).copied().unwrap_or(end);
+        Some((start + 1, stop + 1))
+    }
+
     /// From line `from`, the line of the path's last key (`objective` of
     /// `slos[1].objective`) when it follows within the same entry.
-    fn refine_line(&self, from: usize, path: &str) -> usize {
+    pub(crate) fn refine_line(&self, from: usize, path: &str) -> usize {
         let Some(key) = path
             .rsplit('.')
             .next()
@@ -440,6 +534,42 @@ impl DocContext<'_> {
                 t.starts_with(&needle)
             })
             .map_or(from, |(i, _)| i + 1)
+    }
+
+    /// From line `from` (an object's first line), the line of the field at
+    /// `path` (`alertPolicies[0]`, `objectives[1].target`), walking its
+    /// keys and list entries; a key not found leaves the line where it was.
+    pub(crate) fn locate(&self, from: usize, path: &str) -> usize {
+        let mut at = from;
+        for segment in path.split('.') {
+            let (key, index) = match segment.split_once('[') {
+                Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (segment, None),
+            };
+            if key.is_empty() {
+                continue;
+            }
+            let needle = format!("{key}:");
+            let Some(line) = self
+                .text
+                .lines()
+                .enumerate()
+                .skip(at.saturating_sub(1))
+                .take(40)
+                .find(|(_, l)| l.trim_start().trim_start_matches("- ").starts_with(&needle))
+                .map(|(i, _)| i + 1)
+            else {
+                continue;
+            };
+            at = line;
+            if let Some(i) = index {
+                match self.list_entry(line, key, i) {
+                    Some((start, _)) => at = start,
+                    None => break,
+                }
+            }
+        }
+        at
     }
 
     /// The line of the document's first non-comment line.
@@ -481,8 +611,12 @@ impl DocContext<'_> {
     }
 }
 
-/// Adds a did-you-mean to serde's "unknown field" messages.
-fn improve(message: &str) -> String {
+/// Puts a serde message in the words of a spec: a did-you-mean on an
+/// unknown key, and none of the Rust names serde falls back on (`f64`,
+/// `struct Objective`, `unit value`, an untagged enum's name).
+pub(crate) fn improve(message: &str) -> String {
+    let message = plain_words(message);
+    let message = message.as_str();
     let Some(start) = message.find("unknown field `") else {
         return message.to_owned();
     };
@@ -497,6 +631,104 @@ fn improve(message: &str) -> String {
     }
 }
 
+/// Rewrites the Rust type names serde can put in a message. The readers'
+/// structs name what they expect (`serde(expecting)`); this catches what
+/// is left: primitives, and any struct or enum still unnamed.
+fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 16] = [
+        ("unit value", "an empty value"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u64", "expected a whole number of 0 or more"),
+        ("expected u32", "expected a whole number of 0 or more"),
+        ("expected u16", "expected a whole number of 0 or more"),
+        ("expected u8", "expected a whole number of 0 or more"),
+        ("expected usize", "expected a whole number of 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected isize", "expected a whole number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected char", "expected a single character"),
+        ("expected option", "expected a value or nothing"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, plain) in WORDS {
+        out = replace_word(&out, rust, plain);
+    }
+    // "data did not match any variant of untagged enum Foo"
+    if let Some(i) = out.find("did not match any variant of untagged enum") {
+        let rest = &out[i..];
+        let end = rest
+            .char_indices()
+            .skip("did not match any variant of untagged enum ".len())
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(rest.len(), |(j, _)| j);
+        out.replace_range(i..i + end, "does not have any of the accepted forms");
+    }
+    for (word, plain) in [
+        ("tuple struct ", "a list"),
+        ("unit struct ", "an empty value"),
+        ("struct variant ", "a mapping"),
+        ("tuple variant ", "a list"),
+        ("struct ", "a mapping"),
+        ("enum ", "one of the accepted values"),
+    ] {
+        while let Some(i) = find_word(&out, word) {
+            let name_end = out[i + word.len()..]
+                .char_indices()
+                .find(|(_, c)| !(c.is_alphanumeric() || matches!(c, '_' | ':' | '<' | '>')))
+                .map_or(out.len(), |(j, _)| i + word.len() + j);
+            if name_end == i + word.len() {
+                break;
+            }
+            out.replace_range(i..name_end, plain);
+        }
+    }
+    out
+}
+
+/// `text` with `word` replaced where it stands as a word (not inside a longer one).
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut out = text.to_owned();
+    let mut from = 0;
+    while let Some(i) = out[from..].find(word).map(|i| i + from) {
+        let end = i + word.len();
+        let boundary = out[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if boundary {
+            out.replace_range(i..end, with);
+            from = i + with.len();
+        } else {
+            from = end;
+        }
+    }
+    out
+}
+
+/// Where `word` starts a word of `text` (the start of the text or after a
+/// non-letter), outside backquotes.
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let mut quoted = false;
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        if c == '`' {
+            quoted = !quoted;
+        }
+        if quoted || !text[i..].starts_with(word) {
+            continue;
+        }
+        let before = i.checked_sub(1).map(|j| bytes[j] as char);
+        if before.is_none_or(|b| !(b.is_alphanumeric() || b == '_')) {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// What a YAML document says it is.
 #[derive(Debug, serde::Deserialize)]
 struct Head {
@@ -508,26 +740,30 @@ struct Head {
     kind: Option<String>,
 }
 
-fn read_yaml(text: &str, file: &str) -> ReadOutcome {
-    let mut out = ReadOutcome::default();
+fn read_yaml(text: &str, file: &str, out: &mut ReadOutcome, openslo: &mut openslo::Collector) {
     for doc in split_documents(text) {
         let cx = DocContext {
             file,
             text: doc.text,
             line_offset: doc.line_offset,
         };
-        if let Err(e) = read_document(&cx, &mut out.spec) {
+        if let Err(e) = read_document(&cx, out, openslo) {
             out.errors.extend(e);
         }
     }
-    out
 }
 
-fn read_document(cx: &DocContext<'_>, spec: &mut SpecFile) -> Result<(), Vec<SpecError>> {
+fn read_document(
+    cx: &DocContext<'_>,
+    out: &mut ReadOutcome,
+    openslo: &mut openslo::Collector,
+) -> Result<(), Vec<SpecError>> {
+    let spec = &mut out.spec;
     // A sequence at the top is a list of OpenSLO objects (the go-sdk style).
     let value: serde_yaml_ng::Value = cx.deserialize().map_err(|e| vec![e])?;
     if value.is_sequence() {
-        return openslo::read_list(cx, spec);
+        openslo::read_list(cx, out, openslo);
+        return Ok(());
     }
     let head: Head = serde_yaml_ng::from_value(value).map_err(|_| {
         vec![cx.error(
@@ -544,7 +780,10 @@ fn read_document(cx: &DocContext<'_>, spec: &mut SpecFile) -> Result<(), Vec<Spe
             format!("unknown spec version {v:?}; expected \"prometheus/v1\" (Sloth)"),
         )]),
         (None, Some("sloth.slok.dev/v1")) => sloth::read_kubernetes(cx, head.kind.as_deref(), spec),
-        (None, Some("openslo/v1")) => openslo::read_list(cx, spec),
+        (None, Some("openslo/v1")) => {
+            openslo::read_list(cx, out, openslo);
+            Ok(())
+        }
         (None, Some(api)) => Err(vec![cx.error_near(
             "apiVersion:",
             "apiVersion",
@@ -798,6 +1037,511 @@ mod tests {
                 "2.8000000000000003",
                 "0.9333333333333333"
             ]
+        );
+    }
+
+    fn fixture_text(rel: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/slo")
+            .join(rel);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+    }
+
+    /// Reads fixtures together, as `sloe slo validate a b c` does.
+    fn read_fixtures(rels: &[&str]) -> ReadOutcome {
+        let texts: Vec<(&str, String)> = rels.iter().map(|r| (*r, fixture_text(r))).collect();
+        read_files(texts.iter().map(|(f, t)| (*f, t.as_str())))
+    }
+
+    /// What a message must never show: the names of sloe's Rust types and
+    /// serde's words for them.
+    fn assert_plain(message: &str) {
+        for word in [
+            "struct",
+            "enum",
+            "RefOr",
+            "untagged",
+            "Inline",
+            "Item",
+            "Spec",
+            "f64",
+            "u64",
+            "unit value",
+            "Option",
+            "Vec<",
+        ] {
+            assert!(!message.contains(word), "{word:?} in: {message}");
+        }
+    }
+
+    #[test]
+    fn openslo_references_resolve_across_documents_and_files() {
+        let inline = ok("sloe/openslo/inline/checkout.yaml");
+        let multi = ok("sloe/openslo/multi-doc/checkout.yaml");
+        let cross = read_fixtures(&[
+            "sloe/openslo/cross-file/alerting.yaml",
+            "sloe/openslo/cross-file/indicators.yaml",
+            "sloe/openslo/cross-file/slos.yaml",
+        ]);
+        assert!(cross.errors.is_empty(), "{:?}", cross.errors);
+        assert_eq!(inline.slos.len(), 1);
+        let expected = without_origin(inline.slos.clone());
+        assert_eq!(without_origin(multi.slos.clone()), expected);
+        assert_eq!(without_origin(cross.spec.slos.clone()), expected);
+
+        let s = &multi.slos[0];
+        // The SLI's type comes from the DataSource its metricSourceRef names.
+        assert!(
+            matches!(&s.sli, Sli::Prometheus(PromSli::ErrorTotal { error, .. }) if error.contains("code=~\"5..\"")),
+            "{:?}",
+            s.sli
+        );
+        let c = &s.alerting.conditions[0];
+        assert_eq!(
+            (
+                c.name.as_str(),
+                c.policy.as_str(),
+                c.op.as_str(),
+                c.threshold
+            ),
+            ("checkout-fast-burn", "checkout-paging", "gte", 14.4)
+        );
+        assert_eq!(c.notification_targets, ["payments-pager"]);
+        assert_eq!(c.alert_after, Some(SignedDuration::from_mins(5)));
+        // Origins: the SLO's own document, its `name:` line.
+        assert_eq!(s.origin.line, Some(6));
+        assert_eq!(
+            cross.spec.slos[0].origin.file,
+            "sloe/openslo/cross-file/slos.yaml"
+        );
+        assert_eq!(cross.spec.slos[0].origin.line, Some(6));
+        for what in [
+            "SLI checkout-errors",
+            "DataSource prometheus (Prometheus)",
+            "AlertPolicy checkout-paging",
+            "AlertCondition checkout-fast-burn",
+            "AlertNotificationTarget payments-pager (pagerduty)",
+        ] {
+            assert!(
+                multi.others.iter().any(|o| o == what),
+                "{what}: {:?}",
+                multi.others
+            );
+            assert!(
+                cross.spec.others.iter().any(|o| o == what),
+                "{what}: {:?}",
+                cross.spec.others
+            );
+        }
+    }
+
+    #[test]
+    fn a_reference_alone_names_file_line_kind_and_what_was_read() {
+        // slos.yaml without the files it names: each reference fails where it is written.
+        let alone = fixture("sloe/openslo/cross-file/slos.yaml");
+        assert!(alone.spec.slos.is_empty());
+        let messages: Vec<String> = alone.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        assert_eq!(
+            messages[1],
+            "read SLO spec sloe/openslo/cross-file/slos.yaml:21: field `SLO checkout-availability: spec.alertPolicies[0].alertPolicyRef`: alertPolicyRef \"checkout-paging\" names no AlertPolicy, and no AlertPolicy was read; give the file that defines it (`kind: AlertPolicy`) to the same command, or put it in another document (`---`) of this file"
+        );
+        // In the order of their lines.
+        assert!(
+            messages[0].starts_with("read SLO spec sloe/openslo/cross-file/slos.yaml:12: field `SLO checkout-availability: spec.indicatorRef`: indicatorRef \"checkout-errors\" names no SLI"),
+            "{}",
+            messages[0]
+        );
+        // With the SLIs but not the alerting: only the policy is missing.
+        let some = read_fixtures(&[
+            "sloe/openslo/cross-file/indicators.yaml",
+            "sloe/openslo/cross-file/slos.yaml",
+        ]);
+        assert_eq!(some.errors.len(), 1, "{:?}", some.errors);
+        assert!(
+            some.errors[0].message.contains("AlertPolicy"),
+            "{}",
+            some.errors[0]
+        );
+    }
+
+    /// A multi-document OpenSLO file: an SLO naming an SLI and a policy,
+    /// with `{sli}`, `{policy}`, `{condition}` and `{target}` as the names
+    /// the SLO and the policy look for.
+    fn refs_doc(sli: &str, policy: &str, condition: &str, target: &str) -> String {
+        format!(
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: api\nspec:\n  service: api\n  indicatorRef: {sli}\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n  alertPolicies:\n    - alertPolicyRef: {policy}\n---\napiVersion: openslo/v1\nkind: SLI\nmetadata:\n  name: api-errors\nspec:\n  ratioMetric:\n    good:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: good\n    total:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: total\n---\napiVersion: openslo/v1\nkind: AlertPolicy\nmetadata:\n  name: paging\nspec:\n  conditions:\n    - conditionRef: {condition}\n  notificationTargets:\n    - targetRef: {target}\n---\napiVersion: openslo/v1\nkind: AlertCondition\nmetadata:\n  name: fast-burn\nspec:\n  severity: page\n  condition:\n    kind: burnrate\n    op: gte\n    threshold: 14.4\n    lookbackWindow: 1h\n---\napiVersion: openslo/v1\nkind: AlertNotificationTarget\nmetadata:\n  name: pager\nspec:\n  target: pagerduty\n"
+        )
+    }
+
+    #[test]
+    fn every_unresolved_reference_says_where_what_and_did_you_mean() {
+        let good = read(
+            &refs_doc("api-errors", "paging", "fast-burn", "pager"),
+            "r.yaml",
+        );
+        assert!(good.errors.is_empty(), "{:?}", good.errors);
+        assert_eq!(
+            good.spec.slos[0].alerting.conditions[0].notification_targets,
+            ["pager"]
+        );
+
+        // (names, line, field, message fragment): the line is the reference's own.
+        let cases: [(_, usize, &str, &str); 4] = [
+            (
+                ("api-erors", "paging", "fast-burn", "pager"),
+                7,
+                "SLO api: spec.indicatorRef",
+                "indicatorRef \"api-erors\" names no SLI in the files read (did you mean `api-errors`?); the SLI names read: api-errors",
+            ),
+            (
+                ("api-errors", "pagin", "fast-burn", "pager"),
+                15,
+                "SLO api: spec.alertPolicies[0].alertPolicyRef",
+                "alertPolicyRef \"pagin\" names no AlertPolicy in the files read (did you mean `paging`?); the AlertPolicy names read: paging",
+            ),
+            (
+                ("api-errors", "paging", "fast-brn", "pager"),
+                40,
+                "AlertPolicy paging: spec.conditions[0].conditionRef",
+                "conditionRef \"fast-brn\" names no AlertCondition in the files read (did you mean `fast-burn`?); the AlertCondition names read: fast-burn",
+            ),
+            (
+                ("api-errors", "paging", "fast-burn", "pagr"),
+                42,
+                "AlertPolicy paging: spec.notificationTargets[0].targetRef",
+                "targetRef \"pagr\" names no AlertNotificationTarget in the files read (did you mean `pager`?); the AlertNotificationTarget names read: pager",
+            ),
+        ];
+        for ((sli, policy, condition, target), line, field, message) in cases {
+            let r = read(&refs_doc(sli, policy, condition, target), "r.yaml");
+            assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+            let e = &r.errors[0];
+            assert_eq!(
+                (
+                    e.file.as_str(),
+                    e.line,
+                    e.field.as_deref(),
+                    e.message.as_str()
+                ),
+                ("r.yaml", Some(line), Some(field), message)
+            );
+            assert_plain(&e.to_string());
+        }
+    }
+
+    #[test]
+    fn a_reference_prefers_its_own_file_and_refuses_two_elsewhere() {
+        let sli = |file_tag: &str| {
+            format!(
+                "apiVersion: openslo/v1\nkind: SLI\nmetadata:\n  name: api-errors\nspec:\n  ratioMetric:\n    good:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: good_{file_tag}\n    total:\n      metricSource:\n        type: Prometheus\n        spec:\n          query: total\n"
+            )
+        };
+        let slo = "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: api\nspec:\n  service: api\n  indicatorRef: api-errors\n  timeWindow:\n    - duration: 30d\n      isRolling: true\n  budgetingMethod: Occurrences\n  objectives:\n    - target: 0.999\n";
+        let own = format!("{slo}---\n{}", sli("own"));
+        let (a, b) = (sli("a"), sli("b"));
+        let r = read_files([("slo.yaml", own.as_str()), ("a.yaml", a.as_str())]);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert!(
+            matches!(&r.spec.slos[0].sli, Sli::Prometheus(PromSli::GoodTotal { good, .. }) if good == "good_own")
+        );
+        let r = read_files([
+            ("slo.yaml", slo),
+            ("a.yaml", a.as_str()),
+            ("b.yaml", b.as_str()),
+        ]);
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert_eq!(
+            r.errors[0].message,
+            "indicatorRef \"api-errors\" is ambiguous: SLI api-errors is defined 2 times (a.yaml:4, b.yaml:4); expected one definition"
+        );
+    }
+
+    #[test]
+    fn slos_and_errors_keep_the_order_of_the_files() {
+        let r = read_fixtures(&[
+            "sloth/examples/getting-started.yml",
+            "sloe/openslo/multi-doc/checkout.yaml",
+            "sloth/examples/raw-home-wifi.yml",
+        ]);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let names: Vec<&str> = r.spec.slos.iter().map(|s| s.origin.file.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "sloth/examples/getting-started.yml",
+                "sloe/openslo/multi-doc/checkout.yaml",
+                "sloth/examples/raw-home-wifi.yml"
+            ]
+        );
+    }
+
+    #[test]
+    fn composite_slos_are_read_with_their_weights() {
+        let f = ok("sloe/openslo/composite/checkout-journey.yaml");
+        assert_eq!(f.slos.len(), 1);
+        let s = &f.slos[0];
+        assert_eq!(s.name, "checkout-journey");
+        let Sli::Composite(parts) = &s.sli else {
+            panic!("expected a composite, read {:?}", s.sli)
+        };
+        let read: Vec<(&str, f64, f64)> = parts
+            .iter()
+            .map(|c| (c.name.as_str(), c.objective_percent, c.weight))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("cart", 99.9, 2.0),
+                ("payment", 99.5, 1.0),
+                ("confirmation-errors", 99.0, 1.0)
+            ]
+        );
+        assert!(
+            matches!(&parts[0].sli, Sli::Prometheus(PromSli::ErrorTotal { error, .. }) if error.contains("job=\"cart\""))
+        );
+        assert!(matches!(
+            &parts[2].sli,
+            Sli::Prometheus(PromSli::GoodTotal { .. })
+        ));
+        // The weighted mean of the targets: (2 × 99.9 + 99.5 + 99) / 4.
+        assert!((s.objective_percent - (2.0 * 99.9 + 99.5 + 99.0) / 4.0).abs() < 1e-9);
+        assert!(
+            s.sli.describe().starts_with(
+                "composite of 3 weighted objectives (cart 99.9% weight 2 on prometheus error/total"
+            ),
+            "{}",
+            s.sli.describe()
+        );
+    }
+
+    #[test]
+    fn composite_slos_are_validated() {
+        let text = fixture_text("sloe/openslo/composite/checkout-journey.yaml");
+        let errors = |from: &str, to: &str| -> Vec<SpecError> {
+            assert!(text.contains(from), "{from}");
+            read(&text.replacen(from, to, 1), "c.yaml").errors
+        };
+        let one = |from: &str, to: &str| -> SpecError {
+            let e = errors(from, to);
+            assert_eq!(e.len(), 1, "{from} -> {to}: {e:?}");
+            assert_plain(&e[0].to_string());
+            e[0].clone()
+        };
+        let e = one("compositeWeight: 2", "compositeWeight: 0");
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(16), "compositeWeight 0 must be above 0")
+        );
+        assert_eq!(
+            e.field.as_deref(),
+            Some("SLO checkout-journey: spec.objectives[0].compositeWeight")
+        );
+        let e = one("compositeWeight: 1", "compositeWeight: -1");
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(20), "compositeWeight -1 must be above 0")
+        );
+        let e = one(
+            "indicatorRef: payment-errors",
+            "indicatorRef: paymnt-errors",
+        );
+        assert_eq!(e.line, Some(21));
+        assert!(
+            e.message
+                .contains("names no SLI in the files read (did you mean `payment-errors`?)"),
+            "{e}"
+        );
+        let e = one("target: 0.999", "target: 1.2");
+        assert_eq!(e.line, Some(15), "{e}");
+        assert!(e.message.contains("must be below 100%"), "{e}");
+        let e = one("targetPercent: 99.5", "targetPercent: 0");
+        assert_eq!(e.line, Some(19), "{e}");
+        assert!(e.message.contains("must be above 0%"), "{e}");
+        let e = one(
+            "  budgetingMethod:",
+            "  indicatorRef: cart-errors\n  budgetingMethod:",
+        );
+        assert!(
+            e.message.contains("both on the SLO and on its objectives"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn composite_weight_belongs_to_composite_slos() {
+        let text = fixture_text("sloe/openslo/inline/checkout.yaml").replace(
+            "      target: 0.999\n",
+            "      target: 0.999\n      compositeWeight: 2\n",
+        );
+        let r = read(&text, "w.yaml");
+        assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+        assert!(
+            r.errors[0]
+                .message
+                .starts_with("compositeWeight weighs the objectives of a composite SLO"),
+            "{}",
+            r.errors[0]
+        );
+        assert_eq!(r.errors[0].line, Some(35));
+    }
+
+    #[test]
+    fn messages_never_name_rust_types() {
+        let slo = fixture_text("sloe/openslo/inline/checkout.yaml");
+        let multi = fixture_text("sloe/openslo/multi-doc/checkout.yaml");
+        // (what to replace, with what, what the message must say instead)
+        let cases: &[(&str, &str, &str, &str)] = &[
+            // the message seen by a user: `expected struct RefOr`
+            (
+                &multi,
+                "    - alertPolicyRef: checkout-paging",
+                "    - checkout-paging",
+                "expected an alert policy: `alertPolicyRef: <name>` or an inline AlertPolicy",
+            ),
+            (
+                &multi,
+                "    - conditionRef: checkout-fast-burn",
+                "    - checkout-fast-burn",
+                "expected an alert condition: `conditionRef: <name>`",
+            ),
+            (
+                &multi,
+                "    - targetRef: payments-pager",
+                "    - payments-pager",
+                "expected a notification target: `targetRef: <name>`",
+            ),
+            (
+                &slo,
+                "      target: 0.999",
+                "      target: high",
+                "expected a number",
+            ),
+            (
+                &slo,
+                "    threshold: 14.4",
+                "    threshold: [1]",
+                "expected a number",
+            ),
+            (
+                &slo,
+                "  timeWindow:\n    - duration: 28d\n      isRolling: true",
+                "  timeWindow: 28d",
+                "expected a list",
+            ),
+            (
+                &slo,
+                "  objectives:\n    - displayName: Checkout requests that succeed\n      target: 0.999",
+                "  objectives:\n    - 0.999",
+                "expected an objective: a mapping with `target` or `targetPercent`",
+            ),
+            (
+                &slo,
+                "  indicator:\n    metadata:",
+                "  indicator: checkout-errors\n  unused:\n    metadata:",
+                "expected an inline SLI",
+            ),
+            (
+                &slo,
+                "metadata:\n  name: checkout-availability",
+                "metadata: checkout-availability\nx:\n  name: checkout-availability",
+                "expected `metadata`: a mapping with `name`",
+            ),
+            (
+                &slo,
+                "        bad:\n          metricSource:",
+                "        bad: 5\n        b:\n          metricSource:",
+                "expected a metric: a mapping with `metricSource`",
+            ),
+            (
+                &slo,
+                "  service: checkout",
+                "  service:",
+                "invalid type: an empty value, expected a string",
+            ),
+            (
+                &slo,
+                "      isRolling: true",
+                "      isRolling: [true]",
+                "expected a boolean",
+            ),
+            (
+                &slo,
+                "    - kind: AlertPolicy\n      metadata:\n        name: checkout-paging\n      spec:",
+                "    - kind: AlertPolicy\n      metadata:\n        name: checkout-paging\n      spec: paging\n      x:",
+                "expected an AlertPolicy's `spec`",
+            ),
+        ];
+        for (text, from, to, says) in cases {
+            assert!(text.contains(from), "{from}");
+            let r = read(&text.replacen(from, to, 1), "t.yaml");
+            assert!(!r.errors.is_empty(), "{to}: read without error");
+            let message = r.errors[0].to_string();
+            assert!(message.contains(says), "{to}: {says:?} not in {message}");
+            assert!(r.errors[0].line.is_some(), "{message}");
+            for e in &r.errors {
+                assert_plain(&e.to_string());
+            }
+        }
+        // The line is the entry's own, not the object's.
+        let r = read(
+            &multi.replacen(
+                "    - alertPolicyRef: checkout-paging",
+                "    - checkout-paging",
+                1,
+            ),
+            "t.yaml",
+        );
+        assert_eq!(r.errors[0].line, Some(21), "{}", r.errors[0]);
+        assert_eq!(
+            r.errors[0].field.as_deref(),
+            Some("SLO checkout-availability: spec.alertPolicies[0]")
+        );
+        // Sloth's specs too.
+        let sloth = fixture_text("sloth/examples/getting-started.yml");
+        for (from, to, says) in [
+            ("objective: 99.9", "objective: high", "expected a number"),
+            (
+                "  - name: \"requests-availability\"",
+                "  - \"requests-availability\"\n  - x:",
+                "expected a mapping",
+            ),
+        ] {
+            assert!(sloth.contains(from), "{from}");
+            let r = read(&sloth.replacen(from, to, 1), "s.yml");
+            assert!(!r.errors.is_empty(), "{to}");
+            let message = r.errors[0].to_string();
+            assert!(message.contains(says), "{says:?} not in {message}");
+            assert_plain(&message);
+        }
+    }
+
+    #[test]
+    fn plain_words_rewrites_what_serde_names() {
+        assert_eq!(
+            plain_words("invalid type: string \"x\", expected struct RefOr"),
+            "invalid type: string \"x\", expected a mapping"
+        );
+        assert_eq!(
+            plain_words("invalid length 1, expected struct Metadata with 4 elements"),
+            "invalid length 1, expected a mapping with 4 elements"
+        );
+        assert_eq!(
+            plain_words("data did not match any variant of untagged enum Level"),
+            "data does not have any of the accepted forms"
+        );
+        assert_eq!(
+            plain_words("invalid type: unit value, expected f64"),
+            "invalid type: an empty value, expected a number"
+        );
+        assert_eq!(
+            plain_words("expected u64"),
+            "expected a whole number of 0 or more"
+        );
+        // Words inside backquotes are the user's, and `f64x` is not `f64`.
+        assert_eq!(
+            plain_words("unknown field `struct Foo`, expected f64x"),
+            "unknown field `struct Foo`, expected f64x"
         );
     }
 

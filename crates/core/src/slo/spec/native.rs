@@ -21,7 +21,10 @@ use crate::units::{Dimension, Quantity};
 
 /// An `[[slo]]` table as written.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an `[[slo]]` table with `name`, `objective` and `sli`"
+)]
 pub struct SloSpec {
     /// Unique name of the SLO.
     name: String,
@@ -57,7 +60,10 @@ pub struct SloSpec {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "\"occurrences\" or \"timeslices\""
+)]
 enum BudgetingWord {
     Occurrences,
     Timeslices,
@@ -65,7 +71,10 @@ enum BudgetingWord {
 
 /// Exactly one of `events`, `prometheus`, `history` and `junit`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an SLI: a table with one of `events`, `prometheus`, `history` and `junit`"
+)]
 struct SliSpec {
     /// The event stream (pushed with `sloe slo ingest`).
     #[serde(default)]
@@ -85,7 +94,10 @@ struct SliSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a `prometheus` SLI: a table with `good` or `bad` and `total`, or `error_ratio`"
+)]
 struct PromSpec {
     /// Good events, e.g. `sum(rate(http_requests_total{code!~"5.."}[{{window}}]))`.
     #[serde(default)]
@@ -102,7 +114,10 @@ struct PromSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a `history` SLI: a table with `benchmark`, `measure` and `threshold`"
+)]
 struct HistorySpec {
     benchmark: String,
     #[serde(default = "wall_time")]
@@ -114,7 +129,10 @@ struct HistorySpec {
 /// `sli = { junit = { suite = "*", rate = "pass" } }`: each recorded run's
 /// matching suites, counting their test cases that ran.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a `junit` SLI: a table with `suite` and `rate`"
+)]
 struct JunitSpec {
     /// Glob on the suite name (`<testsuite name>`); default "*", every suite.
     #[serde(default = "every_suite")]
@@ -126,7 +144,7 @@ struct JunitSpec {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", expecting = "\"pass\" or \"not_flaky\"")]
 enum RateWord {
     Pass,
     NotFlaky,
@@ -141,7 +159,7 @@ fn wall_time() -> String {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "an `alerting` table")]
 struct AlertingSpec {
     /// Alert name in generated rules.
     #[serde(default)]
@@ -168,7 +186,10 @@ struct AlertingSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an alert rule: a table with `severity`, `long_window`, `short_window` and `budget`"
+)]
 struct RuleSpec {
     /// "page" or "ticket".
     severity: SeverityWord,
@@ -179,7 +200,7 @@ struct RuleSpec {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", expecting = "\"page\" or \"ticket\"")]
 enum SeverityWord {
     Page,
     Ticket,
@@ -454,6 +475,25 @@ mod tests {
             }
         );
         assert_eq!(s.sli.describe(), "junit suites \"*\" not_flaky rate");
+    }
+
+    #[test]
+    fn a_wrong_shape_is_said_without_rust_type_names() {
+        for (sli, says) in [
+            ("\"api\"", "expected an SLI: a table with one of `events`"),
+            (
+                "{ prometheus = \"x\" }",
+                "expected a `prometheus` SLI: a table",
+            ),
+            ("{ history = 5 }", "expected a `history` SLI: a table"),
+            ("{ junit = [] }", "expected a `junit` SLI: a table"),
+        ] {
+            let e = one(sli).expect_err(sli).to_string();
+            assert!(e.contains(says), "{sli}: {says:?} not in {e}");
+            for rust in ["struct", "enum", "Spec", "Word"] {
+                assert!(!e.contains(rust), "{rust:?} in {e}");
+            }
+        }
     }
 
     #[test]
