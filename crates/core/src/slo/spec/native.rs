@@ -54,6 +54,9 @@ pub struct SloSpec {
     labels: BTreeMap<String, String>,
     #[serde(default)]
     alerting: Option<AlertingSpec>,
+    /// How long without an event before status calls the SLO stale ("30m"; default: `policy.slo_stale_after`, 10m).
+    #[serde(default)]
+    stale_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -233,6 +236,16 @@ impl TryFrom<SloSpec> for Slo {
         };
         let sli = sli(s.sli).map_err(at)?;
         let alerting = alerting(s.alerting.unwrap_or_default()).map_err(at)?;
+        let stale_after = match &s.stale_after {
+            Some(text) => {
+                let d = parse_duration(text).map_err(|m| at(format!("stale_after: {m}")))?;
+                if !d.is_positive() {
+                    return Err(at("stale_after must be longer than 0".to_owned()));
+                }
+                Some(d)
+            }
+            None => None,
+        };
         Ok(Slo {
             service: s.service.unwrap_or_else(|| name.clone()),
             name,
@@ -243,6 +256,7 @@ impl TryFrom<SloSpec> for Slo {
             sli,
             alerting,
             labels: s.labels,
+            stale_after,
             origin: Origin::default(),
         })
     }

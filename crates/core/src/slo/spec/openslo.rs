@@ -567,6 +567,7 @@ fn convert(
                 ..Alerting::default()
             },
             labels,
+            stale_after: None,
             origin: Origin {
                 file: cx.file.to_owned(),
                 line: slo.line.map(|l| l + cx.line_offset),
