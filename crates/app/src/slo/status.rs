@@ -438,7 +438,10 @@ mod tests {
         assert!(rates.get("2h").is_some_and(|b| b > 0.0));
         // the last event came at 11:59, an hour back: stale
         let s = &out.report.slos[0];
-        assert_eq!(s.last_event, Some("2026-11-23T11:59:00Z".parse().expect("time")));
+        assert_eq!(
+            s.last_event,
+            Some("2026-11-23T11:59:00Z".parse().expect("time"))
+        );
         assert!(s.stale);
     }
 
@@ -594,8 +597,16 @@ mod tests {
         let typo = API_SLO.replace("events = \"api\"", "events = \"apii\"");
         for (policy, blocked, verdict) in [
             ("", false, SloVerdict::NoData),
-            ("[policy]\nslo_fail_on = [\"no_data\"]\n", true, SloVerdict::Blocking),
-            ("[policy]\nslo_fail_on = [\"stale\"]\n", true, SloVerdict::Blocking),
+            (
+                "[policy]\nslo_fail_on = [\"no_data\"]\n",
+                true,
+                SloVerdict::Blocking,
+            ),
+            (
+                "[policy]\nslo_fail_on = [\"stale\"]\n",
+                true,
+                SloVerdict::Blocking,
+            ),
         ] {
             let settings = settings(dir.path(), &format!("{policy}{typo}"));
             let out =
@@ -617,26 +628,46 @@ mod tests {
         // Events until 11:40, judged at noon: 20 minutes without one.
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("events.jsonl");
-        let end = at().checked_sub(SignedDuration::from_mins(19)).expect("time");
+        let end = at()
+            .checked_sub(SignedDuration::from_mins(19))
+            .expect("time");
         std::fs::write(&file, events(end, 120, |_| 0)).expect("write events");
         let options = StatusOptions {
             events: vec![file],
             prometheus: None,
         };
-        let own = API_SLO.replace("window = \"30d\"\n", "window = \"30d\"\nstale_after = \"1h\"\n");
+        let own = API_SLO.replace(
+            "window = \"30d\"\n",
+            "window = \"30d\"\nstale_after = \"1h\"\n",
+        );
         for (config, stale_after, stale) in [
             (API_SLO.to_owned(), "10m", true),
-            (format!("[policy]\nslo_stale_after = \"30m\"\n{API_SLO}"), "30m", false),
-            (format!("[policy]\nslo_stale_after = \"5m\"\n{own}"), "1h", false),
+            (
+                format!("[policy]\nslo_stale_after = \"30m\"\n{API_SLO}"),
+                "30m",
+                false,
+            ),
+            (
+                format!("[policy]\nslo_stale_after = \"5m\"\n{own}"),
+                "1h",
+                false,
+            ),
         ] {
             let settings = settings(dir.path(), &config);
             let out =
                 status(&settings, &FixedClock(at()), &slos(&settings), &options).expect("status");
             let s = &out.report.slos[0];
-            assert_eq!(s.last_event, Some("2026-11-23T11:40:00Z".parse().expect("time")));
+            assert_eq!(
+                s.last_event,
+                Some("2026-11-23T11:40:00Z".parse().expect("time"))
+            );
             assert_eq!(s.stale_after, stale_after, "{config}");
             assert_eq!(s.stale, stale, "{config}");
-            let verdict = if stale { SloVerdict::Stale } else { SloVerdict::Ok };
+            let verdict = if stale {
+                SloVerdict::Stale
+            } else {
+                SloVerdict::Ok
+            };
             assert_eq!(out.verdicts, [verdict], "{config}");
         }
     }

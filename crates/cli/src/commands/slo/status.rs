@@ -6,11 +6,11 @@
 
 use std::io::Write;
 
+use jiff::SignedDuration;
 use jiff::Timestamp;
 use sloe_app::slo::StatusOptions;
 use sloe_app::{AppError, Clock, FixedClock, Result, SystemClock};
 use sloe_core::slo::policy::SloVerdict;
-use jiff::SignedDuration;
 use sloe_core::slo::rules::prom_duration;
 use sloe_core::slo::status::{SloStatus, StatusReport};
 
@@ -71,7 +71,10 @@ fn last_event_line(s: &SloStatus, at: Timestamp) -> String {
     };
     match s.last_event {
         Some(t) => {
-            let age = at.duration_since(t).round(jiff::Unit::Second).unwrap_or(SignedDuration::ZERO);
+            let age = at
+                .duration_since(t)
+                .round(jiff::Unit::Second)
+                .unwrap_or(SignedDuration::ZERO);
             format!("  last event {t}, {} ago{stale}\n", prom_duration(age))
         }
         // A query engine answers counts of windows, not when events came.
