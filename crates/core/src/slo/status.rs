@@ -147,8 +147,9 @@ pub struct SloStatus {
     /// Whether the status rests on events: `no_data`, `stale` or `ok`.
     pub state: DataState,
     /// The last event at or before the moment judged, among those read (the
-    /// windows status needs); null when there is none or the source cannot
-    /// tell (Prometheus).
+    /// windows status needs; stored events come as minute buckets, timed at
+    /// their start); null when there is none or the source cannot tell
+    /// (Prometheus).
     pub last_event: Option<Timestamp>,
     /// No event for longer than `stale_after` before the moment judged.
     pub stale: bool,
