@@ -1201,6 +1201,25 @@ mod tests {
     }
 
     #[test]
+    fn slo_stale_after_defaults_to_ten_minutes_and_reads_slo_lengths() {
+        let c = parse("").expect("defaults");
+        assert_eq!(
+            c.policy.slo_stale_after.0,
+            jiff::SignedDuration::from_mins(10)
+        );
+        let c =
+            parse("[policy]\nslo_stale_after = \"2d\"\nslo_fail_on = [\"no_data\", \"stale\"]\n")
+                .expect("valid");
+        assert_eq!(
+            c.policy.slo_stale_after.0,
+            jiff::SignedDuration::from_hours(48)
+        );
+        assert_eq!(c.policy.slo_fail_on, [SloFailOn::NoData, SloFailOn::Stale]);
+        let e = parse_err("[policy]\nslo_stale_after = \"soon\"\n");
+        assert!(e.to_string().contains("expected a length of time"), "{e}");
+    }
+
+    #[test]
     fn starter_config_parses() {
         let c = parse(STARTER_CONFIG).expect("starter config is valid");
         assert!(!c.budgets.is_empty());
