@@ -81,6 +81,16 @@ fn prometheus_and_events_agree() {
         );
     };
     near(&e["sli"], &p["sli"], "sli");
+    // Prometheus answers counts, not event times: the last event is
+    // unknown there, yet the empty (or not) stale_after window tells staleness.
+    assert_eq!(e["last_event"], "2026-11-23T11:59:00Z");
+    assert_eq!(p["last_event"], Value::Null);
+    for s in [e, p] {
+        assert_eq!(
+            (&s["state"], &s["stale"]),
+            (&Value::from("ok"), &Value::from(false))
+        );
+    }
     near(
         &e["error_budget"]["remaining"],
         &p["error_budget"]["remaining"],

@@ -50,6 +50,7 @@ fn main() {
             },
             alerting: Alerting::default(),
             labels: Default::default(),
+            stale_after: None,
             origin: Origin::default(),
         })
         .collect();

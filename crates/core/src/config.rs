@@ -138,6 +138,11 @@ pub struct PolicyConfig {
     /// SLO states that make `sloe slo status` exit 1.
     #[serde(default = "default_slo_fail_on")]
     pub slo_fail_on: Vec<SloFailOn>,
+    /// How long an SLO may go without an event before its status is
+    /// `stale` ("10m" by default); an `[[slo]]` table's `stale_after`
+    /// overrides it for that SLO.
+    #[serde(default)]
+    pub slo_stale_after: StaleAfter,
 }
 
 impl Default for PolicyConfig {
@@ -146,6 +151,7 @@ impl Default for PolicyConfig {
             fail_on: default_fail_on(),
             block_known_violations: false,
             slo_fail_on: default_slo_fail_on(),
+            slo_stale_after: StaleAfter::default(),
         }
     }
 }
@@ -160,6 +166,43 @@ pub enum SloFailOn {
     Ticket,
     /// The error budget is spent.
     Exhausted,
+    /// No event in the SLO's window: the status rests on nothing.
+    NoData,
+    /// No event for longer than `stale_after` (an SLO without data is stale too).
+    Stale,
+}
+
+/// How long an SLO may go without an event before it is stale, written
+/// like an SLO window length ("10m", "1h", "2d").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleAfter(pub jiff::SignedDuration);
+
+impl Default for StaleAfter {
+    fn default() -> Self {
+        StaleAfter(jiff::SignedDuration::from_mins(10))
+    }
+}
+
+impl<'de> Deserialize<'de> for StaleAfter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::slo::spec::parse_duration(&text)
+            .map(StaleAfter)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for StaleAfter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StaleAfter".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A length of time like an SLO window's: \"10m\", \"1h\", \"2d\" (m is minutes).",
+            "type": "string",
+            "default": "10m"
+        })
+    }
 }
 
 fn default_slo_fail_on() -> Vec<SloFailOn> {
@@ -1155,6 +1198,25 @@ mod tests {
             c.policy.fail_on,
             vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
         );
+    }
+
+    #[test]
+    fn slo_stale_after_defaults_to_ten_minutes_and_reads_slo_lengths() {
+        let c = parse("").expect("defaults");
+        assert_eq!(
+            c.policy.slo_stale_after.0,
+            jiff::SignedDuration::from_mins(10)
+        );
+        let c =
+            parse("[policy]\nslo_stale_after = \"2d\"\nslo_fail_on = [\"no_data\", \"stale\"]\n")
+                .expect("valid");
+        assert_eq!(
+            c.policy.slo_stale_after.0,
+            jiff::SignedDuration::from_hours(48)
+        );
+        assert_eq!(c.policy.slo_fail_on, [SloFailOn::NoData, SloFailOn::Stale]);
+        let e = parse_err("[policy]\nslo_stale_after = \"soon\"\n");
+        assert!(e.to_string().contains("expected a length of time"), "{e}");
     }
 
     #[test]

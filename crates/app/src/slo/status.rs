@@ -79,7 +79,18 @@ pub fn status(
 
     let mut statuses = Vec::new();
     let mut skipped = Vec::new();
+    let stale_default = settings.config.policy.slo_stale_after.0;
     for slo in slos {
+        // An SLO without its own `stale_after` takes the policy's.
+        let with_default;
+        let slo = if slo.stale_after.is_none() {
+            let mut s = slo.clone();
+            s.stale_after = Some(stale_default);
+            with_default = s;
+            &with_default
+        } else {
+            slo
+        };
         let needed = windows_needed(slo, at);
         let one = match &slo.sli {
             Sli::History {
@@ -420,8 +431,18 @@ mod tests {
         let out =
             status(&settings, &FixedClock(later), &slos(&settings), &options).expect("status");
         assert_eq!(out.report.at, later);
-        assert_eq!(out.report.slos[0].burn_rates.get("5m"), Some(0.0));
-        assert_eq!(out.report.slos[0].burn_rates.get("1h"), Some(0.0));
+        // they hold no event at all now: unknown, not 0
+        let rates = &out.report.slos[0].burn_rates;
+        assert_eq!(rates.0[0], ("5m".to_owned(), None));
+        assert_eq!(rates.0[2], ("1h".to_owned(), None));
+        assert!(rates.get("2h").is_some_and(|b| b > 0.0));
+        // the last event came at 11:59, an hour back: stale
+        let s = &out.report.slos[0];
+        assert_eq!(
+            s.last_event,
+            Some("2026-11-23T11:59:00Z".parse().expect("time"))
+        );
+        assert!(s.stale);
     }
 
     #[test]
@@ -561,5 +582,93 @@ mod tests {
             status(&settings, &FixedClock(at()), &slos(&settings), &options).expect_err("bad line");
         assert!(matches!(err, AppError::Input(_)), "{err:?}");
         assert!(err.to_string().contains("bad.jsonl:1"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_stream_has_no_data_and_blocks_when_policy_says() {
+        // `events = "apii"` while the events are sent to `api`.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("events.jsonl");
+        std::fs::write(&file, events(at(), 120, |_| 0)).expect("write events");
+        let options = StatusOptions {
+            events: vec![file],
+            prometheus: None,
+        };
+        let typo = API_SLO.replace("events = \"api\"", "events = \"apii\"");
+        for (policy, blocked, verdict) in [
+            ("", false, SloVerdict::NoData),
+            (
+                "[policy]\nslo_fail_on = [\"no_data\"]\n",
+                true,
+                SloVerdict::Blocking,
+            ),
+            (
+                "[policy]\nslo_fail_on = [\"stale\"]\n",
+                true,
+                SloVerdict::Blocking,
+            ),
+        ] {
+            let settings = settings(dir.path(), &format!("{policy}{typo}"));
+            let out =
+                status(&settings, &FixedClock(at()), &slos(&settings), &options).expect("status");
+            let s = &out.report.slos[0];
+            assert!(s.no_data());
+            assert_eq!(s.last_event, None);
+            assert_eq!(out.verdicts, [verdict], "{policy:?}");
+            assert_eq!(out.blocked, blocked, "{policy:?}");
+        }
+        // spelt right, the same events are judged: ok
+        let settings = settings(dir.path(), API_SLO);
+        let out = status(&settings, &FixedClock(at()), &slos(&settings), &options).expect("status");
+        assert_eq!(out.verdicts, [SloVerdict::Ok]);
+    }
+
+    #[test]
+    fn stale_after_comes_from_the_slo_then_the_policy() {
+        // Events until 11:40, judged at noon: 20 minutes without one.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("events.jsonl");
+        let end = at()
+            .checked_sub(SignedDuration::from_mins(19))
+            .expect("time");
+        std::fs::write(&file, events(end, 120, |_| 0)).expect("write events");
+        let options = StatusOptions {
+            events: vec![file],
+            prometheus: None,
+        };
+        let own = API_SLO.replace(
+            "window = \"30d\"\n",
+            "window = \"30d\"\nstale_after = \"1h\"\n",
+        );
+        for (config, stale_after, stale) in [
+            (API_SLO.to_owned(), "10m", true),
+            (
+                format!("[policy]\nslo_stale_after = \"30m\"\n{API_SLO}"),
+                "30m",
+                false,
+            ),
+            (
+                format!("[policy]\nslo_stale_after = \"5m\"\n{own}"),
+                "1h",
+                false,
+            ),
+        ] {
+            let settings = settings(dir.path(), &config);
+            let out =
+                status(&settings, &FixedClock(at()), &slos(&settings), &options).expect("status");
+            let s = &out.report.slos[0];
+            assert_eq!(
+                s.last_event,
+                Some("2026-11-23T11:40:00Z".parse().expect("time"))
+            );
+            assert_eq!(s.stale_after, stale_after, "{config}");
+            assert_eq!(s.stale, stale, "{config}");
+            let verdict = if stale {
+                SloVerdict::Stale
+            } else {
+                SloVerdict::Ok
+            };
+            assert_eq!(out.verdicts, [verdict], "{config}");
+        }
     }
 }

@@ -19,11 +19,21 @@ impl Counts {
 /// Anything that knows the good and total events of a window `[from, to)`.
 pub trait CountSource {
     fn range(&self, from: Timestamp, to: Timestamp) -> Counts;
+
+    /// The time of the last event at or before `at`, when the source can
+    /// tell (a query engine answering window counts cannot).
+    fn last_event(&self, _at: Timestamp) -> Option<Timestamp> {
+        None
+    }
 }
 
 impl CountSource for MinuteCounts {
     fn range(&self, from: Timestamp, to: Timestamp) -> Counts {
         MinuteCounts::range(self, from, to)
+    }
+
+    fn last_event(&self, at: Timestamp) -> Option<Timestamp> {
+        MinuteCounts::last_event(self, at)
     }
 }
 
@@ -65,6 +75,9 @@ pub struct MinuteCounts {
     /// `good[i]` = good events in buckets before `first_minute + i`.
     good: Vec<u64>,
     total: Vec<u64>,
+    /// The distinct times of events with a total above 0, sorted: the
+    /// buckets keep only the minute, and staleness wants the last instant.
+    times: Vec<Timestamp>,
 }
 
 fn minute_of(t: Timestamp) -> i64 {
@@ -96,11 +109,22 @@ impl MinuteCounts {
             }
             out
         };
+        let mut times: Vec<Timestamp> = events.iter().filter(|e| e.2 > 0).map(|e| e.0).collect();
+        times.sort_unstable();
+        times.dedup();
         MinuteCounts {
             first_minute: first,
             good: prefix(good),
             total: prefix(total),
+            times,
         }
+    }
+
+    /// The time of the last event at or before `at` (events without a
+    /// total, which count nothing, are not events).
+    pub fn last_event(&self, at: Timestamp) -> Option<Timestamp> {
+        let after = self.times.partition_point(|t| *t <= at);
+        after.checked_sub(1).map(|i| self.times[i])
     }
 
     /// Index into the prefix arrays for the first bucket starting at or after `t`.
@@ -219,6 +243,34 @@ mod tests {
                 good: 10,
                 total: 10
             }
+        );
+    }
+
+    #[test]
+    fn the_last_event_is_the_latest_at_or_before_the_moment() {
+        let c = MinuteCounts::from_events(&[
+            (ts("2026-11-23T10:05:59Z"), 7, 7),
+            (ts("2026-11-23T10:00:30Z"), 990, 1000),
+            // no events: not the last one
+            (ts("2026-11-23T10:07:00Z"), 0, 0),
+        ]);
+        assert_eq!(
+            c.last_event(ts("2026-11-23T12:00:00Z")),
+            Some(ts("2026-11-23T10:05:59Z"))
+        );
+        // exactly at the moment counts; later ones do not
+        assert_eq!(
+            c.last_event(ts("2026-11-23T10:05:59Z")),
+            Some(ts("2026-11-23T10:05:59Z"))
+        );
+        assert_eq!(
+            c.last_event(ts("2026-11-23T10:05:58Z")),
+            Some(ts("2026-11-23T10:00:30Z"))
+        );
+        assert_eq!(c.last_event(ts("2026-11-23T10:00:29Z")), None);
+        assert_eq!(
+            MinuteCounts::default().last_event(ts("2026-11-23T10:00:00Z")),
+            None
         );
     }
 

@@ -11,6 +11,10 @@ use crate::slo::status::SloStatus;
 pub enum SloVerdict {
     /// No alert fires and no state policy names holds.
     Ok,
+    /// As `Ok`, but no event for longer than `stale_after`.
+    Stale,
+    /// As `Ok`, but no event in the window: nothing was judged.
+    NoData,
     /// An alert or AlertCondition fires, but policy does not block on it.
     Alerting,
     /// A state `slo_fail_on` names holds.
@@ -22,6 +26,8 @@ impl SloVerdict {
     pub fn as_str(self) -> &'static str {
         match self {
             SloVerdict::Ok => "ok",
+            SloVerdict::Stale => "stale",
+            SloVerdict::NoData => "no_data",
             SloVerdict::Alerting => "alerting",
             SloVerdict::Blocking => "BLOCKING",
         }
@@ -30,21 +36,30 @@ impl SloVerdict {
 
 /// Whether `fail_on` blocks on `status`: `page` when a page alert (or a
 /// paging AlertCondition) fires, `ticket` when any alert fires,
-/// `exhausted` when the error budget is spent.
+/// `exhausted` when the error budget is spent, `no_data` when the window
+/// holds no event, `stale` when no event came for `stale_after` or there
+/// is no data.
 pub fn blocks(status: &SloStatus, fail_on: &[SloFailOn]) -> bool {
     fail_on.iter().any(|f| match f {
         SloFailOn::Page => status.paging(),
         SloFailOn::Ticket => status.alerting(),
         SloFailOn::Exhausted => status.exhausted(),
+        SloFailOn::NoData => status.no_data(),
+        SloFailOn::Stale => status.stale || status.no_data(),
     })
 }
 
-/// The verdict on one SLO: blocking before alerting before ok.
+/// The verdict on one SLO: blocking before alerting before no data before
+/// stale before ok.
 pub fn verdict(status: &SloStatus, fail_on: &[SloFailOn]) -> SloVerdict {
     if blocks(status, fail_on) {
         SloVerdict::Blocking
     } else if status.alerting() {
         SloVerdict::Alerting
+    } else if status.no_data() {
+        SloVerdict::NoData
+    } else if status.stale {
+        SloVerdict::Stale
     } else {
         SloVerdict::Ok
     }
@@ -56,7 +71,9 @@ mod tests {
 
     use super::*;
     use crate::slo::forecast::{Forecast, ForecastMethod};
-    use crate::slo::status::{AlertRow, BudgetStatus, BurnRates, ConditionRow, EventCounts};
+    use crate::slo::status::{
+        AlertRow, BudgetStatus, BurnRates, ConditionRow, DataState, EventCounts,
+    };
 
     fn status(remaining: f64, alerts: Vec<AlertRow>, conditions: Vec<ConditionRow>) -> SloStatus {
         SloStatus {
@@ -69,6 +86,10 @@ mod tests {
                 good: 999,
                 total: 1000,
             },
+            state: DataState::Ok,
+            last_event: None,
+            stale: false,
+            stale_after: "10m".into(),
             error_budget: BudgetStatus {
                 total: 1.0,
                 consumed: 1.0 - remaining,
@@ -96,8 +117,8 @@ mod tests {
             short_window: "5m".into(),
             burn_rate: 14.4,
             firing,
-            long_burn_rate: 20.0,
-            short_burn_rate: 20.0,
+            long_burn_rate: Some(20.0),
+            short_burn_rate: Some(20.0),
         }
     }
 
@@ -111,7 +132,7 @@ mod tests {
             threshold: 2.0,
             lookback_window: "1h".into(),
             alert_after: None,
-            burn_rate: 3.0,
+            burn_rate: Some(3.0),
             firing,
         }
     }
@@ -172,5 +193,28 @@ mod tests {
             verdict(&status(1e-9, vec![], vec![]), &DEFAULT),
             SloVerdict::Ok
         );
+    }
+
+    #[test]
+    fn no_data_and_stale_block_only_when_policy_names_them() {
+        let mut s = status(1.0, vec![], vec![]);
+        s.state = DataState::NoData;
+        s.stale = true;
+        assert_eq!(verdict(&s, &DEFAULT), SloVerdict::NoData);
+        assert_eq!(verdict(&s, &[SloFailOn::NoData]), SloVerdict::Blocking);
+        // no data is stale too
+        assert_eq!(verdict(&s, &[SloFailOn::Stale]), SloVerdict::Blocking);
+
+        let mut s = status(0.5, vec![], vec![]);
+        s.state = DataState::Stale;
+        s.stale = true;
+        assert_eq!(verdict(&s, &DEFAULT), SloVerdict::Stale);
+        assert_eq!(verdict(&s, &[SloFailOn::NoData]), SloVerdict::Stale);
+        assert_eq!(verdict(&s, &[SloFailOn::Stale]), SloVerdict::Blocking);
+
+        // a firing alert outranks what the data says
+        let mut s = status(0.5, vec![alert("ticket", true)], vec![]);
+        s.stale = true;
+        assert_eq!(verdict(&s, &DEFAULT), SloVerdict::Alerting);
     }
 }

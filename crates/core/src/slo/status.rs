@@ -1,6 +1,11 @@
 //! The status of one SLO at one moment (DESIGN.md, "SLO status JSON"):
 //! SLI, events, error budget, burn rates, alert rows and a forecast. Pure:
 //! input is the SLO, its events as minute counts, and the time of judgement.
+//!
+//! A status says when it rests on nothing: without an event in the window
+//! the state is `no_data` (not a full budget), without one for
+//! `stale_after` it is `stale`, and a burn rate over a window without
+//! events is unknown (`None`, JSON `null`), never 0.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -8,7 +13,7 @@ use serde::ser::SerializeMap;
 
 use crate::slo::alerts::{self, AlertState};
 use crate::slo::conditions::{self, ConditionState};
-use crate::slo::counts::CountSource;
+use crate::slo::counts::{CountSource, Counts};
 use crate::slo::error_budget::{burn_rate, error_budget, sli};
 use crate::slo::forecast::{self, Forecast, ForecastInput};
 use crate::slo::rules::prom_duration;
@@ -17,6 +22,15 @@ use crate::slo::spec::{Budgeting, Slo};
 /// The windows `burn_rates` always reports, before the period's own.
 /// Private: what a caller must fetch is [`windows_needed`], not this list.
 const BURN_WINDOWS_MINUTES: [i64; 7] = [5, 30, 60, 120, 360, 1440, 4320];
+
+/// How long an SLO may go without an event before it is stale, unless its
+/// spec or `policy.slo_stale_after` says otherwise.
+pub const DEFAULT_STALE_AFTER: SignedDuration = SignedDuration::from_mins(10);
+
+/// The `stale_after` of `slo`: its own, or the default.
+pub fn stale_after(slo: &Slo) -> SignedDuration {
+    slo.stale_after.unwrap_or(DEFAULT_STALE_AFTER)
+}
 
 /// The windows whose counts [`status`] reads for one SLO at one moment, so
 /// a caller fetches exactly these (queries to Prometheus, or the span of
@@ -27,7 +41,8 @@ pub struct WindowsNeeded {
     pub at: Timestamp,
     /// Lengths of windows ending at the moment judged, shortest first,
     /// each once: the burn-rate windows, the alert rules' long and short
-    /// windows, the AlertConditions' lookbacks, and the window so far.
+    /// windows, the AlertConditions' lookbacks, `stale_after` (a query
+    /// engine tells staleness only by an empty window), and the window so far.
     pub ending_now: Vec<SignedDuration>,
     /// `(end, length)` of windows ending earlier: an AlertCondition's
     /// lookback at each minute of its `alertAfter`, newest first.
@@ -69,7 +84,7 @@ pub fn windows_needed(slo: &Slo, at: Timestamp) -> WindowsNeeded {
                 .flat_map(|r| [r.long_window, r.short_window]),
         )
         .chain(slo.alerting.conditions.iter().map(|c| c.lookback_window))
-        .chain([upto.duration_since(start)])
+        .chain([stale_after(slo), upto.duration_since(start)])
         .filter(|w| w.is_positive())
         .collect();
     ending_now.sort();
@@ -129,6 +144,16 @@ pub struct SloStatus {
     /// Good / total over the window (or good slices / slices); null without events.
     pub sli: Option<f64>,
     pub events: EventCounts,
+    /// Whether the status rests on events: `no_data`, `stale` or `ok`.
+    pub state: DataState,
+    /// The last event at or before the moment judged, among those read (the
+    /// windows status needs; stored events come as minute buckets, timed at
+    /// their start); null when there is none or the source cannot tell
+    /// (Prometheus).
+    pub last_event: Option<Timestamp>,
+    /// No event for longer than `stale_after` before the moment judged.
+    pub stale: bool,
+    pub stale_after: String,
     pub error_budget: BudgetStatus,
     pub burn_rates: BurnRates,
     pub alerts: Vec<AlertRow>,
@@ -157,6 +182,33 @@ impl SloStatus {
     pub fn exhausted(&self) -> bool {
         self.error_budget.remaining <= 0.0
     }
+
+    /// No event in the window: budget and SLI say nothing.
+    pub fn no_data(&self) -> bool {
+        self.state == DataState::NoData
+    }
+}
+
+/// Whether a status rests on events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataState {
+    /// Events in the window, the last one within `stale_after`.
+    Ok,
+    /// Events in the window, but none for longer than `stale_after`.
+    Stale,
+    /// No event in the window (a misspelt stream, a silent service).
+    NoData,
+}
+
+impl DataState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataState::Ok => "ok",
+            DataState::Stale => "stale",
+            DataState::NoData => "no_data",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,14 +226,29 @@ pub struct BudgetStatus {
     pub remaining: f64,
 }
 
-/// Burn rates by window name, in the order 5m 30m 1h 2h 6h 1d 3d, period.
+/// Burn rates by window name, in the order 5m 30m 1h 2h 6h 1d 3d, period;
+/// `None` where the window holds no event (unknown, not 0).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct BurnRates(pub Vec<(String, f64)>);
+pub struct BurnRates(pub Vec<(String, Option<f64>)>);
 
 impl BurnRates {
+    /// The burn rate over `window`, when the window is reported and known.
     pub fn get(&self, window: &str) -> Option<f64> {
-        self.0.iter().find(|(w, _)| w == window).map(|(_, v)| *v)
+        self.0
+            .iter()
+            .find(|(w, _)| w == window)
+            .and_then(|(_, v)| *v)
     }
+}
+
+/// The burn rate over `c`, unknown without events.
+fn known_burn(c: Counts, objective: f64) -> Option<f64> {
+    (c.total > 0).then(|| burn_rate(c, objective))
+}
+
+/// The counts of the window of length `w` ending at `at`.
+fn ending_at(counts: &impl CountSource, at: Timestamp, w: SignedDuration) -> Counts {
+    counts.range(at.checked_sub(w).unwrap_or(Timestamp::MIN), at)
 }
 
 impl Serialize for BurnRates {
@@ -202,20 +269,23 @@ pub struct AlertRow {
     /// The rule's threshold: the burn rate above which it fires.
     pub burn_rate: f64,
     pub firing: bool,
-    pub long_burn_rate: f64,
-    pub short_burn_rate: f64,
+    /// Null when the window holds no event.
+    pub long_burn_rate: Option<f64>,
+    pub short_burn_rate: Option<f64>,
 }
 
-impl From<&AlertState> for AlertRow {
-    fn from(s: &AlertState) -> Self {
+impl AlertRow {
+    /// The row of `s`, its burn rates unknown where `counts` hold no event.
+    fn new(s: &AlertState, counts: &impl CountSource, at: Timestamp) -> AlertRow {
+        let seen = |w| ending_at(counts, at, w).total > 0;
         AlertRow {
             severity: s.rule.severity.as_str(),
             long_window: prom_duration(s.rule.long_window),
             short_window: prom_duration(s.rule.short_window),
             burn_rate: s.burn_rate,
             firing: s.firing,
-            long_burn_rate: s.long_burn,
-            short_burn_rate: s.short_burn,
+            long_burn_rate: seen(s.rule.long_window).then_some(s.long_burn),
+            short_burn_rate: seen(s.rule.short_window).then_some(s.short_burn),
         }
     }
 }
@@ -236,14 +306,16 @@ pub struct ConditionRow {
     pub lookback_window: String,
     /// How long the condition must hold before it fires; null when at once.
     pub alert_after: Option<String>,
-    /// The burn rate over the lookback window ending now.
-    pub burn_rate: f64,
+    /// The burn rate over the lookback window ending now; null without events.
+    pub burn_rate: Option<f64>,
     pub firing: bool,
 }
 
-impl From<&ConditionState> for ConditionRow {
-    fn from(s: &ConditionState) -> Self {
+impl ConditionRow {
+    /// The row of `s`, its burn rate unknown where `counts` hold no event.
+    fn new(s: &ConditionState, counts: &impl CountSource, at: Timestamp) -> ConditionRow {
         let c = &s.condition;
+        let seen = ending_at(counts, at, c.lookback_window).total > 0;
         ConditionRow {
             name: c.name.clone(),
             policy: c.policy.clone(),
@@ -253,7 +325,7 @@ impl From<&ConditionState> for ConditionRow {
             threshold: c.threshold,
             lookback_window: prom_duration(c.lookback_window),
             alert_after: c.alert_after.map(prom_duration),
-            burn_rate: s.burn_rate,
+            burn_rate: seen.then_some(s.burn_rate),
             firing: s.firing,
         }
     }
@@ -281,7 +353,8 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
             // The budget is in slices of the WHOLE window: it is known in advance.
             let slices = slice_count(period, slice);
             let bad = all.saturating_sub(good) as f64;
-            let s = (all > 0).then(|| good as f64 / all as f64);
+            // Slices without events are good, so only events make an SLI.
+            let s = (all > 0 && c.total > 0).then(|| good as f64 / all as f64);
             (s, error_budget(objective, bad, slices))
         }
         Budgeting::RatioTimeslices { slice } => {
@@ -304,11 +377,11 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
     let mut burn = BurnRates::default();
     for m in BURN_WINDOWS_MINUTES {
         let w = SignedDuration::from_mins(m);
-        let wc = counts.range(at.checked_sub(w).unwrap_or(Timestamp::MIN), at);
-        burn.0.push((prom_duration(w), burn_rate(wc, objective)));
+        let wc = ending_at(counts, at, w);
+        burn.0.push((prom_duration(w), known_burn(wc, objective)));
     }
     let window_name = slo.window.to_string();
-    let period_burn = burn_rate(c, objective);
+    let period_burn = known_burn(c, objective);
     if let Some(slot) = burn.0.iter_mut().find(|(k, _)| *k == window_name) {
         slot.1 = period_burn;
     } else {
@@ -323,7 +396,10 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
         at,
         slo.alerting.min_events,
     );
-    let alerts: Vec<AlertRow> = states.iter().map(AlertRow::from).collect();
+    let alerts: Vec<AlertRow> = states
+        .iter()
+        .map(|s| AlertRow::new(s, counts, at))
+        .collect();
     let conditions: Vec<ConditionRow> = conditions::evaluate(
         &slo.alerting.conditions,
         counts,
@@ -332,8 +408,22 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
         slo.alerting.min_events,
     )
     .iter()
-    .map(ConditionRow::from)
+    .map(|s| ConditionRow::new(s, counts, at))
     .collect();
+
+    let stale_after = stale_after(slo);
+    let last_event = counts.last_event(at);
+    let stale = match last_event {
+        Some(t) => at.duration_since(t) > stale_after,
+        None => ending_at(counts, at, stale_after).total == 0,
+    };
+    let state = if c.total == 0 {
+        DataState::NoData
+    } else if stale {
+        DataState::Stale
+    } else {
+        DataState::Ok
+    };
 
     // At the last hour's burn; the probability by bootstrap over past days.
     let history = daily_consumption(counts, objective, period, at);
@@ -365,6 +455,10 @@ pub fn status(slo: &Slo, counts: &impl CountSource, at: Timestamp) -> SloStatus 
             good: c.good,
             total: c.total,
         },
+        state,
+        last_event,
+        stale,
+        stale_after: prom_duration(stale_after),
         error_budget: BudgetStatus {
             total: budget.total,
             consumed: budget.consumed,
@@ -448,6 +542,7 @@ mod tests {
                 ..Alerting::default()
             },
             labels: Default::default(),
+            stale_after: None,
             origin: Origin::default(),
         }
     }
@@ -499,7 +594,12 @@ mod tests {
         assert!(close(s.error_budget.remaining, -1.0));
         let windows: Vec<&str> = s.burn_rates.0.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]);
-        assert!(s.burn_rates.0.iter().all(|(_, v)| close(*v, 2.0)));
+        assert!(
+            s.burn_rates
+                .0
+                .iter()
+                .all(|(_, v)| v.is_some_and(|v| close(v, 2.0)))
+        );
         assert!(s.exhausted());
         // burn 2 is above only the last row's factor (3d & 6h above 1): a ticket, no page
         let firing: Vec<bool> = s.alerts.iter().map(|a| a.firing).collect();
@@ -575,8 +675,19 @@ mod tests {
         assert_eq!(s.sli, None);
         assert_eq!(s.events, EventCounts { good: 0, total: 0 });
         assert_eq!((s.error_budget.total, s.error_budget.remaining), (0.0, 1.0));
-        assert!(s.burn_rates.0.iter().all(|(_, v)| *v == 0.0));
+        // nothing is known: no data, stale, every burn rate unknown
+        assert_eq!(s.state, DataState::NoData);
+        assert!(s.stale);
+        assert_eq!(s.last_event, None);
+        // the seven fixed windows and the period's
+        assert_eq!(s.burn_rates.0.len(), 8);
+        assert!(s.burn_rates.0.iter().all(|(_, v)| v.is_none()));
         assert!(s.alerts.iter().all(|a| !a.firing));
+        assert!(
+            s.alerts
+                .iter()
+                .all(|a| a.long_burn_rate.is_none() && a.short_burn_rate.is_none())
+        );
         assert_eq!(s.forecast.exhausted_at, None);
         assert_eq!(s.forecast.probability_exhausted_by_window_end, None);
         let json = serde_json::to_string(&s).expect("json");
@@ -650,6 +761,10 @@ mod tests {
         let mut from_queries = status(&slo, &answered, at);
         from_buckets.forecast.probability_exhausted_by_window_end = None;
         from_queries.forecast.probability_exhausted_by_window_end = None;
+        // window counts cannot tell when the last event came
+        assert_eq!(from_queries.last_event, None);
+        assert_eq!(from_buckets.last_event, Some(ts("2026-11-22T23:59:00Z")));
+        from_buckets.last_event = None;
         assert_eq!(from_buckets, from_queries);
     }
 
@@ -728,6 +843,9 @@ mod tests {
             let mut from_queries = status(&s, &answered(&c, &needed), at);
             from_buckets.forecast.probability_exhausted_by_window_end = None;
             from_queries.forecast.probability_exhausted_by_window_end = None;
+            assert_eq!(from_queries.last_event, None);
+            assert!(from_buckets.last_event.is_some());
+            from_buckets.last_event = None;
             assert_eq!(from_buckets, from_queries, "{}", s.budgeting.as_str());
             assert!(from_buckets.conditions[0].firing);
         }
@@ -934,9 +1052,143 @@ mod tests {
         assert!(st.alerting());
         let firing: Vec<(bool, bool)> = st.conditions.iter().map(|c| (c.page, c.firing)).collect();
         assert_eq!(firing, [(false, true), (true, false)]);
-        assert!(close(st.conditions[0].burn_rate, 2.5));
+        assert!(close(st.conditions[0].burn_rate.expect("burn"), 2.5));
         assert_eq!(st.conditions[0].lookback_window, "1h");
         s.alerting.conditions = vec![condition("Critical", 2.0)];
         assert!(status(&s, &c, at).paging(), "critical pages");
+    }
+
+    #[test]
+    fn a_timeslice_window_without_events_has_no_data_and_no_sli() {
+        // Every empty slice is good, so the budget stays whole: the state,
+        // not the budget, says that nothing was judged.
+        let b = Budgeting::Timeslices {
+            slice: SignedDuration::from_mins(5),
+            slice_target: 0.99,
+        };
+        let s = status(
+            &slo(99.0, "1d", b),
+            &MinuteCounts::default(),
+            ts("2026-11-23T00:00:00Z"),
+        );
+        assert_eq!(s.sli, None);
+        assert_eq!(s.state, DataState::NoData);
+        assert!(s.no_data());
+        assert_eq!(s.error_budget.remaining, 1.0);
+    }
+
+    #[test]
+    fn a_stream_that_stopped_is_stale_with_its_last_event() {
+        // Traffic until 11:45:30 (the last event 14.5 minutes before noon),
+        // 1 % bad at 99 %: burn 1 wherever there are events.
+        let at = ts("2026-11-23T12:00:00Z");
+        let mut events: Vec<(Timestamp, u64, u64)> = (0..24 * 60 - 15)
+            .map(|m| {
+                let t = ts("2026-11-22T12:00:00Z")
+                    .checked_add(SignedDuration::from_mins(m))
+                    .expect("time");
+                (t, 990, 1000)
+            })
+            .collect();
+        events.push((ts("2026-11-23T11:45:30Z"), 99, 100));
+        let c = MinuteCounts::from_events(&events);
+        let mut spec = slo(99.0, "30d", Budgeting::Occurrences);
+        let s = status(&spec, &c, at);
+        assert_eq!(s.last_event, Some(ts("2026-11-23T11:45:30Z")));
+        assert_eq!(s.stale_after, "10m");
+        assert!(s.stale);
+        assert_eq!(s.state, DataState::Stale);
+        // the 5m window holds nothing: unknown, not 0; 30m holds events
+        assert_eq!(s.burn_rates.0[0], ("5m".to_owned(), None));
+        assert!(close(s.burn_rates.get("30m").expect("30m"), 1.0));
+        let json = serde_json::to_value(&s).expect("json");
+        assert_eq!(json["burn_rates"]["5m"], serde_json::Value::Null);
+        assert_eq!(json["state"], "stale");
+        assert_eq!(json["last_event"], "2026-11-23T11:45:30Z");
+        // the first page row's short window (5m) is unknown: it cannot fire
+        assert_eq!(s.alerts[0].short_burn_rate, None);
+        assert!(s.alerts[0].long_burn_rate.is_some());
+        assert!(!s.alerts[0].firing);
+
+        // 14.5 minutes are within a stale_after of 15m, and past one of 14m
+        spec.stale_after = Some(SignedDuration::from_mins(15));
+        let s = status(&spec, &c, at);
+        assert!(!s.stale);
+        assert_eq!(s.state, DataState::Ok);
+        assert_eq!(s.stale_after, "15m");
+        spec.stale_after = Some(SignedDuration::from_mins(14));
+        assert!(status(&spec, &c, at).stale);
+    }
+
+    #[test]
+    fn a_query_engine_tells_staleness_by_the_empty_window() {
+        // Prometheus gives counts of windows, not event times: the
+        // stale_after window (fetched because windows_needed names it)
+        // decides, and the last event stays unknown.
+        use crate::slo::counts::WindowCounts;
+        let at = ts("2026-11-23T12:00:00Z");
+        let spec = slo(99.0, "30d", Budgeting::Occurrences);
+        let needed = windows_needed(&spec, at);
+        assert!(needed.ending_now.contains(&SignedDuration::from_mins(10)));
+        let answered = |recent: u64| WindowCounts {
+            at,
+            windows: needed
+                .ending_now
+                .iter()
+                .map(|w| {
+                    let total = if *w <= SignedDuration::from_mins(10) {
+                        recent
+                    } else {
+                        1000
+                    };
+                    (*w, Counts { good: total, total })
+                })
+                .collect(),
+            earlier: Vec::new(),
+        };
+        let quiet = status(&spec, &answered(0), at);
+        assert_eq!(quiet.last_event, None);
+        assert!(quiet.stale);
+        assert_eq!(quiet.state, DataState::Stale);
+        assert_eq!(quiet.burn_rates.0[0], ("5m".to_owned(), None));
+        let busy = status(&spec, &answered(10), at);
+        assert!(!busy.stale);
+        assert_eq!(busy.state, DataState::Ok);
+        assert_eq!(busy.burn_rates.get("5m"), Some(0.0));
+    }
+
+    #[test]
+    fn conditions_over_a_window_without_events_are_unknown_and_never_fire() {
+        // `lt 1` would hold for a burn of 0; over an empty lookback the
+        // burn is unknown and the condition quiet, with or without alertAfter.
+        use crate::slo::spec::AlertCondition;
+        let at = ts("2026-11-23T12:00:00Z");
+        // traffic until an hour ago, all good
+        let c = traffic("2026-11-22T00:00:00Z", "2026-11-23T11:00:00Z", |_| {
+            (1000, 1000)
+        });
+        let mut spec = slo(99.0, "30d", Budgeting::Occurrences);
+        for alert_after in [None, Some(SignedDuration::from_mins(5))] {
+            spec.alerting.conditions = vec![AlertCondition {
+                name: "too-quiet".into(),
+                policy: "p".into(),
+                severity: "page".into(),
+                op: "lt".into(),
+                threshold: 1.0,
+                lookback_window: SignedDuration::from_mins(30),
+                alert_after,
+                notification_targets: Vec::new(),
+            }];
+            let s = status(&spec, &c, at);
+            assert_eq!(s.conditions[0].burn_rate, None);
+            assert!(!s.conditions[0].firing);
+            assert!(!s.paging());
+        }
+        // over 2h the same condition sees good events: burn 0, it fires
+        spec.alerting.conditions[0].lookback_window = SignedDuration::from_hours(2);
+        spec.alerting.conditions[0].alert_after = None;
+        let s = status(&spec, &c, at);
+        assert_eq!(s.conditions[0].burn_rate, Some(0.0));
+        assert!(s.conditions[0].firing);
     }
 }

@@ -6,11 +6,13 @@
 
 use std::io::Write;
 
+use jiff::SignedDuration;
 use jiff::Timestamp;
 use sloe_app::slo::StatusOptions;
 use sloe_app::{AppError, Clock, FixedClock, Result, SystemClock};
 use sloe_core::slo::policy::SloVerdict;
-use sloe_core::slo::status::StatusReport;
+use sloe_core::slo::rules::prom_duration;
+use sloe_core::slo::status::{SloStatus, StatusReport};
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloStatusArgs};
@@ -55,6 +57,35 @@ fn pct(v: f64) -> String {
     format!("{:.3}%", v * 100.0)
 }
 
+/// A burn rate to two places, `-` when unknown (a window without events).
+fn burn(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
+}
+
+/// When the last event came and whether that is too long ago.
+fn last_event_line(s: &SloStatus, at: Timestamp) -> String {
+    let stale = if s.stale {
+        format!(": STALE (stale after {})", s.stale_after)
+    } else {
+        String::new()
+    };
+    match s.last_event {
+        Some(t) => {
+            let age = at
+                .duration_since(t)
+                .round(jiff::Unit::Second)
+                .unwrap_or(SignedDuration::ZERO);
+            format!("  last event {t}, {} ago{stale}\n", prom_duration(age))
+        }
+        // A query engine answers counts of windows, not when events came.
+        None if !s.no_data() && !s.stale => format!(
+            "  last event: time unknown, some in the last {}\n",
+            s.stale_after
+        ),
+        None => format!("  last event: none in the windows read{stale}\n"),
+    }
+}
+
 fn terminal(report: &StatusReport, verdicts: &[SloVerdict]) -> String {
     let mut out = String::new();
     if report.slos.is_empty() {
@@ -78,40 +109,46 @@ fn terminal(report: &StatusReport, verdicts: &[SloVerdict]) -> String {
             s.events.good,
             s.events.total
         ));
-        out.push_str(&format!(
-            "  error budget: {:.1} allowed, {:.1} consumed, {:.1}% remaining{}\n",
-            s.error_budget.total,
-            s.error_budget.consumed,
-            s.error_budget.remaining * 100.0,
-            if s.exhausted() { " (exhausted)" } else { "" }
-        ));
+        out.push_str(&last_event_line(s, report.at));
+        if s.no_data() {
+            // A budget over no events is whole by arithmetic, not by merit.
+            out.push_str("  error budget: unknown, no event in the window\n");
+        } else {
+            out.push_str(&format!(
+                "  error budget: {:.1} allowed, {:.1} consumed, {:.1}% remaining{}\n",
+                s.error_budget.total,
+                s.error_budget.consumed,
+                s.error_budget.remaining * 100.0,
+                if s.exhausted() { " (exhausted)" } else { "" }
+            ));
+        }
         let rates: Vec<String> = s
             .burn_rates
             .0
             .iter()
-            .map(|(w, v)| format!("{w} {v:.2}"))
+            .map(|(w, v)| format!("{w} {}", burn(*v)))
             .collect();
         out.push_str(&format!("  burn rates: {}\n", rates.join("  ")));
         for a in &s.alerts {
             out.push_str(&format!(
-                "  {:<6} {:>3}/{:<3} above {:<6} long {:.2} short {:.2}  {}\n",
+                "  {:<6} {:>3}/{:<3} above {:<6} long {} short {}  {}\n",
                 a.severity,
                 a.long_window,
                 a.short_window,
                 format!("{:.2}", a.burn_rate),
-                a.long_burn_rate,
-                a.short_burn_rate,
+                burn(a.long_burn_rate),
+                burn(a.short_burn_rate),
                 if a.firing { "FIRING" } else { "quiet" }
             ));
         }
         for c in &s.conditions {
             out.push_str(&format!(
-                "  condition {} [{}{}]  {} burn {:.2}, fires when {} {}{}  ",
+                "  condition {} [{}{}]  {} burn {}, fires when {} {}{}  ",
                 c.name,
                 c.severity,
                 if c.page { ", pages" } else { "" },
                 c.lookback_window,
-                c.burn_rate,
+                burn(c.burn_rate),
                 c.op,
                 c.threshold,
                 c.alert_after

@@ -37,6 +37,9 @@ pub struct Slo {
     pub alerting: Alerting,
     /// Labels put on every generated rule.
     pub labels: BTreeMap<String, String>,
+    /// How long without an event before the status is stale; `None`
+    /// takes `policy.slo_stale_after`.
+    pub stale_after: Option<SignedDuration>,
     pub origin: Origin,
 }
 

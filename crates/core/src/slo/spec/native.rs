@@ -57,6 +57,9 @@ pub struct SloSpec {
     labels: BTreeMap<String, String>,
     #[serde(default)]
     alerting: Option<AlertingSpec>,
+    /// How long without an event before status calls the SLO stale ("30m"; default: `policy.slo_stale_after`, 10m).
+    #[serde(default)]
+    stale_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -254,6 +257,13 @@ impl TryFrom<SloSpec> for Slo {
         };
         let sli = sli(s.sli).map_err(at)?;
         let alerting = alerting(s.alerting.unwrap_or_default()).map_err(at)?;
+        // `parse_duration` refuses a zero length: a status is never stale at once.
+        let stale_after = s
+            .stale_after
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(|m| at(format!("stale_after: {m}")))?;
         Ok(Slo {
             service: s.service.unwrap_or_else(|| name.clone()),
             name,
@@ -264,6 +274,7 @@ impl TryFrom<SloSpec> for Slo {
             sli,
             alerting,
             labels: s.labels,
+            stale_after,
             origin: Origin::default(),
         })
     }
@@ -453,6 +464,29 @@ mod tests {
     fn one(sli: &str) -> Result<Slo, SpecError> {
         let text = format!("[[slo]]\nname = \"tests\"\nobjective = \"99%\"\nsli = {sli}\n");
         read(&text, "sloe.toml", Syntax::Toml).map(|f| f.slos[0].clone())
+    }
+
+    #[test]
+    fn stale_after_is_an_slo_length_above_zero_or_an_error() {
+        let read_one = |extra: &str| {
+            let text = format!(
+                "[[slo]]\nname = \"api\"\nobjective = \"99%\"\n{extra}sli = {{ events = \"api\" }}\n"
+            );
+            read(&text, "sloe.toml", Syntax::Toml).map(|f| f.slos[0].clone())
+        };
+        assert_eq!(read_one("").expect("valid").stale_after, None);
+        let s = read_one("stale_after = \"30m\"\n").expect("valid");
+        assert_eq!(s.stale_after, Some(SignedDuration::from_mins(30)));
+        let e = read_one("stale_after = \"0m\"\n").expect_err("zero");
+        assert!(
+            e.to_string().contains("stale_after: expected a length"),
+            "{e}"
+        );
+        let e = read_one("stale_after = \"a while\"\n").expect_err("not a length");
+        assert!(
+            e.to_string().contains("stale_after: expected a length"),
+            "{e}"
+        );
     }
 
     #[test]

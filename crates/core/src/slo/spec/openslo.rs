@@ -896,6 +896,7 @@ impl Collector {
                 ..Alerting::default()
             },
             labels: labels.clone(),
+            stale_after: None,
             origin: Origin {
                 file: slo.doc.file.clone(),
                 line: slo.line.map(|l| l + slo.doc.line_offset),

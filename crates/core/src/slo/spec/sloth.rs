@@ -198,6 +198,7 @@ fn convert(body: ServiceLevel, cx: &DocContext<'_>, format: SpecFormat) -> Vec<S
                     conditions: Vec::new(),
                 },
                 labels,
+                stale_after: None,
                 origin: Origin {
                     file: cx.file.to_owned(),
                     line,
