@@ -211,7 +211,7 @@ fn slo_groups(slo: &Slo, sli: &PromSli, version: &str) -> Vec<RuleGroup> {
     info.insert("sloth_mode".into(), "cli-gen-prom".into());
     info.insert(
         "sloth_objective".into(),
-        format!("{}", slo.objective_percent),
+        crate::slo::spec::percent_as_written(slo.objective_percent),
     );
     info.insert("sloth_spec".into(), slo.origin.format.as_str().into());
     info.insert("sloth_version".into(), version.to_owned());
