@@ -243,6 +243,18 @@ fn objectives_print_as_written() {
     let text = stdout(&out);
     assert!(text.contains("objective 99.9%"), "{text}");
     assert!(!text.contains("99.900"), "{text}");
+
+    // The rules keep Sloth's numbers; their header says the objective as written.
+    let p = Project::new(
+        "[[slo]]\nname = \"api\"\nobjective = \"99.9%\"\nwindow = \"30d\"\nsli = { prometheus = { good = \"sum(rate(ok[{{window}}]))\", total = \"sum(rate(all[{{window}}]))\" } }\n",
+    );
+    let out = p.sloe().args(["slo", "rules"]).output().expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("\n# SLO api of service api: objective 99.9% over 30d\n"),
+        "{text}"
+    );
 }
 
 // Item 7: a spent budget says since when, not "by <now>".
