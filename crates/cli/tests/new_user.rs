@@ -301,6 +301,15 @@ fn zero_runs_is_an_error() {
         !p.path().join(".sloe").exists(),
         "nothing was run or recorded"
     );
+    // The config's `runs = 0` too, rather than one run in silence.
+    let p = Project::new("[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\nruns = 0\n");
+    let out = p.sloe().arg("run").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("benchmark `t`.runs: expected at least 1 run, found 0"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // Item 7: YAML where TOML is expected.

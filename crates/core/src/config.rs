@@ -759,6 +759,13 @@ impl TryFrom<BenchmarkSpec> for BenchmarkConfig {
                 what("sample_interval")
             ));
         }
+        // `runs` says exactly how many: 0 would silently be one (issue 14).
+        if s.runs == Some(0) {
+            return Err(format!(
+                "{}: expected at least 1 run, found 0",
+                what("runs")
+            ));
+        }
         // A value of 0 means one run, as the runner reads it.
         let min_runs = s.min_runs.unwrap_or(Self::DEFAULT_MIN_RUNS).max(1);
         let max_runs = s.max_runs.unwrap_or(Self::DEFAULT_MAX_RUNS).max(1);
@@ -1316,6 +1323,17 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         format!(
             "[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\n\n[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\n{extra}\n"
         )
+    }
+
+    #[test]
+    fn benchmark_runs_zero_is_refused_at_load() {
+        let e = parse_err(&benchmark("runs = 0"));
+        assert_eq!(e.key.as_deref(), Some("benchmark[0]"), "{e}");
+        assert!(
+            e.message
+                .contains("benchmark `t`.runs: expected at least 1 run, found 0"),
+            "{e}"
+        );
     }
 
     #[test]
