@@ -71,7 +71,17 @@ fn read_one(input: &str, format: Option<Format>, stdin: &mut dyn Read) -> Result
                 "read {input}: it is a directory; only --format criterion reads a directory (target/criterion)"
             )));
         }
-        sloe_formats::criterion::read_tree(&criterion_tree(path)?, input)?
+        let tree = criterion_tree(path)?;
+        if tree.is_empty() {
+            return Err(AppError::Format(sloe_formats::FormatError {
+                origin: input.to_owned(),
+                line: None,
+                column: None,
+                field: None,
+                message: sloe_formats::directory_holds_nothing(&results_in(path)),
+            }));
+        }
+        sloe_formats::criterion::read_tree(&tree, input)?
     } else {
         match open_file(input, format)? {
             Opened::Whole(bytes) => parsed_as(input, &bytes)?,
@@ -158,6 +168,34 @@ fn criterion_tree(root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     Ok(out)
 }
 
+/// The files directly in `dir` whose head looks like a results format, as
+/// (path, format), sorted: what a directory that is no criterion tree
+/// offers instead. Unreadable entries are passed over: this only helps
+/// word an error.
+fn results_in(dir: &Path) -> Vec<(String, Format)> {
+    const SHOWN: usize = 5;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let mut head = Vec::new();
+            std::fs::File::open(&p)
+                .and_then(|f| f.take(HEAD as u64).read_to_end(&mut head))
+                .ok()?;
+            let name = p.display().to_string();
+            Format::detect(&head, &name).ok().map(|f| (name, f))
+        })
+        .take(SHOWN)
+        .collect()
+}
+
 /// Joins several inputs into one run: the first one's context, every
 /// series; a series in two inputs is an error naming both.
 fn merge(inputs: Vec<Input>) -> Result<Input> {
@@ -177,7 +215,10 @@ fn merge(inputs: Vec<Input>) -> Result<Input> {
         }
         match &mut out {
             None => out = Some(parsed),
-            Some(acc) => acc.series.extend(parsed.series),
+            Some(acc) => {
+                acc.series.extend(parsed.series);
+                acc.warnings.extend(parsed.warnings);
+            }
         }
         origins.push(origin);
     }

@@ -122,8 +122,8 @@ pub enum BudgetAction {
     Suggest {
         /// Benchmark name or glob (default: all).
         benchmark: Option<String>,
-        /// How many recent runs to learn from.
-        #[arg(long, default_value_t = 30)]
+        /// How many recent runs to learn from (at least 1).
+        #[arg(long, default_value_t = 30, value_parser = at_least_one)]
         runs: usize,
         /// The statistic the budgets judge.
         #[arg(long, default_value = "median", value_parser = statistic)]
@@ -176,9 +176,18 @@ pub struct SloIngestArgs {
     /// Record the files even if the same content was ingested before.
     #[arg(long)]
     pub force: bool,
-    /// Roll one-minute buckets older than this many days into hours (0 keeps every minute).
-    #[arg(long, value_name = "DAYS", default_value_t = 35)]
-    pub keep_minutes: u32,
+    /// Read and check the files, print what would be recorded, store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep one-minute buckets this many days, then roll them into hours (0 keeps every minute).
+    // `--keep-minutes` was the first name; it read as a count of minutes.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 35,
+        alias = "keep-minutes"
+    )]
+    pub keep_minute_buckets_days: u32,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
@@ -219,8 +228,8 @@ pub struct RunArgs {
     /// on whitespace, or run through `sh -c` with --shell.
     #[arg(long, value_name = "CMD", requires = "ab")]
     pub baseline_command: Option<String>,
-    /// Exactly this many timed runs (overrides the config); in A/B mode, pairs.
-    #[arg(long, value_name = "N", conflicts_with = "stage")]
+    /// Exactly this many timed runs, at least 1 (overrides the config); in A/B mode, pairs.
+    #[arg(long, value_name = "N", conflicts_with = "stage", value_parser = clap::value_parser!(u32).range(1..))]
     pub runs: Option<u32>,
     /// Untimed warm-up runs first (overrides the config).
     #[arg(long, value_name = "N", conflicts_with = "stage")]
@@ -360,8 +369,9 @@ pub enum SloAction {
 
 #[derive(Debug, Args)]
 pub struct SloValidateArgs {
-    /// Spec files or folders (folders are searched for .yaml, .yml and .toml files).
-    #[arg(required = true, value_name = "PATH")]
+    /// Spec files or folders (folders are searched for .yaml, .yml and
+    /// .toml files; default: the config's [[slo]] tables).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -468,6 +478,15 @@ fn positive_time(text: &str) -> Result<Duration, String> {
         return Err("expected a time above zero, like 100ms".to_owned());
     }
     Ok(d)
+}
+
+/// A count of runs: zero would judge nothing and say so only by silence.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("expected at least 1 run, found 0".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a whole number of runs like 30 ({e})")),
+    }
 }
 
 fn timestamp(text: &str) -> Result<Timestamp, String> {

@@ -436,6 +436,11 @@ struct BudgetSpec {
     /// Ratios of the limit giving severities; replaces `tolerance`.
     #[serde(default)]
     levels: Option<Levels>,
+    /// Benchmark names or globs this budget skips although `benchmark`
+    /// matches them (`["suite:*", "test:*"]` keeps JUnit reports out of a
+    /// catch-all).
+    #[serde(default)]
+    exclude: Vec<String>,
 }
 
 fn default_measure() -> String {
@@ -469,6 +474,8 @@ pub enum Grading {
 pub struct Budget {
     pub benchmark: String,
     pub pattern: GlobPattern,
+    /// Benchmarks the pattern matches that the budget skips.
+    pub exclude: Vec<GlobPattern>,
     pub measure: String,
     pub statistic: Statistic,
     pub kind: LimitKind,
@@ -508,6 +515,18 @@ impl TryFrom<BudgetSpec> for Budget {
                 s.benchmark
             )
         })?;
+        let exclude = s
+            .exclude
+            .iter()
+            .map(|e| {
+                glob::Pattern::new(e).map(GlobPattern).map_err(|err| {
+                    format!(
+                        "budget for {:?}: exclude pattern {e:?} is not a valid glob: {err}",
+                        s.benchmark
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let (kind, limit) = match (s.max, s.min) {
             (Some(q), None) => (LimitKind::Max, q),
             (None, Some(q)) => (LimitKind::Min, q),
@@ -599,6 +618,7 @@ impl TryFrom<BudgetSpec> for Budget {
         Ok(Budget {
             benchmark: s.benchmark,
             pattern: GlobPattern(pattern),
+            exclude,
             measure: s.measure,
             statistic: s.statistic,
             kind,
@@ -610,7 +630,9 @@ impl TryFrom<BudgetSpec> for Budget {
 
 impl Budget {
     pub fn applies_to(&self, benchmark: &str, measure: &str) -> bool {
-        self.measure == measure && self.pattern.matches(benchmark)
+        self.measure == measure
+            && self.pattern.matches(benchmark)
+            && !self.exclude.iter().any(|p| p.matches(benchmark))
     }
 }
 
@@ -780,6 +802,13 @@ impl TryFrom<BenchmarkSpec> for BenchmarkConfig {
                 what("sample_interval")
             ));
         }
+        // `runs` says exactly how many: 0 would silently be one (issue 14).
+        if s.runs == Some(0) {
+            return Err(format!(
+                "{}: expected at least 1 run, found 0",
+                what("runs")
+            ));
+        }
         // A value of 0 means one run, as the runner reads it.
         let min_runs = s.min_runs.unwrap_or(Self::DEFAULT_MIN_RUNS).max(1);
         let max_runs = s.max_runs.unwrap_or(Self::DEFAULT_MAX_RUNS).max(1);
@@ -861,6 +890,16 @@ impl Syntax {
             Syntax::Toml
         }
     }
+}
+
+/// Whether `text`, which TOML could not read, is a YAML mapping: the
+/// mistake of a YAML config under a `.toml` name, which TOML's own message
+/// (about a missing `=`) does not explain.
+fn looks_like_yaml(text: &str) -> bool {
+    matches!(
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text),
+        Ok(serde_yaml_ng::Value::Mapping(m)) if !m.is_empty()
+    )
 }
 
 /// A config that could not be read, with where and why.
@@ -1071,7 +1110,14 @@ fn deserialize_text<T: serde::de::DeserializeOwned>(
         Syntax::Toml => {
             let de = toml::Deserializer::parse(text).map_err(|e| {
                 let (l, c) = e.span().map(|s| line_col(text, s.start)).unzip();
-                err(l, c, String::new(), e.message().to_owned())
+                let mut e = err(l, c, String::new(), e.message().to_owned());
+                if looks_like_yaml(text) {
+                    e.message.push_str(
+                        " (the file looks like YAML: sloe reads YAML from a .yaml or .yml file, \
+                         so rename it, or write it as TOML)",
+                    );
+                }
+                e
             })?;
             serde_path_to_error::deserialize(de).map_err(|e| {
                 let path = e.path().to_string();
@@ -1223,6 +1269,30 @@ mod tests {
     fn starter_config_parses() {
         let c = parse(STARTER_CONFIG).expect("starter config is valid");
         assert!(!c.budgets.is_empty());
+        // Issue 14: an example to run beside the budgets, and a catch-all
+        // that leaves JUnit reports (suites and their tests) alone.
+        assert!(!c.benchmarks.is_empty());
+        let catch_all = &c.budgets[0];
+        assert!(catch_all.applies_to("parse-json", "wall_time"));
+        assert!(!catch_all.applies_to("suite:integration", "wall_time"));
+        assert!(!catch_all.applies_to("test:integration::login", "wall_time"));
+    }
+
+    #[test]
+    fn a_budget_skips_what_it_excludes() {
+        let c = parse(
+            "[[budget]]\nbenchmark = \"parse-*\"\nexclude = [\"parse-slow*\"]\nmax = \"1s\"\n",
+        )
+        .expect("valid");
+        let b = &c.budgets[0];
+        assert!(b.applies_to("parse-json", "wall_time"));
+        assert!(!b.applies_to("parse-slow-xml", "wall_time"));
+        let e = parse_err("[[budget]]\nbenchmark = \"*\"\nexclude = [\"[\"]\nmax = \"1s\"\n");
+        assert!(
+            e.to_string()
+                .contains("exclude pattern \"[\" is not a valid glob"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1315,6 +1385,17 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         format!(
             "[[budget]]\nbenchmark = \"a\"\nmax = \"1ms\"\n\n[[benchmark]]\nname = \"t\"\ncommand = [\"true\"]\n{extra}\n"
         )
+    }
+
+    #[test]
+    fn benchmark_runs_zero_is_refused_at_load() {
+        let e = parse_err(&benchmark("runs = 0"));
+        assert_eq!(e.key.as_deref(), Some("benchmark[0]"), "{e}");
+        assert!(
+            e.message
+                .contains("benchmark `t`.runs: expected at least 1 run, found 0"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1504,9 +1585,28 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
 
         let bad = "[env.ci]\nregression = { warnin = \"20%\" }\n";
         let e = Document::parse(bad, "sloe.toml", Syntax::Toml).unwrap_err();
+        assert!(!e.message.contains("YAML"), "{e}");
         assert_eq!(e.line, Some(1), "{e}");
         assert!(e.to_string().contains("env.ci.regression"), "{e}");
         assert!(e.to_string().contains("did you mean `warning`"), "{e}");
+    }
+
+    #[test]
+    fn yaml_under_a_toml_name_gets_a_hint() {
+        let yaml = "project:\n  testbed: ci\nbudget:\n  - benchmark: \"*\"\n    max: 1s\n";
+        let e = Document::parse(yaml, "sloe.toml", Syntax::Toml).unwrap_err();
+        assert!(e.message.contains("looks like YAML"), "{e}");
+        // The same text under a YAML name is read.
+        Document::parse(yaml, "sloe.yaml", Syntax::Yaml).expect("yaml");
+        // A broken TOML file is not called YAML.
+        for toml in [
+            "[project\ntestbed = \"ci\"\n",
+            "testbed = \n",
+            "a = 1\nb c\n",
+        ] {
+            let e = Document::parse(toml, "sloe.toml", Syntax::Toml).unwrap_err();
+            assert!(!e.message.contains("YAML"), "{toml:?}: {e}");
+        }
     }
 
     #[test]

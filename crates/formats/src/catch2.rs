@@ -77,6 +77,7 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 

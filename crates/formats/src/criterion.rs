@@ -129,6 +129,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         return Ok(Parsed {
             context: FileContext::default(),
             series: set.into_series(),
+            warnings: Vec::new(),
         });
     }
     let text = text(input, &err)?;
@@ -240,6 +241,7 @@ fn read_raw_csv(text: &str, err: &Errors<'_>) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 
@@ -343,6 +345,7 @@ fn read_console(text: &str, err: &Errors<'_>) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 
@@ -393,13 +396,12 @@ pub fn read_tree(files: &[(String, Vec<u8>)], origin: &str) -> Result<Parsed, Fo
         }
     }
     if set.is_empty() {
-        return Err(Errors { origin }.whole(
-            "find a criterion benchmark: expected <benchmark>/new/sample.json or estimates.json files",
-        ));
+        return Err(Errors { origin }.whole(crate::directory_holds_nothing(&[])));
     }
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 

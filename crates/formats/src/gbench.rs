@@ -242,6 +242,27 @@ fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
         }
     }
 
+    let mut warnings = Vec::new();
+    if !stand_in.is_empty() {
+        let mut names: Vec<&str> = stand_in
+            .keys()
+            .map(|&run| rows.names[run as usize].as_str())
+            .collect();
+        names.sort_unstable();
+        // A mean alone is one sample: no spread, so no test can say whether
+        // a change is noise. The run is kept, but the user must know why
+        // comparisons on it are weak.
+        warnings.push(format!(
+            "{origin}: {} benchmark{} ({}) hold only aggregates (--benchmark_report_aggregates_only): \
+             per-repetition samples are missing, so the {} stands in as one sample; \
+             drop that flag (or use --benchmark_display_aggregates_only) to keep every repetition",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            abbreviate(&names),
+            if stand_in.values().all(|a| *a == Aggregate::Mean) { "mean" } else { "mean (else median)" },
+        ));
+    }
+
     let mut set = SeriesSet::default();
     for (i, r) in rows.rows.iter().enumerate() {
         if r.error {
@@ -281,7 +302,23 @@ fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         context,
         series: set.into_series(),
+        warnings,
     })
+}
+
+/// The first few of `names`, and how many more, for one line of a warning.
+fn abbreviate(names: &[&str]) -> String {
+    const SHOWN: usize = 3;
+    let mut out = names
+        .iter()
+        .take(SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        out.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    out
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

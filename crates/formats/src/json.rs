@@ -208,7 +208,11 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             round_size: None,
         });
     }
-    Ok(Parsed { context, series })
+    Ok(Parsed {
+        context,
+        series,
+        warnings: Vec::new(),
+    })
 }
 
 /// Writes a run back as results JSON (what `--dry-run` prints).

@@ -2,7 +2,8 @@
 //! jest-junit, TestNG, Catch2 `-r junit`, ...), read as a stream so large
 //! reports stay in bounded memory.
 //!
-//! Each `<testcase>` with a `time` (seconds) is a `wall_time` sample of
+//! Each `<testcase>` that ran and has a `time` (seconds; a skipped case
+//! ran nothing, so it has no timing) is a `wall_time` sample of
 //! benchmark `test:<suite>::<case>`, where `<suite>` is the innermost
 //! `<testsuite name>` and `<case>` is `<classname>::<name>` when the test
 //! case has a class name that differs from the suite name, else `<name>`.
@@ -193,11 +194,15 @@ pub fn read_from(input: impl BufRead, origin: &str) -> Result<Parsed, FormatErro
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 
 fn finish_case(set: &mut SeriesSet, suites: &mut [Suite], benchmark: &str, c: Case) {
-    if let Some(t) = c.time {
+    // A skipped test did not run: its `time` (0 or the skip's own cost)
+    // measures nothing, and a series of zeros would pass any budget.
+    let ran = !c.skipped || c.failed || c.errored;
+    if let Some(t) = c.time.filter(|_| ran) {
         set.push_with(
             benchmark,
             "wall_time",
@@ -244,6 +249,8 @@ mod tests {
 <testcase name="a" classname="s" time="0.5"/>
 <testcase name="b" classname="k" time="0.25"><failure message="x"/></testcase>
 <testcase name="c" classname="s"><skipped/></testcase>
+<testcase name="d" classname="s" time="0"><skipped message="not on ci"/></testcase>
+<testcase name="e" classname="s" time="0.001" status="notrun"/>
 </testsuite></testsuites>"#;
         let p = read(doc, "j.xml").expect("valid");
         let find = |b: &str, m: &str| {
@@ -254,9 +261,12 @@ mod tests {
         };
         assert_eq!(find("test:s::a", "wall_time"), Some(vec![0.5e9]));
         assert_eq!(find("test:s::k::b", "wall_time"), Some(vec![0.25e9]));
-        assert_eq!(find("suite:s", "tests"), Some(vec![3.0]));
+        // Issue 14: skipped tests are counted, not timed.
+        assert_eq!(find("test:s::d", "wall_time"), None);
+        assert_eq!(find("test:s::e", "wall_time"), None);
+        assert_eq!(find("suite:s", "tests"), Some(vec![5.0]));
         assert_eq!(find("suite:s", "failures"), Some(vec![1.0]));
-        assert_eq!(find("suite:s", "skipped"), Some(vec![1.0]));
+        assert_eq!(find("suite:s", "skipped"), Some(vec![3.0]));
         assert_eq!(find("suite:s", "wall_time"), Some(vec![1.5e9]));
     }
 

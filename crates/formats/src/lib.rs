@@ -255,6 +255,32 @@ impl FromStr for Format {
     }
 }
 
+/// What a directory that holds no results is told: what was looked for
+/// (a directory is read only as criterion's `target/criterion` tree), and
+/// which of its files do look like results, as `(file, format)`, so the
+/// user can pass those instead.
+pub fn directory_holds_nothing(found: &[(String, Format)]) -> String {
+    let others: Vec<&str> = Format::ALL
+        .iter()
+        .filter(|f| **f != Format::Criterion)
+        .map(|f| f.name())
+        .collect();
+    let mut msg = format!(
+        "find results in it: a directory is read as criterion's target/criterion tree, \
+         and it holds no <benchmark>/new/sample.json, estimates.json or benchmark.json; \
+         the other formats ({}) are read from files: pass the file",
+        others.join(", ")
+    );
+    if !found.is_empty() {
+        let files: Vec<String> = found
+            .iter()
+            .map(|(f, fmt)| format!("{f} ({fmt})"))
+            .collect();
+        msg.push_str(&format!(", such as {}", files.join(", ")));
+    }
+    msg
+}
+
 /// Context a results file states about itself.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct FileContext {
@@ -271,6 +297,9 @@ pub struct FileContext {
 pub struct Parsed {
     pub context: FileContext,
     pub series: Vec<Series>,
+    /// What the file lacks that a reader of the results should know (the
+    /// run is still read): lowercase sentences, one per finding.
+    pub warnings: Vec<String>,
 }
 
 /// Input that could not be read, with where and why.

@@ -68,6 +68,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         context: FileContext::default(),
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 

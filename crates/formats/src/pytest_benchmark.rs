@@ -93,6 +93,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     Ok(Parsed {
         context,
         series: set.into_series(),
+        warnings: Vec::new(),
     })
 }
 

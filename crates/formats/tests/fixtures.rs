@@ -203,6 +203,9 @@ fn render(p: &Parsed) -> String {
             let _ = writeln!(out, "{k}: {v}");
         }
     }
+    for w in &p.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
     let _ = writeln!(
         out,
         "series: {} (unit as reported; values canonical: ns, B, %, /s, count)",

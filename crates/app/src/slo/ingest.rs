@@ -44,7 +44,10 @@ pub struct IngestOptions {
     pub force: bool,
     /// Roll one-minute buckets older than this many days into hours
     /// (0 keeps every minute).
-    pub keep_minutes_days: u32,
+    pub keep_minute_buckets_days: u32,
+    /// Read and check the inputs, say what would be recorded, and leave
+    /// the store alone (not even opened, so none is created).
+    pub dry_run: bool,
 }
 
 /// What an ingest recorded.
@@ -59,11 +62,14 @@ pub struct IngestSummary {
     /// Minute buckets rolled into hours.
     pub compacted: u64,
     pub store: String,
+    /// A dry run: `buckets` is what would be written, and nothing was.
+    pub dry_run: bool,
 }
 
 /// Reads `inputs`, records their events in the store of `settings` under
 /// the digest of their contents, then compacts buckets older than
-/// `keep_minutes_days` before the clock's time.
+/// `keep_minute_buckets_days` before the clock's time. With `dry_run`,
+/// stops after the reading: the summary says what would be recorded.
 pub fn ingest_events(
     settings: &Settings,
     clock: &dyn Clock,
@@ -88,13 +94,26 @@ pub fn ingest_events(
     let events = batch.events();
     let streams = batch.into_streams();
     let names: Vec<String> = streams.iter().map(|(s, _)| s.clone()).collect();
+    if options.dry_run {
+        // Whether the content was ingested before is the store's to say;
+        // a dry run does not open it, so it counts every bucket.
+        return Ok(IngestSummary {
+            events,
+            streams: names,
+            buckets: streams.iter().map(|(_, b)| b.len() as u64).sum(),
+            duplicate: false,
+            compacted: 0,
+            store: settings.config.store.url.clone(),
+            dry_run: true,
+        });
+    }
     let store = settings.open_store()?;
     let added = store.add_events(key.as_deref(), &streams)?;
-    let compacted = if options.keep_minutes_days > 0 {
+    let compacted = if options.keep_minute_buckets_days > 0 {
         let before = clock
             .now()
             .checked_sub(SignedDuration::from_hours(
-                24 * i64::from(options.keep_minutes_days),
+                24 * i64::from(options.keep_minute_buckets_days),
             ))
             .map_err(|e| AppError::Usage(format!("compute the compaction cut-off: {e}")))?;
         store.compact_events(before)?
@@ -111,6 +130,7 @@ pub fn ingest_events(
         duplicate: added == EventsAdded::AlreadyIngested,
         compacted,
         store: store.describe(),
+        dry_run: false,
     })
 }
 
@@ -289,7 +309,8 @@ mod tests {
             vec![reader(EVENTS)],
             IngestOptions {
                 force: true,
-                keep_minutes_days: 0,
+                keep_minute_buckets_days: 0,
+                dry_run: false,
             },
         )
         .expect("ingest");
@@ -302,7 +323,8 @@ mod tests {
         let settings = settings(dir.path());
         let options = IngestOptions {
             force: false,
-            keep_minutes_days: 1,
+            keep_minute_buckets_days: 1,
+            dry_run: false,
         };
         // the events are an hour old at the clock's time: kept as minutes
         let kept =
@@ -350,5 +372,39 @@ mod tests {
         )
         .expect("ingest");
         assert!(!first.duplicate);
+    }
+
+    #[test]
+    fn a_dry_run_reads_and_counts_but_stores_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let settings = settings(dir.path());
+        let dry = IngestOptions {
+            dry_run: true,
+            ..IngestOptions::default()
+        };
+        let seen = ingest_events(&settings, &clock(), vec![reader(EVENTS)], dry).expect("reads");
+        assert!(seen.dry_run);
+        assert_eq!(
+            (seen.events, seen.streams.clone()),
+            (2, vec!["api".to_owned(), "web".to_owned()])
+        );
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(files, ["sloe.toml"], "a dry run created a store");
+        // A bad line is still an error.
+        let bad = "{\"stream\":\"api\"}\n";
+        ingest_events(&settings, &clock(), vec![reader(bad)], dry).expect_err("bad line");
+        // What it said it would record is what a real ingest records.
+        let real = ingest_events(
+            &settings,
+            &clock(),
+            vec![reader(EVENTS)],
+            IngestOptions::default(),
+        )
+        .expect("ingest");
+        assert!(!real.duplicate, "the dry run recorded the content");
+        assert_eq!((real.events, real.buckets), (seen.events, seen.buckets));
     }
 }

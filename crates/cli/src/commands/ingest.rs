@@ -14,6 +14,11 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         args.merge,
         &mut std::io::stdin().lock(),
     )?;
+    // Said before anything is recorded or printed, so that it shows above
+    // the results it qualifies.
+    for w in inputs.iter().flat_map(|i| &i.parsed.warnings) {
+        eprintln!("warning: {w}");
+    }
     let given = args.context.partial();
     if args.dry_run {
         println!(

@@ -19,6 +19,8 @@ pub fn run(global: &Global, force: bool) -> Result<Outcome> {
         written.config.display(),
         written.state_dir.display()
     );
-    println!("next: record results with `sloe ingest FILE`, then `sloe check`");
+    println!(
+        "next: measure its [[benchmark]] with `sloe run`, or record results with `sloe ingest FILE`; then `sloe check`"
+    );
     Ok(Outcome::Ok)
 }

@@ -4,13 +4,14 @@
 use serde_json::json;
 use sloe_app::slo::{self as app, Loaded};
 use sloe_app::{AppError, Result};
+use sloe_core::slo::spec::percent_as_written;
 
 use crate::Outcome;
 use crate::args::{Global, OutputFormat, SloAction, SloRulesArgs, SloValidateArgs};
 
 pub fn run(global: &Global, action: SloAction) -> Result<Outcome> {
     match action {
-        SloAction::Validate(args) => validate(&args),
+        SloAction::Validate(args) => validate(global, &args),
         SloAction::Rules(args) => rules(global, &args),
         SloAction::Status(args) => status::run(global, &args),
         SloAction::Ingest(args) => super::slo_ingest::run(global, &args),
@@ -41,8 +42,14 @@ pub fn load_or_config(
     })
 }
 
-fn validate(args: &SloValidateArgs) -> Result<Outcome> {
-    let loaded = app::load(&args.paths)?;
+fn validate(global: &Global, args: &SloValidateArgs) -> Result<Outcome> {
+    // Without paths, the config's [[slo]] tables, as `rules` and `status`
+    // read them; the config is read (and checked) only then.
+    let loaded = if args.paths.is_empty() {
+        load_or_config(&settings(global)?, &[])?
+    } else {
+        app::load(&args.paths)?
+    };
     match args.format {
         OutputFormat::Json => {
             let slos: Vec<_> = loaded
@@ -85,7 +92,7 @@ fn validate(args: &SloValidateArgs) -> Result<Outcome> {
                     s.origin.line.map_or_else(String::new, |l| l.to_string()),
                     s.name,
                     s.service,
-                    s.objective_percent,
+                    percent_as_written(s.objective_percent),
                     s.window,
                     s.budgeting.as_str(),
                     s.sli.describe()

@@ -5,7 +5,8 @@
 //! them go into the store in one transaction: a bad line anywhere exits 2
 //! with file:line and stores nothing. The content's digest is the ingest
 //! key, so the same file ingested twice counts once (`--force` records it
-//! again).
+//! again). `--dry-run` stops after the check and says what would be
+//! recorded.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -36,13 +37,22 @@ pub fn run(global: &Global, args: &SloIngestArgs) -> Result<Outcome> {
         .collect();
     let options = IngestOptions {
         force: args.force,
-        keep_minutes_days: args.keep_minutes,
+        keep_minute_buckets_days: args.keep_minute_buckets_days,
+        dry_run: args.dry_run,
     };
     let summary = ingest_events(&settings, &SystemClock, inputs, options)?;
     match args.format {
         OutputFormat::Json => println!(
             "{}",
             crate::output::pretty_json(&summary, "the ingest summary")?
+        ),
+        OutputFormat::Text if summary.dry_run => println!(
+            "would record {} events of {} stream(s) ({}) in {} minute bucket(s) in {} (dry run: nothing recorded)",
+            summary.events,
+            summary.streams.len(),
+            summary.streams.join(", "),
+            summary.buckets,
+            summary.store
         ),
         OutputFormat::Text if summary.duplicate => println!(
             "already ingested: the same events were recorded in {} before; nothing recorded (--force records them again)",

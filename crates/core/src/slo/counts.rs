@@ -25,6 +25,13 @@ pub trait CountSource {
     fn last_event(&self, _at: Timestamp) -> Option<Timestamp> {
         None
     }
+
+    /// Whether any window can be asked for, so that the past can be walked
+    /// minute by minute (when a spent budget ran out); a query engine's
+    /// answers hold only the windows asked for.
+    fn answers_any_window(&self) -> bool {
+        true
+    }
 }
 
 impl CountSource for MinuteCounts {
@@ -51,6 +58,10 @@ pub struct WindowCounts {
 }
 
 impl CountSource for WindowCounts {
+    fn answers_any_window(&self) -> bool {
+        false
+    }
+
     fn range(&self, from: Timestamp, to: Timestamp) -> Counts {
         let len = to.duration_since(from);
         let now = (to == self.at)

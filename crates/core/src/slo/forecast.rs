@@ -25,8 +25,9 @@ pub enum ForecastMethod {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Forecast {
     /// When the budget runs out at the current burn rate; `None` when it
-    /// does not burn (or not within the representable time range). Equal to
-    /// `at` when the budget is already spent.
+    /// does not burn (or not within the representable time range). When
+    /// the budget is already spent, when it ran out (see
+    /// [`exhausted_since`]), else `at`.
     pub exhausted_at: Option<Timestamp>,
     /// Probability that the budget is spent by the window's end; `None`
     /// without history to resample.
@@ -73,6 +74,49 @@ pub fn time_to_exhaustion(
     }
     let secs = remaining / burn_rate * period.as_secs_f64();
     SignedDuration::try_from_secs_f64(secs).ok()
+}
+
+/// When a spent budget ran out: the start of the minute (counted from
+/// `from`) whose events made `consumed(t)`, the budget consumed over
+/// `[from, t)`, reach `allowed` (pass 0 when nothing is allowed); events
+/// are kept per minute, so that is as close as they tell. Consumption
+/// never falls as `t` grows, so a binary search over the minutes finds it
+/// in a few dozen reads. `None` when it is not reached by `to`.
+pub fn exhausted_since(
+    from: Timestamp,
+    to: Timestamp,
+    allowed: f64,
+    consumed: impl Fn(Timestamp) -> f64,
+) -> Option<Timestamp> {
+    let spent = |t: Timestamp| {
+        let c = consumed(t);
+        if allowed > 0.0 { c >= allowed } else { c > 0.0 }
+    };
+    let minute = |n: i64| {
+        from.checked_add(SignedDuration::from_mins(n))
+            .map_or(to, |t| t.min(to))
+    };
+    let minutes = to
+        .duration_since(from)
+        .as_secs()
+        .max(0)
+        .unsigned_abs()
+        .div_ceil(60);
+    let minutes = i64::try_from(minutes).unwrap_or(i64::MAX);
+    if minutes == 0 || !spent(to) {
+        return None;
+    }
+    // The least n in [1, minutes] with the budget spent by minute n.
+    let (mut lo, mut hi) = (1, minutes);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if spent(minute(mid)) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(minute(lo - 1))
 }
 
 /// Probability that the days in `horizon` consume at least `remaining` of
@@ -164,6 +208,30 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spent_budget_ran_out_at_the_minute_it_was_reached() {
+        let from: Timestamp = "2026-11-01T00:00:00Z".parse().expect("time");
+        let to = from
+            .checked_add(SignedDuration::from_hours(24))
+            .expect("time");
+        // 3 bad events a minute; 300 allowed: the 100th minute spends it.
+        let bad = |t: Timestamp| 3.0 * (t.duration_since(from).as_secs() / 60) as f64;
+        let when = exhausted_since(from, to, 300.0, bad).expect("spent");
+        assert_eq!(when.duration_since(from), SignedDuration::from_mins(99));
+        // Not reached within the range: no time.
+        assert_eq!(exhausted_since(from, to, 1e9, bad), None);
+        // Nothing allowed: spent in the first bad minute, 60 minutes in.
+        let late = |t: Timestamp| {
+            if t.duration_since(from).as_secs() > 3600 {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        let when = exhausted_since(from, to, 0.0, late).expect("spent");
+        assert_eq!(when.duration_since(from), SignedDuration::from_mins(60));
+    }
     use proptest::prelude::*;
 
     const DAY: SignedDuration = SignedDuration::from_hours(24);

@@ -12,6 +12,7 @@ use sloe_app::slo::StatusOptions;
 use sloe_app::{AppError, Clock, FixedClock, Result, SystemClock};
 use sloe_core::slo::policy::SloVerdict;
 use sloe_core::slo::rules::prom_duration;
+use sloe_core::slo::spec::percent_as_written;
 use sloe_core::slo::status::{SloStatus, StatusReport};
 
 use crate::Outcome;
@@ -97,9 +98,9 @@ fn terminal(report: &StatusReport, verdicts: &[SloVerdict]) -> String {
     for (s, verdict) in report.slos.iter().zip(verdicts) {
         let verdict = verdict.as_str();
         out.push_str(&format!(
-            "{}  [{verdict}]  objective {}  window {} ({})\n",
+            "{}  [{verdict}]  objective {}%  window {} ({})\n",
             s.name,
-            pct(s.objective),
+            percent_as_written(s.objective * 100.0),
             s.window,
             s.budgeting
         ));
@@ -158,10 +159,17 @@ fn terminal(report: &StatusReport, verdicts: &[SloVerdict]) -> String {
             ));
             out.push_str(if c.firing { "FIRING\n" } else { "quiet\n" });
         }
-        if let Some(when) = s.forecast.exhausted_at {
-            out.push_str(&format!(
+        match s.forecast.exhausted_at {
+            Some(when) if s.exhausted() => {
+                out.push_str(&format!("  budget exhausted since {when}\n"));
+            }
+            None if s.exhausted() => out.push_str(
+                "  budget exhausted (when is not known: the queried windows do not say)\n",
+            ),
+            Some(when) => out.push_str(&format!(
                 "  budget exhausted by {when} at the last hour's burn\n"
-            ));
+            )),
+            None => {}
         }
     }
     out

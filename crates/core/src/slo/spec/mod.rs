@@ -826,6 +826,19 @@ pub fn check_objective_percent(p: f64) -> Result<f64, String> {
     Ok(p)
 }
 
+/// An objective in percent as a person writes it (`99.9`, `57`): the
+/// binary fraction behind it (99.9 / 100 = 0.9990000000000001) is rounded
+/// away, ten decimals being far finer than any objective's.
+pub fn percent_as_written(percent: f64) -> String {
+    let text = format!("{percent:.10}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Parses an alert window length (`5m`, `1h`, `3d`); `M` (month) is not one.
 pub(crate) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     crate::slo::window::parse_length(text).ok_or_else(|| {
@@ -1551,6 +1564,12 @@ mod tests {
     #[test]
     fn objectives() {
         assert!(check_objective_percent(99.9).is_ok());
+        // Issue 14: objectives print as written, not as their binary fraction.
+        assert_eq!(percent_as_written(0.999 / 1.0 * 100.0), "99.9");
+        assert_eq!(percent_as_written(99.9 / 100.0 * 100.0), "99.9");
+        assert_eq!(percent_as_written(0.57 * 100.0), "57");
+        assert_eq!(percent_as_written(99.95), "99.95");
+        assert_eq!(percent_as_written(99.99999), "99.99999");
         assert!(
             check_objective_percent(100.0)
                 .unwrap_err()
