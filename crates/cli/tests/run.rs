@@ -543,17 +543,19 @@ parse = "hyperfine"
 
     let out = p.run(&[
         "--ab",
+        // 20x apart, so the verdict holds even on a machine loaded enough
+        // to make single executions swing by several times.
         "--baseline-command",
-        "sleep 0.03",
+        "sleep 0.1",
         "--runs",
-        "8",
+        "10",
         "--name",
         "quick",
         "--format",
         "json",
         "--",
         "sleep",
-        "0.01",
+        "0.005",
     ]);
     assert_eq!(wall_regression(&report(&out), "quick"), "improvement");
     assert_eq!(p.recorded_runs(), 1);
