@@ -877,7 +877,8 @@ fn message(
     let shown = scale.show(value);
     let mut msg = match (budget, graded) {
         (Some(b), Some(g)) => {
-            let limit = Scale::of(&b.limit.unit).show(b.limit.canonical());
+            let limit =
+                Scale::for_values(&b.limit.unit, &[b.limit.canonical()]).show(b.limit.canonical());
             let over = (g.ratio - 1.0) * 100.0;
             match (b.kind, g.status) {
                 (LimitKind::Max, Status::Violation) => {

@@ -693,7 +693,10 @@ mod tests {
         let shown = |unit: Unit, v: &[f64]| show_together(&unit, v).join(" / ");
         // Unreadable forms seen by users, and what they read now.
         assert_eq!(shown(Unit::Nanoseconds, &[0.667]), "0.667 ns");
-        assert_eq!(shown(Unit::Seconds, &[Unit::Seconds.to_canonical(0.000000000667)]), "0.667 ns");
+        assert_eq!(
+            shown(Unit::Seconds, &[Unit::Seconds.to_canonical(0.000000000667)]),
+            "0.667 ns"
+        );
         assert_eq!(shown(Unit::Seconds, &[24_200.0]), "24.2 µs");
         assert_eq!(shown(Unit::Nanoseconds, &[1_777_000.0]), "1.777 ms");
         assert_eq!(shown(Unit::PerSecond, &[343_557_857.0]), "343.6M/s");
@@ -705,13 +708,19 @@ mod tests {
             "24.2 µs / 24.3 µs / 1100000 µs"
         );
         // The written unit stays while it reads well.
-        assert_eq!(shown(Unit::Milliseconds, &[840_000.0, 850_000.0]), "0.84 ms / 0.85 ms");
+        assert_eq!(
+            shown(Unit::Milliseconds, &[840_000.0, 850_000.0]),
+            "0.84 ms / 0.85 ms"
+        );
         assert_eq!(shown(Unit::Milliseconds, &[1.27e6]), "1.27 ms");
         assert_eq!(shown(Unit::Megabytes, &[3.5e9]), "3.5 GB");
         assert_eq!(shown(Unit::Bytes, &[3.0 * 1024.0 * 1024.0]), "3 MiB");
         assert_eq!(shown(Unit::Percent, &[0.001]), "0.001%");
         assert_eq!(shown(Unit::Milliseconds, &[0.0]), "0 ms");
-        assert_eq!(shown(Unit::parse("allocs/op"), &[123_456.0]), "123456 allocs/op");
+        assert_eq!(
+            shown(Unit::parse("allocs/op"), &[123_456.0]),
+            "123456 allocs/op"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sloe_core::Timeline;
 use sloe_core::report::Report;
 
-use crate::text::{Mark, mark, verdict_words};
+use crate::text::{Mark, mark, verdict_words, whole_seconds};
 
 const TEMPLATE: &str = include_str!("dashboard.html");
 
@@ -138,7 +138,7 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
     let data = json!({
         "meta": {
             "project": project, "commit": m.commit, "branch": m.branch, "testbed": m.testbed,
-            "timestamp": m.timestamp, "run_id": m.run_id, "baseline": m.baseline,
+            "timestamp": whole_seconds(&m.timestamp), "run_id": m.run_id, "baseline": m.baseline,
         },
         "summary": report.summary,
         "runs": runs, "branches": branches, "current": current, "charts": charts,
