@@ -61,6 +61,9 @@ pub enum Unit {
     Tebibytes,
     Percent,
     PerSecond,
+    /// A rate of bytes (`343.6 MB/s`): a rate like any other, whose
+    /// readers are told it counts bytes.
+    BytesPerSecond,
     Count,
     Other(String),
 }
@@ -101,6 +104,8 @@ const SPELLINGS: &[(&str, Unit)] = &[
     ("/s", Unit::PerSecond),
     ("1/s", Unit::PerSecond),
     ("ops/s", Unit::PerSecond),
+    ("B/s", Unit::BytesPerSecond),
+    ("bytes/s", Unit::BytesPerSecond),
     ("count", Unit::Count),
     ("", Unit::Count),
 ];
@@ -144,6 +149,7 @@ impl Unit {
             Unit::Tebibytes => "TiB",
             Unit::Percent => "%",
             Unit::PerSecond => "/s",
+            Unit::BytesPerSecond => "B/s",
             Unit::Count => "count",
             Unit::Other(s) => s,
         }
@@ -169,7 +175,7 @@ impl Unit {
             | Unit::Gibibytes
             | Unit::Tebibytes => Dimension::Bytes,
             Unit::Percent => Dimension::Percent,
-            Unit::PerSecond => Dimension::Rate,
+            Unit::PerSecond | Unit::BytesPerSecond => Dimension::Rate,
             Unit::Count => Dimension::Count,
             Unit::Other(_) => return None,
         })
@@ -194,7 +200,11 @@ impl Unit {
             Unit::Mebibytes => 1024.0 * 1024.0,
             Unit::Gibibytes => 1024.0 * 1024.0 * 1024.0,
             Unit::Tebibytes => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-            Unit::Percent | Unit::PerSecond | Unit::Count | Unit::Other(_) => 1.0,
+            Unit::Percent
+            | Unit::PerSecond
+            | Unit::BytesPerSecond
+            | Unit::Count
+            | Unit::Other(_) => 1.0,
         }
     }
 
@@ -449,7 +459,7 @@ impl Scale {
                 Scale {
                     symbol: format!("{prefix}{}", base.symbol),
                     factor,
-                    attached: unit == &Unit::PerSecond,
+                    attached: base.attached,
                 }
             }
             _ => Scale::of(unit),
@@ -701,6 +711,8 @@ mod tests {
         assert_eq!(shown(Unit::Nanoseconds, &[1_777_000.0]), "1.777 ms");
         assert_eq!(shown(Unit::PerSecond, &[343_557_857.0]), "343.6M/s");
         assert_eq!(shown(Unit::PerSecond, &[1000.0]), "1000/s");
+        assert_eq!(shown(Unit::BytesPerSecond, &[343_557_857.0]), "343.6 MB/s");
+        assert_eq!(shown(Unit::BytesPerSecond, &[512.0]), "512 B/s");
         assert_eq!(shown(Unit::Count, &[1_234_567.0]), "1.235 M");
         // A row keeps one unit, chosen from its typical value.
         assert_eq!(

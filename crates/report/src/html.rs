@@ -326,7 +326,7 @@ pub fn synthetic_spanning(runs: usize) -> (Report, History) {
             Some(2_300_000.0),
         ),
         ("build", "wall_time", "ms", 2000.0, Some(1900.0)),
-        ("encode", "throughput", "/s", 343_557_857.0, None),
+        ("encode", "throughput", "B/s", 343_557_857.0, None),
     ];
     for (b, (name, measure, unit, level, limit)) in shapes.into_iter().enumerate() {
         let k = level / (1.0 + b as f64 * 0.37);

@@ -145,7 +145,7 @@ mod tests {
     fn names_and_messages_read_in_units_that_suit_them() {
         let xml = render(&crate::sample::spanning_report());
         assert!(
-            xml.contains("name=\"throughput budget median min 300M/s\""),
+            xml.contains("name=\"throughput budget median min 300 MB/s\""),
             "{xml}"
         );
         assert!(

@@ -135,7 +135,7 @@ max = "1.5s"
 [[budget]]
 benchmark = "encode"
 measure = "throughput"
-min = "300000000/s"
+min = "300000000B/s"
 "#,
         "spanning.toml",
         Syntax::Toml,
@@ -145,7 +145,7 @@ min = "300000000/s"
     let series = |benchmark: &str, measure: &str, unit: Unit, around: f64| Series {
         benchmark: benchmark.into(),
         measure: measure.into(),
-        direction: if unit == Unit::PerSecond {
+        direction: if unit == Unit::BytesPerSecond {
             Direction::HigherIsBetter
         } else {
             Direction::LowerIsBetter
@@ -174,7 +174,7 @@ min = "300000000/s"
             series("parse-tiny", "wall_time", Unit::Seconds, 24_200.0),
             series("transpile", "wall_time", Unit::Nanoseconds, 1_777_000.0),
             series("build", "wall_time", Unit::Milliseconds, 2e9),
-            series("encode", "throughput", Unit::PerSecond, 343_557_857.0),
+            series("encode", "throughput", Unit::BytesPerSecond, 343_557_857.0),
             series("bundle", "size", Unit::Bytes, 3.5 * 1024.0 * 1024.0),
         ],
     };

@@ -247,7 +247,7 @@ fn charts_read_in_their_own_units_and_keep_far_budgets_at_the_edge() {
             .to_owned()
     };
     let units: Vec<String> = svgs.iter().map(|s| unit(s)).collect();
-    assert_eq!(units, ["s", "M/s", "ns", "µs", "ms"]);
+    assert_eq!(units, ["s", "MB/s", "ns", "µs", "ms"]);
     let limits: Vec<String> = svgs.iter().map(|s| attr(s, "data-limit")).collect();
     assert_eq!(limits, ["line", "none", "line", "above", "line"]);
     assert!(
