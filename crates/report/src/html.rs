@@ -1,7 +1,9 @@
 //! The HTML dashboard: ONE self-contained file (inline CSS, JS and SVG,
 //! nothing fetched at view time). Status cards, and per result a trend
-//! chart over 7/30/90 days with the budget line, tolerance band, baseline,
-//! change points and the current run marked; tooltips; sort and filter;
+//! chart over 7/30/90 days with value and time axes in one unit per chart,
+//! the budget line and tolerance band (a budget far from the values is a
+//! marker at the edge, so it cannot flatten them), baseline, level shifts
+//! and the current run marked; tooltips; sort and filter;
 //! and the judged run's resource timelines (CPU % and RSS over time)
 //! where `sloe run` sampled them.
 //!
