@@ -348,11 +348,11 @@ mod tests {
         };
         assert_eq!(
             summary("work", &samples(&[1, 2, 3], Some(shell))),
-            "work: 2 ms ± 1 ms (mean ± σ), median 2 ms, range 1 ms … 3 ms; user 500 us, sys 0 ns, peak RSS 2 MiB; 3 runs (shell start-up 1.5 ms subtracted)"
+            "work: 2 ms ± 1 ms (mean ± σ), median 2 ms, range 1 ms … 3 ms; user 500 µs, sys 0 ns, peak RSS 2 MiB; 3 runs (shell start-up 1.5 ms subtracted)"
         );
         assert_eq!(
             summary("stage", &samples(&[1500], None)),
-            "stage: 1.5 s; user 500 us, sys 0 ns, peak RSS 2 MiB; 1 run"
+            "stage: 1.5 s; user 500 µs, sys 0 ns, peak RSS 2 MiB; 1 run"
         );
     }
 

@@ -372,6 +372,8 @@ impl fmt::Display for Quantity {
                 write!(f, "{}{}", format_number(self.value), self.unit)
             }
             Unit::Count => write!(f, "{}", format_number(self.value)),
+            // People read `µs`; `us` stays the symbol files and JSON carry.
+            Unit::Microseconds => write!(f, "{} µs", format_number(self.value)),
             _ => write!(f, "{} {}", format_number(self.value), self.unit),
         }
     }
