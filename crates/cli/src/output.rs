@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sloe_app::run::Event;
-use sloe_core::units::{format_number, readable};
+use sloe_core::units::{Scale, format_number, readable};
 use sloe_core::{Unit, stats};
 use sloe_runner::sample::{burst, sustained};
 use sloe_runner::{Measurement, Phase, Plan, Sample, Samples};
@@ -174,16 +174,19 @@ pub fn summary(name: &str, samples: &Samples) -> String {
     let sys: Vec<f64> = ms.iter().map(|m| m.sys.as_nanos() as f64).collect();
     let rss = ms.iter().map(|m| m.peak_rss).max().unwrap_or(0);
     let runs = ms.len();
+    // The wall times of one benchmark share one unit, σ included.
+    let scale = Scale::for_values(&Unit::Nanoseconds, &wall);
+    let w = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| scale.show(v));
     let mut line = if runs == 1 {
-        format!("{name}: {}", t(wall.first().copied()))
+        format!("{name}: {}", w(wall.first().copied()))
     } else {
         format!(
             "{name}: {} ± {} (mean ± σ), median {}, range {} … {}",
-            t(stats::mean(&wall)),
-            t(stats::std_dev(&wall)),
-            t(stats::median(&wall)),
-            t(wall.iter().copied().reduce(f64::min)),
-            t(wall.iter().copied().reduce(f64::max)),
+            w(stats::mean(&wall)),
+            w(stats::std_dev(&wall)),
+            w(stats::median(&wall)),
+            w(wall.iter().copied().reduce(f64::min)),
+            w(wall.iter().copied().reduce(f64::max)),
         )
     };
     line.push_str(&format!(
@@ -417,11 +420,11 @@ mod tests {
         };
         assert_eq!(
             summary("work", &samples(&[1, 2, 3], Some(shell))),
-            "work: 2 ms ± 1 ms (mean ± σ), median 2 ms, range 1 ms … 3 ms; user 500 us, sys 0 ns, peak RSS 2 MiB; 3 runs (shell start-up 1.5 ms subtracted)"
+            "work: 2 ms ± 1 ms (mean ± σ), median 2 ms, range 1 ms … 3 ms; user 500 µs, sys 0 ns, peak RSS 2 MiB; 3 runs (shell start-up 1.5 ms subtracted)"
         );
         assert_eq!(
             summary("stage", &samples(&[1500], None)),
-            "stage: 1.5 s; user 500 us, sys 0 ns, peak RSS 2 MiB; 1 run"
+            "stage: 1.5 s; user 500 µs, sys 0 ns, peak RSS 2 MiB; 1 run"
         );
     }
 

@@ -22,7 +22,7 @@ use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
 };
 use crate::stats::Statistic;
-use crate::units::{Unit, format_number};
+use crate::units::{Scale, Unit, format_number};
 
 /// What a run is compared with.
 #[derive(Debug, Clone)]
@@ -864,14 +864,6 @@ fn unit_fits(limit: &Unit, series: &Unit) -> bool {
     limit.compatible(series) || (limit == &Unit::Count && series.dimension().is_none())
 }
 
-fn with_unit(v: f64, unit: &Unit) -> String {
-    match unit {
-        Unit::Percent | Unit::PerSecond => format!("{}{}", format_number(v), unit),
-        Unit::Count => format_number(v),
-        _ => format!("{} {}", format_number(v), unit),
-    }
-}
-
 fn message(
     budget: Option<&Budget>,
     value: f64,
@@ -879,10 +871,14 @@ fn message(
     graded: Option<&budget::BudgetVerdict>,
     verdict: &Verdict,
 ) -> String {
-    let shown = with_unit(display.from_canonical(value), display);
+    // The value and the baseline share one unit, the one the value reads
+    // best in (a nanosecond series at 1777000 ns reads `1.777 ms`).
+    let scale = Scale::for_values(display, &[value]);
+    let shown = scale.show(value);
     let mut msg = match (budget, graded) {
         (Some(b), Some(g)) => {
-            let limit = with_unit(b.limit.value, &b.limit.unit);
+            let limit =
+                Scale::for_values(&b.limit.unit, &[b.limit.canonical()]).show(b.limit.canonical());
             let over = (g.ratio - 1.0) * 100.0;
             match (b.kind, g.status) {
                 (LimitKind::Max, Status::Violation) => {
@@ -937,7 +933,7 @@ fn message(
                 msg.push_str(&format!(
                     "; {word}{:.1} % {dir} than baseline {} (interval {:+.1} % to {:+.1} %, p {}",
                     change.abs() * 100.0,
-                    with_unit(display.from_canonical(base), display),
+                    scale.show(base),
                     lo * 100.0,
                     hi * 100.0,
                     format_p(p)

@@ -61,6 +61,9 @@ pub enum Unit {
     Tebibytes,
     Percent,
     PerSecond,
+    /// A rate of bytes (`343.6 MB/s`): a rate like any other, whose
+    /// readers are told it counts bytes.
+    BytesPerSecond,
     Count,
     Other(String),
 }
@@ -101,6 +104,8 @@ const SPELLINGS: &[(&str, Unit)] = &[
     ("/s", Unit::PerSecond),
     ("1/s", Unit::PerSecond),
     ("ops/s", Unit::PerSecond),
+    ("B/s", Unit::BytesPerSecond),
+    ("bytes/s", Unit::BytesPerSecond),
     ("count", Unit::Count),
     ("", Unit::Count),
 ];
@@ -144,6 +149,7 @@ impl Unit {
             Unit::Tebibytes => "TiB",
             Unit::Percent => "%",
             Unit::PerSecond => "/s",
+            Unit::BytesPerSecond => "B/s",
             Unit::Count => "count",
             Unit::Other(s) => s,
         }
@@ -169,7 +175,7 @@ impl Unit {
             | Unit::Gibibytes
             | Unit::Tebibytes => Dimension::Bytes,
             Unit::Percent => Dimension::Percent,
-            Unit::PerSecond => Dimension::Rate,
+            Unit::PerSecond | Unit::BytesPerSecond => Dimension::Rate,
             Unit::Count => Dimension::Count,
             Unit::Other(_) => return None,
         })
@@ -194,7 +200,11 @@ impl Unit {
             Unit::Mebibytes => 1024.0 * 1024.0,
             Unit::Gibibytes => 1024.0 * 1024.0 * 1024.0,
             Unit::Tebibytes => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-            Unit::Percent | Unit::PerSecond | Unit::Count | Unit::Other(_) => 1.0,
+            Unit::Percent
+            | Unit::PerSecond
+            | Unit::BytesPerSecond
+            | Unit::Count
+            | Unit::Other(_) => 1.0,
         }
     }
 
@@ -362,6 +372,8 @@ impl fmt::Display for Quantity {
                 write!(f, "{}{}", format_number(self.value), self.unit)
             }
             Unit::Count => write!(f, "{}", format_number(self.value)),
+            // People read `µs`; `us` stays the symbol files and JSON carry.
+            Unit::Microseconds => write!(f, "{} µs", format_number(self.value)),
             _ => write!(f, "{} {}", format_number(self.value), self.unit),
         }
     }
@@ -379,6 +391,129 @@ pub fn readable(unit: &Unit, canonical: f64) -> Quantity {
         value: unit.from_canonical(canonical),
         unit,
     }
+}
+
+/// One display unit for a set of values that are shown together (a table
+/// row, a chart), so they read side by side: `24.2 µs` and `1100000 µs`
+/// rather than `0.0000242 s` beside `1.1 s`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scale {
+    symbol: String,
+    /// Canonical units per display unit.
+    factor: f64,
+    /// Whether the symbol follows the number without a space (`80%`, `3k/s`).
+    attached: bool,
+}
+
+/// SI prefixes for rates and counts, largest first.
+const SI_PREFIXES: &[(&str, f64)] = &[("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)];
+
+impl Scale {
+    /// The scale for `canonical` values of a series stored with `unit`
+    /// (the unit it was recorded or written in). The unit is kept while the
+    /// values' median magnitude reads between 0.1 and 1000 in it (a budget
+    /// written in `ms` shows `0.85 ms`); otherwise the unit of the same
+    /// dimension where it reads between 1 and 1000 (`1777000 ns` reads
+    /// `1.777 ms`, `0.000000000667 s` reads `0.667 ns`). Rates and counts
+    /// from ten thousand up take an SI prefix (`343.6M/s`).
+    pub fn for_values(unit: &Unit, canonical: &[f64]) -> Scale {
+        let mut magnitudes: Vec<f64> = canonical
+            .iter()
+            .filter(|v| v.is_finite() && **v != 0.0)
+            .map(|v| v.abs())
+            .collect();
+        magnitudes.sort_by(f64::total_cmp);
+        let Some(&typical) = magnitudes.get(magnitudes.len() / 2) else {
+            return Scale::of(unit);
+        };
+        match unit.dimension() {
+            Some(Dimension::Time | Dimension::Bytes) => {
+                let in_unit = unit.from_canonical(typical);
+                if (0.1..1000.0).contains(&in_unit) {
+                    return Scale::of(unit);
+                }
+                let decimal = matches!(
+                    unit,
+                    Unit::Kilobytes | Unit::Megabytes | Unit::Gigabytes | Unit::Terabytes
+                );
+                let readable = match unit.dimension() {
+                    Some(Dimension::Bytes) if decimal => [
+                        Unit::Terabytes,
+                        Unit::Gigabytes,
+                        Unit::Megabytes,
+                        Unit::Kilobytes,
+                    ]
+                    .into_iter()
+                    .find(|u| typical >= u.factor())
+                    .unwrap_or(Unit::Bytes),
+                    Some(d) => Unit::readable_for(d, typical),
+                    None => unit.clone(),
+                };
+                Scale::of(&readable)
+            }
+            Some(Dimension::Rate | Dimension::Count) if typical >= 1e4 => {
+                let base = Scale::of(unit);
+                let (prefix, factor) = SI_PREFIXES
+                    .iter()
+                    .find(|(_, f)| typical >= *f)
+                    .copied()
+                    .unwrap_or(("", 1.0));
+                Scale {
+                    symbol: format!("{prefix}{}", base.symbol),
+                    factor,
+                    attached: base.attached,
+                }
+            }
+            _ => Scale::of(unit),
+        }
+    }
+
+    /// The scale of `unit` itself.
+    pub fn of(unit: &Unit) -> Scale {
+        let symbol = match unit {
+            Unit::Microseconds => "µs",
+            Unit::Count => "",
+            u => u.symbol(),
+        };
+        Scale {
+            symbol: symbol.to_owned(),
+            factor: unit.factor(),
+            attached: matches!(unit, Unit::Percent | Unit::PerSecond),
+        }
+    }
+
+    /// The unit's symbol as shown (`µs`, `MiB`, `M/s`; empty for a count).
+    pub fn symbol(&self) -> &str {
+        &self.symbol
+    }
+
+    /// A canonical value in this scale.
+    pub fn value(&self, canonical: f64) -> f64 {
+        canonical / self.factor
+    }
+
+    /// A canonical value as a number in this scale, about four
+    /// significant digits.
+    pub fn number(&self, canonical: f64) -> String {
+        format_number(self.value(canonical))
+    }
+
+    /// A canonical value with the unit: `24.2 µs`, `80%`, `1.2k/s`, `42`.
+    pub fn show(&self, canonical: f64) -> String {
+        let n = self.number(canonical);
+        match (self.symbol.is_empty(), self.attached) {
+            (true, _) => n,
+            (false, true) => format!("{n}{}", self.symbol),
+            (false, false) => format!("{n} {}", self.symbol),
+        }
+    }
+}
+
+/// `canonical` values stored with `unit`, each shown in the one scale that
+/// suits them all ([`Scale::for_values`]).
+pub fn show_together(unit: &Unit, canonical: &[f64]) -> Vec<String> {
+    let scale = Scale::for_values(unit, canonical);
+    canonical.iter().map(|v| scale.show(*v)).collect()
 }
 
 /// Formats a number with about four significant digits, without trailing zeros.
@@ -562,6 +697,43 @@ mod tests {
         assert_eq!(
             Unit::readable_for(Dimension::Bytes, 3.0 * 1024.0 * 1024.0),
             Unit::Mebibytes
+        );
+    }
+
+    #[test]
+    fn a_scale_suits_the_magnitude_of_its_values() {
+        let shown = |unit: Unit, v: &[f64]| show_together(&unit, v).join(" / ");
+        // Unreadable forms seen by users, and what they read now.
+        assert_eq!(shown(Unit::Nanoseconds, &[0.667]), "0.667 ns");
+        assert_eq!(
+            shown(Unit::Seconds, &[Unit::Seconds.to_canonical(0.000000000667)]),
+            "0.667 ns"
+        );
+        assert_eq!(shown(Unit::Seconds, &[24_200.0]), "24.2 µs");
+        assert_eq!(shown(Unit::Nanoseconds, &[1_777_000.0]), "1.777 ms");
+        assert_eq!(shown(Unit::PerSecond, &[343_557_857.0]), "343.6M/s");
+        assert_eq!(shown(Unit::PerSecond, &[1000.0]), "1000/s");
+        assert_eq!(shown(Unit::BytesPerSecond, &[343_557_857.0]), "343.6 MB/s");
+        assert_eq!(shown(Unit::BytesPerSecond, &[512.0]), "512 B/s");
+        assert_eq!(shown(Unit::Count, &[1_234_567.0]), "1.235 M");
+        // A row keeps one unit, chosen from its typical value.
+        assert_eq!(
+            shown(Unit::Nanoseconds, &[24_200.0, 24_300.0, 1.1e9]),
+            "24.2 µs / 24.3 µs / 1100000 µs"
+        );
+        // The written unit stays while it reads well.
+        assert_eq!(
+            shown(Unit::Milliseconds, &[840_000.0, 850_000.0]),
+            "0.84 ms / 0.85 ms"
+        );
+        assert_eq!(shown(Unit::Milliseconds, &[1.27e6]), "1.27 ms");
+        assert_eq!(shown(Unit::Megabytes, &[3.5e9]), "3.5 GB");
+        assert_eq!(shown(Unit::Bytes, &[3.0 * 1024.0 * 1024.0]), "3 MiB");
+        assert_eq!(shown(Unit::Percent, &[0.001]), "0.001%");
+        assert_eq!(shown(Unit::Milliseconds, &[0.0]), "0 ms");
+        assert_eq!(
+            shown(Unit::parse("allocs/op"), &[123_456.0]),
+            "123456 allocs/op"
         );
     }
 

@@ -1,7 +1,9 @@
 //! The HTML dashboard: ONE self-contained file (inline CSS, JS and SVG,
 //! nothing fetched at view time). Status cards, and per result a trend
-//! chart over 7/30/90 days with the budget line, tolerance band, baseline,
-//! change points and the current run marked; tooltips; sort and filter;
+//! chart over 7/30/90 days with value and time axes in one unit per chart,
+//! the budget line and tolerance band (a budget far from the values is a
+//! marker at the edge, so it cannot flatten them), baseline, level shifts
+//! and the current run marked; tooltips; sort and filter;
 //! and the judged run's resource timelines (CPU % and RSS over time)
 //! where `sloe run` sampled them.
 //!
@@ -13,8 +15,9 @@
 use serde_json::{Value, json};
 use sloe_core::Timeline;
 use sloe_core::report::Report;
+use sloe_core::units::{Scale, Unit};
 
-use crate::text::{Mark, mark, verdict_words};
+use crate::text::{Mark, mark, verdict_words, whole_seconds};
 
 const TEMPLATE: &str = include_str!("dashboard.html");
 
@@ -118,16 +121,30 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
                 .series
                 .iter()
                 .find(|s| s.benchmark == r.benchmark && s.measure == r.measure && s.statistic == r.statistic);
+            // One unit per chart, from the values it plots: a 24 µs
+            // series recorded in seconds reads in µs on its axis.
+            let unit = Unit::parse(&r.unit);
+            let canonical: Vec<f64> = series
+                .map(|s| s.values.iter().flatten().copied().collect::<Vec<f64>>())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| vec![r.value])
+                .into_iter()
+                .map(|v| unit.to_canonical(v))
+                .collect();
+            let scale = Scale::for_values(&unit, &canonical);
+            let shown = |v: f64| round4(scale.value(unit.to_canonical(v)));
             let values: Vec<Value> = match series {
-                Some(s) => s.values.iter().map(|v| v.map_or(Value::Null, round4)).collect(),
+                Some(s) => s.values.iter().map(|v| v.map_or(Value::Null, shown)).collect(),
                 None => Vec::new(),
             };
             json!({
-                "b": r.benchmark, "m": r.measure, "s": r.statistic, "u": r.unit,
+                "b": r.benchmark, "m": r.measure, "s": r.statistic, "u": scale.symbol(),
                 "st": match mark(r) { Mark::Ok => "ok", Mark::Warn => "warn", Mark::Fail => "fail" },
                 "verdict": verdict_words(r), "msg": r.message,
-                "value": round4(r.value),
-                "limit": r.limit.map(round4), "tol": r.violation_at.map(round4), "base": r.baseline.map(round4),
+                "value": shown(r.value),
+                "limit": r.limit.map(shown),
+                // The limit in its own unit, for a marker when it is off the scale.
+                "lt": r.limit.map(|l| crate::text::alone(l, &r.unit)), "tol": r.violation_at.map(shown), "base": r.baseline.map(shown),
                 "change": r.change.map(round4),
                 "v": values,
                 "cp": series.map(|s| s.change_points.clone()).unwrap_or_default(),
@@ -138,7 +155,7 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
     let data = json!({
         "meta": {
             "project": project, "commit": m.commit, "branch": m.branch, "testbed": m.testbed,
-            "timestamp": m.timestamp, "run_id": m.run_id, "baseline": m.baseline,
+            "timestamp": whole_seconds(&m.timestamp), "run_id": m.run_id, "baseline": m.baseline,
         },
         "summary": report.summary,
         "runs": runs, "branches": branches, "current": current, "charts": charts,
@@ -289,6 +306,71 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             timelines: synthetic_timelines(benchmarks.min(3)),
         },
     )
+}
+
+/// A dashboard fixture whose series span 20 ns to 2 s, recorded in units
+/// that read badly at their size, one of them (`parse-tiny`, 24 µs
+/// recorded in seconds) under a budget of 1.1 s, far above it.
+#[doc(hidden)]
+pub fn synthetic_spanning(runs: usize) -> (Report, History) {
+    use sloe_core::budget::{Severity, Status};
+
+    let (mut report, mut history) = synthetic(5, runs);
+    // (name, measure, unit, level in that unit, budget in that unit)
+    let shapes: [(&str, &str, &str, f64, Option<f64>); 5] = [
+        ("hash", "wall_time", "ns", 20.0, Some(22.0)),
+        ("parse-tiny", "wall_time", "s", 24.2e-6, Some(1.1)),
+        (
+            "transpile",
+            "wall_time",
+            "ns",
+            1_777_000.0,
+            Some(2_300_000.0),
+        ),
+        ("build", "wall_time", "ms", 2000.0, Some(1900.0)),
+        ("encode", "throughput", "B/s", 343_557_857.0, None),
+    ];
+    for (b, (name, measure, unit, level, limit)) in shapes.into_iter().enumerate() {
+        let k = level / (1.0 + b as f64 * 0.37);
+        let r = &mut report.results[b];
+        r.benchmark = name.into();
+        r.measure = measure.into();
+        r.unit = unit.into();
+        r.value *= k;
+        r.baseline = r.baseline.map(|v| v * k);
+        r.limit = limit;
+        r.violation_at = limit.map(|l| l * 1.1);
+        r.percent_of_budget = limit.map(|l| r.value / l * 100.0);
+        r.limit_kind = limit.map(|_| "max".into());
+        let over = limit.is_some_and(|l| r.value > l);
+        r.status = if over {
+            Status::Violation
+        } else {
+            Status::Pass
+        };
+        r.blocking = over;
+        r.severity = if over {
+            Severity::Critical
+        } else {
+            Severity::None
+        };
+        let s = &mut history.series[b];
+        s.benchmark = name.into();
+        s.measure = measure.into();
+        for v in s.values.iter_mut().flatten() {
+            *v *= k;
+        }
+    }
+    for t in &mut history.timelines {
+        t.benchmark = report.results[0].benchmark.clone();
+    }
+    history.timelines.truncate(1);
+    let violations = report.results.iter().filter(|r| r.blocking).count();
+    report.summary.violations = violations;
+    report.summary.drift = 0;
+    report.summary.passed = report.results.len() - violations;
+    report.summary.compliance = report.summary.passed as f64 * 100.0 / report.results.len() as f64;
+    (report, history)
 }
 
 /// Timelines of the first `n` synthetic benchmarks: a build-like shape,

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use sloe_core::regression::Regression;
 use sloe_core::report::{Report, ResultEntry};
 
-use crate::text::with_unit;
+use crate::text::{alone, whole_seconds};
 
 struct Case {
     classname: String,
@@ -30,7 +30,7 @@ fn cases(r: &ResultEntry) -> Vec<Case> {
                 "{} budget {} {kind} {}",
                 r.measure,
                 r.statistic,
-                with_unit(limit, &r.unit)
+                alone(limit, &r.unit)
             ),
             failure: budget_blocks.then(|| r.message.clone()),
             skipped: None,
@@ -75,7 +75,7 @@ pub fn render(report: &Report) -> String {
         out,
         "  <testsuite name=\"sloe check\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" timestamp=\"{}\">",
         all.len(),
-        xml(&report.metadata.timestamp)
+        xml(&whole_seconds(&report.metadata.timestamp))
     );
     let _ = writeln!(out, "    <properties>");
     for (k, v) in [
@@ -140,6 +140,24 @@ fn xml(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::sample::sample_report;
+
+    #[test]
+    fn names_and_messages_read_in_units_that_suit_them() {
+        let xml = render(&crate::sample::spanning_report());
+        assert!(
+            xml.contains("name=\"throughput budget median min 300 MB/s\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<failure message=\"2 s exceeds budget 1.5 s by 33.3 %"),
+            "{xml}"
+        );
+        assert!(xml.contains("1.777 ms is 88.8 % of budget 2 ms"), "{xml}");
+        assert!(
+            !xml.contains("1777000") && !xml.contains("0.000000000667"),
+            "{xml}"
+        );
+    }
 
     #[test]
     fn snapshot() {

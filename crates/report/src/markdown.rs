@@ -11,7 +11,7 @@ use std::fmt::Write;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
-use crate::text::{self, Mark, mark, verdict_words, with_unit};
+use crate::text::{self, Mark, mark, verdict_words};
 
 /// GitHub's limit on a comment body, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -161,9 +161,9 @@ fn table(
             escape(&r.benchmark),
             escape(&r.measure),
             r.statistic,
-            with_unit(r.value, &r.unit),
+            text::in_row(r, r.value),
             r.limit
-                .map_or_else(|| "-".to_owned(), |l| with_unit(l, &r.unit)),
+                .map_or_else(|| "-".to_owned(), |l| text::in_row(r, l)),
             r.percent_of_budget
                 .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
             text::change(r),
@@ -227,6 +227,15 @@ mod tests {
     #[test]
     fn snapshot() {
         insta::assert_snapshot!(render(&sample_report()));
+    }
+
+    #[test]
+    fn series_from_nanoseconds_to_seconds_read_in_their_own_units() {
+        let md = render(&crate::sample::spanning_report());
+        for unreadable in ["0.000000000667", "0.0004845 us", "1777000", "0.0000242"] {
+            assert!(!md.contains(unreadable), "{unreadable} in\n{md}");
+        }
+        insta::assert_snapshot!(md);
     }
 
     #[test]

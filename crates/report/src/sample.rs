@@ -104,3 +104,83 @@ pub(crate) fn sample_report() -> Report {
         recommendations: vec!["parse-large wall_time breaks its budget.".into()],
     }
 }
+
+/// A run whose series span 0.5 ns to 2 s, recorded in units that read
+/// badly at their size (a 667 ps hash in seconds, a 1.777 ms transpile in
+/// nanoseconds, 24.2 µs in seconds under a 1.1 s budget), evaluated by
+/// sloe-core as `sloe check` would.
+pub(crate) fn spanning_report() -> Report {
+    use std::collections::BTreeMap;
+
+    use jiff::Timestamp;
+    use sloe_core::config::{Document, Syntax};
+    use sloe_core::evaluate::{Baseline, evaluate};
+    use sloe_core::model::{Direction, Run, RunContext, RunHeader, RunId, Series};
+    use sloe_core::units::Unit;
+
+    let config = Document::parse(
+        r#"
+[[budget]]
+benchmark = "parse-tiny"
+max = "1.1s"
+
+[[budget]]
+benchmark = "transpile"
+max = "2ms"
+
+[[budget]]
+benchmark = "build"
+max = "1.5s"
+
+[[budget]]
+benchmark = "encode"
+measure = "throughput"
+min = "300000000B/s"
+"#,
+        "spanning.toml",
+        Syntax::Toml,
+    )
+    .and_then(|d| d.resolve(None))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let series = |benchmark: &str, measure: &str, unit: Unit, around: f64| Series {
+        benchmark: benchmark.into(),
+        measure: measure.into(),
+        direction: if unit == Unit::BytesPerSecond {
+            Direction::HigherIsBetter
+        } else {
+            Direction::LowerIsBetter
+        },
+        unit,
+        values: vec![around * 0.999, around, around * 1.001],
+        round_size: None,
+    };
+    let run = Run {
+        header: RunHeader {
+            id: RunId(41),
+            context: RunContext {
+                commit: Some("5f6779e".into()),
+                branch: Some("main".into()),
+                testbed: None,
+                environment: None,
+                timestamp: Timestamp::UNIX_EPOCH,
+                ci: BTreeMap::new(),
+            },
+            recorded_at: Timestamp::UNIX_EPOCH,
+        },
+        series: vec![
+            series("hash", "wall_time", Unit::Seconds, 0.667),
+            series("alloc", "wall_time", Unit::Microseconds, 0.4845),
+            series("lex", "wall_time", Unit::Nanoseconds, 20.0),
+            series("parse-tiny", "wall_time", Unit::Seconds, 24_200.0),
+            series("transpile", "wall_time", Unit::Nanoseconds, 1_777_000.0),
+            series("build", "wall_time", Unit::Milliseconds, 2e9),
+            series("encode", "throughput", Unit::BytesPerSecond, 343_557_857.0),
+            series("bundle", "size", Unit::Bytes, 3.5 * 1024.0 * 1024.0),
+        ],
+    };
+    let none = Baseline::History {
+        description: "no earlier runs".into(),
+        runs: BTreeMap::new(),
+    };
+    evaluate(&config, &run, &none, "0")
+}

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
-use crate::text::{self, Mark, mark, verdict_words, with_unit};
+use crate::text::{self, Mark, mark, verdict_words};
 
 /// How to draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,9 +87,9 @@ pub fn render(report: &Report, style: Style) -> String {
                     r.benchmark.clone(),
                     r.measure.clone(),
                     r.statistic.clone(),
-                    with_unit(r.value, &r.unit),
+                    text::in_row(r, r.value),
                     r.limit
-                        .map_or_else(|| "-".to_owned(), |l| with_unit(l, &r.unit)),
+                        .map_or_else(|| "-".to_owned(), |l| text::in_row(r, l)),
                     r.percent_of_budget
                         .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
                     change,
@@ -242,6 +242,21 @@ mod tests {
             },
         );
         assert!(!text.contains('\x1b'));
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn series_from_nanoseconds_to_seconds_read_in_their_own_units() {
+        let text = render(
+            &crate::sample::spanning_report(),
+            Style {
+                fancy: false,
+                verbose: true,
+            },
+        );
+        for unreadable in ["0.000000000667", "0.0004845 us", "1777000", "0.0000242"] {
+            assert!(!text.contains(unreadable), "{unreadable} in\n{text}");
+        }
         insta::assert_snapshot!(text);
     }
 

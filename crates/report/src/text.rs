@@ -3,7 +3,7 @@
 use sloe_core::budget::Status;
 use sloe_core::regression::Regression;
 use sloe_core::report::ResultEntry;
-use sloe_core::units::format_number;
+use sloe_core::units::{Scale, Unit};
 
 /// How a result is marked: fine, worth a look, or blocking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +45,49 @@ pub(crate) fn verdict_words(r: &ResultEntry) -> String {
     }
 }
 
-/// A value with its unit: `1.27 ms`, `80%`, `1000/s`, `42`.
-pub(crate) fn with_unit(v: f64, unit: &str) -> String {
-    match unit {
-        "%" | "/s" => format!("{}{unit}", format_number(v)),
-        "count" | "" => format_number(v),
-        _ => format!("{} {unit}", format_number(v)),
+/// The one scale a result's row is shown in: the unit its value reads best
+/// in, so value and limit line up (`24.2 µs` beside `1100000 µs`, never
+/// `0.0000242 s`). A zero value leaves the choice to the limit.
+pub(crate) fn row_scale(r: &ResultEntry) -> (Unit, Scale) {
+    let unit = Unit::parse(&r.unit);
+    let typical = if r.value != 0.0 {
+        r.value
+    } else {
+        r.limit.unwrap_or(0.0)
+    };
+    let scale = Scale::for_values(&unit, &[unit.to_canonical(typical)]);
+    (unit, scale)
+}
+
+/// `v`, a value of `r` in the report's unit, in the row's scale.
+pub(crate) fn in_row(r: &ResultEntry, v: f64) -> String {
+    let (unit, scale) = row_scale(r);
+    scale.show(unit.to_canonical(v))
+}
+
+/// `v` in `unit` on its own, in the scale that suits it (a JUnit case
+/// name keeps the limit's words whatever the value was).
+pub(crate) fn alone(v: f64, unit: &str) -> String {
+    let unit = Unit::parse(unit);
+    let canonical = unit.to_canonical(v);
+    Scale::for_values(&unit, &[canonical]).show(canonical)
+}
+
+/// An RFC 3339 timestamp without its fraction of a second
+/// (`2026-11-20T10:00:00.123456789Z` reads `2026-11-20T10:00:00Z`).
+pub(crate) fn whole_seconds(ts: &str) -> String {
+    let Some(t) = ts.find('T') else {
+        return ts.to_owned();
+    };
+    match ts[t..].find('.') {
+        Some(dot) => {
+            let start = t + dot;
+            let end = ts[start + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(ts.len(), |i| start + 1 + i);
+            format!("{}{}", &ts[..start], &ts[end..])
+        }
+        None => ts.to_owned(),
     }
 }
 
@@ -67,5 +104,27 @@ pub(crate) fn interval(r: &ResultEntry) -> String {
     match (r.change_interval, r.regression) {
         (_, Regression::InsufficientData) | (None, _) => "-".to_owned(),
         (Some([lo, hi]), _) => format!("{:+.1} … {:+.1} %", lo * 100.0, hi * 100.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_lose_their_fraction_only() {
+        assert_eq!(
+            whole_seconds("2026-11-20T10:00:00.123456789Z"),
+            "2026-11-20T10:00:00Z"
+        );
+        assert_eq!(
+            whole_seconds("2026-11-20T10:00:00.5+01:00"),
+            "2026-11-20T10:00:00+01:00"
+        );
+        assert_eq!(
+            whole_seconds("2026-11-20T10:00:00Z"),
+            "2026-11-20T10:00:00Z"
+        );
+        assert_eq!(whole_seconds("not a time"), "not a time");
     }
 }

@@ -207,6 +207,97 @@ fn screenshot_for_people() {
     );
 }
 
+/// Series from 20 ns to 2 s: each chart reads in its own unit, a budget
+/// far above its series is a marker at the edge rather than a line that
+/// flattens it, level shifts are marked, and the axes are labelled. The
+/// screenshot `target/sloe-dashboard-units.png` is for people to look at.
+#[test]
+fn charts_read_in_their_own_units_and_keep_far_budgets_at_the_edge() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
+    let (report, history) = html::synthetic_spanning(200);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboards");
+    std::fs::create_dir_all(&dir).expect("create dir");
+    let file = dir.join("units.html");
+    std::fs::write(&file, html::render(&report, &history, Some("units"))).expect("write html");
+    let dom = load(&file, "range=90&sort=name");
+    assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
+    assert_eq!(charts(&dom.html), 5);
+    // Charts sorted by name: build, encode, hash, parse-tiny, transpile.
+    let svgs: Vec<&str> = dom
+        .html
+        .split("<svg class=\"trend\"")
+        .skip(1)
+        .map(|s| s.split("</svg>").next().unwrap_or(""))
+        .collect();
+    let attr = |svg: &str, name: &str| {
+        svg.split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let unit = |svg: &str| {
+        svg.split("class=\"yunit\"")
+            .nth(1)
+            .and_then(|rest| rest.split('>').nth(1))
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let units: Vec<String> = svgs.iter().map(|s| unit(s)).collect();
+    assert_eq!(units, ["s", "MB/s", "ns", "µs", "ms"]);
+    let limits: Vec<String> = svgs.iter().map(|s| attr(s, "data-limit")).collect();
+    assert_eq!(limits, ["line", "none", "line", "above", "line"]);
+    assert!(
+        svgs[3].contains("budget 1.1 s above"),
+        "no edge marker for the far budget: {}",
+        svgs[3]
+    );
+    // The synthetic hash series shifts once, two thirds in.
+    assert_eq!(attr(svgs[2], "data-shifts"), "1");
+    assert!(svgs[2].contains("level shift at run "), "{}", svgs[2]);
+    for svg in &svgs {
+        assert!(
+            svg.matches("class=\"xtick\"").count() >= 2,
+            "time axis: {svg}"
+        );
+        assert!(
+            svg.matches("class=\"ytick\"").count() >= 2,
+            "value axis: {svg}"
+        );
+    }
+
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let shot = target.join("sloe-dashboard-units.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(chromium())
+        .args(base_args(profile.path()))
+        .args([
+            "--window-size=1280,900",
+            &format!("--screenshot={}", shot.display()),
+        ])
+        .arg(format!("file://{}#range=90&sort=name", file.display()))
+        .output()
+        .expect("start chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 10_000,
+        "screenshot {} is {size} bytes",
+        shot.display()
+    );
+}
+
 /// A minimal W3C WebDriver client over chromedriver, for a real click.
 struct Driver {
     child: std::process::Child,

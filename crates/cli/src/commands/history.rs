@@ -1,12 +1,14 @@
 //! `sloe history`: recorded runs, one benchmark's values across runs, or
 //! (`--changes`) where each series' level shifted.
 
+use std::collections::BTreeMap;
+
 use serde_json::json;
 use sloe_app::history::{self, Shift};
 use sloe_app::{Result, Settings};
 use sloe_core::stats::median;
-use sloe_core::units::{format_number, readable};
-use sloe_core::{RunHeader, Series, Unit};
+use sloe_core::units::Scale;
+use sloe_core::{RunHeader, Series};
 use sloe_store::Store;
 
 use crate::Outcome;
@@ -100,9 +102,26 @@ fn print_values(
                 "{:>6}  {:<20}  {:<12}  {:<16}  {:<24}  {:<12}  {:>12}  {:>4}",
                 "run", "timestamp", "commit", "branch", "benchmark", "measure", "median", "n"
             );
+            // One unit per series, from all its medians, so a column of
+            // one benchmark never jumps between `999 µs` and `1.001 ms`.
+            let mut medians: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
+            for (_, s) in rows {
+                if let Some(m) = median(&s.values) {
+                    medians
+                        .entry((&s.benchmark, &s.measure))
+                        .or_default()
+                        .push(m);
+                }
+            }
             for (r, s) in rows {
                 let c = &r.context;
                 let m = median(&s.values).unwrap_or(f64::NAN);
+                let scale = Scale::for_values(
+                    &s.unit,
+                    medians
+                        .get(&(s.benchmark.as_str(), s.measure.as_str()))
+                        .map_or(&[][..], Vec::as_slice),
+                );
                 println!(
                     "{:>6}  {:<20}  {:<12}  {:<16}  {:<24}  {:<12}  {:>12}  {:>4}",
                     r.id,
@@ -111,7 +130,7 @@ fn print_values(
                     c.branch.as_deref().unwrap_or("-"),
                     s.benchmark,
                     s.measure,
-                    cell(&s.unit, m),
+                    cell(&scale, m),
                     s.values.len()
                 );
             }
@@ -148,6 +167,8 @@ fn print_changes(
                 );
             }
             for s in shifts {
+                // Before and after in one unit, so the step reads at a glance.
+                let scale = Scale::for_values(&s.unit, &[s.before, s.after]);
                 println!(
                     "{} {}{}: {:+.1} % at run {} (commit {}, {}): {} -> {}",
                     s.benchmark,
@@ -160,8 +181,8 @@ fn print_changes(
                     s.run_id,
                     short(s.commit.as_deref()),
                     stamp(s),
-                    cell(&s.unit, s.before),
-                    cell(&s.unit, s.after)
+                    cell(&scale, s.before),
+                    cell(&scale, s.after)
                 );
             }
         }
@@ -169,13 +190,12 @@ fn print_changes(
     Ok(())
 }
 
-/// A canonical value in a readable unit, the number and unit apart (a
-/// table cell reads `12.5 %`, where a quantity in prose reads `12.5%`).
-fn cell(unit: &Unit, canonical: f64) -> String {
-    let q = readable(unit, canonical);
-    match q.unit {
-        Unit::Count => format_number(q.value),
-        u => format!("{} {u}", format_number(q.value)),
+/// A canonical value in `scale`, the number and unit apart (a table cell
+/// reads `12.5 %`, where a quantity in prose reads `12.5%`).
+fn cell(scale: &Scale, canonical: f64) -> String {
+    match scale.symbol() {
+        "" => scale.number(canonical),
+        u => format!("{} {u}", scale.number(canonical)),
     }
 }
 
