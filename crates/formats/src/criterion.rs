@@ -160,7 +160,7 @@ fn push_samples(
     set: &mut SeriesSet,
     name: &str,
     s: &Sample,
-    throughput: Option<f64>,
+    throughput: Option<(f64, Unit)>,
     err: &Errors<'_>,
 ) -> Result<(), FormatError> {
     if s.iters.len() != s.times.len() {
@@ -177,19 +177,13 @@ fn push_samples(
         return Err(err.field(format!("iters[{i}]"), "expected a positive iteration count"));
     }
     let per_iter: Vec<f64> = s.iters.iter().zip(&s.times).map(|(n, t)| t / n).collect();
-    if let Some(per) = throughput {
+    if let Some((per, unit)) = throughput {
         let rates: Vec<f64> = per_iter
             .iter()
             .filter(|t| **t > 0.0)
             .map(|t| per / (t / 1e9))
             .collect();
-        set.extend_with(
-            name,
-            "throughput",
-            Unit::PerSecond,
-            Direction::HigherIsBetter,
-            rates,
-        );
+        set.extend_with(name, "throughput", unit, Direction::HigherIsBetter, rates);
     }
     set.extend_with(
         name,
@@ -254,8 +248,9 @@ fn middle(inner: &str) -> Option<(f64, &str)> {
     Some((number(f[2])?, f[3]))
 }
 
-/// A throughput unit (`Gelem/s`, `MiB/s`, `KB/s`) as a factor to /s.
-fn rate_factor(unit: &str) -> Option<f64> {
+/// A throughput unit (`Gelem/s`, `MiB/s`, `KB/s`) as a factor to /s, and
+/// whether it counts bytes (`B/s`) or elements (`/s`).
+fn rate_factor(unit: &str) -> Option<(f64, Unit)> {
     let per = unit.strip_suffix("/s")?;
     let (prefix, rest) = match per {
         p if p.ends_with("elem") => (&p[..p.len() - 4], "elem"),
@@ -273,7 +268,12 @@ fn rate_factor(unit: &str) -> Option<f64> {
         "T" => 4,
         _ => return None,
     };
-    Some(step.powi(power))
+    let canonical = if rest == "elem" {
+        Unit::PerSecond
+    } else {
+        Unit::BytesPerSecond
+    };
+    Some((step.powi(power), canonical))
 }
 
 fn read_console(text: &str, err: &Errors<'_>) -> Result<Parsed, FormatError> {
@@ -316,7 +316,7 @@ fn read_console(text: &str, err: &Errors<'_>) -> Result<Parsed, FormatError> {
                         "expected `[low unit estimate unit high unit]` after `thrpt:`",
                     )
                 })?;
-                let f = rate_factor(unit).ok_or_else(|| {
+                let (f, rate_unit) = rate_factor(unit).ok_or_else(|| {
                     err.line(
                         n,
                         format!("expected a throughput unit like Melem/s or MiB/s, found {unit:?}"),
@@ -325,7 +325,7 @@ fn read_console(text: &str, err: &Errors<'_>) -> Result<Parsed, FormatError> {
                 set.push_with(
                     name,
                     "throughput",
-                    Unit::PerSecond,
+                    rate_unit,
                     Direction::HigherIsBetter,
                     v * f,
                 );
@@ -375,9 +375,13 @@ pub fn read_tree(files: &[(String, Vec<u8>)], origin: &str) -> Result<Parsed, Fo
             let b: BenchmarkJson = parse_json(bytes, &format!("{origin}/{path}"))?;
             name = b.full_id;
             per_iteration = b.throughput.and_then(|t| {
-                ["Elements", "Bytes", "BytesDecimal"]
-                    .iter()
-                    .find_map(|k| t.get(*k).copied())
+                [
+                    ("Elements", Unit::PerSecond),
+                    ("Bytes", Unit::BytesPerSecond),
+                    ("BytesDecimal", Unit::BytesPerSecond),
+                ]
+                .into_iter()
+                .find_map(|(k, unit)| t.get(k).map(|n| (*n, unit)))
             });
         }
         if let Some((path, bytes)) = files.get("sample.json") {

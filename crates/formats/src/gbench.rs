@@ -293,7 +293,12 @@ fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
         for &(k, v) in &r.counters {
             let k = rows.names[k as usize].as_str();
             if k == "bytes_per_second" || k == "items_per_second" {
-                set.push(run, k, Unit::PerSecond, v);
+                let unit = if k == "bytes_per_second" {
+                    Unit::BytesPerSecond
+                } else {
+                    Unit::PerSecond
+                };
+                set.push(run, k, unit, v);
             } else {
                 set.push(run, k, Unit::Count, v);
             }

@@ -12,7 +12,7 @@
 //! | `ns/op` | `wall_time` | ns |
 //! | `B/op` | `alloc_bytes` | bytes |
 //! | `allocs/op` | `allocs` | count |
-//! | `MB/s` | `bytes_per_second` (higher is better) | /s |
+//! | `MB/s` | `bytes_per_second` (higher is better) | B/s |
 //! | any other | the unit's own name | kept as given |
 //!
 //! A `Unit <unit> better=higher|lower` metadata line sets a custom unit's
@@ -88,7 +88,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 "ns/op" => ("wall_time", Unit::Nanoseconds, v),
                 "B/op" => ("alloc_bytes", Unit::Bytes, v),
                 "allocs/op" => ("allocs", Unit::Count, v),
-                "MB/s" => ("bytes_per_second", Unit::PerSecond, v * 1e6),
+                "MB/s" => ("bytes_per_second", Unit::BytesPerSecond, v * 1e6),
                 other => (other, Unit::Other(other.to_owned()), v),
             };
             let direction = better
