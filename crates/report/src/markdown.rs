@@ -163,7 +163,7 @@ fn table(
             r.statistic,
             text::in_row(r, r.value),
             r.limit
-                .map_or_else(|| "-".to_owned(), |l| text::in_row(r, l)),
+                .map_or_else(|| "-".to_owned(), |l| text::limit_in_row(r, l)),
             r.percent_of_budget
                 .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
             text::change(r),

@@ -89,7 +89,7 @@ pub fn render(report: &Report, style: Style) -> String {
                     r.statistic.clone(),
                     text::in_row(r, r.value),
                     r.limit
-                        .map_or_else(|| "-".to_owned(), |l| text::in_row(r, l)),
+                        .map_or_else(|| "-".to_owned(), |l| text::limit_in_row(r, l)),
                     r.percent_of_budget
                         .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
                     change,

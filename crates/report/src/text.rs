@@ -65,6 +65,19 @@ pub(crate) fn in_row(r: &ResultEntry, v: f64) -> String {
     scale.show(unit.to_canonical(v))
 }
 
+/// A limit of `r` in the row's scale while it reads within a thousandfold
+/// of the value there; a limit further away reads in its own scale
+/// (`24.2 µs` of `1.1 s`, never of `1100000 µs`).
+pub(crate) fn limit_in_row(r: &ResultEntry, limit: f64) -> String {
+    let (unit, scale) = row_scale(r);
+    let shown = scale.value(unit.to_canonical(limit)).abs();
+    if shown >= 10_000.0 || (shown > 0.0 && shown < 0.01) {
+        alone(limit, &r.unit)
+    } else {
+        scale.show(unit.to_canonical(limit))
+    }
+}
+
 /// `v` in `unit` on its own, in the scale that suits it (a JUnit case
 /// name keeps the limit's words whatever the value was).
 pub(crate) fn alone(v: f64, unit: &str) -> String {

@@ -40,5 +40,7 @@ fn junit_report_reads_back_with_its_counts() {
         .iter()
         .filter(|s| s.benchmark.starts_with("test:"))
         .count();
-    assert_eq!(cases, 20);
+    // every case that ran has its time; the skipped one has none (a skipped
+    // test is not a 0 s sample)
+    assert_eq!(cases, 19);
 }
