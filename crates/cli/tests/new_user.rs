@@ -146,6 +146,9 @@ const EVENTS: &str = r#"{"stream":"api","ts":"2026-11-20T10:00:30Z","good":990,"
 #[test]
 fn slo_ingest_dry_run_says_what_it_would_record_and_stores_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A project (an empty sloe.toml), so the real ingest at the end may
+    // make its store.
+    std::fs::write(dir.path().join("sloe.toml"), "").expect("write");
     std::fs::write(dir.path().join("events.jsonl"), EVENTS).expect("write");
     let out = sloe_in(dir.path())
         .args(["slo", "ingest", "--dry-run", "events.jsonl"])
