@@ -94,7 +94,7 @@ pub struct RunView {
 impl RunView {
     pub fn show(&mut self, event: Event<'_>) {
         // Quiet keeps the warnings: they say the results may be unsound.
-        if quiet() && !matches!(event, Event::Outliers { .. }) {
+        if quiet() && !matches!(event, Event::Outliers { .. } | Event::Warning { .. }) {
             return;
         }
         match event {
@@ -132,6 +132,7 @@ impl RunView {
                 samples,
                 runs,
             } => eprintln!("{}", outliers(name, samples, runs)),
+            Event::Warning { name, message } => eprintln!("warning: benchmark `{name}`: {message}"),
             Event::Confirming {
                 name,
                 p_value,

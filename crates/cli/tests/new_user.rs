@@ -380,3 +380,28 @@ fn init_writes_a_benchmark_example_and_a_budget_junit_passes() {
         assert!(r["limit"].is_null(), "a budget judged {r:#}");
     }
 }
+
+// Item 6: `sloe run` passes on what a harness's output lacks, as ingest does.
+#[test]
+fn run_with_a_parsed_aggregates_only_output_warns() {
+    let fixture = format_fixture("google-benchmark/by-hand/gb_1.7.1_mean_only.json");
+    let p = Project::new(&format!(
+        "[[benchmark]]\nname = \"gb\"\ncommand = [\"cat\", {:?}]\nparse = \"gbench\"\n",
+        fixture.display().to_string()
+    ));
+    let out = p.sloe().arg("run").output().expect("runs");
+    let err = stderr(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    assert!(
+        err.contains("warning: benchmark `gb`:")
+            && err.contains("per-repetition samples are missing"),
+        "{err}"
+    );
+    // --quiet keeps warnings: they say the results may be unsound.
+    let out = p.sloe().args(["--quiet", "run"]).output().expect("runs");
+    assert!(
+        stderr(&out).contains("per-repetition samples are missing"),
+        "{}",
+        stderr(&out)
+    );
+}

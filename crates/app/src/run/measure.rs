@@ -148,6 +148,12 @@ fn measure_parsed(
     let parsed = format
         .read(m.stdout.as_deref().unwrap_or_default(), &origin)
         .map_err(AppError::Format)?;
+    for message in &parsed.warnings {
+        observe(Event::Warning {
+            name: &job.name,
+            message,
+        });
+    }
     Ok((parsed.series, None))
 }
 

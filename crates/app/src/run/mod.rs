@@ -55,6 +55,9 @@ pub enum Event<'a> {
         samples: &'a Samples,
         runs: &'a [usize],
     },
+    /// What a harness wrote was read, but with a caveat (Google Benchmark's
+    /// aggregates without the repetitions, say).
+    Warning { name: &'a str, message: &'a str },
     /// A benchmark may be slower: it is measured `rounds` more rounds of
     /// `size` runs (`p_value` is its one-sided p-value, at most `screen`).
     Confirming {
