@@ -178,33 +178,7 @@ fn screenshot_for_people() {
         return;
     }
     let file = write_dashboard("screenshot.html", 12, 400);
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let shot = target.join("sloe-dashboard.png");
-    let _ = std::fs::remove_file(&shot);
-    let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new(chromium())
-        .args(base_args(profile.path()))
-        .args([
-            "--window-size=1280,1400",
-            &format!("--screenshot={}", shot.display()),
-        ])
-        .arg(format!("file://{}#range=90", file.display()))
-        .output()
-        .expect("start chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        size > 10_000,
-        "screenshot {} is {size} bytes",
-        shot.display()
-    );
+    screenshot(&file, "sloe-dashboard.png", "1280,1400", "range=90");
 }
 
 /// Series from 20 ns to 2 s: each chart reads in its own unit, a budget
@@ -269,32 +243,11 @@ fn charts_read_in_their_own_units_and_keep_far_budgets_at_the_edge() {
         );
     }
 
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let shot = target.join("sloe-dashboard-units.png");
-    let _ = std::fs::remove_file(&shot);
-    let profile = tempfile::tempdir().expect("profile dir");
-    let out = Command::new(chromium())
-        .args(base_args(profile.path()))
-        .args([
-            "--window-size=1280,900",
-            &format!("--screenshot={}", shot.display()),
-        ])
-        .arg(format!("file://{}#range=90&sort=name", file.display()))
-        .output()
-        .expect("start chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-    assert!(
-        size > 10_000,
-        "screenshot {} is {size} bytes",
-        shot.display()
+    screenshot(
+        &file,
+        "sloe-dashboard-units.png",
+        "1280,900",
+        "range=90&sort=name",
     );
 }
 
@@ -448,4 +401,36 @@ fn clicking_the_range_toggle_changes_the_plotted_points() {
     );
     let console = driver.console();
     assert!(console.is_empty(), "console output: {console:#?}");
+}
+
+/// Takes a screenshot of the dashboard `file` (opened at `#fragment`) into
+/// `target/<name>`, for a person to look at.
+fn screenshot(file: &Path, name: &str, window: &str, fragment: &str) {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let shot = target.join(name);
+    let _ = std::fs::remove_file(&shot);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let out = Command::new(chromium())
+        .args(base_args(profile.path()))
+        .args([
+            &format!("--window-size={window}"),
+            &format!("--screenshot={}", shot.display()),
+        ])
+        .arg(format!("file://{}#{fragment}", file.display()))
+        .output()
+        .expect("start chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 10_000,
+        "screenshot {} is {size} bytes",
+        shot.display()
+    );
 }
