@@ -164,8 +164,7 @@ fn table(
             text::in_row(r, r.value),
             r.limit
                 .map_or_else(|| "-".to_owned(), |l| text::limit_in_row(r, l)),
-            r.percent_of_budget
-                .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
+            text::budget_share(r),
             text::change(r),
             text::interval(r),
             verdict_words(r),

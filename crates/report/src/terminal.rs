@@ -90,8 +90,7 @@ pub fn render(report: &Report, style: Style) -> String {
                     text::in_row(r, r.value),
                     r.limit
                         .map_or_else(|| "-".to_owned(), |l| text::limit_in_row(r, l)),
-                    r.percent_of_budget
-                        .map_or_else(|| "-".to_owned(), |p| format!("{p:.1} %")),
+                    text::budget_share(r),
                     change,
                     verdict_words(r),
                 ],

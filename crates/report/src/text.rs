@@ -65,6 +65,17 @@ pub(crate) fn in_row(r: &ResultEntry, v: f64) -> String {
     scale.show(unit.to_canonical(v))
 }
 
+/// `r`'s share of its budget with one decimal; a share too small for it
+/// (the report keeps two decimals) reads `<0.1 %`, never `0.0 %`: 24 µs of
+/// a 1.1 s budget is not nothing.
+pub(crate) fn budget_share(r: &ResultEntry) -> String {
+    match r.percent_of_budget {
+        None => "-".to_owned(),
+        Some(p) if p.abs() < 0.05 && r.value != 0.0 => "<0.1 %".to_owned(),
+        Some(p) => format!("{p:.1} %"),
+    }
+}
+
 /// A limit of `r` in the row's scale while it reads within a thousandfold
 /// of the value there; a limit further away reads in its own scale
 /// (`24.2 µs` of `1.1 s`, never of `1100000 µs`).
