@@ -189,7 +189,10 @@ pub fn check(
     ci: &Ci,
     clock: &dyn Clock,
 ) -> Result<Checked> {
-    let report = judge(settings, store, id, merge_base)?;
+    let mut report = judge(settings, store, id, merge_base)?;
+    // Rounded once here, every renderer of the outputs and the front end's
+    // view borrows it instead of rounding a copy of its own.
+    sloe_report::display::round(&mut report);
     let outputs = outputs::of_check(settings, store, &report, report_dir, ci, clock)?;
     Ok(Checked { report, outputs })
 }

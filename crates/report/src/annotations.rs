@@ -10,7 +10,7 @@ use crate::text::{Mark, mark};
 /// `::error title=...::message` for blocking verdicts, `::warning` for the
 /// rest that needs attention (drift, non-blocking regressions).
 pub fn github(report: &Report) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let mut out = String::new();
     for r in &report.results {
         let level = match mark(r) {
@@ -30,7 +30,7 @@ pub fn github(report: &Report) -> String {
 
 /// GitLab's metrics report: one `name value` line per result.
 pub fn gitlab_metrics(report: &Report) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let mut out = String::new();
     for r in &report.results {
         let name: String = format!("{}_{}_{}_{}", r.benchmark, r.measure, r.statistic, r.unit)

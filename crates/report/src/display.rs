@@ -5,17 +5,51 @@
 //! budget percentages to two decimals and compliance to one. Every
 //! renderer rounds through here, so all formats show the same numbers.
 
+use std::borrow::Cow;
+
 use sloe_core::report::{Report, ResultEntry};
 
 /// `report` with its numbers rounded for display. Rounding twice changes
-/// nothing, so a report read back from its JSON renders the same.
-pub fn rounded(report: &Report) -> Report {
+/// nothing, so a report read back from its JSON renders the same; a report
+/// already rounded ([`round`]) is borrowed, not copied, so a front end that
+/// renders one report in several formats rounds it once.
+pub fn rounded(report: &Report) -> Cow<'_, Report> {
+    if is_rounded(report) {
+        return Cow::Borrowed(report);
+    }
     let mut report = report.clone();
+    round(&mut report);
+    Cow::Owned(report)
+}
+
+/// Rounds `report`'s numbers for display, in place.
+pub fn round(report: &mut Report) {
     report.summary.compliance = round_to(report.summary.compliance, 1);
     for r in &mut report.results {
         round_entry(r);
     }
-    report
+}
+
+fn is_rounded(report: &Report) -> bool {
+    let same = |v: f64, shown: f64| v == shown || (v.is_nan() && shown.is_nan());
+    let tidy_opt = |v: Option<f64>| v.is_none_or(|v| same(v, tidy(v)));
+    same(
+        report.summary.compliance,
+        round_to(report.summary.compliance, 1),
+    ) && report.results.iter().all(|r| {
+        same(r.value, tidy(r.value))
+            && tidy_opt(r.limit)
+            && r.percent_of_budget.is_none_or(|p| same(p, round_to(p, 2)))
+            && tidy_opt(r.baseline)
+            && tidy_opt(r.change)
+            && r.change_interval
+                .is_none_or(|[lo, hi]| same(lo, tidy(lo)) && same(hi, tidy(hi)))
+            && tidy_opt(r.p_value)
+            && tidy_opt(r.adjusted_p_value)
+            && tidy_opt(r.min_detectable_change)
+            && tidy_opt(r.creep)
+            && tidy_opt(r.violation_at)
+    })
 }
 
 fn round_entry(r: &mut ResultEntry) {
@@ -149,10 +183,20 @@ mod tests {
 
     #[test]
     fn rounding_twice_changes_nothing() {
-        let once = rounded(&over_budget());
-        assert_eq!(rounded(&once), once);
+        let full = over_budget();
+        let once = rounded(&full).into_owned();
+        assert!(
+            matches!(rounded(&full), Cow::Owned(_)),
+            "full precision is copied"
+        );
+        // Already rounded: borrowed, not copied, and the same.
+        assert!(matches!(rounded(&once), Cow::Borrowed(_)));
+        assert_eq!(*rounded(&once), once);
+        let mut in_place = full.clone();
+        round(&mut in_place);
+        assert_eq!(in_place, once);
         // As when `sloe report` reads the JSON back.
         let read: Report = serde_json::from_str(&crate::json::render(&once)).expect("report json");
-        assert_eq!(rounded(&read), once);
+        assert_eq!(*rounded(&read), once);
     }
 }

@@ -89,7 +89,7 @@ fn round4(v: f64) -> Value {
 /// Renders the dashboard for `report` with `history` (which should include
 /// the report's own run).
 pub fn render(report: &Report, history: &History, project: Option<&str>) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let mut branches: Vec<String> = Vec::new();
     let runs: Vec<Value> = history
         .runs

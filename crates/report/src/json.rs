@@ -4,7 +4,7 @@ use sloe_core::report::Report;
 
 /// Renders the report as pretty JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     // Serializing plain structs of strings and numbers cannot fail; a
     // non-finite number becomes `null`.
     let mut s =

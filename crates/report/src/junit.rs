@@ -58,7 +58,7 @@ fn cases(r: &ResultEntry) -> Vec<Case> {
 
 /// Renders the report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let all: Vec<Case> = report.results.iter().flat_map(cases).collect();
     let failures = all.iter().filter(|c| c.failure.is_some()).count();
     let skipped = all

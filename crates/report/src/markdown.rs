@@ -24,7 +24,7 @@ pub fn render(report: &Report) -> String {
 /// Renders the report in at most `limit` characters (never less than the
 /// status line and the tables' headers).
 pub fn render_within(report: &Report, limit: usize) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let s = &report.summary;
     let m = &report.metadata;
     let (icon, word) = match s.status {

@@ -26,7 +26,7 @@ const RESET: &str = "\x1b[0m";
 
 /// Renders the report as a table with a summary line and recommendations.
 pub fn render(report: &Report, style: Style) -> String {
-    let report = &crate::display::rounded(report);
+    let report = &*crate::display::rounded(report);
     let paint = |code: &str, text: &str| {
         if style.fancy {
             format!("{code}{text}{RESET}")
