@@ -101,9 +101,9 @@ pub fn outcome(report: &Report) -> Outcome {
 }
 
 /// `git merge-base` in the config's directory.
-type Git<'a> = Box<dyn Fn(Option<&str>, &str) -> Option<String> + 'a>;
+pub(super) type Git<'a> = Box<dyn Fn(Option<&str>, &str) -> Option<String> + 'a>;
 
-fn git_in(settings: &Settings) -> Git<'_> {
+pub(super) fn git_in(settings: &Settings) -> Git<'_> {
     Box::new(move |commit, base| git_merge_base(&settings.base_dir, commit, base))
 }
 

@@ -4,7 +4,7 @@
 //! recorded unless every benchmark was measured.
 
 use sloe_app::check::MergeBase;
-use sloe_app::context::{git_merge_base, process_env};
+use sloe_app::context::process_env;
 use sloe_app::run::{Overrides, Recording, RunOptions, Target};
 use sloe_app::{AppError, Result, Settings, SystemClock};
 use sloe_runner::SystemExecutor;
@@ -20,7 +20,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     settings.check_can_record()?;
     sloe_runner::interrupt::install()?;
     let mut view = RunView::default();
-    let git = |commit: Option<&str>, base: &str| git_merge_base(&settings.base_dir, commit, base);
+    let git = check::git_in(settings);
     let recorded = sloe_app::run::measure_and_record(
         settings,
         &jobs,
@@ -30,7 +30,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
             env: &process_env,
             clock: &SystemClock,
         },
-        MergeBase::Find(&git),
+        MergeBase::Find(git.as_ref()),
         &mut |event| view.show(event),
     )?;
     check::judge_and_report(

@@ -46,26 +46,25 @@ pub fn run(global: &Global, args: &SloIngestArgs) -> Result<Outcome> {
             "{}",
             crate::output::pretty_json(&summary, "the ingest summary")?
         ),
-        OutputFormat::Text if summary.dry_run => println!(
-            "would record {} events of {} stream(s) ({}) in {} minute bucket(s) in {} (dry run: nothing recorded)",
-            summary.events,
-            summary.streams.len(),
-            summary.streams.join(", "),
-            summary.buckets,
-            summary.store
-        ),
         OutputFormat::Text if summary.duplicate => println!(
             "already ingested: the same events were recorded in {} before; nothing recorded (--force records them again)",
             summary.store
         ),
-        OutputFormat::Text => println!(
-            "recorded {} events of {} stream(s) ({}) in {} minute bucket(s) in {}",
-            summary.events,
-            summary.streams.len(),
-            summary.streams.join(", "),
-            summary.buckets,
-            summary.store
-        ),
+        OutputFormat::Text => {
+            let what = format!(
+                "{} events of {} stream(s) ({}) in {} minute bucket(s) in {}",
+                summary.events,
+                summary.streams.len(),
+                summary.streams.join(", "),
+                summary.buckets,
+                summary.store
+            );
+            if summary.dry_run {
+                println!("would record {what} (dry run: nothing recorded)");
+            } else {
+                println!("recorded {what}");
+            }
+        }
     }
     Ok(Outcome::Ok)
 }
