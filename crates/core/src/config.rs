@@ -118,6 +118,8 @@ pub enum FailOn {
     Violation,
     /// A significant change for the worse against the baseline.
     Regression,
+    /// A regression verdict the test could not reach at this noise.
+    Inconclusive,
     /// Any finding of at least this severity.
     Info,
     Warning,

@@ -84,6 +84,11 @@ pub enum Regression {
     Improvement,
     Regression,
     InsufficientData,
+    /// Tested, but the test cannot tell: at this noise a change of
+    /// `regression.warning` would not be significant (the minimum
+    /// detectable change is above it), or the estimate reaches `warning`
+    /// without being significant. Never shown as a pass.
+    Inconclusive,
 }
 
 /// Thresholds for a regression verdict.

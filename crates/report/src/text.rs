@@ -36,6 +36,7 @@ pub(crate) fn verdict_words(r: &ResultEntry) -> String {
         Regression::Improvement => Some("improvement"),
         Regression::Regression => Some("regression"),
         Regression::InsufficientData => Some("no baseline yet"),
+        Regression::Inconclusive => Some("inconclusive"),
     };
     match (r.limit.is_some(), regression) {
         (true, Some(reg)) => format!("{status}, {reg}"),
