@@ -62,7 +62,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
     let mut tests = schedule_tests(config, run, &ab, baseline, &thresholds);
     let tests_run = control_false_alarms(&mut tests, &thresholds);
     let graded = grade_budgets(config, run, &ab);
-    let mut judged = known_debt_and_creep(config, graded, &tests, baseline, &thresholds);
+    let mut judged = known_debt_and_creep(config, run, graded, &tests, baseline, &thresholds);
     let violations = apply_policy(&config.policy, &mut judged);
     let recommendations = advise(config, run, &ab, baseline, &judged);
     let results: Vec<ResultEntry> = judged
@@ -255,6 +255,7 @@ impl Judgement<'_> {
 /// runs in steps inside the noise as `drift`.
 fn known_debt_and_creep<'a>(
     config: &Config,
+    run: &Run,
     graded: Vec<Judged<'a, Graded<'a>>>,
     tests: &Tests,
     baseline: &Baseline,
@@ -263,6 +264,7 @@ fn known_debt_and_creep<'a>(
     let history = config.regression.history;
     let creep_window = config.regression.creep_window;
     let block_known = config.policy.block_known_violations;
+    let on_base = on_base_branch(config, run);
     graded
         .into_iter()
         .map(|g| match g {
@@ -291,7 +293,7 @@ fn known_debt_and_creep<'a>(
                         grade.severity = Severity::Info;
                     }
                 }
-                let creep = if verdict.regression == Regression::None {
+                let creep = if on_base && verdict.regression == Regression::None {
                     creep_of(
                         series,
                         g.statistic,
@@ -317,7 +319,7 @@ fn known_debt_and_creep<'a>(
                     ));
                 }
                 Judged::Entry(Judgement {
-                    change_point: starts_change_point(series, g.statistic, baseline),
+                    change_point: on_base && starts_change_point(series, g.statistic, baseline),
                     severity: budget_severity.max(verdict.severity),
                     graded: g,
                     verdict,
@@ -729,8 +731,23 @@ fn recent_runs<'a>(
         .unwrap_or(&[])
 }
 
+/// Whether `run` belongs to the base branch's series: the only runs whose
+/// level shifts and slow creep are judged.
+///
+/// The baseline is the base branch's history; a run of another branch (or
+/// of no known branch) is judged against it for regressions and budgets,
+/// but it is no point of that history. So it never starts a new level of
+/// the base branch (`change_point = false`: the shift, if it lands, shows
+/// on the base branch's own run after the merge) and carries no creep
+/// (creep is the base branch drifting across its own runs, which its own
+/// runs report; a branch would otherwise be blamed for it).
+fn on_base_branch(config: &Config, run: &Run) -> bool {
+    run.header.context.branch.as_deref() == Some(config.project.base_branch.as_str())
+}
+
 /// Whether this run starts a new level of the series (a change point over
-/// the baseline history plus this run; see [`crate::changepoint`]).
+/// the baseline history plus this run; see [`crate::changepoint`]). Only
+/// asked for runs of the base branch ([`on_base_branch`]).
 fn starts_change_point(series: &Series, statistic: Statistic, baseline: &Baseline) -> bool {
     let Baseline::History { runs, .. } = baseline else {
         return false;
@@ -1241,6 +1258,29 @@ mod tests {
         let flat = history(&[1.0; 40]);
         let r = evaluate(&c, &run(vec![wall("x", &[1.0])]), &flat, "0");
         assert_eq!(r.results[0].creep, None);
+    }
+
+    #[test]
+    fn a_branch_run_starts_no_level_and_carries_no_creep_of_the_base_branch() {
+        // Newest first: a creeping base branch, flat before that.
+        let levels: Vec<f64> = (0..40).map(|i| 1.16 - 0.004 * f64::from(i)).collect();
+        let creeping = history(&levels);
+        let c = config("[regression]\ncreep_window = 30\n");
+        let mut branch_run = run(vec![wall("x", &[1.164])]);
+        branch_run.header.context.branch = Some("topic".into());
+        let e = &evaluate(&c, &branch_run, &creeping, "0").results[0];
+        assert_eq!((e.status, e.creep), (Status::Pass, None), "{e:?}");
+        // A big shift: a regression of the branch, but no new level of main.
+        let flat = history(&[1.0, 1.01, 0.99, 1.0, 1.005, 0.995, 1.0, 1.01, 0.99, 1.0]);
+        let mut shifted = run(vec![wall("x", &[2.0])]);
+        let on_main = &evaluate(&config(""), &shifted, &flat, "0").results[0];
+        assert!(on_main.change_point, "{on_main:?}");
+        for branch in [Some("topic"), None] {
+            shifted.header.context.branch = branch.map(str::to_owned);
+            let e = &evaluate(&config(""), &shifted, &flat, "0").results[0];
+            assert_eq!(e.regression, Regression::Regression, "{e:?}");
+            assert!(!e.change_point, "{branch:?}: {e:?}");
+        }
     }
 
     #[test]
