@@ -116,13 +116,18 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BudgetAction {
-    /// Propose budgets from history (a high percentile of recent runs of the
-    /// base branch plus headroom from their run-to-run noise), printed as
-    /// `[[budget]]` config lines.
+    /// Propose budgets from the base branch's history (a high percentile of
+    /// its recent runs plus headroom from their run-to-run noise, at least
+    /// 2 %, rounded outward), printed as `[[budget]]` config lines; one
+    /// budget per measure where one limit fits every benchmark.
     Suggest {
         /// Benchmark name or glob (default: all).
         benchmark: Option<String>,
-        /// How many recent runs to learn from (at least 1).
+        /// Measure name or glob to propose budgets for, repeatable (default:
+        /// wall_time and peak_rss; `--measure '*'` for every measure).
+        #[arg(long = "measure", value_name = "MEASURE")]
+        measures: Vec<String>,
+        /// How many recent runs of the base branch to learn from (at least 1).
         #[arg(long, default_value_t = 30, value_parser = at_least_one)]
         runs: usize,
         /// The statistic the budgets judge.

@@ -19,8 +19,9 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
     let store = store.as_ref();
     if args.changes {
         let glob = args.benchmark.as_deref().unwrap_or("*");
-        let shifts = history::changes(store, glob, args.limit)?;
-        print_changes(store, glob, &shifts, args.format)?;
+        let base = &settings.config.project.base_branch;
+        let shifts = history::changes(store, base, glob, args.limit)?;
+        print_changes(store, base, glob, &shifts, args.format)?;
         return Ok(Outcome::Ok);
     }
     match &args.benchmark {
@@ -141,6 +142,7 @@ fn print_values(
 
 fn print_changes(
     store: &dyn Store,
+    base: &str,
     glob: &str,
     shifts: &[Shift],
     format: OutputFormat,
@@ -162,7 +164,7 @@ fn print_changes(
         OutputFormat::Text => {
             if shifts.is_empty() {
                 println!(
-                    "no change points in the history of {glob:?} in {}",
+                    "no change points in the history of {glob:?} on `{base}` in {}",
                     store.describe()
                 );
             }
