@@ -215,9 +215,12 @@ fn rendered(
 }
 
 /// The dashboard's history: runs of the base branch on the judged run's
-/// testbed within `since` before it, plus the judged run itself; per
-/// result, its statistic in every run, in the result's unit, and where its
-/// level shifted.
+/// testbed within `since` before it, plus the judged run itself and, when
+/// it is a run of another branch, that branch's earlier runs there too
+/// (drawn as branch runs); per result, its statistic in every run, in the
+/// result's unit, and where the base branch's level shifted (change
+/// points over its runs only: a branch's runs never make a shift of the
+/// base branch).
 pub fn dashboard_history(
     settings: &Settings,
     store: &dyn Store,
@@ -235,17 +238,29 @@ pub fn dashboard_history(
         .timestamp
         .checked_sub(span)
         .unwrap_or(jiff::Timestamp::MIN);
-    let mut headers = store.list_runs(&RunQuery {
-        branch: Some(settings.config.project.base_branch.clone()),
-        testbed: ctx.testbed.clone(),
-        before: Some(ctx.timestamp),
-        exclude: Some(judged),
-        limit: Some(5000),
-        offset: 0,
-    })?;
+    let base = &settings.config.project.base_branch;
+    let of_branch = |branch: &str| -> Result<Vec<sloe_core::RunHeader>> {
+        Ok(store.list_runs(&RunQuery {
+            branch: Some(branch.to_owned()),
+            testbed: ctx.testbed.clone(),
+            before: Some(ctx.timestamp),
+            exclude: Some(judged),
+            limit: Some(5000),
+            offset: 0,
+        })?)
+    };
+    let mut headers = of_branch(base)?;
+    if let Some(branch) = ctx.branch.as_deref().filter(|b| *b != base.as_str()) {
+        headers.extend(of_branch(branch)?);
+    }
     headers.retain(|h| h.context.timestamp >= from);
-    headers.reverse(); // oldest first
+    // Oldest first, the judged run last.
+    headers.sort_by_key(|h| (h.context.timestamp, h.id.0));
     headers.push(run.header.clone());
+    let on_base: Vec<bool> = headers
+        .iter()
+        .map(|h| h.context.branch.as_deref() == Some(base.as_str()))
+        .collect();
     let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
     let keys: Vec<SeriesKey> = run.series.iter().map(|s| s.key()).collect();
     let mut samples: BTreeMap<(RunId, SeriesKey), Vec<f64>> = BTreeMap::new();
@@ -270,8 +285,11 @@ pub fn dashboard_history(
                 })
                 .collect();
             // Change points (PELT, as `sloe history --changes`) over the
-            // runs that have the series, mapped back to run positions.
-            let present: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
+            // base branch's runs that have the series, mapped back to run
+            // positions.
+            let present: Vec<usize> = (0..values.len())
+                .filter(|&i| on_base[i] && values[i].is_some())
+                .collect();
             let ys: Vec<f64> = present.iter().filter_map(|&i| values[i]).collect();
             let change_points = sloe_core::changepoint::detect(&ys)
                 .iter()
@@ -297,6 +315,7 @@ pub fn dashboard_history(
         .collect();
     Ok(History {
         runs,
+        base_branch: Some(base.clone()),
         series,
         timelines: store.timelines(judged)?,
     })
@@ -470,5 +489,42 @@ mod tests {
         assert_eq!(ids, [4, 5, 6, 7]);
         assert_eq!(recent.series.len(), 1);
         assert_eq!(recent.series[0].values.len(), 4);
+    }
+
+    #[test]
+    fn a_branch_run_is_plotted_as_its_own_point_and_never_a_shift_of_main() {
+        let store = store();
+        let config = settings("");
+        for i in 0..8 {
+            record(&store, "main", &format!("c{i}"), i, &around(100.0));
+        }
+        // The branch's earlier run, a run of another branch, and the judged
+        // branch run, all far above main.
+        for i in 0..3 {
+            record(&store, "topic", &format!("t{i}"), 8 + i, &around(200.0));
+        }
+        record(&store, "other", "o0", 11, &around(300.0));
+        let judged = record(&store, "topic", "t3", 12, &around(200.0));
+        let report = judge(&config, &store, Some(judged), MergeBase::Unknown).expect("judges");
+        assert!(!report.results[0].change_point, "{report:?}");
+        let h = dashboard_history(&config, &store, &report, &span_of("1h")).expect("history");
+        let branches: Vec<&str> = h
+            .runs
+            .iter()
+            .map(|r| r.branch.as_deref().expect("branch"))
+            .collect();
+        assert_eq!(
+            &branches[6..],
+            ["main", "main", "topic", "topic", "topic", "topic"]
+        );
+        assert_eq!(h.base_branch.as_deref(), Some("main"));
+        // Four points at 200 ms after eight at 100 ms: a shift if they
+        // were part of the line, none as they are not.
+        assert_eq!(h.series[0].values.iter().flatten().count(), 12);
+        assert_eq!(h.series[0].change_points, Vec::<usize>::new());
+    }
+
+    fn span_of(text: &str) -> TimeSpan {
+        TimeSpan(text.parse().expect("a quantity"))
     }
 }

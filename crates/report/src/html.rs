@@ -47,6 +47,10 @@ pub struct HistorySeries {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     pub runs: Vec<HistoryRun>,
+    /// The base branch: its runs make each trend's line (and its change
+    /// points); runs of other branches are drawn as points of their own
+    /// ("branch runs"). `None`: every run is on the line.
+    pub base_branch: Option<String>,
     pub series: Vec<HistorySeries>,
     /// CPU and memory over time of the judged run's benchmarks, where
     /// `sloe run` sampled them.
@@ -100,11 +104,16 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
                 branches.push(b);
                 branches.len() - 1
             });
+            let off_base = history
+                .base_branch
+                .as_ref()
+                .is_some_and(|base| r.branch.as_ref() != Some(base));
             json!([
                 r.id,
                 r.timestamp,
                 r.commit.as_deref().map(|c| c.get(..10).unwrap_or(c)),
-                bi
+                bi,
+                u8::from(off_base)
             ])
         })
         .collect();
@@ -302,6 +311,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
         report,
         History {
             runs: history_runs,
+            base_branch: Some("main".into()),
             series,
             timelines: synthetic_timelines(benchmarks.min(3)),
         },

@@ -434,3 +434,41 @@ fn screenshot(file: &Path, name: &str, window: &str, fragment: &str) {
         shot.display()
     );
 }
+
+#[test]
+fn branch_runs_are_points_of_their_own_beside_the_base_branch_line() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
+    let (report, history) = html::synthetic(1, 30);
+    // The synthetic history's `feature` runs with a value, by position.
+    let branch_points = history
+        .runs
+        .iter()
+        .zip(&history.series[0].values)
+        .filter(|(r, v)| r.branch.as_deref() == Some("feature") && v.is_some())
+        .count();
+    let base_points = history.series[0].values.iter().flatten().count() - branch_points;
+    assert!(branch_points > 0 && base_points > 0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboards");
+    std::fs::create_dir_all(&dir).expect("create dir");
+    let file = dir.join("branch-runs.html");
+    std::fs::write(&file, html::render(&report, &history, Some("branch runs")))
+        .expect("write html");
+    let dom = load(&file, "range=90");
+    assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
+    let html = &dom.html;
+    assert!(html.contains("◇ branch runs"), "legend");
+    assert!(
+        html.contains(&format!("data-branch-points=\"{branch_points}\"")),
+        "{branch_points} branch points"
+    );
+    assert_eq!(html.matches("<path class=\"br\"").count(), branch_points);
+    // The line joins the base branch's runs only.
+    let line = html
+        .split("<polyline class=\"line\" points=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a line");
+    assert_eq!(line.split(' ').count(), base_points);
+}
