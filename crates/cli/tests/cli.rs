@@ -885,9 +885,11 @@ fn suggested_budgets_parse_back_and_pass_todays_code() {
             &[("lex", "throughput", "1/s", &[v, v * 1.01, v * 0.99])],
         );
     }
+    // Throughput is no default measure: named, it gets a `min`.
     let out = p
         .sloe()
-        .args(["budget", "suggest"])
+        .args(["budget", "suggest", "--measure", "wall_time"])
+        .args(["--measure", "throughput"])
         .output()
         .expect("run sloe");
     assert!(
