@@ -324,8 +324,9 @@ pub struct HistoryArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// List where each series' level shifted (change points, PELT) with the
-    /// commit and size, over the last max(--limit, 200) runs; the benchmark
-    /// glob defaults to all.
+    /// commit and size, over the last max(--limit, 200) runs of the base
+    /// branch (other branches' runs are no part of its series); the
+    /// benchmark glob defaults to all.
     #[arg(long)]
     pub changes: bool,
 }
