@@ -440,6 +440,30 @@ mod tests {
     }
 
     #[test]
+    fn runs_off_the_base_branch_are_flagged_as_branch_runs() {
+        let (report, mut history) = synthetic(1, 15);
+        let data = |history: &History| -> Value {
+            let html = render(&report, history, None);
+            let start = html.find("id=\"sloe-data\">").expect("data") + 15;
+            let end = start + html[start..].find("</script>").expect("end");
+            serde_json::from_str(&html[start..end]).expect("json")
+        };
+        let flags = |v: &Value| -> Vec<u64> {
+            v["runs"]
+                .as_array()
+                .expect("runs")
+                .iter()
+                .map(|r| r[4].as_u64().expect("a flag"))
+                .collect()
+        };
+        // `feature` runs (every seventh) are branch runs; `main` is the line.
+        let expected: Vec<u64> = (0..15).map(|i| u64::from(i % 7 == 0)).collect();
+        assert_eq!(flags(&data(&history)), expected);
+        history.base_branch = None;
+        assert_eq!(flags(&data(&history)), vec![0; 15]);
+    }
+
+    #[test]
     fn rounds_to_four_digits() {
         assert_eq!(round4(1.234567), json!(1.235));
         assert_eq!(round4(123456.7), json!(123500.0));
