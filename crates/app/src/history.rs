@@ -42,13 +42,16 @@ pub fn branch_series(
     glob: &str,
     limit: usize,
 ) -> Result<Vec<(RunHeader, Series)>> {
-    const PAGE: usize = 500;
+    // Pages of `limit` runs, then twice as many each time: runs without
+    // the benchmarks cost more pages, not a read of every run.
+    const MAX_PAGE: usize = 1000;
     let mut out: Vec<(RunHeader, Series)> = Vec::new();
     let (mut offset, mut found) = (0, 0);
+    let mut page = limit.clamp(1, MAX_PAGE);
     while found < limit {
         let headers = store.list_runs(&RunQuery {
             branch: Some(branch.to_owned()),
-            limit: Some(PAGE),
+            limit: Some(page),
             offset,
             ..RunQuery::default()
         })?;
@@ -72,9 +75,10 @@ pub fn branch_series(
                 out.push(((*h).clone(), s));
             }
         }
-        if headers.len() < PAGE {
+        if headers.len() < page {
             break;
         }
+        page = page.saturating_mul(2).min(MAX_PAGE);
     }
     Ok(out)
 }
@@ -233,6 +237,22 @@ mod tests {
                 .expect("rows")
                 .is_empty()
         );
+        // Newer runs of main without the benchmark: paged past (pages of
+        // 3, 6, 12 runs), not counted.
+        for i in 0..10 {
+            let mut run = store.run(RunId(1)).expect("reads").expect("a run");
+            run.series[0].benchmark = "lex".to_owned();
+            run.header.context.timestamp = at(100 + i);
+            store
+                .insert_run(&sloe_core::NewRun {
+                    context: run.header.context,
+                    series: run.series,
+                })
+                .expect("records");
+        }
+        let rows = branch_series(&store, "main", "pa*", 3).expect("rows");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].0.context.commit.as_deref(), Some("c4"));
     }
 
     #[test]
