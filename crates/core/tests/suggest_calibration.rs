@@ -77,7 +77,7 @@ fn fresh_runs_rarely_break_a_suggested_budget() {
                     Direction::HigherIsBetter => 1.0 / ratio - 1.0,
                 };
                 assert!(
-                    away >= 0.02 && away < 0.5,
+                    (0.02..0.5).contains(&away),
                     "{runs} runs at {noise}: {ratio}"
                 );
                 table.push_str(&format!(
