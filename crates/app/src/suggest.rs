@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use sloe_core::model::AB_BASELINE_SUFFIX;
 use sloe_core::stats::Statistic;
 use sloe_core::suggest::{self, Suggestion};
 use sloe_core::{Direction, Unit};
@@ -79,6 +80,10 @@ pub fn budgets(settings: &Settings, store: &dyn Store, req: &Request<'_>) -> Res
     let mut series: BTreeMap<(String, String), (Vec<f64>, Unit, Direction)> = BTreeMap::new();
     let mut other_measures: Vec<String> = Vec::new();
     for (_, s) in &rows {
+        // The A side of an A/B benchmark gets no verdict of its own.
+        if s.benchmark.ends_with(AB_BASELINE_SUFFIX) {
+            continue;
+        }
         if !wanted(&s.measure) {
             if !other_measures.contains(&s.measure) {
                 other_measures.push(s.measure.clone());
@@ -260,6 +265,7 @@ mod tests {
                     ("a", "peak_rss", Unit::Bytes, 20.0 * mib),
                     ("b", "peak_rss", Unit::Bytes, 21.0 * mib),
                     ("a", "user_time", Unit::Milliseconds, 1e6),
+                    ("a@baseline", "wall_time", Unit::Milliseconds, 9e6),
                 ],
             );
         }
