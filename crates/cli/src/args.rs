@@ -156,7 +156,7 @@ pub struct IngestArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// Input format (detected from the content when not given).
-    #[arg(long, value_name = "FORMAT", value_parser = results_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = results_format, alias = "input-format")]
     pub format: Option<Format>,
     /// Print what was read as results JSON and record nothing.
     #[arg(long)]
@@ -164,6 +164,12 @@ pub struct IngestArgs {
     /// Record all files as ONE run (say, several harness outputs of one CI job).
     #[arg(long)]
     pub merge: bool,
+    /// Record results again that were recorded before with the same context.
+    #[arg(long)]
+    pub force: bool,
+    /// What is printed: a line per run, or JSON (`sloe.ingest/v1`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
     #[command(flatten)]
     pub context: ContextArgs,
 }

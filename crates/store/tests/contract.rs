@@ -1786,6 +1786,9 @@ fn concurrent_ingests_of_the_same_results_record_one_run(fx: &Fixture) {
         })
         .collect();
     assert_eq!(recorded.len(), 1, "{outcomes:?}");
-    assert!(outcomes.iter().all(|o| o.id() == recorded[0]), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| o.id() == recorded[0]),
+        "{outcomes:?}"
+    );
     assert_eq!(ok(fx.store.count_runs()), 1);
 }
