@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use sloe_core::context::Partial;
-use sloe_core::{NewRun, RunId, Series};
+use sloe_core::{NewRun, Run, RunHeader, RunId, Series};
 use sloe_formats::{Format, FormatError, Parsed};
 use sloe_store::{RunInsert, Store};
 
@@ -320,6 +320,31 @@ pub fn preview(inputs: &[Input], given: &Partial) -> serde_json::Value {
         docs.swap_remove(0)
     } else {
         serde_json::Value::Array(docs)
+    }
+}
+
+/// The id of a run judged without being recorded (`sloe check FILE`): no
+/// store gives it to a run (ids start at 1).
+pub const UNRECORDED: RunId = RunId(0);
+
+/// `input` as a run that is not recorded ([`UNRECORDED`]), its context
+/// resolved as [`record`] resolves it, for judging results that must not
+/// enter history.
+pub fn unrecorded(
+    settings: &Settings,
+    input: Input,
+    given: &Partial,
+    env: Env<'_>,
+    clock: &dyn Clock,
+) -> Run {
+    let context = context::resolve(given, &input.parsed.context, settings, env, clock);
+    Run {
+        header: RunHeader {
+            id: UNRECORDED,
+            recorded_at: context.timestamp,
+            context,
+        },
+        series: input.parsed.series,
     }
 }
 

@@ -280,11 +280,24 @@ pub struct MonitorArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sloe check                        the latest recorded run
+  sloe check --run 12               a recorded run
+  sloe check results.json           results files, judged as one run and NOT recorded
+                                    (pull requests whose runs must not enter history)")]
 pub struct CheckArgs {
+    /// Results files (any format `sloe ingest` reads; `-` reads standard
+    /// input) to judge as one run without recording them.
+    #[arg(value_name = "FILE", conflicts_with = "run")]
+    pub files: Vec<String>,
     /// The run to judge (default: the latest recorded).
     #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    /// Format of the FILEs (detected from the content when not given).
+    #[arg(long, value_name = "FORMAT", value_parser = results_format, requires = "files")]
+    pub input_format: Option<Format>,
+    /// What is printed: the verdict as text, or the report JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, alias = "output")]
     pub format: OutputFormat,
     /// Show every result's evidence, not only findings.
     #[arg(long, short)]
@@ -297,6 +310,9 @@ pub struct CheckArgs {
     /// baseline still wins.
     #[arg(long, value_name = "SHA")]
     pub base_commit: Option<String>,
+    /// The context of the FILEs' run (as `sloe ingest` resolves it).
+    #[command(flatten)]
+    pub context: ContextArgs,
 }
 
 #[derive(Debug, Args)]
