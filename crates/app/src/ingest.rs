@@ -80,7 +80,8 @@ pub fn check_values(input: &Input) -> Result<()> {
 
 /// The digest a run's results are recorded under, `sha256:<hex>`: SHA-256
 /// over each series in order (benchmark, measure, the canonical unit of its
-/// dimension, and its values in canonical units, each length-prefixed).
+/// dimension, and its values in canonical units to 12 significant digits,
+/// each length-prefixed).
 /// It covers the parsed results, not the file's bytes nor its context: the
 /// same results re-read, re-indented or re-serialised (`ingest --dry-run`,
 /// another unit of the same dimension) give the same digest, and the
@@ -100,9 +101,10 @@ pub fn digest(series: &[Series]) -> String {
         text(&mut h, s.unit.canonical().symbol());
         h.update((s.values.len() as u64).to_le_bytes());
         for v in &s.values {
-            // -0 and 0 are the same sample.
+            // To 12 significant digits: 0.0079 s and 7.9 ms are 7900000.000000001
+            // and 8100000 ns once converted, and the same sample. -0 is 0.
             let v = if *v == 0.0 { 0.0 } else { *v };
-            h.update(v.to_le_bytes());
+            text(&mut h, &format!("{v:.11e}"));
         }
     }
     let mut out = String::with_capacity(7 + 64);
@@ -597,6 +599,19 @@ mod tests {
             digest(&read_one(&shown.to_string()).series),
             digest(&a.series)
         );
+        // In another unit, through floating point: the same digest.
+        let mut other = a.series.clone();
+        other[0].values = [0.0079]
+            .iter()
+            .map(|s| sloe_core::Unit::Seconds.to_canonical(*s))
+            .collect();
+        let mut same = a.series.clone();
+        same[0].values = [7.9]
+            .iter()
+            .map(|ms| sloe_core::Unit::Milliseconds.to_canonical(*ms))
+            .collect();
+        assert_ne!(other[0].values, same[0].values, "the bits differ");
+        assert_eq!(digest(&other), digest(&same));
         // One sample, one name or the order of the values differs: another digest.
         let mut other = a.series.clone();
         other[0].values[2] = 3.000_001e6;

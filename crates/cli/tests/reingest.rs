@@ -116,7 +116,10 @@ fn a_reingest_is_skipped_naming_the_run_and_force_records_it() {
     let (code, stdout, _) = run(&p, &["ingest", "--force", "--output", "json", "r.json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&stdout).expect("json");
-    assert_eq!((v["runs"][0]["run"].as_i64(), &v["runs"][0]["skipped"]), (Some(3), &Value::Bool(false)));
+    assert_eq!(
+        (v["runs"][0]["run"].as_i64(), &v["runs"][0]["skipped"]),
+        (Some(3), &Value::Bool(false))
+    );
     assert_eq!(run_count(&p), 3);
 }
 
@@ -258,7 +261,14 @@ fn check_files_finds_regressions_against_history_and_records_nothing() {
     p.write("slow.json", &results("topic", "t1", &[12.0, 12.1, 11.9]));
     let (code, stdout, _) = run(
         &p,
-        &["check", "--format", "json", "--base-commit", "base9", "slow.json"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--base-commit",
+            "base9",
+            "slow.json",
+        ],
     );
     assert_eq!(code, 1);
     let v: Value = serde_json::from_str(&stdout).expect("json");
@@ -268,7 +278,17 @@ fn check_files_finds_regressions_against_history_and_records_nothing() {
 
     // The same results as unchanged code: passes.
     p.write("same.json", &results("topic", "t2", &[8.0, 8.0, 8.0]));
-    let (code, stdout, _) = run(&p, &["check", "--format", "json", "--base-commit", "base9", "same.json"]);
+    let (code, stdout, _) = run(
+        &p,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--base-commit",
+            "base9",
+            "same.json",
+        ],
+    );
     assert_eq!(code, 0, "{stdout}");
 
     // The context flags work as for ingest: --branch main judges it as a
