@@ -253,7 +253,7 @@ fn check_files_judges_by_budget_without_recording_and_without_a_store() {
 
 #[test]
 fn check_files_finds_regressions_against_history_and_records_nothing() {
-    let p = Project::new("");
+    let p = Project::new("[report]\nformats = [\"md\", \"html\", \"junit\"]\n");
     main_history(&p);
     assert_eq!(run_count(&p), 10);
 
@@ -275,6 +275,18 @@ fn check_files_finds_regressions_against_history_and_records_nothing() {
     let r = &v["results"][0];
     assert_eq!(r["regression"], "regression", "{r}");
     assert_eq!(r["baseline_runs"], 10, "{r}");
+    // Every report format, the dashboard too (its trend ends at these
+    // results, which no store holds).
+    for ext in ["json", "md", "html", "junit.xml"] {
+        let path = p.path().join(format!("reports/sloe-report-latest.{ext}"));
+        assert!(path.exists(), "{}", path.display());
+    }
+    let html = std::fs::read_to_string(p.path().join("reports/sloe-report-latest.html"))
+        .expect("the dashboard");
+    assert!(
+        html.contains("\"run_id\":0"),
+        "the dashboard names the unrecorded run"
+    );
 
     // The same results as unchanged code: passes.
     p.write("same.json", &results("topic", "t2", &[8.0, 8.0, 8.0]));
