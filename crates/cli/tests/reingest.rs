@@ -188,7 +188,7 @@ fn negative_and_non_finite_values_exit_2_naming_file_and_field() {
         "{stderr}"
     );
 
-    // A harness format without fields: the benchmark, measure and sample.
+    // A text format: the reader names the line.
     p.write(
         "go.txt",
         "goos: linux\nBenchmarkParse-8   1000   120 ns/op\nBenchmarkSort-8   1000   -5 ns/op\nPASS\n",
@@ -196,11 +196,25 @@ fn negative_and_non_finite_values_exit_2_naming_file_and_field() {
     let (code, _, stderr) = run(&p, &["ingest", "go.txt"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("read go.txt: benchmark \"BenchmarkSort-8\" measure `wall_time`"),
+        stderr.contains(
+            "read go.txt:3: BenchmarkSort-8 wall_time: expected a time of zero or more, found -5 ns"
+        ),
         "{stderr}"
     );
+
+    // A format whose reader does not check: the check every format passes
+    // names the benchmark, the measure and the sample.
+    p.write(
+        "hyperfine.json",
+        r#"{"results": [{"command": "sort", "mean": 1.0, "stddev": 0.1, "median": 1.0,
+            "user": 0.5, "system": 0.1, "min": 0.9, "max": 1.1, "times": [1.0, -0.5, 1.1]}]}"#,
+    );
+    let (code, _, stderr) = run(&p, &["ingest", "hyperfine.json"]);
+    assert_eq!(code, 2);
     assert!(
-        stderr.contains("sample 1 of 1: expected a time of zero or more, found -5 ns"),
+        stderr.contains(
+            "read hyperfine.json: benchmark \"sort\" measure `wall_time` sample 2 of 3: expected a time of zero or more, found -0.5 s"
+        ),
         "{stderr}"
     );
 
