@@ -9,7 +9,7 @@ use std::path::Path;
 use sloe_core::evaluate::{self, Baseline};
 use sloe_core::report::Report;
 use sloe_core::{Run, RunId, SeriesKey};
-use sloe_store::{BaselineQuery, Store};
+use sloe_store::{BaselineQuery, SqliteStore, Store};
 
 use crate::outputs::{self, Ci, Outputs};
 use crate::{AppError, Clock, Result, Settings};
@@ -195,6 +195,68 @@ pub fn check(
     sloe_report::display::round(&mut report);
     let outputs = outputs::of_check(settings, store, &report, report_dir, ci, clock)?;
     Ok(Checked { report, outputs })
+}
+
+/// What `sloe check FILE...` does: judges `run`, read from results files
+/// and never recorded, against its budgets and the history in `store`
+/// (`None`: no store exists yet, so budgets alone judge it and the
+/// baseline says so), and decides the outputs of the check. Reads the
+/// store only. Results the store already holds with the same context (the
+/// same digest, as `sloe ingest` would skip them) are judged as that run,
+/// so that they are not their own baseline.
+pub fn check_unrecorded(
+    settings: &Settings,
+    store: Option<&dyn Store>,
+    run: &Run,
+    merge_base: MergeBase<'_>,
+    report_dir: &Path,
+    ci: &Ci,
+    clock: &dyn Clock,
+) -> Result<Checked> {
+    // No store: an empty one in memory stands in, so that every phase
+    // (baseline, dashboard) runs as it would and finds nothing.
+    let empty;
+    let history: &dyn Store = match store {
+        Some(store) => store,
+        None => {
+            empty = SqliteStore::open_in_memory()?;
+            &empty
+        }
+    };
+    let recorded;
+    let mut run = run;
+    if let Some(store) = store
+        && let Some(earlier) = recorded_as(store, run)?
+    {
+        recorded = Run {
+            header: earlier,
+            series: run.series.clone(),
+        };
+        run = &recorded;
+    }
+    let mut report = judge_run(settings, history, run, merge_base)?;
+    if store.is_none() {
+        report.metadata.baseline =
+            "no history: nothing is recorded yet, so only budgets judge these results".to_owned();
+    }
+    sloe_report::display::round(&mut report);
+    let outputs =
+        outputs::of_check_run(settings, history, &report, Some(run), report_dir, ci, clock)?;
+    Ok(Checked { report, outputs })
+}
+
+/// The recorded run holding `run`'s results in its context, if any (see
+/// `Store::insert_run_once` for what counts as the same context).
+fn recorded_as(store: &dyn Store, run: &Run) -> Result<Option<sloe_core::RunHeader>> {
+    let ctx = &run.header.context;
+    Ok(store
+        .runs_with_digest(&crate::ingest::digest(&run.series))?
+        .into_iter()
+        .find(|h| {
+            let c = &h.context;
+            (&c.commit, &c.branch, &c.testbed, &c.environment)
+                == (&ctx.commit, &ctx.branch, &ctx.testbed, &ctx.environment)
+        }))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use sloe_core::config::{ReportFormat, TimeSpan};
 use sloe_core::report::Report;
 use sloe_core::stats::Statistic;
-use sloe_core::{RunId, SeriesKey, Unit};
+use sloe_core::{Run, RunId, SeriesKey, Unit};
 use sloe_report::html::{History, HistoryRun, HistorySeries};
 use sloe_store::{RunQuery, Store};
 
@@ -105,6 +105,21 @@ pub fn of_check(
     ci: &Ci,
     clock: &dyn Clock,
 ) -> Result<Outputs> {
+    of_check_run(settings, store, report, None, dir, ci, clock)
+}
+
+/// As [`of_check`], for a report on `unrecorded`, a run judged without
+/// being recorded (`sloe check FILE`), when given; else on the store's run
+/// the report names.
+pub fn of_check_run(
+    settings: &Settings,
+    store: &dyn Store,
+    report: &Report,
+    unrecorded: Option<&Run>,
+    dir: &Path,
+    ci: &Ci,
+    clock: &dyn Clock,
+) -> Result<Outputs> {
     let json = sloe_report::json::render(report);
     let stamp = clock.now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
     let mut files = vec![
@@ -129,7 +144,7 @@ pub fn of_check(
     }
     files.extend(rendered(
         settings,
-        store,
+        (store, unrecorded),
         report,
         &formats,
         dir,
@@ -172,15 +187,24 @@ pub fn of_report(
     since: &TimeSpan,
 ) -> Result<Outputs> {
     Ok(Outputs {
-        files: rendered(settings, store, report, formats, dir, since, "sloe-report")?,
+        files: rendered(
+            settings,
+            (store, None),
+            report,
+            formats,
+            dir,
+            since,
+            "sloe-report",
+        )?,
         ..Outputs::default()
     })
 }
 
-/// `report` rendered in `formats`, as `dir/<stem>.<ext>`.
+/// `report` rendered in `formats`, as `dir/<stem>.<ext>`; the judged run
+/// is the unrecorded one when given, else the store's.
 fn rendered(
     settings: &Settings,
-    store: &dyn Store,
+    (store, unrecorded): (&dyn Store, Option<&Run>),
     report: &Report,
     formats: &[ReportFormat],
     dir: &Path,
@@ -195,7 +219,10 @@ fn rendered(
                 ReportFormat::Md => ("md", sloe_report::markdown::render(report)),
                 ReportFormat::Junit => ("junit.xml", sloe_report::junit::render(report)),
                 ReportFormat::Html => {
-                    let history = dashboard_history(settings, store, report, since)?;
+                    let history = match unrecorded {
+                        Some(run) => dashboard_history_of(settings, store, report, run, since)?,
+                        None => dashboard_history(settings, store, report, since)?,
+                    };
                     (
                         "html",
                         sloe_report::html::render(
@@ -232,6 +259,18 @@ pub fn dashboard_history(
         id: judged.0,
         store: store.describe(),
     })?;
+    dashboard_history_of(settings, store, report, &run, since)
+}
+
+/// As [`dashboard_history`], for `run`, recorded or not.
+pub fn dashboard_history_of(
+    settings: &Settings,
+    store: &dyn Store,
+    report: &Report,
+    run: &Run,
+    since: &TimeSpan,
+) -> Result<History> {
+    let judged = run.header.id;
     let ctx = &run.header.context;
     let span = SignedDuration::from_nanos(since.nanoseconds().min(i64::MAX as f64) as i64);
     let from = ctx

@@ -615,7 +615,9 @@ fn parallel_ingest(project: &Project, url: &str) {
                 .current_dir(project.path())
                 .arg("--config")
                 .arg(&cfg)
-                .args(["ingest", "p.json", "p.json", "p.json", "p.json", "p.json"])
+                // The same file again and again: forced, as each is a run here.
+                .args(["ingest", "--force", "p.json", "p.json", "p.json", "p.json"])
+                .arg("p.json")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

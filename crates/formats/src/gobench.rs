@@ -91,6 +91,9 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 "MB/s" => ("bytes_per_second", Unit::BytesPerSecond, v * 1e6),
                 other => (other, Unit::Other(other.to_owned()), v),
             };
+            if let Some(why) = u.absurd(u.to_canonical(v)) {
+                return Err(err.line(n, format!("{name} {measure}: {why}")));
+            }
             let direction = better
                 .get(unit)
                 .copied()
@@ -121,6 +124,17 @@ mod tests {
         let e = read(b"BenchmarkA-8 10 five ns/op\n", "g.txt").unwrap_err();
         assert!(e.to_string().contains("\"five\""), "{e}");
         assert!(read(b"PASS\n", "g.txt").is_err());
+    }
+
+    #[test]
+    fn a_negative_time_names_the_line() {
+        let e = read(b"goos: linux\nBenchmarkA-8 10 -5 ns/op\n", "g.txt").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "read g.txt:2: BenchmarkA-8 wall_time: expected a time of zero or more, found -5 ns"
+        );
+        // A metric of the harness's own may be negative.
+        read(b"BenchmarkA-8 10 5 ns/op -3 delta\n", "g.txt").expect("a negative own metric");
     }
 
     #[test]

@@ -159,6 +159,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             })?,
             None => Direction::default_for(&measure, &unit),
         };
+        let single = r.value.is_some();
         let raw = match (r.value, r.values) {
             (Some(v), None) => vec![v],
             (None, Some(vs)) if !vs.is_empty() => vs,
@@ -199,10 +200,21 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 ),
             ));
         }
+        let values: Vec<f64> = raw.iter().map(|v| unit.to_canonical(*v)).collect();
+        for (j, v) in values.iter().enumerate() {
+            if let Some(why) = unit.absurd(*v) {
+                let at = if single {
+                    ".value".to_owned()
+                } else {
+                    format!(".values[{j}]")
+                };
+                return Err(err(None, None, field(&at), why));
+            }
+        }
         series.push(Series {
             benchmark: r.benchmark,
             measure,
-            values: raw.iter().map(|v| unit.to_canonical(*v)).collect(),
+            values,
             unit,
             direction,
             round_size: None,
@@ -253,6 +265,26 @@ mod tests {
 
     fn read_str(s: &str) -> Result<Parsed, FormatError> {
         read(s.as_bytes(), "r.json")
+    }
+
+    #[test]
+    fn negative_and_overflowing_values_name_their_field() {
+        let e = read_str(r#"{"results": [{"benchmark": "a", "unit": "s", "values": [1, -2]}]}"#)
+            .expect_err("a negative time");
+        assert_eq!(
+            e.to_string(),
+            "read r.json: field `results[0].values[1]`: expected a time of zero or more, found -2 s"
+        );
+        let e = read_str(
+            r#"{"results": [{"benchmark": "a", "measure": "peak_rss", "unit": "GiB", "value": 1e300}]}"#,
+        )
+        .expect_err("bytes beyond f64");
+        assert_eq!(e.field.as_deref(), Some("results[0].value"), "{e}");
+        // A percentage may be negative.
+        read_str(
+            r#"{"results": [{"benchmark": "a", "measure": "delta", "unit": "%", "value": -3}]}"#,
+        )
+        .expect("a negative percentage");
     }
 
     #[test]

@@ -93,6 +93,25 @@ pub enum EventsAdded {
     AlreadyIngested,
 }
 
+/// What [`Store::insert_run_once`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunInsert {
+    /// Recorded as this new run.
+    Recorded(RunId),
+    /// The same results with the same context were recorded before, as this
+    /// run (the first of them): nothing changed.
+    AlreadyRecorded(RunId),
+}
+
+impl RunInsert {
+    /// The run the results are recorded as, new or earlier.
+    pub fn id(self) -> RunId {
+        match self {
+            RunInsert::Recorded(id) | RunInsert::AlreadyRecorded(id) => id,
+        }
+    }
+}
+
 /// How long a compacted bucket of old SLI events is: one hour. Windows whose
 /// edges fall inside an hour older than the compaction cut-off count that
 /// hour whole at its start (at most one hour of error per window edge).
@@ -124,6 +143,29 @@ pub trait Store: Send + Sync {
         run: &NewRun,
         timelines: &[Timeline],
     ) -> Result<RunId, StoreError>;
+
+    /// Records a run under `digest` (a digest of its results, e.g.
+    /// `sha256:<hex>`), unless a run with the same digest and the same
+    /// context was recorded before: then nothing changes and the earliest
+    /// such run is returned as [`RunInsert::AlreadyRecorded`]. The same
+    /// context is the same commit, branch, testbed and environment (a
+    /// missing value matches only a missing value); timestamps and CI
+    /// metadata do not count. With `force` the run is recorded (under its
+    /// digest) whatever was recorded before. The lookup happens inside the
+    /// insert's transaction, serialised per digest (SQLite: the write lock
+    /// taken when the transaction begins; PostgreSQL: a transaction-scoped
+    /// advisory lock on the digest), so two concurrent inserts of the same
+    /// results record one run. Refuses what [`Store::insert_run`] refuses.
+    fn insert_run_once(
+        &self,
+        run: &NewRun,
+        digest: &str,
+        force: bool,
+    ) -> Result<RunInsert, StoreError>;
+
+    /// The runs recorded under `digest` (see [`Store::insert_run_once`]),
+    /// oldest first (id ascending), whatever their context.
+    fn runs_with_digest(&self, digest: &str) -> Result<Vec<RunHeader>, StoreError>;
 
     /// The resource timelines of run `id`, by benchmark name.
     fn timelines(&self, id: RunId) -> Result<Vec<Timeline>, StoreError>;

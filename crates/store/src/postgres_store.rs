@@ -35,7 +35,7 @@ use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
 use crate::postgres_url;
 use crate::tls;
-use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
+use crate::{COMPACTED_BUCKET, EventsAdded, RunInsert, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
@@ -435,35 +435,19 @@ fn read_series(row: &Row, at: usize) -> Result<Series> {
     .map_err(Fail::Corrupt)
 }
 
-fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
-    matches!(e, Fail::Db(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
-}
+/// The first key of the advisory locks that serialise inserts of one
+/// digest ("sloe" in ASCII); the second is the digest's hash.
+const DIGEST_LOCK_SPACE: i32 = 0x736c_6f65;
 
-const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples, round_size";
-const RESULT_SERIES_COLUMNS: &str =
-    "r.benchmark, r.measure, r.unit, r.direction, r.n, r.samples, r.round_size";
-
-/// Up to this many keys, [`PostgresStore::results_of_runs`] probes the
-/// series index for each (key, run); beyond it, it reads whole runs.
-const PROBE_KEYS_MAX: usize = 16;
-
-impl Store for PostgresStore {
-    fn describe(&self) -> String {
-        self.described.clone()
-    }
-
-    fn schema_version(&self) -> Result<u32, StoreError> {
-        self.with("read the schema version", |conn| {
-            let v = current_version(&mut conn.client)?;
-            u32::try_from(v).map_err(|_| Fail::Corrupt(format!("schema version {v}")))
-        })
-    }
-
-    fn insert_run_with_timelines(
+impl PostgresStore {
+    /// Records `run` with its timelines; with a digest, under it, unless
+    /// (not forced) the same results and context were recorded before.
+    fn insert(
         &self,
         run: &NewRun,
         timelines: &[Timeline],
-    ) -> Result<RunId, StoreError> {
+        digest: Option<(&str, bool)>,
+    ) -> Result<RunInsert, StoreError> {
         codec::validate(run)?;
         codec::validate_timelines(timelines)?;
         let ctx = &run.context;
@@ -493,7 +477,7 @@ impl Store for PostgresStore {
             round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
             samples.extend_from_slice(&s.values);
         }
-        let inserted = self.on_connection(|conn| -> Result<RunId> {
+        let inserted = self.on_connection(|conn| -> Result<RunInsert> {
             let insert_run = conn.prepare(
                 "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
                  VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
@@ -506,6 +490,27 @@ impl Store for PostgresStore {
                       AS t (position, benchmark, measure, unit, direction, n, start, round_size)",
             )?;
             let mut tx = conn.client.transaction()?;
+            if let Some((digest, force)) = digest {
+                // Held to the end of the transaction: a concurrent insert of
+                // the same results waits here, then sees this one's run.
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    &[&DIGEST_LOCK_SPACE, &digest],
+                )?;
+                if !force {
+                    let earlier: Option<i64> = tx
+                        .query_one(
+                            "SELECT min(id) FROM runs WHERE digest = $1
+                             AND commit_id IS NOT DISTINCT FROM $2 AND branch IS NOT DISTINCT FROM $3
+                             AND testbed IS NOT DISTINCT FROM $4 AND environment IS NOT DISTINCT FROM $5",
+                            &[&digest, &ctx.commit, &ctx.branch, &ctx.testbed, &ctx.environment],
+                        )?
+                        .try_get(0)?;
+                    if let Some(earlier) = earlier {
+                        return Ok(RunInsert::AlreadyRecorded(RunId(earlier)));
+                    }
+                }
+            }
             let id: i64 = tx
                 .query_one(
                     &insert_run,
@@ -520,6 +525,12 @@ impl Store for PostgresStore {
                     ],
                 )?
                 .get(0);
+            if let Some((digest, _)) = digest {
+                tx.execute(
+                    "UPDATE runs SET digest = $1 WHERE id = $2",
+                    &[&digest, &id],
+                )?;
+            }
             if n > 0 {
                 tx.execute(
                     &insert_results,
@@ -544,11 +555,66 @@ impl Store for PostgresStore {
                 )?;
             }
             tx.commit()?;
-            Ok(RunId(id))
+            Ok(RunInsert::Recorded(RunId(id)))
         });
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_unique_violation(&e) => dup,
             _ => e.into_store("record run", &self.described),
+        })
+    }
+}
+
+fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
+    matches!(e, Fail::Db(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION))
+}
+
+const SERIES_COLUMNS: &str = "benchmark, measure, unit, direction, n, samples, round_size";
+const RESULT_SERIES_COLUMNS: &str =
+    "r.benchmark, r.measure, r.unit, r.direction, r.n, r.samples, r.round_size";
+
+/// Up to this many keys, [`PostgresStore::results_of_runs`] probes the
+/// series index for each (key, run); beyond it, it reads whole runs.
+const PROBE_KEYS_MAX: usize = 16;
+
+impl Store for PostgresStore {
+    fn describe(&self) -> String {
+        self.described.clone()
+    }
+
+    fn schema_version(&self) -> Result<u32, StoreError> {
+        self.with("read the schema version", |conn| {
+            let v = current_version(&mut conn.client)?;
+            u32::try_from(v).map_err(|_| Fail::Corrupt(format!("schema version {v}")))
+        })
+    }
+
+    fn insert_run_with_timelines(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+    ) -> Result<RunId, StoreError> {
+        self.insert(run, timelines, None).map(RunInsert::id)
+    }
+
+    fn insert_run_once(
+        &self,
+        run: &NewRun,
+        digest: &str,
+        force: bool,
+    ) -> Result<RunInsert, StoreError> {
+        self.insert(run, &[], Some((digest, force)))
+    }
+
+    fn runs_with_digest(&self, digest: &str) -> Result<Vec<RunHeader>, StoreError> {
+        self.with("look up runs by digest", |conn| {
+            let stmt = conn.prepare(&format!(
+                "SELECT {HEADER_COLUMNS} FROM runs WHERE digest = $1 ORDER BY id"
+            ))?;
+            conn.client
+                .query(&stmt, &[&digest])?
+                .iter()
+                .map(|row| decode_header(row, 0))
+                .collect()
         })
     }
 

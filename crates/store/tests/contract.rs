@@ -20,8 +20,8 @@ use sloe_core::model::{
 use sloe_core::slo::{Classification, Counts, EventBatch, EventBucket, events::minute_counts};
 use sloe_core::units::Unit;
 use sloe_store::{
-    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store,
-    StoreError, baseline_history, find_commit_run,
+    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunInsert, RunQuery,
+    SqliteStore, Store, StoreError, baseline_history, find_commit_run,
 };
 use sloe_testkit::Need;
 
@@ -241,12 +241,15 @@ contract! {
         bad_events_store_nothing,
         compaction_rolls_old_minutes_into_hours,
         one_store_serves_many_threads,
+        a_digest_records_results_once_per_context,
+        a_refused_run_under_a_digest_stores_nothing,
     ],
     fixture: [
         migrations_are_idempotent,
         concurrent_first_opens_migrate_once,
         concurrent_writers_lose_no_run,
         concurrent_event_ingests_lose_no_event,
+        concurrent_ingests_of_the_same_results_record_one_run,
     ],
 }
 
@@ -1642,4 +1645,150 @@ fn concurrent_event_ingests_lose_no_event(fx: &Fixture) {
     for b in &api {
         assert_eq!((b.good, b.total, b.latency.total()), (4, 4, 4));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Re-ingest: runs under a digest of their results
+
+fn a_digest_records_results_once_per_context(store: &dyn Store) {
+    let results = vec![series("parse", "wall_time", &[1.0, 2.0])];
+    let once = |ctx: RunContext, digest: &str, force: bool| {
+        ok(store.insert_run_once(
+            &NewRun {
+                context: ctx,
+                series: results.clone(),
+            },
+            digest,
+            force,
+        ))
+    };
+    let first = match once(context("main", "tb", at(0)), "sha256:aa", false) {
+        RunInsert::Recorded(id) => id,
+        other => panic!("the first insert records: {other:?}"),
+    };
+    // Same context: not recorded again, whatever the time or CI metadata.
+    assert_eq!(
+        once(context("main", "tb", at(0)), "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    let mut later = context("main", "tb", at(60));
+    later.ci.insert("job".to_owned(), "2".to_owned());
+    assert_eq!(
+        once(later, "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    assert_eq!(ok(store.count_runs()), 1);
+
+    // Another branch, commit, testbed or environment is another context.
+    let mut recorded = vec![first];
+    let mut other_commit = context("main", "tb", at(1));
+    other_commit.commit = Some("ffff".to_owned());
+    let mut no_environment = context("main", "tb", at(1));
+    no_environment.environment = None;
+    for ctx in [
+        context("topic", "tb", at(1)),
+        context("main", "tb2", at(1)),
+        other_commit,
+        no_environment.clone(),
+    ] {
+        match once(ctx.clone(), "sha256:aa", false) {
+            RunInsert::Recorded(id) => recorded.push(id),
+            other => panic!("{ctx:?} is another context: {other:?}"),
+        }
+    }
+    // A missing value matches a missing value.
+    assert_eq!(
+        once(no_environment, "sha256:aa", false),
+        RunInsert::AlreadyRecorded(recorded[4])
+    );
+    // Other results in the same context are recorded.
+    assert!(matches!(
+        once(context("main", "tb", at(2)), "sha256:bb", false),
+        RunInsert::Recorded(_)
+    ));
+    // Forced: recorded again, under the digest; the earliest still answers.
+    match once(context("main", "tb", at(3)), "sha256:aa", true) {
+        RunInsert::Recorded(id) => recorded.push(id),
+        other => panic!("forced: {other:?}"),
+    }
+    assert_eq!(
+        once(context("main", "tb", at(4)), "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    assert_eq!(ok(store.count_runs()), 7);
+
+    // The lookup: every run under the digest, oldest first, with its context;
+    // runs recorded without a digest are under none.
+    simple(store, "main", "tb", 5, &["parse"]);
+    let under = ok(store.runs_with_digest("sha256:aa"));
+    assert_eq!(ids(&under), recorded);
+    assert_eq!(under[1].context.branch.as_deref(), Some("topic"));
+    assert_eq!(under[2].context.testbed.as_deref(), Some("tb2"));
+    assert_eq!(ids(&ok(store.runs_with_digest("sha256:bb"))).len(), 1);
+    assert!(ok(store.runs_with_digest("sha256:none")).is_empty());
+    // A recorded run reads back whole.
+    let run = ok(store.run(first)).expect("the first run");
+    assert_eq!(run.series, results);
+}
+
+fn a_refused_run_under_a_digest_stores_nothing(store: &dyn Store) {
+    let bad = NewRun {
+        context: context("main", "tb", at(0)),
+        series: vec![series("parse", "wall_time", &[1.0, f64::NAN])],
+    };
+    assert!(store.insert_run_once(&bad, "sha256:aa", false).is_err());
+    assert_eq!(ok(store.count_runs()), 0);
+    assert!(ok(store.runs_with_digest("sha256:aa")).is_empty());
+    // Nothing was claimed: the valid results record.
+    let good = NewRun {
+        series: vec![series("parse", "wall_time", &[1.0, 2.0])],
+        ..bad
+    };
+    assert!(matches!(
+        ok(store.insert_run_once(&good, "sha256:aa", false)),
+        RunInsert::Recorded(_)
+    ));
+}
+
+/// Eight processes ingest the same file at once: one run is recorded, and
+/// every other one names it.
+fn concurrent_ingests_of_the_same_results_record_one_run(fx: &Fixture) {
+    const THREADS: usize = 8;
+    let barrier = std::sync::Barrier::new(THREADS);
+    let outcomes: Vec<RunInsert> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let location = fx.location.clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let store = location.open();
+                    let run = NewRun {
+                        context: context("main", "tb", at(0)),
+                        series: (0..20)
+                            .map(|s| series(&format!("s{s}"), "wall_time", &[1.0; 10]))
+                            .collect(),
+                    };
+                    barrier.wait();
+                    ok(store.insert_run_once(&run, "sha256:same", false))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an ingesting thread"))
+            .collect()
+    });
+    let recorded: Vec<RunId> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RunInsert::Recorded(id) => Some(*id),
+            RunInsert::AlreadyRecorded(_) => None,
+        })
+        .collect();
+    assert_eq!(recorded.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| o.id() == recorded[0]),
+        "{outcomes:?}"
+    );
+    assert_eq!(ok(fx.store.count_runs()), 1);
 }
