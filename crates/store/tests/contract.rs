@@ -273,6 +273,7 @@ fn context(branch: &str, testbed: &str, timestamp: Timestamp) -> RunContext {
         environment: Some("ci".to_owned()),
         timestamp,
         ci: BTreeMap::new(),
+        fingerprint: None,
     }
 }
 
@@ -352,6 +353,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
                 "a \"quoted\" 'value'\nwith a newline".to_owned(),
             ),
         ]),
+        fingerprint: None,
     };
     let series = vec![
         Series {
@@ -424,6 +426,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
         environment: None,
         timestamp: ts("2026-01-01T00:00:00Z"),
         ci: BTreeMap::new(),
+        fingerprint: None,
     };
     let bare_id = record(store, bare.clone(), vec![]);
     let bare_run = ok(store.run(bare_id)).expect("the bare run");
