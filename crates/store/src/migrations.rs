@@ -26,6 +26,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/sqlite/0004_rounds.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/sqlite/0005_environment.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -45,10 +49,14 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/postgres/0004_rounds.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/postgres/0005_environment.sql"),
+    },
 ];
 
 /// The schema version this build of sloe brings both backends to.
-pub const LATEST_SCHEMA_VERSION: u32 = 4;
+pub const LATEST_SCHEMA_VERSION: u32 = 5;
 
 #[cfg(test)]
 mod tests {
