@@ -153,7 +153,7 @@ struct EnvironmentScreen<'a> {
 
 impl EnvironmentScreen<'_> {
     fn keep(&mut self, h: &RunHeader) -> bool {
-        let (Some(judged), Some(theirs)) = (self.judged, h.context.fingerprint.as_ref()) else {
+        let (Some(judged), Some(theirs)) = (self.judged, h.context.fingerprint.as_deref()) else {
             return true;
         };
         let diffs = judged.differences(theirs);
@@ -280,7 +280,7 @@ fn gather(
     let mut screen = EnvironmentScreen {
         judged: ctx
             .fingerprint
-            .as_ref()
+            .as_deref()
             .filter(|_| config.regression.same_environment),
         left_out: Vec::new(),
     };
@@ -444,10 +444,12 @@ mod tests {
                     environment: None,
                     timestamp: crate::testing::at(minutes),
                     ci: BTreeMap::new(),
-                    fingerprint: kernel.map(|k| Fingerprint {
-                        cpu: Some("cpu".into()),
-                        kernel: Some(k.into()),
-                        ..Fingerprint::default()
+                    fingerprint: kernel.map(|k| {
+                        Box::new(Fingerprint {
+                            cpu: Some("cpu".into()),
+                            kernel: Some(k.into()),
+                            ..Fingerprint::default()
+                        })
                     }),
                 },
                 series: vec![sloe_core::Series {

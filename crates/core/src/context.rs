@@ -168,7 +168,7 @@ pub fn resolve(sources: &[Partial], ci: BTreeMap<String, String>, now: Timestamp
         environment: pick(sources, |s| s.environment.clone()),
         timestamp: pick(sources, |s| s.timestamp).unwrap_or(now),
         ci,
-        fingerprint: (!fingerprint.is_empty()).then_some(fingerprint),
+        fingerprint: (!fingerprint.is_empty()).then(|| Box::new(fingerprint)),
     }
 }
 

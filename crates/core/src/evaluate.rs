@@ -93,7 +93,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
             false_alarm_control: false_alarm_control(tests_run, thresholds.false_alarm_rate),
-            fingerprint: ctx.fingerprint.clone(),
+            fingerprint: ctx.fingerprint.as_deref().cloned(),
             baseline_excluded: Default::default(),
             baseline_differences: Vec::new(),
             baseline_unknown_environment: 0,

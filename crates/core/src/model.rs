@@ -73,9 +73,10 @@ pub struct RunContext {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ci: BTreeMap<String, String>,
     /// The machine, OS and toolchains the run was measured with; `None`
-    /// for runs recorded before sloe kept it.
+    /// for runs recorded before sloe kept it. Boxed: most code moves
+    /// contexts around without looking at it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fingerprint: Option<Fingerprint>,
+    pub fingerprint: Option<Box<Fingerprint>>,
 }
 
 /// The samples of one (benchmark, measure) in a run.

@@ -189,7 +189,7 @@ impl RawHeader {
                 environment: self.environment,
                 timestamp: ns_to_timestamp(self.timestamp_ns)?,
                 ci: ci_from_json(&self.ci)?,
-                fingerprint: fingerprint_from_json(self.fingerprint.as_deref())?,
+                fingerprint: fingerprint_from_json(self.fingerprint.as_deref())?.map(Box::new),
             },
             recorded_at: ns_to_timestamp(self.recorded_at_ns)?,
         })

@@ -469,7 +469,7 @@ impl Store for PostgresStore {
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
-        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_ref());
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
         let n = run.series.len();
         // Column arrays for one multi-row insert: a single round trip however
         // many series the run has. Each series' samples are a slice of one

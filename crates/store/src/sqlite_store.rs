@@ -304,7 +304,7 @@ impl Store for SqliteStore {
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
-        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_ref());
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
         let inserted = self.on_connection(|conn| -> Result<RunId> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id = tx

@@ -355,7 +355,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
                 "a \"quoted\" 'value'\nwith a newline".to_owned(),
             ),
         ]),
-        fingerprint: Some(full_fingerprint()),
+        fingerprint: Some(Box::new(full_fingerprint())),
     };
     let series = vec![
         Series {
@@ -469,11 +469,11 @@ fn baseline_history_keeps_only_the_runs_a_filter_accepts(store: &dyn Store) {
         // Every third run on another kernel; run 0 recorded before fingerprints.
         ctx.fingerprint = match minute {
             0 => None,
-            m if m % 3 == 0 => Some(Fingerprint {
+            m if m % 3 == 0 => Some(Box::new(Fingerprint {
                 kernel: Some("6.8.0".to_owned()),
                 ..fp.clone()
-            }),
-            _ => Some(fp.clone()),
+            })),
+            _ => Some(Box::new(fp.clone())),
         };
         let value = minute as f64;
         record(store, ctx, vec![series("a", "wall_time", &[value])]);
