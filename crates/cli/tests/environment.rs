@@ -206,3 +206,38 @@ fn same_environment_false_keeps_them() {
     assert_eq!(e["baseline_runs"], 5);
     assert_eq!(e["regression"], "regression", "{e:#}");
 }
+
+/// `sloe run` records the machine it measured on.
+#[test]
+fn sloe_run_records_the_local_machine() {
+    let p = Project::new("[[benchmark]]\nname = \"true\"\ncommand = [\"true\"]\nruns = 2\n");
+    let out = p
+        .sloe()
+        .args(["run", "--branch", "main", "--commit", "c1"])
+        .output()
+        .expect("run sloe");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fp = &history(&p)[0]["fingerprint"];
+    assert_eq!(fp["arch"], std::env::consts::ARCH, "{fp:#}");
+    assert!(fp["cores"].as_u64().expect("cores") >= 1, "{fp:#}");
+    if cfg!(target_os = "linux") {
+        // Read the way a user would check it, independently of sloe's parser.
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").expect("osrelease");
+        assert_eq!(fp["kernel"], release.trim());
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").expect("cpuinfo");
+        let processors = cpuinfo
+            .lines()
+            .filter(|l| l.starts_with("processor"))
+            .count();
+        assert_eq!(fp["cores"].as_u64(), Some(processors as u64));
+        assert!(fp["memory_gib"].as_f64().is_some(), "{fp:#}");
+        assert!(
+            fp["toolchains"].is_null(),
+            "sloe run reports no toolchain: {fp:#}"
+        );
+    }
+}
