@@ -166,13 +166,16 @@ impl EnvironmentScreen<'_> {
     }
 
     /// What was left out and what was kept blind, counting only the runs
-    /// the baseline reached: when every series got all the runs it wanted,
-    /// a run older than the oldest one used would not have counted anyway.
+    /// the baseline would have used: runs that hold one of the judged
+    /// series (one more read, of the left-out runs only) and, when every
+    /// series got all the runs it wanted, no older than the oldest one used.
     fn screened(
         self,
+        store: &dyn Store,
+        keys: &[SeriesKey],
         found: &BTreeMap<SeriesKey, Vec<(RunHeader, sloe_core::Series)>>,
         wanted: usize,
-    ) -> Screened {
+    ) -> Result<Screened> {
         let used: BTreeMap<RunId, &RunHeader> =
             found.values().flatten().map(|(h, _)| (h.id, h)).collect();
         let full = found.values().all(|runs| runs.len() >= wanted);
@@ -184,14 +187,29 @@ impl EnvironmentScreen<'_> {
                 .count(),
             ..Screened::default()
         };
-        for (h, diffs) in self.left_out {
-            if full && oldest.is_some_and(|o| (h.context.timestamp, h.id) < o) {
+        let candidates: Vec<(RunHeader, Vec<String>)> = self
+            .left_out
+            .into_iter()
+            .filter(|(h, _)| !(full && oldest.is_some_and(|o| (h.context.timestamp, h.id) < o)))
+            .collect();
+        let ids: Vec<RunId> = candidates.iter().map(|(h, _)| h.id).collect();
+        let relevant: BTreeSet<RunId> = if ids.is_empty() {
+            BTreeSet::new()
+        } else {
+            store
+                .results_of_runs(&ids, Some(keys))?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        };
+        for (h, diffs) in candidates {
+            if !relevant.contains(&h.id) {
                 continue;
             }
             out.excluded += 1;
             out.differences.extend(diffs);
         }
-        out
+        Ok(out)
     }
 }
 
@@ -286,7 +304,7 @@ fn gather(
     };
     let found =
         sloe_store::baseline_history_where(store, &q, &keys, wanted, &mut |h| screen.keep(h))?;
-    let screened = screen.screened(&found, wanted);
+    let screened = screen.screened(store, &keys, &found, wanted)?;
     let runs: BTreeMap<SeriesKey, Vec<Vec<f64>>> = found
         .into_iter()
         .map(|(k, v)| (k, v.into_iter().map(|(_, s)| s.values).collect()))
@@ -435,6 +453,16 @@ mod tests {
 
     /// Records a `main` run of `parse` on `kernel` (`None`: no fingerprint).
     fn record_on(store: &dyn Store, minutes: i64, kernel: Option<&str>, ms: f64) -> RunId {
+        record_of(store, "parse", minutes, kernel, ms)
+    }
+
+    fn record_of(
+        store: &dyn Store,
+        benchmark: &str,
+        minutes: i64,
+        kernel: Option<&str>,
+        ms: f64,
+    ) -> RunId {
         store
             .insert_run(&sloe_core::NewRun {
                 context: sloe_core::RunContext {
@@ -453,7 +481,7 @@ mod tests {
                     }),
                 },
                 series: vec![sloe_core::Series {
-                    benchmark: "parse".into(),
+                    benchmark: benchmark.into(),
                     measure: "wall_time".into(),
                     unit: sloe_core::Unit::Milliseconds,
                     direction: sloe_core::Direction::LowerIsBetter,
@@ -478,6 +506,8 @@ mod tests {
         ] {
             record_on(&store, minute, Some(kernel), 100.0);
         }
+        // Another kernel's run of another benchmark was never a candidate.
+        record_of(&store, "other", 6, Some("7.0.0"), 100.0);
         let judged = record_on(&store, 10, Some("6.1.0"), 100.0);
         let report =
             judge(&settings(""), &store, Some(judged), MergeBase::Unknown).expect("judges");

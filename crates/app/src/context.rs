@@ -153,7 +153,7 @@ fn read_local_fingerprint() -> Fingerprint {
             .or_else(|| read("/usr/lib/os-release"))
             .and_then(|t| fingerprint::parse_os_release(&t)),
         kernel,
-        arch: Some(std::env::consts::ARCH.to_owned()),
+        arch: Some(fingerprint::normalize_arch(std::env::consts::ARCH)),
         toolchains: BTreeMap::new(),
     }
 }

@@ -208,6 +208,20 @@ pub fn parse_os_release(text: &str) -> Option<String> {
     })
 }
 
+/// An architecture under the name Rust and Linux's `uname -m` give it, so
+/// that go's `amd64`, Windows' `AMD64`, BenchmarkDotNet's `X64` and
+/// macOS's `arm64` read the same as the local reading (`x86_64`,
+/// `aarch64`); other names are kept as written.
+pub fn normalize_arch(arch: &str) -> String {
+    let a = arch.trim();
+    match a.to_ascii_lowercase().as_str() {
+        "amd64" | "x64" | "x86_64" | "x86-64" => "x86_64".to_owned(),
+        "arm64" | "aarch64" => "aarch64".to_owned(),
+        "386" | "i386" | "i686" | "x86" => "x86".to_owned(),
+        _ => a.to_owned(),
+    }
+}
+
 /// Runs of white space as one space (cpuinfo pads some model names).
 fn squeeze(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -285,6 +299,17 @@ Model\t\t: Raspberry Pi 4 Model B Rev 1.4
             Some("Alpine 3.19.1")
         );
         assert_eq!(parse_os_release("# nothing\n"), None);
+    }
+
+    #[test]
+    fn architectures_read_the_same_whoever_names_them() {
+        for a in ["amd64", "AMD64", "X64", "x86_64"] {
+            assert_eq!(normalize_arch(a), "x86_64", "{a}");
+        }
+        for a in ["arm64", "aarch64", "Arm64"] {
+            assert_eq!(normalize_arch(a), "aarch64", "{a}");
+        }
+        assert_eq!(normalize_arch("riscv64"), "riscv64");
     }
 
     #[test]

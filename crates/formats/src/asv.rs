@@ -260,7 +260,7 @@ fn fingerprint(params: &BTreeMap<String, Value>) -> Option<Fingerprint> {
         cores: text("num_cpu")
             .and_then(|n| n.parse().ok())
             .filter(|&n| n > 0),
-        arch: text("arch"),
+        arch: text("arch").map(|a| sloe_core::fingerprint::normalize_arch(&a)),
         ..Fingerprint::default()
     };
     if let Some(python) = text("python") {

@@ -71,7 +71,7 @@ impl HostInfo {
                 .and_then(|n| n.parse().ok())
                 .filter(|&n| n > 0),
             os: loose(self.os_version),
-            arch: loose(self.architecture),
+            arch: loose(self.architecture).map(|a| sloe_core::fingerprint::normalize_arch(&a)),
             ..Fingerprint::default()
         };
         for (name, v) in [

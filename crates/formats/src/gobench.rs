@@ -63,7 +63,9 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             .map(str::trim)
             .filter(|a| !a.is_empty())
         {
-            fingerprint.arch.get_or_insert_with(|| arch.to_owned());
+            fingerprint
+                .arch
+                .get_or_insert_with(|| sloe_core::fingerprint::normalize_arch(arch));
             continue;
         }
         let mut fields = line.split_whitespace();

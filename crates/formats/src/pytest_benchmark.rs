@@ -141,7 +141,7 @@ fn fingerprint(info: Option<MachineInfo>, version: Option<String>) -> Option<Fin
         cpu: known(cpu.brand_raw).or_else(|| known(cpu.brand)),
         cores: cpu.count.filter(|&c| c > 0),
         kernel: known(info.release),
-        arch: known(info.machine),
+        arch: known(info.machine).map(|a| sloe_core::fingerprint::normalize_arch(&a)),
         ..Fingerprint::default()
     };
     if let Some(v) = known(info.python_version) {
