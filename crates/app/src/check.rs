@@ -244,10 +244,33 @@ fn gather(
         let pinned_run = store
             .run(pinned)?
             .ok_or(AppError::PinnedRunMissing { id: pinned.0 })?;
+        // A pin is an explicit choice: kept whatever its environment, but
+        // a different one is said.
+        let differs = match (
+            ctx.fingerprint.as_deref(),
+            pinned_run.header.context.fingerprint.as_deref(),
+        ) {
+            (Some(judged), Some(theirs)) => {
+                let diffs: Vec<String> = judged
+                    .differences(theirs)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                if diffs.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", measured on a different environment ({})",
+                        diffs.join(", ")
+                    )
+                }
+            }
+            _ => String::new(),
+        };
         return Ok((
             Baseline::Pinned {
                 description: format!(
-                    "pinned run {pinned}{}",
+                    "pinned run {pinned}{}{differs}",
                     pinned_run
                         .header
                         .context
@@ -526,6 +549,19 @@ mod tests {
             m.fingerprint.as_ref().and_then(|f| f.kernel.as_deref()),
             Some("6.1.0")
         );
+
+        // A pinned run on another kernel is kept, and the description says so.
+        let pinned = record_on(&store, 4, Some("6.8.0"), 100.0);
+        store.pin_baseline(Some("tb"), pinned).expect("pins");
+        let report =
+            judge(&settings(""), &store, Some(judged), MergeBase::Unknown).expect("judges");
+        assert_eq!(
+            report.metadata.baseline,
+            format!(
+                "pinned run {pinned} (commit k4), measured on a different environment (kernel 6.8.0 → 6.1.0)"
+            )
+        );
+        store.clear_baseline(Some("tb")).expect("unpins");
 
         let report = judge(
             &settings("[regression]\nsame_environment = false\n"),
