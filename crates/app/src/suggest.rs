@@ -234,6 +234,7 @@ mod tests {
                     environment: None,
                     timestamp: at(minutes),
                     ci: Default::default(),
+                    fingerprint: None,
                 },
                 series: series
                     .iter()

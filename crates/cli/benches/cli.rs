@@ -70,6 +70,7 @@ fn main() {
             environment: None,
             timestamp: t0 + SignedDuration::from_mins(r as i64 * 60),
             ci: Default::default(),
+            fingerprint: None,
         };
         store
             .insert_run(&NewRun {

@@ -446,6 +446,7 @@ impl ContextArgs {
             testbed: self.testbed.clone(),
             environment: self.environment.clone(),
             timestamp: self.timestamp,
+            fingerprint: None,
         }
     }
 }

@@ -284,6 +284,13 @@ pub struct RegressionConfig {
     /// (`regression::against_history_runs`). 0 turns it off.
     #[serde(default = "default_confirm_runs")]
     pub confirm_runs: usize,
+    /// Compare a run only with baseline runs measured on the same
+    /// environment (CPU model, logical cores, memory, OS, kernel, the
+    /// toolchains a harness reports); runs that differ are left out and the
+    /// report says how many and what differed. Runs recorded without a
+    /// fingerprint are kept. `false` keeps every run.
+    #[serde(default = "default_same_environment")]
+    pub same_environment: bool,
 }
 
 impl Default for RegressionConfig {
@@ -296,6 +303,7 @@ impl Default for RegressionConfig {
             false_alarm_rate: default_false_alarm_rate(),
             creep_window: default_creep_window(),
             confirm_runs: default_confirm_runs(),
+            same_environment: default_same_environment(),
         }
     }
 }
@@ -314,6 +322,9 @@ fn default_min_baseline_runs() -> usize {
 }
 fn default_confirm_runs() -> usize {
     2
+}
+fn default_same_environment() -> bool {
+    true
 }
 fn default_creep_window() -> usize {
     30

@@ -93,6 +93,10 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
             false_alarm_control: false_alarm_control(tests_run, thresholds.false_alarm_rate),
+            fingerprint: ctx.fingerprint.as_deref().cloned(),
+            baseline_excluded: Default::default(),
+            baseline_differences: Vec::new(),
+            baseline_unknown_environment: 0,
         },
         summary,
         results,
@@ -1031,6 +1035,7 @@ mod tests {
                     environment: None,
                     timestamp: Timestamp::UNIX_EPOCH,
                     ci: BTreeMap::new(),
+                    fingerprint: None,
                 },
                 recorded_at: Timestamp::UNIX_EPOCH,
             },

@@ -11,6 +11,7 @@ pub mod changepoint;
 pub mod config;
 pub mod context;
 pub mod evaluate;
+pub mod fingerprint;
 pub mod model;
 pub mod regression;
 pub mod report;
@@ -19,6 +20,7 @@ pub mod stats;
 pub mod suggest;
 pub mod units;
 
+pub use fingerprint::Fingerprint;
 pub use model::{
     Direction, NewRun, ResourcePoint, Run, RunContext, RunHeader, RunId, Series, SeriesKey,
     Timeline,

@@ -287,6 +287,10 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             baseline: "recent runs of main".into(),
             fail_on: vec!["violation".into()],
             false_alarm_control: "benjamini-hochberg over 3 regression tests at 1 %".into(),
+            fingerprint: None,
+            baseline_excluded: Default::default(),
+            baseline_differences: Vec::new(),
+            baseline_unknown_environment: 0,
         },
         summary: Summary {
             status: if benchmarks > 0 {

@@ -55,6 +55,10 @@ pub(crate) fn sample_report() -> Report {
             baseline: "last 5 runs of main on ci-linux".into(),
             fail_on: vec!["violation".into(), "critical".into(), "regression".into()],
             false_alarm_control: "benjamini-hochberg over 3 regression tests at 1 %".into(),
+            fingerprint: None,
+            baseline_excluded: Default::default(),
+            baseline_differences: Vec::new(),
+            baseline_unknown_environment: 0,
         },
         summary: Summary {
             status: OverallStatus::Failed,
@@ -164,6 +168,7 @@ min = "300000000B/s"
                 environment: None,
                 timestamp: Timestamp::UNIX_EPOCH,
                 ci: BTreeMap::new(),
+                fingerprint: None,
             },
             recorded_at: Timestamp::UNIX_EPOCH,
         },

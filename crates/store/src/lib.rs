@@ -357,6 +357,20 @@ pub fn baseline_history(
     keys: &[SeriesKey],
     history: usize,
 ) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
+    baseline_history_where(store, q, keys, history, &mut |_| true)
+}
+
+/// [`baseline_history`] over only the runs `keep` accepts (the judged
+/// run's environment, say): `keep` sees each run header paged through once,
+/// newest first, before any of its series is read, so a run left out costs
+/// no series read and the runs kept still fill `history` per series.
+pub fn baseline_history_where(
+    store: &dyn Store,
+    q: &BaselineQuery,
+    keys: &[SeriesKey],
+    history: usize,
+    keep: &mut dyn FnMut(&RunHeader) -> bool,
+) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
     let mut unique: Vec<SeriesKey> = keys.to_vec();
     unique.sort();
     unique.dedup();
@@ -378,8 +392,10 @@ pub fn baseline_history(
             let headers = store.list_runs(&q.page(offset, page))?;
             let exhausted = headers.len() < page;
             offset += headers.len();
-            let headers: Vec<RunHeader> =
-                headers.into_iter().filter(|h| seen.insert(h.id)).collect();
+            let headers: Vec<RunHeader> = headers
+                .into_iter()
+                .filter(|h| seen.insert(h.id) && keep(h))
+                .collect();
             if !headers.is_empty() {
                 let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
                 let by_id: HashMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();

@@ -26,7 +26,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/sqlite/0004_rounds.sql"),
     },
-    // 0005 is issue 13's environment fingerprint, on another branch.
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/sqlite/0005_environment.sql"),
+    },
     Migration {
         version: 6,
         sql: include_str!("../migrations/sqlite/0006_digest.sql"),
@@ -50,7 +53,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/postgres/0004_rounds.sql"),
     },
-    // 0005 is issue 13's environment fingerprint, on another branch.
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/postgres/0005_environment.sql"),
+    },
     Migration {
         version: 6,
         sql: include_str!("../migrations/postgres/0006_digest.sql"),
@@ -68,9 +74,7 @@ mod tests {
     fn both_backends_number_their_migrations_one_by_one_to_the_latest() {
         for list in [SQLITE, POSTGRES] {
             let versions: Vec<u32> = list.iter().map(|m| m.version).collect();
-            // 0005 (the environment fingerprint) comes from another branch
-            // of issue 13; once both are merged this is 1..=LATEST again.
-            let expected: Vec<u32> = (1..=LATEST_SCHEMA_VERSION).filter(|v| *v != 5).collect();
+            let expected: Vec<u32> = (1..=LATEST_SCHEMA_VERSION).collect();
             assert_eq!(versions, expected);
         }
     }

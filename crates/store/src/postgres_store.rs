@@ -50,8 +50,7 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// when a query fails, and one just used is very likely still open.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
 
-const HEADER_COLUMNS: &str =
-    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text";
+const HEADER_COLUMNS: &str = "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text, fingerprint::text";
 
 /// Runs kept in a PostgreSQL database, optionally in a schema of their own.
 pub struct PostgresStore {
@@ -405,6 +404,7 @@ fn read_header(row: &Row, at: usize) -> Result<RawHeader> {
         timestamp_ns: row.try_get(at + 5)?,
         recorded_at_ns: row.try_get(at + 6)?,
         ci: row.try_get(at + 7)?,
+        fingerprint: row.try_get(at + 8)?,
     })
 }
 
@@ -453,6 +453,7 @@ impl PostgresStore {
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
         let n = run.series.len();
         // Column arrays for one multi-row insert: a single round trip however
         // many series the run has. Each series' samples are a slice of one
@@ -479,8 +480,8 @@ impl PostgresStore {
         }
         let inserted = self.on_connection(|conn| -> Result<RunInsert> {
             let insert_run = conn.prepare(
-                "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
-                 VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
+                "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint)
+                 VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb, ($8::text)::jsonb) RETURNING id",
             )?;
             let insert_results = conn.prepare(
                 "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
@@ -522,6 +523,7 @@ impl PostgresStore {
                         &timestamp,
                         &codec::now_ns(),
                         &ci,
+                        &fingerprint,
                     ],
                 )?
                 .get(0);
@@ -784,7 +786,7 @@ impl Store for PostgresStore {
         self.with("read the history", |conn| {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
-                           r.recorded_at_ns, r.ci::text, \
+                           r.recorded_at_ns, r.ci::text, r.fingerprint::text, \
                            s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let rows = match benchmark_glob {
                 Some(glob) => {
@@ -823,7 +825,7 @@ impl Store for PostgresStore {
                     Some(h) if h.id.0 == id => h,
                     _ => decode_header(row, 0)?,
                 };
-                out.push((current.clone(), read_series(row, 8)?));
+                out.push((current.clone(), read_series(row, 9)?));
                 header = Some(current);
             }
             Ok(out)

@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_KEYS_MAX: usize = 16;
 
 const HEADER_COLUMNS: &str =
-    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci";
+    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint";
 
 /// Runs kept in a SQLite file (or in memory, for tests).
 pub struct SqliteStore {
@@ -182,6 +182,7 @@ impl SqliteStore {
         let ctx = &run.context;
         let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
         let ci = codec::ci_to_json(&ctx.ci);
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
         let inserted = self.on_connection(|conn| -> Result<RunInsert> {
             // Immediate: the write lock is taken before the digest is looked
             // up, so no other writer records the same results in between.
@@ -202,8 +203,8 @@ impl SqliteStore {
             }
             let id = tx
                 .prepare_cached(
-                    "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
                 .insert(params![
                     ctx.commit,
@@ -212,7 +213,8 @@ impl SqliteStore {
                     ctx.environment,
                     timestamp,
                     codec::now_ns(),
-                    ci
+                    ci,
+                    fingerprint
                 ])?;
             if let Some((digest, _)) = digest {
                 tx.prepare_cached("UPDATE runs SET digest = ?1 WHERE id = ?2")?
@@ -342,6 +344,7 @@ fn read_header(row: &Row<'_>) -> rusqlite::Result<RawHeader> {
         timestamp_ns: row.get(5)?,
         recorded_at_ns: row.get(6)?,
         ci: row.get(7)?,
+        fingerprint: row.get(8)?,
     })
 }
 
@@ -579,7 +582,7 @@ impl Store for SqliteStore {
         self.with("read the history", |conn| {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
-                           r.recorded_at_ns, r.ci, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
+                           r.recorded_at_ns, r.ci, r.fingerprint, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let (mut stmt, args) = match benchmark_glob {
                 Some(glob) => (
                     conn.prepare_cached(&format!(
@@ -616,10 +619,10 @@ impl Store for SqliteStore {
                     _ => read_header(row)?.decode().map_err(Fail::Corrupt)?,
                 };
                 let key = SeriesKey {
-                    benchmark: row.get(8)?,
-                    measure: row.get(9)?,
+                    benchmark: row.get(9)?,
+                    measure: row.get(10)?,
                 };
-                let series = read_series(row, 10, key)?;
+                let series = read_series(row, 11, key)?;
                 out.push((current.clone(), series));
                 header = Some(current);
             }

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
+use sloe_core::fingerprint::Fingerprint;
 use sloe_core::model::{
     Direction, NewRun, ResourcePoint, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
@@ -21,7 +22,7 @@ use sloe_core::slo::{Classification, Counts, EventBatch, EventBucket, events::mi
 use sloe_core::units::Unit;
 use sloe_store::{
     BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunInsert, RunQuery,
-    SqliteStore, Store, StoreError, baseline_history, find_commit_run,
+    SqliteStore, Store, StoreError, baseline_history, baseline_history_where, find_commit_run,
 };
 use sloe_testkit::Need;
 
@@ -230,6 +231,7 @@ contract! {
         pinning_a_missing_run_fails_and_changes_nothing,
         baseline_history_picks_the_right_runs,
         baseline_history_pages_back_for_series_only_older_runs_have,
+        baseline_history_keeps_only_the_runs_a_filter_accepts,
         merge_base_run_is_found_by_commit,
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
@@ -276,6 +278,7 @@ fn context(branch: &str, testbed: &str, timestamp: Timestamp) -> RunContext {
         environment: Some("ci".to_owned()),
         timestamp,
         ci: BTreeMap::new(),
+        fingerprint: None,
     }
 }
 
@@ -355,6 +358,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
                 "a \"quoted\" 'value'\nwith a newline".to_owned(),
             ),
         ]),
+        fingerprint: Some(Box::new(full_fingerprint())),
     };
     let series = vec![
         Series {
@@ -418,6 +422,11 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             .collect()
     };
     assert_eq!(bits(&run.series), bits(&series));
+    // Every read of a header brings the fingerprint back.
+    let listed = ok(store.list_runs(&RunQuery::default()));
+    assert_eq!(listed[0].context, context);
+    let history = ok(store.series_history(Some("transpile-*"), 1));
+    assert_eq!(history[0].0.context, context);
 
     // A run with no optional context and no series.
     let bare = RunContext {
@@ -427,6 +436,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
         environment: None,
         timestamp: ts("2026-01-01T00:00:00Z"),
         ci: BTreeMap::new(),
+        fingerprint: None,
     };
     let bare_id = record(store, bare.clone(), vec![]);
     let bare_run = ok(store.run(bare_id)).expect("the bare run");
@@ -434,6 +444,76 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
     assert!(bare_run.series.is_empty());
 
     assert_eq!(ok(store.run(RunId(bare_id.0 + 1000))), None);
+}
+
+/// Every field of a fingerprint set, with what JSON must escape.
+fn full_fingerprint() -> Fingerprint {
+    Fingerprint {
+        cpu: Some("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz \"ü\"".to_owned()),
+        cores: Some(64),
+        memory_gib: Some(15.5),
+        os: Some("Debian GNU/Linux 12 (bookworm)".to_owned()),
+        kernel: Some("6.1.0-28-cloud-amd64".to_owned()),
+        arch: Some("x86_64".to_owned()),
+        toolchains: BTreeMap::from([
+            ("python".to_owned(), "3.12.1".to_owned()),
+            ("jdk".to_owned(), "21.0.2".to_owned()),
+        ]),
+    }
+}
+
+/// The judged run's environment decides which runs are its baseline: a
+/// filter sees each header once, before any of its series is read, and the
+/// runs kept still fill `history`.
+fn baseline_history_keeps_only_the_runs_a_filter_accepts(store: &dyn Store) {
+    let mut fp = full_fingerprint();
+    for minute in 0..12 {
+        let mut ctx = context("main", "linux", at(minute));
+        // Every third run on another kernel; run 0 recorded before fingerprints.
+        ctx.fingerprint = match minute {
+            0 => None,
+            m if m % 3 == 0 => Some(Box::new(Fingerprint {
+                kernel: Some("6.8.0".to_owned()),
+                ..fp.clone()
+            })),
+            _ => Some(Box::new(fp.clone())),
+        };
+        let value = minute as f64;
+        record(store, ctx, vec![series("a", "wall_time", &[value])]);
+    }
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("linux".to_owned()),
+        before: None,
+        exclude: None,
+    };
+    let keys = [key("a", "wall_time")];
+    let mut seen = Vec::new();
+    fp.kernel = Some("6.1.0-28-cloud-amd64".to_owned());
+    let got = ok(baseline_history_where(store, &q, &keys, 6, &mut |h| {
+        seen.push(h.id);
+        h.context
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| f.differences(&fp).is_empty())
+    }));
+    let values: Vec<f64> = got[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 8.0, 7.0, 5.0, 4.0]);
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "each header is offered once");
+    // Unfiltered, the other kernel's runs count.
+    let all = ok(baseline_history(store, &q, &keys, 6));
+    let values: Vec<f64> = all[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 9.0, 8.0, 7.0, 6.0]);
+    // The run without a fingerprint is kept by this filter once reached.
+    let deep = ok(baseline_history_where(store, &q, &keys, 20, &mut |h| {
+        h.context
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| f.differences(&fp).is_empty())
+    }));
+    let values: Vec<f64> = deep[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 8.0, 7.0, 5.0, 4.0, 2.0, 1.0, 0.0]);
 }
 
 fn timestamps_round_trip_exactly(store: &dyn Store) {

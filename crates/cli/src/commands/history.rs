@@ -45,7 +45,8 @@ fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) -> Re
                     let c = &r.context;
                     json!({"id": r.id, "timestamp": c.timestamp.to_string(), "commit": c.commit,
                            "branch": c.branch, "testbed": c.testbed, "environment": c.environment,
-                           "ci": c.ci, "recorded_at": r.recorded_at.to_string()})
+                           "ci": c.ci, "fingerprint": c.fingerprint,
+                           "recorded_at": r.recorded_at.to_string()})
                 })
                 .collect();
             println!("{}", crate::output::pretty_json(&json!(v), "the history")?);
@@ -88,6 +89,7 @@ fn print_values(
                     let values: Vec<f64> = s.values.iter().map(|v| s.unit.from_canonical(*v)).collect();
                     json!({"run_id": r.id, "timestamp": r.context.timestamp.to_string(),
                            "commit": r.context.commit, "branch": r.context.branch, "testbed": r.context.testbed,
+                           "fingerprint": r.context.fingerprint,
                            "benchmark": s.benchmark, "measure": s.measure, "unit": s.unit.symbol(),
                            "direction": s.direction.as_str(),
                            "median": median(&values), "values": values})
