@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use sloe_core::budget;
+use sloe_core::config::{ConfigError, UnmatchedBudgets};
 use sloe_core::evaluate::{self, Baseline};
 use sloe_core::report::Report;
 use sloe_core::{Run, RunId, SeriesKey};
@@ -65,19 +67,63 @@ pub fn judge(
 
 /// Judges `run`, recorded or not (`sloe run` judges a provisional run to
 /// decide what to re-measure), against its budgets and baseline.
+///
+/// Budgets cannot silently switch off: a budget whose limit cannot judge
+/// a series it matches (a unitless limit on a series with a unit, or a
+/// limit of another dimension) is a config error, and so, under
+/// `policy.unmatched_budgets = "error"`, is a budget that matches nothing
+/// (otherwise a finding in the report).
 pub fn judge_run(
     settings: &Settings,
     store: &dyn Store,
     run: &Run,
     merge_base: MergeBase<'_>,
 ) -> Result<Report> {
+    let config = &settings.config;
+    if let Some(m) = budget::unit_mismatches(&config.budgets, &run.series).first() {
+        return Err(budget_error(settings, m.key(), m.message()));
+    }
+    // The store's names only matter for a budget that matches nothing.
+    let recorded = if evaluate::unmatched_budgets(config, run, &[]).is_empty() {
+        Vec::new()
+    } else {
+        store.recorded_series(RECORDED_RUNS)?
+    };
+    if config.policy.unmatched_budgets == UnmatchedBudgets::Error
+        && let Some(u) = evaluate::unmatched_budgets(config, run, &recorded).first()
+    {
+        return Err(budget_error(
+            settings,
+            format!("budget[{}]", u.index),
+            format!("{} (`policy.unmatched_budgets = \"error\"`)", u.message()),
+        ));
+    }
     let baseline = baseline(settings, store, run, merge_base)?;
-    Ok(evaluate::evaluate(
-        &settings.config,
+    Ok(evaluate::evaluate_with_names(
+        config,
         run,
         &baseline,
+        &recorded,
         env!("CARGO_PKG_VERSION"),
     ))
+}
+
+/// How many of the newest runs a did-you-mean for a budget that matches
+/// nothing reads names from.
+const RECORDED_RUNS: usize = 200;
+
+/// A config error found only once a run shows what the budgets met.
+fn budget_error(settings: &Settings, key: String, message: String) -> AppError {
+    AppError::Config(ConfigError {
+        file: settings.path.as_deref().map_or_else(
+            || "(built-in defaults)".to_owned(),
+            |p| p.display().to_string(),
+        ),
+        line: None,
+        column: None,
+        key: Some(key),
+        message,
+    })
 }
 
 /// What `run` is compared with: the run pinned for its testbed, else the

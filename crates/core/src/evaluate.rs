@@ -78,7 +78,7 @@ pub fn evaluate_with_names(
     let mut judged = known_debt_and_creep(config, graded, &tests, baseline, &thresholds);
     let mut violations = apply_policy(&config.policy, &mut judged);
     let mut recommendations = advise(config, run, &ab, baseline, &judged);
-    let unmatched = unmatched_budgets(config, run, &ab, recorded);
+    let unmatched = unmatched_findings(config, run, recorded);
     violations.extend(unmatched.iter().cloned());
     if !unmatched.is_empty() {
         recommendations.push(format!(
@@ -126,14 +126,15 @@ pub fn evaluate_with_names(
     }
 }
 
-/// The findings for budgets that match no series of the run (the A sides
-/// of A/B pairs are judged with their candidates, so they do not count).
-fn unmatched_budgets(
-    config: &Config,
+/// The budgets of `config` that match no series `run` judges (the A sides
+/// of A/B pairs are judged with their candidates, so they do not count),
+/// with a did-you-mean against the run's names and `recorded`.
+pub fn unmatched_budgets<'a>(
+    config: &'a Config,
     run: &Run,
-    ab: &AbPairs<'_>,
     recorded: &[SeriesKey],
-) -> Vec<Finding> {
+) -> Vec<budget::Unmatched<'a>> {
+    let ab = AbPairs::of(run);
     let keys: Vec<SeriesKey> = run
         .series
         .iter()
@@ -141,6 +142,11 @@ fn unmatched_budgets(
         .map(Series::key)
         .collect();
     budget::unmatched(&config.budgets, &keys, recorded)
+}
+
+/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`].
+fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec<Finding> {
+    unmatched_budgets(config, run, recorded)
         .into_iter()
         .map(|u| Finding {
             benchmark: u.budget.benchmark.clone(),
@@ -1107,10 +1113,7 @@ fn message(
 fn inconclusive_reason(verdict: &Verdict, warning: f64) -> String {
     let w = format_number(warning * 100.0);
     match verdict.min_detectable_change {
-        Some(mdc) if mdc > warning => format!(
-            ": this noise only shows changes from {:.1} %, so a {w} % change cannot be told from noise",
-            mdc * 100.0
-        ),
+        Some(mdc) if mdc > warning => format!(": a {w} % change cannot be told from this noise"),
         _ => format!(": the change reaches the {w} % warning but is not significant"),
     }
 }
@@ -1455,7 +1458,7 @@ mod tests {
         );
         assert_eq!(
             msg,
-            "0.5927 s (no budget); inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): this noise only shows changes from 101.1 %, so a 10 % change cannot be told from noise"
+            "0.5927 s (no budget); inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): a 10 % change cannot be told from this noise"
         );
         let mut reached = doubled_sort_verdict();
         reached.min_detectable_change = Some(0.05);

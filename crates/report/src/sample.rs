@@ -65,6 +65,7 @@ pub(crate) fn sample_report() -> Report {
             regressions: 1,
             improvements: 0,
             known: 0,
+            inconclusive: 0,
             compliance: 66.7,
         },
         results: vec![
@@ -103,6 +104,68 @@ pub(crate) fn sample_report() -> Report {
         }],
         recommendations: vec!["parse-large wall_time breaks its budget.".into()],
     }
+}
+
+/// Issue 13's doubled `sort`, inconclusive on a noisy history (what
+/// `sloe check -v` showed: +83.9 %, interval −8.6 % to +269.9 %, p = 0.015,
+/// detectable from 101.1 %), beside a pass, with a budget whose measure
+/// is misspelt. Built by hand: which verdict the statistics reach is
+/// sloe-core's business, how it reads is the renderers'.
+pub(crate) fn inconclusive_report() -> Report {
+    let mut report = sample_report();
+    let pass = report.results[1].clone();
+    let sort = ResultEntry {
+        benchmark: "sort".into(),
+        measure: "wall_time".into(),
+        unit: "s".into(),
+        statistic: "median".into(),
+        value: 0.5927,
+        limit: Some(1.0),
+        percent_of_budget: Some(59.27),
+        status: Status::Pass,
+        severity: Severity::None,
+        baseline: Some(0.3222),
+        change: Some(0.839),
+        change_interval: Some([-0.086, 2.699]),
+        p_value: Some(0.015),
+        adjusted_p_value: Some(0.015),
+        min_detectable_change: Some(1.011),
+        creep: None,
+        change_point: false,
+        regression: Regression::Inconclusive,
+        message: "0.5927 s is 59.3 % of budget 1 s; inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): a 10 % change cannot be told from this noise".into(),
+        limit_kind: Some("max".into()),
+        violation_at: Some(1.0),
+        samples: 10,
+        baseline_runs: 10,
+        blocking: false,
+    };
+    report.results = vec![sort, pass];
+    report.summary = Summary {
+        status: OverallStatus::Warning,
+        total: 2,
+        passed: 1,
+        drift: 0,
+        violations: 0,
+        regressions: 0,
+        improvements: 0,
+        known: 0,
+        inconclusive: 1,
+        compliance: 50.0,
+    };
+    report.violations = vec![Finding {
+        benchmark: "*".into(),
+        measure: "wal_time".into(),
+        kind: FindingKind::UnmatchedBudget,
+        severity: Severity::Warning,
+        message: "budget 2 (benchmark `*`, measure `wal_time`) matches nothing in this run: no series has measure `wal_time` (did you mean `wall_time`?)".into(),
+        blocking: false,
+    }];
+    report.recommendations = vec![
+        "sort wall_time: inconclusive, this noise only shows changes from 101.1 %; to see 10 %: more baseline runs alone cannot get there (10 now), `sloe run` with confirmation rounds (`regression.confirm_runs`), A/B mode (`sloe run --ab` with a `baseline_command`), or a quieter testbed.".into(),
+        "1 budget matched nothing in this run and judged nothing: fix the `benchmark` pattern or `measure` named in the finding, or remove the budget (`policy.unmatched_budgets = \"error\"` makes this a config error).".into(),
+    ];
+    report
 }
 
 /// A run whose series span 0.5 ns to 2 s, recorded in units that read

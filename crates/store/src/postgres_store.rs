@@ -778,9 +778,7 @@ impl Store for PostgresStore {
                 "SELECT DISTINCT benchmark, measure FROM results
                  WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT $1)",
             )?;
-            let rows = conn
-                .client
-                .query(&stmt, &[&saturating_i64(limit_runs)])?;
+            let rows = conn.client.query(&stmt, &[&saturating_i64(limit_runs)])?;
             let mut keys: Vec<SeriesKey> = rows
                 .iter()
                 .map(|r| SeriesKey {
