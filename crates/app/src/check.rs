@@ -71,8 +71,9 @@ pub fn judge(
 /// Budgets cannot silently switch off: a budget whose limit cannot judge
 /// a series it matches (a unitless limit on a series with a unit, or a
 /// limit of another dimension) is a config error, and so, under
-/// `policy.unmatched_budgets = "error"`, is a budget that matches nothing
-/// (otherwise a finding in the report).
+/// `policy.unmatched_budgets = "error"`, is a budget that matches nothing,
+/// in this run nor in the store's recent runs (otherwise a finding in the
+/// report; a budget whose series this run left out is only said).
 pub fn judge_run(
     settings: &Settings,
     store: &dyn Store,
@@ -90,7 +91,9 @@ pub fn judge_run(
         store.recorded_series(RECORDED_RUNS)?
     };
     if config.policy.unmatched_budgets == UnmatchedBudgets::Error
-        && let Some(u) = evaluate::unmatched_budgets(config, run, &recorded).first()
+        && let Some(u) = evaluate::unmatched_budgets(config, run, &recorded)
+            .iter()
+            .find(|u| !u.seen_before)
     {
         return Err(budget_error(
             settings,

@@ -217,6 +217,11 @@ pub struct Unmatched<'a> {
     /// Where the budget is in `[[budget]]`, from 0.
     pub index: usize,
     pub budget: &'a Budget,
+    /// Whether it matches series earlier runs recorded: the run left them
+    /// out (`sloe run NAME`, a `--stage`, a benchmark that is gone), which
+    /// is worth saying but is no mistake in the config. Otherwise it
+    /// matches nothing anywhere: a typo, or a budget for nothing.
+    pub seen_before: bool,
     /// Which part matched nothing, with a did-you-mean, in words.
     pub why: String,
 }
@@ -236,7 +241,8 @@ impl Unmatched<'_> {
 
 /// The budgets that match no series in `run` (the run's judged series),
 /// each with a did-you-mean against the names of `run` and of `recorded`
-/// (what earlier runs recorded).
+/// (what earlier runs recorded), or, when it matches what earlier runs
+/// recorded, which series this run left out.
 pub fn unmatched<'a>(
     budgets: &'a [Budget],
     run: &[SeriesKey],
@@ -250,11 +256,23 @@ pub fn unmatched<'a>(
         .enumerate()
         .filter(|(_, b)| !run.iter().any(|k| b.applies_to(&k.benchmark, &k.measure)))
         .map(|(index, budget)| {
-            let why = if !run.iter().any(|k| k.measure == budget.measure) {
+            let earlier: Vec<&SeriesKey> = recorded
+                .iter()
+                .filter(|k| budget.applies_to(&k.benchmark, &k.measure))
+                .collect();
+            let why = if let Some(first) = earlier.first() {
+                let others = match earlier.len() - 1 {
+                    0 => String::new(),
+                    1 => " and 1 more".to_owned(),
+                    n => format!(" and {n} more"),
+                };
+                format!(
+                    "earlier runs recorded `{}` {}{others}, this run did not measure it",
+                    first.benchmark, first.measure
+                )
+            } else if !measures.contains(&budget.measure.as_str()) {
                 let mut why = format!("no series has measure `{}`", budget.measure);
-                if recorded.iter().any(|k| k.measure == budget.measure) {
-                    why.push_str(" (earlier runs recorded it; this one did not)");
-                } else if let Some(m) = did_you_mean(&budget.measure, &measures) {
+                if let Some(m) = did_you_mean(&budget.measure, &measures) {
                     why.push_str(&format!(" (did you mean `{m}`?)"));
                 }
                 why
@@ -263,27 +281,23 @@ pub fn unmatched<'a>(
                     "no benchmark with measure `{}` matches `{}`",
                     budget.measure, budget.benchmark
                 );
-                let earlier: Vec<&str> = recorded
-                    .iter()
-                    .filter(|k| budget.applies_to(&k.benchmark, &k.measure))
-                    .map(|k| k.benchmark.as_str())
-                    .collect();
                 let benchmarks: BTreeSet<&str> = known
                     .iter()
                     .filter(|k| k.measure == budget.measure)
                     .map(|k| k.benchmark.as_str())
                     .collect();
                 let benchmarks: Vec<&str> = benchmarks.into_iter().collect();
-                if let Some(first) = earlier.first() {
-                    why.push_str(&format!(
-                        " (earlier runs recorded `{first}`; this one did not)"
-                    ));
-                } else if let Some(b) = did_you_mean(&budget.benchmark, &benchmarks) {
+                if let Some(b) = did_you_mean(&budget.benchmark, &benchmarks) {
                     why.push_str(&format!(" (did you mean `{b}`?)"));
                 }
                 why
             };
-            Unmatched { index, budget, why }
+            Unmatched {
+                index,
+                budget,
+                seen_before: !earlier.is_empty(),
+                why,
+            }
         })
         .collect()
 }
@@ -407,10 +421,12 @@ mod tests {
             [
                 "budget 1 (benchmark `*`, measure `wal_time`) matches nothing in this run: no series has measure `wal_time` (did you mean `wall_time`?)",
                 "budget 2 (benchmark `prase`, measure `wall_time`) matches nothing in this run: no benchmark with measure `wall_time` matches `prase` (did you mean `parse`?)",
-                "budget 4 (benchmark `old`, measure `wall_time`) matches nothing in this run: no benchmark with measure `wall_time` matches `old` (earlier runs recorded `old`; this one did not)",
-                "budget 5 (benchmark `x`, measure `allocs`) matches nothing in this run: no series has measure `allocs` (earlier runs recorded it; this one did not)",
+                "budget 4 (benchmark `old`, measure `wall_time`) matches nothing in this run: earlier runs recorded `old` wall_time, this run did not measure it",
+                "budget 5 (benchmark `x`, measure `allocs`) matches nothing in this run: no benchmark with measure `allocs` matches `x` (did you mean `y`?)",
             ]
         );
+        let seen: Vec<bool> = found.iter().map(|u| u.seen_before).collect();
+        assert_eq!(seen, [false, false, true, false]);
         // Nothing close: no guess.
         let b = budgets("[[budget]]\nbenchmark = \"zzzzzz\"\nmax = \"1s\"\n");
         assert_eq!(

@@ -80,6 +80,12 @@ pub fn evaluate_with_names(
     let mut recommendations = advise(config, run, &ab, baseline, &judged);
     let unmatched = unmatched_findings(config, run, recorded);
     violations.extend(unmatched.iter().cloned());
+    // Budgets that match nothing anywhere make the status a warning; those
+    // whose series this run left out are only said.
+    let unmatched: Vec<Finding> = unmatched
+        .into_iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .collect();
     if !unmatched.is_empty() {
         recommendations.push(format!(
             "{} matched nothing in this run and judged nothing: fix the `benchmark` pattern or `measure` named in the finding, or remove the budget (`policy.unmatched_budgets = \"error\"` makes this a config error).",
@@ -152,7 +158,13 @@ fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec
             benchmark: u.budget.benchmark.clone(),
             measure: u.budget.measure.clone(),
             kind: FindingKind::UnmatchedBudget,
-            severity: Severity::Warning,
+            // A budget for series this run left out is worth saying; one
+            // that matches nothing anywhere is a mistake in the config.
+            severity: if u.seen_before {
+                Severity::Info
+            } else {
+                Severity::Warning
+            },
             message: u.message(),
             // Under `policy.unmatched_budgets = "error"` the check stops
             // before a report (a config error), so a finding never blocks.

@@ -27,9 +27,14 @@ pub fn github(report: &Report) -> String {
         );
     }
     for f in crate::text::unmatched_budgets(report) {
+        let level = if f.severity >= sloe_core::budget::Severity::Warning {
+            "warning"
+        } else {
+            "notice"
+        };
         let _ = writeln!(
             out,
-            "::warning title={}::{}",
+            "::{level} title={}::{}",
             property(&format!("sloe: budget {} {}", f.benchmark, f.measure)),
             data(&f.message)
         );
@@ -86,10 +91,14 @@ mod tests {
     }
 
     #[test]
-    fn inconclusive_and_unmatched_budgets_are_warnings() {
+    fn inconclusive_and_unmatched_budgets_are_warnings_or_notices() {
         let text = github(&crate::sample::inconclusive_report());
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[2].starts_with("::notice title=sloe%3A budget lex wall_time::budget 3"),
+            "{text}"
+        );
         assert!(
             lines[0].starts_with("::warning title=sloe%3A sort wall_time::"),
             "{text}"

@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use sloe_core::budget::Severity;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
@@ -85,11 +86,16 @@ pub fn render_within(report: &Report, limit: usize) -> String {
         let n = unmatched.len();
         let _ = write!(
             head,
-            "### ⚠️ {n} budget{} matched nothing\n\n",
+            "### {n} budget{} matched nothing in this run\n\n",
             if n == 1 { "" } else { "s" }
         );
         for f in &unmatched {
-            let _ = writeln!(head, "- {}", escape(&f.message));
+            let icon = if f.severity >= Severity::Warning {
+                "⚠️"
+            } else {
+                "ℹ️"
+            };
+            let _ = writeln!(head, "- {icon} {}", escape(&f.message));
         }
         head.push('\n');
     }
@@ -289,7 +295,10 @@ mod tests {
         let (attention, passing) = md.split_once("passing results").expect("both tables");
         assert!(attention.contains("| sort |"), "{md}");
         assert!(!passing.contains("| sort |"), "{md}");
-        assert!(md.contains("1 budget matched nothing"), "{md}");
+        assert!(
+            md.contains("### 2 budgets matched nothing in this run\n\n- ⚠️ budget 2"),
+            "{md}"
+        );
         insta::assert_snapshot!(md);
     }
 

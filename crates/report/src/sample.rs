@@ -109,7 +109,7 @@ pub(crate) fn sample_report() -> Report {
 /// Issue 13's doubled `sort`, inconclusive on a noisy history (what
 /// `sloe check -v` showed: +83.9 %, interval −8.6 % to +269.9 %, p = 0.015,
 /// detectable from 101.1 %), beside a pass, with a budget whose measure
-/// is misspelt. Built by hand: which verdict the statistics reach is
+/// is misspelt and one for a benchmark this run left out. Built by hand: which verdict the statistics reach is
 /// sloe-core's business, how it reads is the renderers'.
 pub(crate) fn inconclusive_report() -> Report {
     let mut report = sample_report();
@@ -159,6 +159,13 @@ pub(crate) fn inconclusive_report() -> Report {
         kind: FindingKind::UnmatchedBudget,
         severity: Severity::Warning,
         message: "budget 2 (benchmark `*`, measure `wal_time`) matches nothing in this run: no series has measure `wal_time` (did you mean `wall_time`?)".into(),
+        blocking: false,
+    }, Finding {
+        benchmark: "lex".into(),
+        measure: "wall_time".into(),
+        kind: FindingKind::UnmatchedBudget,
+        severity: Severity::Info,
+        message: "budget 3 (benchmark `lex`, measure `wall_time`) matches nothing in this run: earlier runs recorded `lex` wall_time, this run did not measure it".into(),
         blocking: false,
     }];
     report.recommendations = vec![

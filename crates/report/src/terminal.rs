@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use sloe_core::budget::Severity;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
@@ -178,11 +179,20 @@ pub fn render(report: &Report, style: Style) -> String {
     let unmatched: Vec<_> = text::unmatched_budgets(report).collect();
     if !unmatched.is_empty() {
         out.push('\n');
-        let symbol = if style.fancy { "⚠️" } else { "WARN" };
         for f in &unmatched {
-            let _ = writeln!(out, "{}", paint(YELLOW, &format!("{symbol} {}", f.message)));
+            let line = match (style.fancy, f.severity) {
+                (true, Severity::Info) => format!("ℹ️ {}", f.message),
+                (false, Severity::Info) => format!("INFO {}", f.message),
+                (true, _) => paint(YELLOW, &format!("⚠️ {}", f.message)),
+                (false, _) => format!("WARN {}", f.message),
+            };
+            let _ = writeln!(out, "{line}");
         }
     }
+    let unmatched_warnings = unmatched
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count();
 
     let s = &report.summary;
     let mut parts = Vec::new();
@@ -192,7 +202,7 @@ pub fn render(report: &Report, style: Style) -> String {
         (s.inconclusive, "inconclusive"),
         (s.drift, "drift"),
         (s.improvements, "improvement"),
-        (unmatched.len(), "unmatched budget"),
+        (unmatched_warnings, "unmatched budget"),
     ] {
         if n > 0 {
             let plural = if n == 1 || word == "drift" || word == "inconclusive" {
