@@ -346,6 +346,45 @@ mod tests {
     }
 
     #[test]
+    fn budgets_that_cannot_judge_are_config_errors_with_exit_2() {
+        let store = store();
+        let run = record(&store, "main", "c0", 0, &around(100.0));
+        // A measure of its own in ms (the run says so), a unitless limit.
+        let mut custom = store.run(run).expect("reads").expect("the run");
+        custom.series[0].measure = "latency".into();
+        let config =
+            settings("[[budget]]\nbenchmark = \"parse\"\nmeasure = \"latency\"\nmax = 120\n");
+        let e = judge_run(&config, &store, &custom, MergeBase::Unknown).expect_err("unitless");
+        assert!(matches!(e, AppError::Config(_)), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "read config sloe.toml: key `budget[0].max`: budget for \"parse\" (measure `latency`) on benchmark `parse`: limit `120` has no unit, but the run measured `latency` in ms; write `max = \"120 ms\"` or the time unit you meant"
+        );
+
+        // A budget that matches nothing: a finding by default, an error
+        // when policy says so, and the store's names feed the did-you-mean.
+        let typo = "[[budget]]\nbenchmark = \"prase\"\nmax = \"1s\"\n";
+        let report = judge(&settings(typo), &store, None, MergeBase::Unknown).expect("judges");
+        assert_eq!(report.summary.status, OverallStatus::Warning);
+        assert!(
+            report.violations[0]
+                .message
+                .ends_with("(did you mean `parse`?)"),
+            "{:?}",
+            report.violations
+        );
+        let strict = settings(&format!("[policy]\nunmatched_budgets = \"error\"\n{typo}"));
+        let e = judge(&strict, &store, None, MergeBase::Unknown).expect_err("an error");
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("key `budget[0]`: budget 1 (benchmark `prase`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn missing_runs_are_typed_errors() {
         let store = store();
         let e = judge(&settings(""), &store, None, MergeBase::Unknown).expect_err("no runs");
