@@ -114,45 +114,44 @@ pub(crate) fn sample_report() -> Report {
 pub(crate) fn inconclusive_report() -> Report {
     let mut report = sample_report();
     let pass = report.results[1].clone();
-    let sort = ResultEntry {
-        benchmark: "sort".into(),
-        measure: "wall_time".into(),
-        unit: "s".into(),
-        statistic: "median".into(),
-        value: 0.5927,
-        limit: Some(1.0),
-        percent_of_budget: Some(59.27),
-        status: Status::Pass,
-        severity: Severity::None,
-        baseline: Some(0.3222),
-        change: Some(0.839),
-        change_interval: Some([-0.086, 2.699]),
-        p_value: Some(0.015),
-        adjusted_p_value: Some(0.015),
-        min_detectable_change: Some(1.011),
-        creep: None,
-        change_point: false,
-        regression: Regression::Inconclusive,
-        message: "0.5927 s is 59.3 % of budget 1 s; inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): a 10 % change cannot be told from this noise".into(),
-        limit_kind: Some("max".into()),
-        violation_at: Some(1.0),
-        samples: 10,
-        baseline_runs: 10,
-        blocking: false,
-    };
+    // Field by field, so whatever else a result carries stays as the
+    // sample's others have it.
+    let mut sort = pass.clone();
+    sort.benchmark = "sort".into();
+    sort.measure = "wall_time".into();
+    sort.unit = "s".into();
+    sort.statistic = "median".into();
+    sort.value = 0.5927;
+    sort.limit = Some(1.0);
+    sort.percent_of_budget = Some(59.27);
+    sort.status = Status::Pass;
+    sort.severity = Severity::None;
+    sort.baseline = Some(0.3222);
+    sort.change = Some(0.839);
+    sort.change_interval = Some([-0.086, 2.699]);
+    sort.p_value = Some(0.015);
+    sort.adjusted_p_value = Some(0.015);
+    sort.min_detectable_change = Some(1.011);
+    sort.creep = None;
+    sort.change_point = false;
+    sort.regression = Regression::Inconclusive;
+    sort.message = "0.5927 s is 59.3 % of budget 1 s; inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): a 10 % change cannot be told from this noise".into();
+    sort.limit_kind = Some("max".into());
+    sort.violation_at = Some(1.0);
+    sort.samples = 10;
+    sort.baseline_runs = 10;
+    sort.blocking = false;
     report.results = vec![sort, pass];
-    report.summary = Summary {
-        status: OverallStatus::Warning,
-        total: 2,
-        passed: 1,
-        drift: 0,
-        violations: 0,
-        regressions: 0,
-        improvements: 0,
-        known: 0,
-        inconclusive: 1,
-        compliance: 50.0,
-    };
+    let s = &mut report.summary;
+    (s.status, s.total, s.passed, s.compliance) = (OverallStatus::Warning, 2, 1, 50.0);
+    (
+        s.drift,
+        s.violations,
+        s.regressions,
+        s.improvements,
+        s.known,
+    ) = (0, 0, 0, 0, 0);
+    s.inconclusive = 1;
     report.violations = vec![Finding {
         benchmark: "*".into(),
         measure: "wal_time".into(),
