@@ -218,6 +218,29 @@ mod tests {
     }
 
     #[test]
+    fn a_blocking_inconclusive_fails_its_regression_case() {
+        // `policy.fail_on = ["inconclusive"]`: the budget passed, so the
+        // regression case carries the failure.
+        let mut report = crate::sample::inconclusive_report();
+        report.results[0].blocking = true;
+        let xml = render(&report);
+        assert!(
+            xml.contains("failures=\"1\"")
+                && xml
+                    .contains("<failure message=\"0.5927 s is 59.3 % of budget 1 s; inconclusive"),
+            "{xml}"
+        );
+        let regression_case = xml
+            .split("<testcase ")
+            .find(|c| {
+                c.contains("name=\"wall_time regression median vs baseline\"")
+                    && c.contains("sloe.sort")
+            })
+            .expect("the sort regression case");
+        assert!(regression_case.contains("<failure"), "{xml}");
+    }
+
+    #[test]
     fn escapes_markup() {
         assert_eq!(xml("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
     }
