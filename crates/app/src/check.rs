@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use sloe_core::budget;
+use sloe_core::config::{ConfigError, UnmatchedBudgets};
 use sloe_core::evaluate::{self, Baseline};
 use sloe_core::report::Report;
 use sloe_core::{Fingerprint, Run, RunHeader, RunId, SeriesKey};
@@ -67,15 +69,48 @@ pub fn judge(
 
 /// Judges `run`, recorded or not (`sloe run` judges a provisional run to
 /// decide what to re-measure), against its budgets and baseline.
+///
+/// Budgets cannot silently switch off: a budget whose limit cannot judge
+/// a series it matches (a unitless limit on a series with a unit, or a
+/// limit of another dimension) is a config error, and so, under
+/// `policy.unmatched_budgets = "error"`, is a budget that matches nothing,
+/// in this run nor in the store's recent runs (otherwise a finding in the
+/// report; a budget whose series this run left out is only said).
 pub fn judge_run(
     settings: &Settings,
     store: &dyn Store,
     run: &Run,
     merge_base: MergeBase<'_>,
 ) -> Result<Report> {
+    let config = &settings.config;
+    if let Some(m) = budget::unit_mismatches(&config.budgets, &run.series).first() {
+        return Err(budget_error(settings, m.key(), m.message()));
+    }
+    // The store's names only matter for a budget that matches nothing.
+    let recorded = if evaluate::unmatched_budgets(config, run, &[]).is_empty() {
+        Vec::new()
+    } else {
+        store.recorded_series(RECORDED_RUNS)?
+    };
+    if config.policy.unmatched_budgets == UnmatchedBudgets::Error
+        && let Some(u) = evaluate::unmatched_budgets(config, run, &recorded)
+            .iter()
+            .find(|u| !u.seen_before)
+    {
+        return Err(budget_error(
+            settings,
+            format!("budget[{}]", u.index),
+            format!("{} (`policy.unmatched_budgets = \"error\"`)", u.message()),
+        ));
+    }
     let (baseline, screened) = gather(settings, store, run, merge_base)?;
-    let mut report =
-        evaluate::evaluate(&settings.config, run, &baseline, env!("CARGO_PKG_VERSION"));
+    let mut report = evaluate::evaluate_with_names(
+        config,
+        run,
+        &baseline,
+        &recorded,
+        env!("CARGO_PKG_VERSION"),
+    );
     let m = &mut report.metadata;
     if screened.excluded > 0 {
         m.baseline_excluded
@@ -211,6 +246,24 @@ impl EnvironmentScreen<'_> {
         }
         Ok(out)
     }
+}
+
+/// How many of the newest runs a did-you-mean for a budget that matches
+/// nothing reads names from.
+const RECORDED_RUNS: usize = 200;
+
+/// A config error found only once a run shows what the budgets met.
+fn budget_error(settings: &Settings, key: String, message: String) -> AppError {
+    AppError::Config(ConfigError {
+        file: settings.path.as_deref().map_or_else(
+            || "(built-in defaults)".to_owned(),
+            |p| p.display().to_string(),
+        ),
+        line: None,
+        column: None,
+        key: Some(key),
+        message,
+    })
 }
 
 /// What `run` is compared with: the run pinned for its testbed, else the
@@ -636,6 +689,45 @@ mod tests {
         assert_eq!(
             report.metadata.baseline,
             "up to 10 recent runs of `main` on testbed `tb` before this run"
+        );
+    }
+
+    #[test]
+    fn budgets_that_cannot_judge_are_config_errors_with_exit_2() {
+        let store = store();
+        let run = record(&store, "main", "c0", 0, &around(100.0));
+        // A measure of its own in ms (the run says so), a unitless limit.
+        let mut custom = store.run(run).expect("reads").expect("the run");
+        custom.series[0].measure = "latency".into();
+        let config =
+            settings("[[budget]]\nbenchmark = \"parse\"\nmeasure = \"latency\"\nmax = 120\n");
+        let e = judge_run(&config, &store, &custom, MergeBase::Unknown).expect_err("unitless");
+        assert!(matches!(e, AppError::Config(_)), "{e}");
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "read config sloe.toml: key `budget[0].max`: budget for \"parse\" (measure `latency`) on benchmark `parse`: limit `120` has no unit, but the run measured `latency` in ms; write `max = \"120 ms\"` or the time unit you meant"
+        );
+
+        // A budget that matches nothing: a finding by default, an error
+        // when policy says so, and the store's names feed the did-you-mean.
+        let typo = "[[budget]]\nbenchmark = \"prase\"\nmax = \"1s\"\n";
+        let report = judge(&settings(typo), &store, None, MergeBase::Unknown).expect("judges");
+        assert_eq!(report.summary.status, OverallStatus::Warning);
+        assert!(
+            report.violations[0]
+                .message
+                .ends_with("(did you mean `parse`?)"),
+            "{:?}",
+            report.violations
+        );
+        let strict = settings(&format!("[policy]\nunmatched_budgets = \"error\"\n{typo}"));
+        let e = judge(&strict, &store, None, MergeBase::Unknown).expect_err("an error");
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("key `budget[0]`: budget 1 (benchmark `prase`"),
+            "{e}"
         );
     }
 

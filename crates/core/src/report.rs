@@ -82,6 +82,10 @@ pub struct Summary {
     /// Budgets broken already on the baseline and not made worse (status `known`).
     #[serde(default)]
     pub known: usize,
+    /// Results whose regression test could not tell at this noise
+    /// (`regression` `inconclusive`): never counted as passed.
+    #[serde(default)]
+    pub inconclusive: usize,
     /// Percent of results that passed.
     pub compliance: f64,
 }
@@ -142,6 +146,10 @@ pub struct ResultEntry {
 pub enum FindingKind {
     Budget,
     Regression,
+    /// A budget whose benchmark pattern or measure matches no series of
+    /// the run: it judged nothing. `benchmark` and `measure` are the
+    /// budget's pattern and measure as written.
+    UnmatchedBudget,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -167,6 +167,7 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
             "timestamp": whole_seconds(&m.timestamp), "run_id": m.run_id, "baseline": m.baseline,
         },
         "summary": report.summary,
+        "unmatched": crate::text::unmatched_budgets(report).map(|f| f.message.as_str()).collect::<Vec<_>>(),
         "runs": runs, "branches": branches, "current": current, "charts": charts,
         "timelines": history.timelines.iter().map(timeline_json).collect::<Vec<_>>(),
     });
@@ -305,6 +306,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             regressions: 0,
             improvements: 0,
             known: 0,
+            inconclusive: 0,
             compliance: 60.0,
         },
         results,
@@ -441,6 +443,41 @@ mod tests {
         let html = render(&report, &history, Some("<p>"));
         assert!(!html.contains("</script><b>"));
         assert!(html.contains("&lt;p&gt;"));
+    }
+
+    /// The data the page embeds, read back.
+    fn embedded(html: &str) -> Value {
+        let needle = "id=\"sloe-data\">";
+        let start = html.find(needle).expect("the data element") + needle.len();
+        let end = start + html[start..].find("</script>").expect("its end");
+        serde_json::from_str(&html[start..end].replace("<\\/", "</")).expect("JSON")
+    }
+
+    #[test]
+    fn inconclusive_reads_as_a_warning_with_unmatched_budgets_said() {
+        let html = render(
+            &crate::sample::inconclusive_report(),
+            &History::default(),
+            Some("demo"),
+        );
+        let data = embedded(&html);
+        let sort = &data["charts"][0];
+        assert_eq!(sort["b"], "sort");
+        assert_eq!(sort["st"], "warn", "{sort}");
+        assert_eq!(data["summary"]["inconclusive"], 1);
+        assert!(
+            html.contains("[\"inconclusive\", s.inconclusive"),
+            "the card"
+        );
+        assert!(
+            html.contains("inconclusive (the test could not tell at this noise)"),
+            "the legend"
+        );
+        insta::assert_json_snapshot!(json!({
+            "chart": sort,
+            "summary": data["summary"],
+            "unmatched": data["unmatched"],
+        }));
     }
 
     #[test]

@@ -156,6 +156,62 @@ fn one_benchmark() {
 }
 
 #[test]
+fn inconclusive_is_amber_with_its_card_and_unmatched_budgets_are_listed() {
+    use sloe_core::budget::{Severity, Status};
+    use sloe_core::regression::Regression;
+    use sloe_core::report::{Finding, FindingKind, OverallStatus};
+
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
+    let (mut report, history) = html::synthetic(1, 30);
+    let r = &mut report.results[0];
+    (r.status, r.regression, r.blocking) = (Status::Pass, Regression::Inconclusive, false);
+    report.summary.status = OverallStatus::Warning;
+    report.summary.inconclusive = 1;
+    report.violations = vec![Finding {
+        benchmark: "*".into(),
+        measure: "wal_time".into(),
+        kind: FindingKind::UnmatchedBudget,
+        severity: Severity::Warning,
+        message: "budget 2 (benchmark `*`, measure `wal_time`) matches nothing in this run: no series has measure `wal_time` (did you mean `wall_time`?)".into(),
+        blocking: false,
+    }];
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboards");
+    std::fs::create_dir_all(&dir).expect("create dir");
+    let file = dir.join("inconclusive.html");
+    std::fs::write(&file, html::render(&report, &history, Some("browser test")))
+        .expect("write html");
+    let dom = load(&file, "range=30");
+    assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
+    assert!(
+        dom.html
+            .contains("<div class=\"card warn\"><b>1</b>inconclusive</div>"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        dom.html
+            .contains("<span class=\"badge warn\">pass, inconclusive</span>"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        dom.html.contains("did you mean `wall_time`?"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        !dom.html
+            .contains("<ul class=\"unmatched\" id=\"unmatched\" hidden"),
+        "the unmatched list is shown"
+    );
+    // Only the warnings filter shows it, never the passing one.
+    assert_eq!(charts(&load(&file, "range=30&filter=warn").html), 1);
+    assert_eq!(charts(&load(&file, "range=30&filter=ok").html), 0);
+}
+
+#[test]
 fn no_benchmarks() {
     if sloe_testkit::skip(Need::Browser) {
         return;

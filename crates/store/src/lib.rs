@@ -200,6 +200,11 @@ pub trait Store: Send + Sync {
 
     fn count_runs(&self) -> Result<u64, StoreError>;
 
+    /// Every (benchmark, measure) the newest `limit_runs` runs (by id)
+    /// recorded, each once, sorted: the names a budget that matches
+    /// nothing is compared with for a did-you-mean.
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError>;
+
     /// Pins `run` as the baseline for `testbed` (`None` = any testbed),
     /// replacing an earlier pin. Fails with [`StoreError::RunNotFound`].
     fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError>;

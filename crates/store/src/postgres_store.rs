@@ -840,6 +840,26 @@ impl Store for PostgresStore {
         })
     }
 
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError> {
+        self.with("list the recorded series", |conn| {
+            let stmt = conn.prepare(
+                "SELECT DISTINCT benchmark, measure FROM results
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT $1)",
+            )?;
+            let rows = conn.client.query(&stmt, &[&saturating_i64(limit_runs)])?;
+            let mut keys: Vec<SeriesKey> = rows
+                .iter()
+                .map(|r| SeriesKey {
+                    benchmark: r.get(0),
+                    measure: r.get(1),
+                })
+                .collect();
+            // By code point, as SQLite sorts, whatever the database's collation.
+            keys.sort();
+            Ok(keys)
+        })
+    }
+
     fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError> {
         self.with(format_args!("pin run {run} as the baseline"), |conn| {
             let stmt = conn.prepare(

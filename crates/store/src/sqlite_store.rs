@@ -639,6 +639,27 @@ impl Store for SqliteStore {
         })
     }
 
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError> {
+        self.with("list the recorded series", |conn| {
+            // The subquery walks the newest ids; `results_run_series` (led
+            // by run_id) covers benchmark and measure without the samples.
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT benchmark, measure FROM results
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+                 ORDER BY benchmark, measure",
+            )?;
+            let keys = stmt
+                .query_map([saturating_i64(limit_runs)], |r| {
+                    Ok(SeriesKey {
+                        benchmark: r.get(0)?,
+                        measure: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<SeriesKey>>>()?;
+            Ok(keys)
+        })
+    }
+
     fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError> {
         self.with(format_args!("pin run {run} as the baseline"), |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -227,6 +227,7 @@ contract! {
         results_of_runs_with_and_without_keys,
         series_history_matches_globs,
         series_history_treats_percent_and_underscore_literally,
+        recorded_series_lists_each_name_of_the_newest_runs_once,
         baselines_pin_show_and_clear,
         pinning_a_missing_run_fails_and_changes_nothing,
         baseline_history_picks_the_right_runs,
@@ -843,6 +844,49 @@ fn series_history_treats_percent_and_underscore_literally(store: &dyn Store) {
     assert_eq!(got("load?100%"), vec!["load_100%", "loadX100%"]);
     assert_eq!(got("path\\name"), vec!["path\\name"]);
     assert_eq!(got("path?name"), vec!["path\\name", "pathXname"]);
+}
+
+fn recorded_series_lists_each_name_of_the_newest_runs_once(store: &dyn Store) {
+    assert!(ok(store.recorded_series(10)).is_empty());
+    record(
+        store,
+        context("main", "tb", at(0)),
+        vec![series("gone", "wall_time", &[1.0])],
+    );
+    record(
+        store,
+        context("main", "tb", at(1)),
+        vec![
+            series("parse", "wall_time", &[1.0]),
+            series("parse", "peak_rss", &[1.0]),
+            series("Zeta", "wall_time", &[1.0]),
+        ],
+    );
+    // Recorded later with an earlier timestamp: newest is by id.
+    record(
+        store,
+        context("topic", "tb", at(-5)),
+        vec![
+            series("lex", "wall_time", &[1.0]),
+            series("parse", "wall_time", &[2.0]),
+        ],
+    );
+    // Sorted by code point (upper case first), each name once.
+    assert_eq!(
+        ok(store.recorded_series(2)),
+        vec![
+            key("Zeta", "wall_time"),
+            key("lex", "wall_time"),
+            key("parse", "peak_rss"),
+            key("parse", "wall_time"),
+        ]
+    );
+    assert_eq!(ok(store.recorded_series(3)).len(), 5);
+    assert_eq!(
+        ok(store.recorded_series(1)),
+        vec![key("lex", "wall_time"), key("parse", "wall_time")]
+    );
+    assert!(ok(store.recorded_series(0)).is_empty());
 }
 
 fn baselines_pin_show_and_clear(store: &dyn Store) {
