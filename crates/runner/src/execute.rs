@@ -535,7 +535,10 @@ mod tests {
         let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
         let t = tail(text.as_bytes(), 10, 2048);
         assert_eq!(t.lines().count(), 10);
-        assert!(t.starts_with("line 21\n") && t.ends_with("line 30"), "{t:?}");
+        assert!(
+            t.starts_with("line 21\n") && t.ends_with("line 30"),
+            "{t:?}"
+        );
         // Fewer lines than asked: all of them.
         assert_eq!(tail(b"only\n", 10, 2048), "only");
         assert_eq!(tail(b"", 10, 2048), "");
@@ -551,6 +554,9 @@ mod tests {
     fn reading_a_tail_bounds_memory_and_keeps_the_end() {
         let text: String = (1..=100_000).map(|i| format!("line {i}\n")).collect();
         let t = read_tail(text.as_bytes());
-        assert!(t.ends_with("line 100000") && t.lines().count() == 10, "{t:?}");
+        assert!(
+            t.ends_with("line 100000") && t.lines().count() == 10,
+            "{t:?}"
+        );
     }
 }
