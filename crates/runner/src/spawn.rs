@@ -345,23 +345,20 @@ mod tests {
 
     #[test]
     fn reports_round_trip() {
-        let ran = Report::Ran {
+        let ran = |io| Report::Ran {
             status: 256,
             wall: Duration::from_nanos(1_234_567),
             user: Duration::from_micros(800),
             sys: Duration::from_micros(0),
             peak_rss: 1_015_808,
-            io: Some(IoBytes {
-                read: 10,
-                write: 20,
-            }),
+            io,
         };
         for r in [
-            ran.clone(),
-            Report::Ran {
-                io: None,
-                ..ran.clone()
-            },
+            ran(Some(IoBytes {
+                read: 10,
+                write: 20,
+            })),
+            ran(None),
             Report::Exec(libc::ENOENT),
             Report::Fail(libc::EAGAIN),
         ] {
