@@ -193,12 +193,9 @@ fn run(argv: Vec<OsString>) -> std::io::Result<Report> {
     }
     drop(exec_err_w);
     drop(devnull);
-    // The exec-error pipe closes (close-on-exec) when the exec succeeds, or
-    // carries the errno when it failed.
-    let mut errno = [0u8; 4];
-    let exec_failed = matches!(exec_err_r.read(&mut errno), Ok(4));
     let pid = Pid::from_raw(pid);
     // Wait for the exit without reaping: /proc/<pid>/io stays readable.
+    // (Nothing else in between: one wake-up only while the clock runs.)
     let waited = loop {
         match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
             Err(Errno::EINTR) => continue,
@@ -207,6 +204,12 @@ fn run(argv: Vec<OsString>) -> std::io::Result<Report> {
     };
     let wall = start.elapsed();
     waited?;
+    // The exec-error pipe was closed by the exec (close-on-exec) when it
+    // succeeded, or carries the errno when it failed; either way the child
+    // is gone, so this read does not block (a grandchild never holds it:
+    // a successful exec closed it before the command could fork).
+    let mut errno = [0u8; 4];
+    let exec_failed = matches!(exec_err_r.read(&mut errno), Ok(4));
     let io = read_proc_io(pid);
     let (status, usage) = wait4(pid)?;
     if exec_failed {
