@@ -67,12 +67,6 @@ compare_time() { # label, then sloe run's arguments, `::`, then hyperfine's
   printf "%-28s round medians: sloe %s ms, hyperfine %s ms\n" "" "$(range "${a[@]}")" "$(range "${b[@]}")"
 }
 range() { printf '%s\n' "$@" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END{printf "%.3f..%.3f", lo/1e6, hi/1e6}'; }
-row() { # label, sloe, other, what, limit %
-  awk -v l="$1" -v a="$2" -v b="$3" -v w="$4" -v lim="$5" 'BEGIN {
-    d = (a - b) / b * 100; ok = (d < 0 ? -d : d) <= lim ? "yes" : "NO";
-    if (w == "time") printf "%-28s %12.3f ms %12.3f ms %+8.2f %%  %s (±%s %%)\n", l, a/1e6, b/1e6, d, ok, lim;
-    else printf "%-28s %12.1f MiB %11.1f MiB %+8.2f %%  %s (±%s %%)\n", l, a/1048576, b/1048576, d, ok, lim }'
-}
 
 printf "%-28s %15s %15s %9s  %s\n" "command" "sloe" "reference" "diff" "within"
 echo "--- median wall time: sloe vs hyperfine ($rounds interleaved rounds of $runs runs, 3 warm-up) ---"
@@ -87,15 +81,26 @@ compare_time "sh: while loop (5000)" --shell -- "$loop" :: "$loop"
 # cores), so its row is shown with a loose limit, for information.
 LIMIT=10 compare_time "sh: seq 1 200000 | wc -l" --shell -- 'seq 1 200000 | wc -l' :: 'seq 1 200000 | wc -l'
 
-echo "--- peak RSS: sloe vs /usr/bin/time -v (max of 5) ---"
+echo "--- peak RSS: sloe vs /usr/bin/time -v (median of 5 runs each; within 5 % or 0.5 MiB) ---"
+gnu_rss() { # the command's argv; /usr/bin/time -v's maximum resident set, bytes
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2 * 1024}'
+}
+compare_rss() { # label, then sloe run's arguments, `::`, then the argv for /usr/bin/time -v
+  local label="$1"; shift
+  local sloe_args=()
+  while [ "$1" != "::" ]; do sloe_args+=("$1"); shift; done; shift
+  local a b
+  a=$(sloe_stat peak_rss --runs 5 "${sloe_args[@]}")
+  b=$(for _ in 1 2 3 4 5; do gnu_rss "$@"; done | median)
+  awk -v l="$label" -v a="$a" -v b="$b" 'BEGIN {
+    d = (a - b) / b * 100; m = (a - b) / 1048576;
+    ok = ((d < 0 ? -d : d) <= 5 || (m < 0 ? -m : m) <= 0.5) ? "yes" : "NO";
+    printf "%-28s %12.2f MiB %11.2f MiB %+8.2f %%  %+.2f MiB  %s (±5 %% or ±0.5 MiB)\n", l, a/1048576, b/1048576, d, m, ok }'
+}
+compare_rss "true" -- true :: true
+compare_rss "sleep 0.01" -- sleep 0.01 :: sleep 0.01
 cmd='head -c 200M /dev/zero | tail'
-a=$(sloe_stat peak_rss --runs 5 --shell -- "$cmd")
-b=0
-for _ in 1 2 3 4 5; do
-  kb=$(/usr/bin/time -v sh -c "$cmd" 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}')
-  b=$(( kb * 1024 > b ? kb * 1024 : b ))
-done
-row "sh: head -c 200M | tail" "$a" "$b" rss 5
+compare_rss "sh: head -c 200M | tail" --shell -- "$cmd" :: sh -c "$cmd"
 
 echo "--- sloe's own overhead per execution, for \`true\` ---"
 a=$(sloe_stat wall_time --runs 1000 -- true)

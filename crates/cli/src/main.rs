@@ -24,6 +24,11 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // First of all: started as the intermediary between sloe and a measured
+    // command, serve and exit before anything else touches memory (the
+    // command inherits whatever this process has resident; see
+    // `sloe_runner::spawn`).
+    sloe_runner::spawn::serve_if_requested();
     // Rust ignores SIGPIPE, so a write to a closed pipe (`sloe history |
     // head -1`) fails and `println!` panics. Like other Unix tools, sloe
     // ends quietly instead, by the signal, for every command and every

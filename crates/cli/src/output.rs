@@ -406,6 +406,7 @@ mod tests {
                     io: None,
                     exit: Exit::Code(0),
                     stdout: None,
+                    stderr_tail: None,
                     timeline: Vec::new(),
                 })
                 .collect(),

@@ -78,20 +78,35 @@ pub enum Phase {
 pub enum BenchError {
     #[error(transparent)]
     Run(#[from] RunError),
-    #[error("run `{program}`: {} {run} ended with {exit}{hint}", if *warmup { "warm-up run" } else { "run" })]
+    #[error("run `{program}`: {} {run} ended with {exit}{hint}{}", if *warmup { "warm-up run" } else { "run" }, stderr_block(stderr.as_deref()))]
     Failed {
         program: String,
         run: u32,
         warmup: bool,
         exit: Exit,
         hint: String,
+        /// The last lines of its standard error, when they were kept.
+        stderr: Option<String>,
     },
-    #[error("prepare for `{program}`: `{prepare}` ended with {exit}")]
+    #[error("prepare for `{program}`: `{prepare}` ended with {exit}{}", stderr_block(stderr.as_deref()))]
     PrepareFailed {
         program: String,
         prepare: String,
         exit: Exit,
+        /// The last lines of its standard error, when they were kept.
+        stderr: Option<String>,
     },
+}
+
+/// A failed command's standard error tail, as the end of its message.
+fn stderr_block(tail: Option<&str>) -> String {
+    match tail {
+        Some(t) if !t.trim().is_empty() => {
+            let lines: String = t.lines().map(|l| format!("\n  | {l}")).collect();
+            format!("; the last lines of its standard error:{lines}")
+        }
+        _ => String::new(),
+    }
 }
 
 /// The timed runs of one benchmark.
@@ -245,6 +260,7 @@ fn run_once(
                 program: shown,
                 prepare: p.program.display(),
                 exit: m.exit,
+                stderr: m.stderr_tail,
             });
         }
     }
@@ -265,6 +281,7 @@ fn run_once(
             warmup,
             exit: m.exit,
             hint,
+            stderr: m.stderr_tail,
         });
     }
     Ok(m)

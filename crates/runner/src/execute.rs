@@ -11,9 +11,11 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,6 +29,7 @@ use wait4::Wait4;
 use crate::interrupt;
 use crate::sample::{Sample, Sampler};
 use crate::shell::{self, ShellOverhead};
+use crate::spawn::{self, read_proc_io};
 
 /// What to execute.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +105,10 @@ impl std::fmt::Display for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Exit::Code(c) => write!(f, "exit code {c}"),
-            Exit::Signal(s) => write!(f, "signal {s}"),
+            Exit::Signal(s) => match nix::sys::signal::Signal::try_from(*s) {
+                Ok(name) => write!(f, "signal {s} ({})", name.as_str()),
+                Err(_) => write!(f, "signal {s}"),
+            },
         }
     }
 }
@@ -130,6 +136,10 @@ pub struct Measurement {
     pub exit: Exit,
     /// The captured standard output, with [`Output::Capture`].
     pub stdout: Option<Vec<u8>>,
+    /// The last lines of standard error of an execution that failed
+    /// (non-zero exit or a signal), with [`Output::Discard`] (other modes
+    /// pass it through to the terminal).
+    pub stderr_tail: Option<String>,
     /// CPU % and RSS over time, with [`Invocation::sample_interval`].
     pub timeline: Vec<Sample>,
 }
@@ -194,11 +204,18 @@ pub trait Executor {
 }
 
 /// Starts real processes.
+///
+/// By default it starts each command itself (`posix_spawn`), and the
+/// command's peak RSS then includes the pages of the calling process (see
+/// [`crate::spawn`]). [`SystemExecutor::with_intermediary`] starts them
+/// through the intermediary instead, which is what `sloe` does.
 #[derive(Debug, Default, Clone)]
 pub struct SystemExecutor {
     live: Option<mpsc::Sender<Sample>>,
     /// The calibrated shell start-up, once measured.
     shell: Option<ShellOverhead>,
+    /// The program run as the intermediary, if any.
+    intermediary: Option<PathBuf>,
 }
 
 impl SystemExecutor {
@@ -207,10 +224,27 @@ impl SystemExecutor {
     pub fn with_live_samples(live: mpsc::Sender<Sample>) -> SystemExecutor {
         SystemExecutor {
             live: Some(live),
-            shell: None,
+            ..SystemExecutor::default()
         }
     }
+
+    /// Starts every command through `program` run as the intermediary: a
+    /// program whose `main` calls [`crate::spawn::serve_if_requested`]
+    /// first, such as [`crate::spawn::THIS_PROGRAM`] in `sloe` itself.
+    pub fn with_intermediary(mut self, program: impl Into<PathBuf>) -> SystemExecutor {
+        self.intermediary = Some(program.into());
+        self
+    }
 }
+
+/// The last lines of a failing command's standard error kept for its error
+/// message: at most this many lines ...
+const TAIL_LINES: usize = 10;
+/// ... and at most this many bytes.
+const TAIL_BYTES: usize = 2048;
+/// How long a failed execution waits for the end of its standard error
+/// (a background process it started may keep the pipe open).
+const TAIL_WAIT: Duration = Duration::from_millis(200);
 
 impl Executor for SystemExecutor {
     fn shell_overhead(&mut self) -> Result<ShellOverhead, RunError> {
@@ -227,29 +261,41 @@ impl Executor for SystemExecutor {
         if interrupt::requested() {
             return Err(RunError::Interrupted { program: shown });
         }
-        let mut cmd = match &inv.program {
-            Program::Argv(argv) => {
-                let Some((program, args)) = argv.split_first() else {
-                    return Err(RunError::NotFound { program: shown });
-                };
+        let argv: Vec<&str> = match &inv.program {
+            Program::Argv(argv) => argv.iter().map(String::as_str).collect(),
+            Program::Shell(line) => vec!["sh", "-c", line],
+        };
+        let Some((program, args)) = argv.split_first() else {
+            return Err(RunError::NotFound { program: shown });
+        };
+        let cannot_start = |source| RunError::CannotStart {
+            program: program_name(&inv.program),
+            source,
+        };
+        let (mut cmd, mut report) = match &self.intermediary {
+            None => {
                 let mut c = Command::new(program);
-                c.args(args);
-                c
+                c.args(args).stdin(Stdio::null());
+                (c, None)
             }
-            Program::Shell(line) => {
-                let mut c = Command::new("sh");
-                c.arg("-c").arg(line);
-                c
+            Some(intermediary) => {
+                let mut c = Command::new(intermediary);
+                c.arg(spawn::ENTRY).args(&argv);
+                // Its standard input is the report socket; it gives the
+                // command /dev/null.
+                let (ours, theirs) = UnixStream::pair().map_err(cannot_start)?;
+                c.stdin(Stdio::from(OwnedFd::from(theirs)));
+                (c, Some(ours))
             }
         };
         if let Some(dir) = &inv.cwd {
             cmd.current_dir(dir);
         }
         cmd.envs(&inv.env);
-        cmd.stdin(Stdio::null());
         match inv.output {
             Output::Discard => {
-                cmd.stdout(Stdio::null()).stderr(Stdio::null());
+                // Standard error is kept (its tail) for a failure's message.
+                cmd.stdout(Stdio::null()).stderr(Stdio::piped());
             }
             Output::Inherit => {
                 cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
@@ -259,25 +305,27 @@ impl Executor for SystemExecutor {
             }
         }
         // A group of its own: killing it reaches every descendant that did
-        // not leave it, and the terminal's Ctrl-C reaches only sloe, which
-        // then kills the group itself.
+        // not leave it (the intermediary and the command included), and the
+        // terminal's Ctrl-C reaches only sloe, which then kills the group
+        // itself.
         cmd.process_group(0);
 
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => RunError::NotFound {
+            std::io::ErrorKind::NotFound if self.intermediary.is_none() => RunError::NotFound {
                 program: program_name(&inv.program),
             },
-            _ => RunError::CannotStart {
-                program: program_name(&inv.program),
-                source: e,
-            },
+            _ => cannot_start(e),
         })?;
+        // The command holds the socket's other end, not this process.
+        drop(cmd);
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
         let group = interrupt::Guard::register(pid);
-        let sampler = inv
-            .sample_interval
-            .map(|every| Sampler::start(pid.as_raw(), start, every, self.live.clone()));
+        let sampler = inv.sample_interval.map(|every| {
+            // The intermediary's own CPU time and memory are not the command's.
+            let leader = self.intermediary.as_ref().map(|_| pid.as_raw());
+            Sampler::start(pid.as_raw(), leader, start, every, self.live.clone())
+        });
 
         let reader = child.stdout.take().map(|mut out| {
             std::thread::spawn(move || {
@@ -286,6 +334,13 @@ impl Executor for SystemExecutor {
                 let _ = out.read_to_end(&mut buf);
                 buf
             })
+        });
+        let stderr_tail = child.stderr.take().map(|err| {
+            let (tx, rx) = mpsc::channel::<String>();
+            std::thread::spawn(move || {
+                let _ = tx.send(read_tail(err));
+            });
+            rx
         });
         let timed_out = Arc::new(Mutex::new(false));
         let watchdog = inv.timeout.map(|limit| {
@@ -331,6 +386,13 @@ impl Executor for SystemExecutor {
             program: shown.clone(),
             source,
         })?;
+        let report = report.as_mut().map(|sock| {
+            // The intermediary has exited: its report is all there is.
+            let mut text = String::new();
+            let _ = sock.set_nonblocking(true);
+            let _ = sock.read_to_string(&mut text);
+            text
+        });
         let stdout = reader.map(|r| r.join().unwrap_or_default());
 
         if timed_out.lock().map(|f| *f).unwrap_or(false)
@@ -344,25 +406,117 @@ impl Executor for SystemExecutor {
         if interrupt::requested() {
             return Err(RunError::Interrupted { program: shown });
         }
-        let exit = {
-            use std::os::unix::process::ExitStatusExt;
-            match (usage.status.code(), usage.status.signal()) {
-                (Some(c), _) => Exit::Code(c),
-                (None, Some(s)) => Exit::Signal(s),
-                (None, None) => Exit::Code(-1),
-            }
+        let (status, wall, user, sys, peak_rss, io) = match report {
+            None => (
+                usage.status,
+                wall,
+                usage.rusage.utime,
+                usage.rusage.stime,
+                usage.rusage.maxrss,
+                io,
+            ),
+            Some(text) => match spawn::Report::decode(&text) {
+                Some(spawn::Report::Ran {
+                    status,
+                    wall,
+                    user,
+                    sys,
+                    peak_rss,
+                    io,
+                }) => (ExitStatus::from_raw(status), wall, user, sys, peak_rss, io),
+                Some(spawn::Report::Exec(errno)) => {
+                    return Err(match errno {
+                        libc::ENOENT => RunError::NotFound {
+                            program: program_name(&inv.program),
+                        },
+                        _ => cannot_start(std::io::Error::from_raw_os_error(errno)),
+                    });
+                }
+                Some(spawn::Report::Fail(errno)) => {
+                    return Err(cannot_start(std::io::Error::from_raw_os_error(errno)));
+                }
+                None => {
+                    return Err(RunError::Wait {
+                        program: shown,
+                        source: std::io::Error::other(format!(
+                            "sloe's intermediary process ended ({}) without reporting",
+                            exit_of(usage.status)
+                        )),
+                    });
+                }
+            },
+        };
+        let exit = exit_of(status);
+        // A failure's message shows the end of its standard error; a
+        // success does not wait for it.
+        let stderr_tail = match stderr_tail {
+            Some(rx) if !exit.success() => rx.recv_timeout(TAIL_WAIT).ok(),
+            _ => None,
         };
         Ok(Measurement {
             wall,
-            user: usage.rusage.utime,
-            sys: usage.rusage.stime,
-            peak_rss: usage.rusage.maxrss,
+            user,
+            sys,
+            peak_rss,
             io,
             exit,
             stdout,
+            stderr_tail,
             timeline,
         })
     }
+}
+
+fn exit_of(status: ExitStatus) -> Exit {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => Exit::Code(c),
+        (None, Some(s)) => Exit::Signal(s),
+        (None, None) => Exit::Code(-1),
+    }
+}
+
+/// Reads `from` to its end and returns its last [`TAIL_LINES`] lines, at
+/// most [`TAIL_BYTES`] bytes of them.
+fn read_tail(mut from: impl Read) -> String {
+    let mut kept: Vec<u8> = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match from.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => {
+                kept.extend_from_slice(&chunk[..n]);
+                if kept.len() > 2 * TAIL_BYTES {
+                    kept.drain(..kept.len() - TAIL_BYTES);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    tail(&kept, TAIL_LINES, TAIL_BYTES)
+}
+
+/// The last `lines` lines of `bytes`, at most `max` bytes of them (a line
+/// cut at the front reads from where the cut fell), without the final
+/// newline; invalid UTF-8 is replaced.
+pub(crate) fn tail(bytes: &[u8], lines: usize, max: usize) -> String {
+    let mut end = bytes.len();
+    while end > 0 && matches!(bytes[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    let bytes = &bytes[..end];
+    let mut from = bytes.len().saturating_sub(max);
+    if let Some(nl) = bytes[from..]
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(lines.saturating_sub(1))
+        .map(|(i, _)| from + i)
+    {
+        from = nl + 1;
+    }
+    String::from_utf8_lossy(&bytes[from..]).into_owned()
 }
 
 fn program_name(p: &Program) -> String {
@@ -372,17 +526,37 @@ fn program_name(p: &Program) -> String {
     }
 }
 
-/// `rchar` and `wchar` of a (zombie) process: its own and those of every
-/// descendant it reaped.
-fn read_proc_io(pid: Pid) -> Option<IoBytes> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    Some(IoBytes {
-        read: field("rchar:")?,
-        write: field("wchar:")?,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_the_last_lines_within_the_byte_bound() {
+        let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        let t = tail(text.as_bytes(), 10, 2048);
+        assert_eq!(t.lines().count(), 10);
+        assert!(
+            t.starts_with("line 21\n") && t.ends_with("line 30"),
+            "{t:?}"
+        );
+        // Fewer lines than asked: all of them.
+        assert_eq!(tail(b"only\n", 10, 2048), "only");
+        assert_eq!(tail(b"", 10, 2048), "");
+        // One long line is cut to the last `max` bytes.
+        let long = vec![b'x'; 5000];
+        assert_eq!(tail(&long, 10, 2048).len(), 2048);
+        // The bound wins over the line count.
+        let t = tail(text.as_bytes(), 10, 16);
+        assert!(t.len() <= 16 && t.ends_with("line 30"), "{t:?}");
+    }
+
+    #[test]
+    fn reading_a_tail_bounds_memory_and_keeps_the_end() {
+        let text: String = (1..=100_000).map(|i| format!("line {i}\n")).collect();
+        let t = read_tail(text.as_bytes());
+        assert!(
+            t.ends_with("line 100000") && t.lines().count() == 10,
+            "{t:?}"
+        );
+    }
 }

@@ -84,6 +84,7 @@ impl Executor for FakeExecutor {
             }),
             exit,
             stdout: None,
+            stderr_tail: None,
             timeline: fake_timeline(inv, wall),
         })
     }

@@ -7,7 +7,8 @@
 //! bytes from `/proc/<pid>/io`), shell start-up calibration (the executor
 //! measures it once and the measurement loop subtracts it from shell
 //! commands), and the measurement loop (warm-up, adaptive number of runs,
-//! outliers).
+//! outliers). Commands are started through a small intermediary process
+//! ([`spawn`]) so their peak RSS does not include sloe's own pages.
 //!
 //! It depends on sloe-core only (for the statistics). It must not know
 //! about the config file, the store, reports or terminals: sloe-app turns a
@@ -20,6 +21,9 @@ pub mod fake;
 pub mod interrupt;
 pub mod sample;
 pub mod shell;
+// The intermediary's fork, exec and wait4 (see the module's comment).
+#[expect(unsafe_code)]
+pub mod spawn;
 
 pub use benchmark::{BenchError, Phase, Plan, Samples, measure, measure_pairs};
 pub use execute::{

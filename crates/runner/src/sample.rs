@@ -102,9 +102,21 @@ pub fn sustained(timeline: &[Sample], window: Duration) -> f64 {
     best
 }
 
-/// The CPU ticks (own + reaped children) and RSS pages of one process,
-/// and its process group, from the text of `/proc/<pid>/stat`.
-pub(crate) fn parse_stat(text: &str) -> Option<(i32, u64, u64)> {
+/// One process's line of `/proc/<pid>/stat`, the fields sampling reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    pub pgrp: i32,
+    /// CPU ticks of the process itself (utime + stime).
+    pub own: u64,
+    /// CPU ticks of the children it reaped (cutime + cstime).
+    pub children: u64,
+    /// Resident pages.
+    pub rss: u64,
+}
+
+/// The CPU ticks (own and of reaped children), RSS pages and process
+/// group of one process, from the text of `/proc/<pid>/stat`.
+pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     // The command name is in parentheses and may hold spaces or ')'.
     let rest = &text[text.rfind(')')? + 1..];
     let f: Vec<&str> = rest.split_ascii_whitespace().collect();
@@ -112,16 +124,24 @@ pub(crate) fn parse_stat(text: &str) -> Option<(i32, u64, u64)> {
     // cutime(13) cstime(14) ... rss(21).
     let num = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok());
     let pgrp = i32::try_from(num(2)?).ok()?;
-    let ticks: i64 = [11, 12, 13, 14]
-        .iter()
-        .map(|&i| num(i).map(|v| v.max(0)))
-        .sum::<Option<i64>>()?;
-    let rss = num(21)?.max(0);
-    Some((pgrp, ticks as u64, rss as u64))
+    let ticks = |fields: [usize; 2]| -> Option<u64> {
+        fields
+            .iter()
+            .map(|&i| num(i).map(|v| v.max(0) as u64))
+            .sum::<Option<u64>>()
+    };
+    Some(Stat {
+        pgrp,
+        own: ticks([11, 12])?,
+        children: ticks([13, 14])?,
+        rss: num(21)?.max(0) as u64,
+    })
 }
 
-/// CPU ticks and RSS pages summed over the processes of group `pgrp`.
-fn read_group(pgrp: i32) -> (u64, u64) {
+/// CPU ticks and RSS pages summed over the processes of group `pgrp`;
+/// of process `leader` (sloe's intermediary), only the CPU time of the
+/// children it reaped (the measured command's) counts.
+fn read_group(pgrp: i32, leader: Option<i32>) -> (u64, u64) {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return (0, 0);
     };
@@ -136,11 +156,17 @@ fn read_group(pgrp: i32) -> (u64, u64) {
         let Ok(text) = std::fs::read_to_string(format!("/proc/{name}/stat")) else {
             continue;
         };
-        if let Some((g, t, p)) = parse_stat(&text)
-            && g == pgrp
-        {
-            ticks += t;
-            pages += p;
+        let Some(stat) = parse_stat(&text) else {
+            continue;
+        };
+        if stat.pgrp != pgrp {
+            continue;
+        }
+        if leader.is_some_and(|l| name.parse() == Ok(l)) {
+            ticks += stat.children;
+        } else {
+            ticks += stat.own + stat.children;
+            pages += stat.rss;
         }
     }
     (ticks, pages)
@@ -162,9 +188,11 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     /// Starts sampling group `pgrp` (started at `start`) every `interval`,
-    /// sending each sample to `live` too when given.
+    /// sending each sample to `live` too when given; `leader` is the
+    /// intermediary's pid, if one runs (see [`read_group`]).
     pub fn start(
         pgrp: i32,
+        leader: Option<i32>,
         start: Instant,
         interval: Duration,
         live: Option<mpsc::Sender<Sample>>,
@@ -175,7 +203,7 @@ impl Sampler {
         let interval = interval.max(Duration::from_millis(1));
         let handle = std::thread::spawn(move || {
             let mut timeline = Vec::new();
-            let (mut last_ticks, _) = read_group(pgrp);
+            let (mut last_ticks, _) = read_group(pgrp, leader);
             let mut last_at = start.elapsed();
             let mut next = last_at + interval;
             loop {
@@ -184,7 +212,7 @@ impl Sampler {
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     _ => break,
                 }
-                let (ticks, pages) = read_group(pgrp);
+                let (ticks, pages) = read_group(pgrp, leader);
                 let at = start.elapsed();
                 let dt = (at - last_at).as_secs_f64();
                 let cpu = if dt > 0.0 {
@@ -237,7 +265,15 @@ mod tests {
         // Field layout from proc(5); values made up.
         let text = "4242 (my (odd) cmd) S 1 4240 4240 0 -1 4194304 100 0 0 0 \
                     250 50 7 3 20 0 1 0 12345 104857600 2560 18446744073709551615";
-        assert_eq!(parse_stat(text), Some((4240, 250 + 50 + 7 + 3, 2560)));
+        assert_eq!(
+            parse_stat(text),
+            Some(Stat {
+                pgrp: 4240,
+                own: 250 + 50,
+                children: 7 + 3,
+                rss: 2560
+            })
+        );
         assert_eq!(parse_stat("garbage"), None);
     }
 

@@ -130,3 +130,44 @@ fn the_shell_is_calibrated_once_per_executor() {
     // same nanosecond: equal means the first one was kept.
     assert_eq!(exec.shell_overhead().expect("kept"), first);
 }
+
+#[test]
+fn a_failure_keeps_the_tail_of_its_stderr_and_a_success_none() {
+    let mut exec = SystemExecutor::default();
+    let failed = exec
+        .execute(&shell(
+            "i=1; while [ $i -le 12 ]; do echo \"line $i\" >&2; i=$((i+1)); done; exit 5",
+        ))
+        .expect("runs");
+    assert_eq!(failed.exit, Exit::Code(5));
+    let tail = failed.stderr_tail.expect("a failure keeps its stderr tail");
+    let expected: Vec<String> = (3..=12).map(|i| format!("line {i}")).collect();
+    assert_eq!(tail.lines().collect::<Vec<_>>(), expected);
+
+    let ok = exec.execute(&shell("echo fine >&2")).expect("runs");
+    assert_eq!(ok.exit, Exit::Code(0));
+    assert_eq!(ok.stderr_tail, None);
+
+    // Shown output is not kept: it went to the terminal already.
+    let mut inv = shell("echo shown >&2; exit 1");
+    inv.output = Output::Inherit;
+    let shown = exec.execute(&inv).expect("runs");
+    assert_eq!(shown.stderr_tail, None);
+}
+
+#[test]
+fn a_background_process_holding_stderr_does_not_stall_a_failure() {
+    // The failed command leaves a sleeper behind that keeps the stderr pipe
+    // open: the tail read so far is taken after a short wait, not 5 s.
+    let start = std::time::Instant::now();
+    let m = SystemExecutor::default()
+        .execute(&shell("echo before >&2; sleep 5 & exit 2"))
+        .expect("runs");
+    assert_eq!(m.exit, Exit::Code(2));
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        start.elapsed()
+    );
+    let _ = m.stderr_tail;
+}

@@ -30,7 +30,8 @@ pub fn run(args: &MonitorArgs) -> Result<Outcome> {
     let (tx, rx) = mpsc::channel::<Sample>();
     let window = args.window;
     let view = std::thread::spawn(move || output::monitor_live(rx, window));
-    let mut exec = SystemExecutor::with_live_samples(tx);
+    let mut exec =
+        SystemExecutor::with_live_samples(tx).with_intermediary(sloe_runner::spawn::THIS_PROGRAM);
     let result = exec.execute(&inv);
     drop(exec);
     let _ = view.join();

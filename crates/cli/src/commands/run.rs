@@ -24,7 +24,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
     let recorded = sloe_app::run::measure_and_record(
         settings,
         &jobs,
-        &mut SystemExecutor::default(),
+        &mut SystemExecutor::default().with_intermediary(sloe_runner::spawn::THIS_PROGRAM),
         &Recording {
             given: &args.context.partial(),
             env: &process_env,
