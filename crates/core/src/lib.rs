@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod evaluate;
 pub mod model;
+pub mod moderation;
 pub mod regression;
 pub mod report;
 pub mod slo;
