@@ -133,7 +133,7 @@ pub fn moderate(s2: f64, d: f64, prior: &VariancePrior) -> Moderated {
 /// ψ′(x) = ψ′(x + 1) + 1/x² up to x ≥ 10, then the asymptotic series
 /// 1/x + 1/(2x²) + Σ B_2k / x^(2k+1) (Abramowitz & Stegun 6.4.12, 6.4.6).
 pub fn trigamma(x: f64) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }
     let (mut x, mut acc) = (x, 0.0);
@@ -176,7 +176,7 @@ fn tetragamma(x: f64) -> f64 {
 /// large y, ≈ y² for small y), started at y = ½ + 1/x (the inversion
 /// Smyth 2004 §6.2 describes).
 pub fn trigamma_inverse(x: f64) -> f64 {
-    if !(x > 0.0) || !x.is_finite() {
+    if x.is_nan() || x <= 0.0 || !x.is_finite() {
         return f64::NAN;
     }
     // For large x, ψ′(y) ≈ 1/y² + π²/6: y is tiny and 1/√x is exact to
