@@ -20,8 +20,10 @@ fn main() {
 /// must not borrow that repository's commit).
 fn commit() -> Option<String> {
     // A new commit moves HEAD (or the branch it names), and a first commit
-    // makes this folder tracked: build again then.
-    for path in ["HEAD", "packed-refs"] {
+    // makes this folder tracked: build again then. HEAD's reflog grows with
+    // every commit, merge and checkout, also when the branch's ref file did
+    // not exist at the first build (refs kept packed until then).
+    for path in ["HEAD", "packed-refs", "logs/HEAD"] {
         rerun_if_exists(git(&["rev-parse", "--git-path", path]));
     }
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use sloe_core::changepoint;
 use sloe_core::stats::median;
-use sloe_core::{RunHeader, Series, Unit};
+use sloe_core::{RunHeader, RunId, Series, Unit};
 use sloe_store::{RunQuery, Store};
 
 use crate::Result;
@@ -29,6 +29,85 @@ pub fn values(store: &dyn Store, glob: &str, limit: usize) -> Result<Vec<(RunHea
 /// detection needs runs on both sides of a shift.
 pub const MIN_CHANGE_RUNS: usize = 200;
 
+/// The series of benchmarks matching `glob` (`*` and `?` wildcards, as
+/// [`Store::series_history`] reads them) in the latest `limit` runs of
+/// `branch` that have them, each with its run, newest first.
+///
+/// What the base branch's own series are made of: change points, creep
+/// and suggested budgets read only these, so a branch's runs are never
+/// blamed on (or learnt as) the base branch.
+pub fn branch_series(
+    store: &dyn Store,
+    branch: &str,
+    glob: &str,
+    limit: usize,
+) -> Result<Vec<(RunHeader, Series)>> {
+    // Pages of `limit` runs, then twice as many each time: runs without
+    // the benchmarks cost more pages, not a read of every run.
+    const MAX_PAGE: usize = 1000;
+    let mut out: Vec<(RunHeader, Series)> = Vec::new();
+    let (mut offset, mut found) = (0, 0);
+    let mut page = limit.clamp(1, MAX_PAGE);
+    while found < limit {
+        let headers = store.list_runs(&RunQuery {
+            branch: Some(branch.to_owned()),
+            limit: Some(page),
+            offset,
+            ..RunQuery::default()
+        })?;
+        offset += headers.len();
+        let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
+        let by_id: BTreeMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();
+        // Grouped by run in the order of `ids`: newest first.
+        let mut last = None;
+        for (id, s) in store.results_of_runs(&ids, None)? {
+            if !wildcard(glob, &s.benchmark) {
+                continue;
+            }
+            if last != Some(id) {
+                if found == limit {
+                    break;
+                }
+                found += 1;
+                last = Some(id);
+            }
+            if let Some(h) = by_id.get(&id) {
+                out.push(((*h).clone(), s));
+            }
+        }
+        if headers.len() < page {
+            break;
+        }
+        page = page.saturating_mul(2).min(MAX_PAGE);
+    }
+    Ok(out)
+}
+
+/// Whether `name` matches `glob`: `*` any run of characters, `?` one
+/// character, anything else itself (the store's history globs).
+pub(crate) fn wildcard(glob: &str, name: &str) -> bool {
+    let (g, n): (Vec<char>, Vec<char>) = (glob.chars().collect(), name.chars().collect());
+    // Greedy with backtracking to the last `*`: linear in practice.
+    let (mut gi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if gi < g.len() && (g[gi] == '?' || g[gi] == n[ni]) {
+            gi += 1;
+            ni += 1;
+        } else if gi < g.len() && g[gi] == '*' {
+            star = Some((gi, ni));
+            gi += 1;
+        } else if let Some((sg, sn)) = star {
+            gi = sg + 1;
+            ni = sn + 1;
+            star = Some((sg, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    g[gi..].iter().all(|c| *c == '*')
+}
+
 /// One shift in a series' level.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shift {
@@ -49,10 +128,17 @@ pub struct Shift {
 
 /// Change points (PELT) of the per-run medians of each series of
 /// benchmarks matching `glob`, per testbed, over the last
-/// max(`limit`, [`MIN_CHANGE_RUNS`]) runs; series in name order, shifts
+/// max(`limit`, [`MIN_CHANGE_RUNS`]) runs of the base branch `base_branch`
+/// (other branches' runs are no points of its series, so a shift is
+/// never attributed to a branch's commit); series in name order, shifts
 /// oldest first.
-pub fn changes(store: &dyn Store, glob: &str, limit: usize) -> Result<Vec<Shift>> {
-    let rows = store.series_history(Some(glob), limit.max(MIN_CHANGE_RUNS))?;
+pub fn changes(
+    store: &dyn Store,
+    base_branch: &str,
+    glob: &str,
+    limit: usize,
+) -> Result<Vec<Shift>> {
+    let rows = branch_series(store, base_branch, glob, limit.max(MIN_CHANGE_RUNS))?;
     // (benchmark, measure, testbed) → (run, median, unit)
     type Points<'a> = Vec<(&'a RunHeader, f64, &'a Unit)>;
     let mut series: BTreeMap<(&str, &str, Option<&str>), Points<'_>> = BTreeMap::new();
@@ -99,7 +185,7 @@ mod tests {
             let level = if i < 4 { 100.0 } else { 120.0 };
             record(&store, "main", &format!("c{i}"), i, &around(level));
         }
-        let shifts = changes(&store, "*", 20).expect("changes");
+        let shifts = changes(&store, "main", "*", 20).expect("changes");
         assert_eq!(shifts.len(), 1, "{shifts:?}");
         let s = &shifts[0];
         assert_eq!(
@@ -113,7 +199,78 @@ mod tests {
         assert_eq!((s.run_id, s.commit.as_deref()), (5, Some("c4")));
         assert_eq!(s.timestamp, at(4));
         assert!((s.change - 0.2).abs() < 0.01, "{}", s.change);
-        assert!(changes(&store, "other*", 20).expect("changes").is_empty());
+        assert!(
+            changes(&store, "main", "other*", 20)
+                .expect("changes")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_branch_run_never_moves_the_base_branch_change_points() {
+        let store = store();
+        for i in 0..8 {
+            record(&store, "main", &format!("c{i}"), i, &around(100.0));
+            // A branch's runs in between, at a level far from main's.
+            record(&store, "topic", &format!("t{i}"), i, &around(180.0));
+        }
+        assert_eq!(changes(&store, "main", "*", 20).expect("changes"), []);
+        let topic = changes(&store, "topic", "*", 20).expect("changes");
+        assert!(topic.is_empty(), "{topic:?}");
+    }
+
+    #[test]
+    fn branch_series_reads_one_branch_up_to_a_limit_of_runs() {
+        let store = store();
+        for i in 0..5 {
+            record(&store, "main", &format!("c{i}"), i, &around(100.0));
+            record(&store, "topic", &format!("t{i}"), i, &around(200.0));
+        }
+        let rows = branch_series(&store, "main", "pa*", 3).expect("rows");
+        let commits: Vec<&str> = rows
+            .iter()
+            .map(|(r, _)| r.context.commit.as_deref().expect("commit"))
+            .collect();
+        assert_eq!(commits, ["c4", "c3", "c2"]);
+        assert!(
+            branch_series(&store, "main", "x*", 3)
+                .expect("rows")
+                .is_empty()
+        );
+        // Newer runs of main without the benchmark: paged past (pages of
+        // 3, 6, 12 runs), not counted.
+        for i in 0..10 {
+            let mut run = store.run(RunId(1)).expect("reads").expect("a run");
+            run.series[0].benchmark = "lex".to_owned();
+            run.header.context.timestamp = at(100 + i);
+            store
+                .insert_run(&sloe_core::NewRun {
+                    context: run.header.context,
+                    series: run.series,
+                })
+                .expect("records");
+        }
+        let rows = branch_series(&store, "main", "pa*", 3).expect("rows");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].0.context.commit.as_deref(), Some("c4"));
+    }
+
+    #[test]
+    fn wildcards_as_the_store_reads_them() {
+        for (g, n, m) in [
+            ("*", "anything", true),
+            ("pa*", "parse", true),
+            ("p?rse", "parse", true),
+            ("*se", "parse", true),
+            ("*a*e", "parse", true),
+            ("pa", "parse", false),
+            ("[p]arse", "parse", false),
+            ("[p]arse", "[p]arse", true),
+            ("", "", true),
+            ("?", "", false),
+        ] {
+            assert_eq!(wildcard(g, n), m, "{g} {n}");
+        }
     }
 
     #[test]

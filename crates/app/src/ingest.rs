@@ -1,16 +1,18 @@
 //! Ingesting results: reading harness outputs (files, criterion's
 //! `target/criterion` tree, standard input) in a named or detected format,
-//! joining several into one run, and recording each as a run with its
-//! context resolved.
+//! joining several into one run, refusing absurd values, and recording
+//! each as a run with its context resolved, once: results recorded before
+//! with the same context are skipped unless forced.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
 use sloe_core::context::Partial;
-use sloe_core::{NewRun, RunId};
-use sloe_formats::{Format, Parsed};
-use sloe_store::Store;
+use sloe_core::{NewRun, Run, RunHeader, RunId, Series};
+use sloe_formats::{Format, FormatError, Parsed};
+use sloe_store::{RunInsert, Store};
 
 use crate::context::{self, Env};
 use crate::{AppError, Clock, Result, Settings};
@@ -26,7 +28,8 @@ pub struct Input {
 /// Reads every input (a path, a criterion directory, or `-` for `stdin`)
 /// in `format`, else the format detected from its content; with `merge`,
 /// joins them into one. Reads all before returning, so bad input is found
-/// before anything is recorded.
+/// before anything is recorded; a value no measurement can have (see
+/// [`check_values`]) is bad input.
 pub fn read(
     inputs: &[String],
     format: Option<Format>,
@@ -40,7 +43,76 @@ pub fn read(
     if merge && read.len() > 1 {
         read = vec![self::merge(read)?];
     }
+    for input in &read {
+        check_values(input)?;
+    }
     Ok(read)
+}
+
+/// Refuses a value no measurement can have, whatever the format: NaN or
+/// an infinity in any unit, a negative time, size, count or rate
+/// (`Unit::absurd`), naming the input, the benchmark, the measure and the
+/// sample (counted from 1). Readers that know the line or field refuse
+/// such values themselves, more precisely; this is the check every format
+/// passes through.
+pub fn check_values(input: &Input) -> Result<()> {
+    for s in &input.parsed.series {
+        for (i, v) in s.values.iter().enumerate() {
+            if let Some(why) = s.unit.absurd(*v) {
+                return Err(AppError::Format(FormatError {
+                    origin: input.origin.clone(),
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: format!(
+                        "benchmark {:?} measure `{}` sample {} of {}: {why}",
+                        s.benchmark,
+                        s.measure,
+                        i + 1,
+                        s.values.len()
+                    ),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The digest a run's results are recorded under, `sha256:<hex>`: SHA-256
+/// over each series in order (benchmark, measure, the canonical unit of its
+/// dimension, and its values in canonical units to 12 significant digits,
+/// each length-prefixed).
+/// It covers the parsed results, not the file's bytes nor its context: the
+/// same results re-read, re-indented or re-serialised (`ingest --dry-run`,
+/// another unit of the same dimension) give the same digest, and the
+/// context is compared on its own when recording
+/// ([`Store::insert_run_once`]).
+pub fn digest(series: &[Series]) -> String {
+    fn text(h: &mut Sha256, s: &str) {
+        h.update((s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    }
+    let mut h = Sha256::new();
+    h.update(b"sloe.results-digest/v1\0");
+    h.update((series.len() as u64).to_le_bytes());
+    for s in series {
+        text(&mut h, &s.benchmark);
+        text(&mut h, &s.measure);
+        text(&mut h, s.unit.canonical().symbol());
+        h.update((s.values.len() as u64).to_le_bytes());
+        for v in &s.values {
+            // To 12 significant digits: 0.0079 s and 7.9 ms are 7900000.000000001
+            // and 8100000 ns once converted, and the same sample. -0 is 0.
+            let v = if *v == 0.0 { 0.0 } else { *v };
+            text(&mut h, &format!("{v:.11e}"));
+        }
+    }
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in h.finalize() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }
 
 fn read_one(input: &str, format: Option<Format>, stdin: &mut dyn Read) -> Result<Input> {
@@ -253,18 +325,51 @@ pub fn preview(inputs: &[Input], given: &Partial) -> serde_json::Value {
     }
 }
 
-/// One recorded run.
+/// The id of a run judged without being recorded (`sloe check FILE`): no
+/// store gives it to a run (ids start at 1).
+pub const UNRECORDED: RunId = RunId(0);
+
+/// `input` as a run that is not recorded ([`UNRECORDED`]), its context
+/// resolved as [`record`] resolves it, for judging results that must not
+/// enter history.
+pub fn unrecorded(
+    settings: &Settings,
+    input: Input,
+    given: &Partial,
+    env: Env<'_>,
+    clock: &dyn Clock,
+) -> Run {
+    let context = context::resolve(given, &input.parsed.context, settings, env, clock);
+    Run {
+        header: RunHeader {
+            id: UNRECORDED,
+            recorded_at: context.timestamp,
+            context,
+        },
+        series: input.parsed.series,
+    }
+}
+
+/// One recorded run, or one skipped as recorded before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
+    /// The new run, or the earlier one the results were recorded as.
     pub id: RunId,
     pub origin: String,
     pub series: usize,
     pub samples: usize,
+    /// The digest of the results ([`digest`]).
+    pub digest: String,
+    /// Recorded before with the same context (as run `id`): nothing was
+    /// recorded now.
+    pub skipped: bool,
 }
 
 /// Records `input` as a run, its context resolved from `given`, the
 /// input, CI variables in `env`, git and the config; `clock` when nothing
-/// gives a time.
+/// gives a time. Results recorded before with the same digest and context
+/// (commit, branch, testbed, environment; see [`Store::insert_run_once`])
+/// are skipped, unless `force`.
 pub fn record(
     settings: &Settings,
     store: &dyn Store,
@@ -272,20 +377,28 @@ pub fn record(
     given: &Partial,
     env: Env<'_>,
     clock: &dyn Clock,
+    force: bool,
 ) -> Result<Recorded> {
     let Input { origin, parsed } = input;
     let context = context::resolve(given, &parsed.context, settings, env, clock);
     let samples = parsed.series.iter().map(|s| s.values.len()).sum();
     let series = parsed.series.len();
-    let id = store.insert_run(&NewRun {
-        context,
-        series: parsed.series,
-    })?;
+    let digest = digest(&parsed.series);
+    let inserted = store.insert_run_once(
+        &NewRun {
+            context,
+            series: parsed.series,
+        },
+        &digest,
+        force,
+    )?;
     Ok(Recorded {
-        id,
+        id: inserted.id(),
         origin,
         series,
         samples,
+        digest,
+        skipped: matches!(inserted, RunInsert::AlreadyRecorded(_)),
     })
 }
 
@@ -406,7 +519,17 @@ mod tests {
             environment: Some("ci".to_owned()),
             ..Partial::default()
         };
-        let r = record(&config, &store, input, &given, &ci, &FixedClock(at(5))).expect("records");
+        let r = record(
+            &config,
+            &store,
+            input.clone(),
+            &given,
+            &ci,
+            &FixedClock(at(5)),
+            false,
+        )
+        .expect("records");
+        assert!(!r.skipped);
         assert_eq!((r.origin.as_str(), r.series, r.samples), ("<stdin>", 1, 3));
         let run = store.run(r.id).expect("reads").expect("the run");
         let ctx = &run.header.context;
@@ -416,5 +539,130 @@ mod tests {
         assert_eq!(ctx.environment.as_deref(), Some("ci"));
         // Neither the flags nor the file said when: the clock does.
         assert_eq!(ctx.timestamp, at(5));
+
+        // Again, later: skipped as that run; forced: recorded.
+        let again = record(
+            &config,
+            &store,
+            input.clone(),
+            &given,
+            &ci,
+            &FixedClock(at(9)),
+            false,
+        )
+        .expect("skips");
+        assert_eq!((again.id, again.skipped), (r.id, true));
+        assert_eq!(store.count_runs().expect("counts"), 1);
+        let forced = record(
+            &config,
+            &store,
+            input,
+            &given,
+            &ci,
+            &FixedClock(at(9)),
+            true,
+        )
+        .expect("records");
+        assert!(!forced.skipped && forced.id != r.id);
+        assert_eq!(store.count_runs().expect("counts"), 2);
+    }
+
+    #[test]
+    fn the_digest_covers_the_results_not_their_spelling() {
+        let read_one = |text: &str| {
+            read(
+                &["-".to_owned()],
+                None,
+                false,
+                &mut std::io::Cursor::new(text),
+            )
+            .expect("reads")
+            .remove(0)
+            .parsed
+        };
+        let a = read_one(&results("a", r#""commit": "c1""#));
+        // Another context, other whitespace, the same values in seconds.
+        let same = read_one(
+            r#"{ "results": [ { "benchmark": "a", "measure": "wall_time",
+                "unit": "s", "values": [0.001, 0.002, 0.003] } ] }"#,
+        );
+        assert_eq!(digest(&a.series), digest(&same.series));
+        // Re-serialised as --dry-run shows it.
+        let shown = preview(
+            &[Input {
+                origin: "x".into(),
+                parsed: a.clone(),
+            }],
+            &Partial::default(),
+        );
+        assert_eq!(
+            digest(&read_one(&shown.to_string()).series),
+            digest(&a.series)
+        );
+        // In another unit, through floating point: the same digest.
+        let mut other = a.series.clone();
+        other[0].values = [0.0079]
+            .iter()
+            .map(|s| sloe_core::Unit::Seconds.to_canonical(*s))
+            .collect();
+        let mut same = a.series.clone();
+        same[0].values = [7.9]
+            .iter()
+            .map(|ms| sloe_core::Unit::Milliseconds.to_canonical(*ms))
+            .collect();
+        assert_ne!(other[0].values, same[0].values, "the bits differ");
+        assert_eq!(digest(&other), digest(&same));
+        // One sample, one name or the order of the values differs: another digest.
+        let mut other = a.series.clone();
+        other[0].values[2] = 3.000_001e6;
+        assert_ne!(digest(&a.series), digest(&other));
+        let mut other = a.series.clone();
+        other[0].benchmark = "b".into();
+        assert_ne!(digest(&a.series), digest(&other));
+        let mut other = a.series.clone();
+        other[0].values.swap(0, 1);
+        assert_ne!(digest(&a.series), digest(&other));
+        // Length prefixes: moving a character between names changes it.
+        let mut x = a.series.clone();
+        (x[0].benchmark, x[0].measure) = ("ab".into(), "c".into());
+        let mut y = a.series.clone();
+        (y[0].benchmark, y[0].measure) = ("a".into(), "bc".into());
+        assert_ne!(digest(&x), digest(&y));
+        assert!(digest(&a.series).starts_with("sha256:"));
+        assert_eq!(digest(&a.series).len(), 7 + 64);
+    }
+
+    #[test]
+    fn absurd_values_are_refused_naming_the_sample() {
+        let mut input = Input {
+            origin: "r.txt".into(),
+            parsed: Parsed {
+                context: Default::default(),
+                series: vec![Series {
+                    benchmark: "sort".into(),
+                    measure: "wall_time".into(),
+                    unit: sloe_core::Unit::Seconds,
+                    direction: sloe_core::Direction::LowerIsBetter,
+                    values: vec![1e9, -2e9],
+                    round_size: None,
+                }],
+                warnings: Vec::new(),
+            },
+        };
+        let e = check_values(&input).expect_err("negative");
+        assert_eq!(
+            e.to_string(),
+            "read r.txt: benchmark \"sort\" measure `wall_time` sample 2 of 2: expected a time of zero or more, found -2 s"
+        );
+        assert_eq!(e.exit_code(), 2);
+        input.parsed.series[0].values[1] = f64::NAN;
+        let e = check_values(&input).expect_err("NaN");
+        assert!(
+            e.to_string()
+                .ends_with("expected a finite number, found NaN (in ns)"),
+            "{e}"
+        );
+        input.parsed.series[0].values[1] = 0.0;
+        check_values(&input).expect("zero is a time");
     }
 }

@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use sloe_core::config::{ReportFormat, TimeSpan};
 use sloe_core::report::Report;
 use sloe_core::stats::Statistic;
-use sloe_core::{RunId, SeriesKey, Unit};
+use sloe_core::{Run, RunId, SeriesKey, Unit};
 use sloe_report::html::{History, HistoryRun, HistorySeries};
 use sloe_store::{RunQuery, Store};
 
@@ -105,6 +105,21 @@ pub fn of_check(
     ci: &Ci,
     clock: &dyn Clock,
 ) -> Result<Outputs> {
+    of_check_run(settings, store, report, None, dir, ci, clock)
+}
+
+/// As [`of_check`], for a report on `unrecorded`, a run judged without
+/// being recorded (`sloe check FILE`), when given; else on the store's run
+/// the report names.
+pub fn of_check_run(
+    settings: &Settings,
+    store: &dyn Store,
+    report: &Report,
+    unrecorded: Option<&Run>,
+    dir: &Path,
+    ci: &Ci,
+    clock: &dyn Clock,
+) -> Result<Outputs> {
     let json = sloe_report::json::render(report);
     let stamp = clock.now().strftime("%Y%m%dT%H%M%S%.3fZ").to_string();
     let mut files = vec![
@@ -129,7 +144,7 @@ pub fn of_check(
     }
     files.extend(rendered(
         settings,
-        store,
+        (store, unrecorded),
         report,
         &formats,
         dir,
@@ -172,15 +187,24 @@ pub fn of_report(
     since: &TimeSpan,
 ) -> Result<Outputs> {
     Ok(Outputs {
-        files: rendered(settings, store, report, formats, dir, since, "sloe-report")?,
+        files: rendered(
+            settings,
+            (store, None),
+            report,
+            formats,
+            dir,
+            since,
+            "sloe-report",
+        )?,
         ..Outputs::default()
     })
 }
 
-/// `report` rendered in `formats`, as `dir/<stem>.<ext>`.
+/// `report` rendered in `formats`, as `dir/<stem>.<ext>`; the judged run
+/// is the unrecorded one when given, else the store's.
 fn rendered(
     settings: &Settings,
-    store: &dyn Store,
+    (store, unrecorded): (&dyn Store, Option<&Run>),
     report: &Report,
     formats: &[ReportFormat],
     dir: &Path,
@@ -195,7 +219,10 @@ fn rendered(
                 ReportFormat::Md => ("md", sloe_report::markdown::render(report)),
                 ReportFormat::Junit => ("junit.xml", sloe_report::junit::render(report)),
                 ReportFormat::Html => {
-                    let history = dashboard_history(settings, store, report, since)?;
+                    let history = match unrecorded {
+                        Some(run) => dashboard_history_of(settings, store, report, run, since)?,
+                        None => dashboard_history(settings, store, report, since)?,
+                    };
                     (
                         "html",
                         sloe_report::html::render(
@@ -215,9 +242,12 @@ fn rendered(
 }
 
 /// The dashboard's history: runs of the base branch on the judged run's
-/// testbed within `since` before it, plus the judged run itself; per
-/// result, its statistic in every run, in the result's unit, and where its
-/// level shifted.
+/// testbed within `since` before it, plus the judged run itself and, when
+/// it is a run of another branch, that branch's earlier runs there too
+/// (drawn as branch runs); per result, its statistic in every run, in the
+/// result's unit, and where the base branch's level shifted (change
+/// points over its runs only: a branch's runs never make a shift of the
+/// base branch).
 pub fn dashboard_history(
     settings: &Settings,
     store: &dyn Store,
@@ -229,23 +259,47 @@ pub fn dashboard_history(
         id: judged.0,
         store: store.describe(),
     })?;
+    dashboard_history_of(settings, store, report, &run, since)
+}
+
+/// As [`dashboard_history`], for `run`, recorded or not.
+pub fn dashboard_history_of(
+    settings: &Settings,
+    store: &dyn Store,
+    report: &Report,
+    run: &Run,
+    since: &TimeSpan,
+) -> Result<History> {
+    let judged = run.header.id;
     let ctx = &run.header.context;
     let span = SignedDuration::from_nanos(since.nanoseconds().min(i64::MAX as f64) as i64);
     let from = ctx
         .timestamp
         .checked_sub(span)
         .unwrap_or(jiff::Timestamp::MIN);
-    let mut headers = store.list_runs(&RunQuery {
-        branch: Some(settings.config.project.base_branch.clone()),
-        testbed: ctx.testbed.clone(),
-        before: Some(ctx.timestamp),
-        exclude: Some(judged),
-        limit: Some(5000),
-        offset: 0,
-    })?;
+    let base = &settings.config.project.base_branch;
+    let of_branch = |branch: &str| -> Result<Vec<sloe_core::RunHeader>> {
+        Ok(store.list_runs(&RunQuery {
+            branch: Some(branch.to_owned()),
+            testbed: ctx.testbed.clone(),
+            before: Some(ctx.timestamp),
+            exclude: Some(judged),
+            limit: Some(5000),
+            offset: 0,
+        })?)
+    };
+    let mut headers = of_branch(base)?;
+    if let Some(branch) = ctx.branch.as_deref().filter(|b| *b != base.as_str()) {
+        headers.extend(of_branch(branch)?);
+    }
     headers.retain(|h| h.context.timestamp >= from);
-    headers.reverse(); // oldest first
+    // Oldest first, the judged run last.
+    headers.sort_by_key(|h| (h.context.timestamp, h.id.0));
     headers.push(run.header.clone());
+    let on_base: Vec<bool> = headers
+        .iter()
+        .map(|h| h.context.branch.as_deref() == Some(base.as_str()))
+        .collect();
     let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
     let keys: Vec<SeriesKey> = run.series.iter().map(|s| s.key()).collect();
     let mut samples: BTreeMap<(RunId, SeriesKey), Vec<f64>> = BTreeMap::new();
@@ -270,8 +324,11 @@ pub fn dashboard_history(
                 })
                 .collect();
             // Change points (PELT, as `sloe history --changes`) over the
-            // runs that have the series, mapped back to run positions.
-            let present: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_some()).collect();
+            // base branch's runs that have the series, mapped back to run
+            // positions.
+            let present: Vec<usize> = (0..values.len())
+                .filter(|&i| on_base[i] && values[i].is_some())
+                .collect();
             let ys: Vec<f64> = present.iter().filter_map(|&i| values[i]).collect();
             let change_points = sloe_core::changepoint::detect(&ys)
                 .iter()
@@ -297,6 +354,7 @@ pub fn dashboard_history(
         .collect();
     Ok(History {
         runs,
+        base_branch: Some(base.clone()),
         series,
         timelines: store.timelines(judged)?,
     })
@@ -470,5 +528,42 @@ mod tests {
         assert_eq!(ids, [4, 5, 6, 7]);
         assert_eq!(recent.series.len(), 1);
         assert_eq!(recent.series[0].values.len(), 4);
+    }
+
+    #[test]
+    fn a_branch_run_is_plotted_as_its_own_point_and_never_a_shift_of_main() {
+        let store = store();
+        let config = settings("");
+        for i in 0..8 {
+            record(&store, "main", &format!("c{i}"), i, &around(100.0));
+        }
+        // The branch's earlier run, a run of another branch, and the judged
+        // branch run, all far above main.
+        for i in 0..3 {
+            record(&store, "topic", &format!("t{i}"), 8 + i, &around(200.0));
+        }
+        record(&store, "other", "o0", 11, &around(300.0));
+        let judged = record(&store, "topic", "t3", 12, &around(200.0));
+        let report = judge(&config, &store, Some(judged), MergeBase::Unknown).expect("judges");
+        assert!(!report.results[0].change_point, "{report:?}");
+        let h = dashboard_history(&config, &store, &report, &span_of("1h")).expect("history");
+        let branches: Vec<&str> = h
+            .runs
+            .iter()
+            .map(|r| r.branch.as_deref().expect("branch"))
+            .collect();
+        assert_eq!(
+            &branches[6..],
+            ["main", "main", "topic", "topic", "topic", "topic"]
+        );
+        assert_eq!(h.base_branch.as_deref(), Some("main"));
+        // Four points at 200 ms after eight at 100 ms: a shift if they
+        // were part of the line, none as they are not.
+        assert_eq!(h.series[0].values.iter().flatten().count(), 12);
+        assert_eq!(h.series[0].change_points, Vec::<usize>::new());
+    }
+
+    fn span_of(text: &str) -> TimeSpan {
+        TimeSpan(text.parse().expect("a quantity"))
     }
 }

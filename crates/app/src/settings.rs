@@ -182,6 +182,16 @@ impl Settings {
         self.open()
     }
 
+    /// Opens the store only when it exists: `None` for a SQLite file not
+    /// created yet (nothing is recorded, and nothing is created). For
+    /// judging what is never recorded (`sloe check FILE`).
+    pub fn open_existing_store(&self) -> Result<Option<Box<dyn Store>>> {
+        if self.missing_store_file()?.is_some() {
+            return Ok(None);
+        }
+        self.open().map(Some)
+    }
+
     fn open(&self) -> Result<Box<dyn Store>> {
         Ok(sloe_store::open(&self.config.store.url, &self.store_dir)?)
     }

@@ -38,6 +38,7 @@ pub fn record(
                 environment: None,
                 timestamp: at(minutes),
                 ci: Default::default(),
+                fingerprint: None,
             },
             series: vec![Series {
                 benchmark: "parse".to_owned(),

@@ -70,6 +70,7 @@ fn main() {
             environment: None,
             timestamp: t0 + SignedDuration::from_mins(r as i64 * 60),
             ci: Default::default(),
+            fingerprint: None,
         };
         store
             .insert_run(&NewRun {
@@ -84,15 +85,25 @@ fn main() {
         start.elapsed().as_secs_f64()
     );
 
-    // The results file of one new run, 200 benchmarks × 10 samples.
-    let results: Vec<serde_json::Value> = series(RUNS, 1.02)
-        .iter()
-        .map(|s| serde_json::json!({"benchmark": s.benchmark, "measure": s.measure, "unit": "ms",
-                                     "values": s.values.iter().map(|v| v / 1e6).collect::<Vec<_>>()}))
-        .collect();
+    // The results file of one new run, 200 benchmarks × 10 samples. Each
+    // execution gets results of its own (one sample a millionth apart):
+    // the same results in the same context would be skipped as a re-ingest.
     let file = root.join("run.json");
-    std::fs::write(&file, serde_json::json!({"results": results}).to_string())
-        .expect("write results");
+    let fresh_results = std::cell::Cell::new(0u32);
+    let write_results = || {
+        let k = fresh_results.get();
+        fresh_results.set(k + 1);
+        let mut run = series(RUNS, 1.02);
+        run[0].values[0] *= 1.0 + f64::from(k) * 1e-6;
+        let results: Vec<serde_json::Value> = run
+            .iter()
+            .map(|s| serde_json::json!({"benchmark": s.benchmark, "measure": s.measure, "unit": "ms",
+                                         "values": s.values.iter().map(|v| v / 1e6).collect::<Vec<_>>()}))
+            .collect();
+        std::fs::write(&file, serde_json::json!({"results": results}).to_string())
+            .expect("write results");
+    };
+    write_results();
     let size = std::fs::metadata(&file).map_or(0, |m| m.len());
     println!("results file: {size} bytes");
 
@@ -107,7 +118,11 @@ fn main() {
             label,
             REPEAT,
             &bins,
-            || {},
+            || {
+                if args.first() == Some(&"ingest") {
+                    write_results();
+                }
+            },
             |bin| sloe_with(bin, args, root),
         )
     };
@@ -130,6 +145,7 @@ fn main() {
     );
     figures.push(("cli:ingest-200x10-git".to_owned(), t));
     // Make the latest run a feature-branch run on the bench testbed to check.
+    write_results();
     let out = sloe(tagged, root).output().expect("run");
     assert!(out.status.success());
     let t = time(

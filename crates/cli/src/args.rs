@@ -116,13 +116,18 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BudgetAction {
-    /// Propose budgets from history (a high percentile of recent runs of the
-    /// base branch plus headroom from their run-to-run noise), printed as
-    /// `[[budget]]` config lines.
+    /// Propose budgets from the base branch's history (a high percentile of
+    /// its recent runs plus headroom from their run-to-run noise, at least
+    /// 2 %, rounded outward), printed as `[[budget]]` config lines; one
+    /// budget per measure where one limit fits every benchmark.
     Suggest {
         /// Benchmark name or glob (default: all).
         benchmark: Option<String>,
-        /// How many recent runs to learn from (at least 1).
+        /// Measure name or glob to propose budgets for, repeatable (default:
+        /// wall_time and peak_rss; `--measure '*'` for every measure).
+        #[arg(long = "measure", value_name = "MEASURE")]
+        measures: Vec<String>,
+        /// How many recent runs of the base branch to learn from (at least 1).
         #[arg(long, default_value_t = 30, value_parser = at_least_one)]
         runs: usize,
         /// The statistic the budgets judge.
@@ -156,7 +161,7 @@ pub struct IngestArgs {
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
     /// Input format (detected from the content when not given).
-    #[arg(long, value_name = "FORMAT", value_parser = results_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = results_format, alias = "input-format")]
     pub format: Option<Format>,
     /// Print what was read as results JSON and record nothing.
     #[arg(long)]
@@ -164,6 +169,12 @@ pub struct IngestArgs {
     /// Record all files as ONE run (say, several harness outputs of one CI job).
     #[arg(long)]
     pub merge: bool,
+    /// Record results again that were recorded before with the same context.
+    #[arg(long)]
+    pub force: bool,
+    /// What is printed: a line per run, or JSON (`sloe.ingest/v1`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
     #[command(flatten)]
     pub context: ContextArgs,
 }
@@ -274,11 +285,24 @@ pub struct MonitorArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  sloe check                        the latest recorded run
+  sloe check --run 12               a recorded run
+  sloe check results.json           results files, judged as one run and NOT recorded
+                                    (pull requests whose runs must not enter history)")]
 pub struct CheckArgs {
+    /// Results files (any format `sloe ingest` reads; `-` reads standard
+    /// input) to judge as one run without recording them.
+    #[arg(value_name = "FILE", conflicts_with = "run")]
+    pub files: Vec<String>,
     /// The run to judge (default: the latest recorded).
     #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    /// Format of the FILEs (detected from the content when not given).
+    #[arg(long, value_name = "FORMAT", value_parser = results_format, requires = "files")]
+    pub input_format: Option<Format>,
+    /// What is printed: the verdict as text, or the report JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, alias = "output")]
     pub format: OutputFormat,
     /// Show every result's evidence, not only findings.
     #[arg(long, short)]
@@ -291,6 +315,9 @@ pub struct CheckArgs {
     /// baseline still wins.
     #[arg(long, value_name = "SHA")]
     pub base_commit: Option<String>,
+    /// The context of the FILEs' run (as `sloe ingest` resolves it).
+    #[command(flatten)]
+    pub context: ContextArgs,
 }
 
 #[derive(Debug, Args)]
@@ -319,8 +346,9 @@ pub struct HistoryArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// List where each series' level shifted (change points, PELT) with the
-    /// commit and size, over the last max(--limit, 200) runs; the benchmark
-    /// glob defaults to all.
+    /// commit and size, over the last max(--limit, 200) runs of the base
+    /// branch (other branches' runs are no part of its series); the
+    /// benchmark glob defaults to all.
     #[arg(long)]
     pub changes: bool,
 }
@@ -418,6 +446,7 @@ impl ContextArgs {
             testbed: self.testbed.clone(),
             environment: self.environment.clone(),
             timestamp: self.timestamp,
+            fingerprint: None,
         }
     }
 }

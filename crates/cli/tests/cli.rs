@@ -615,7 +615,9 @@ fn parallel_ingest(project: &Project, url: &str) {
                 .current_dir(project.path())
                 .arg("--config")
                 .arg(&cfg)
-                .args(["ingest", "p.json", "p.json", "p.json", "p.json", "p.json"])
+                // The same file again and again: forced, as each is a run here.
+                .args(["ingest", "--force", "p.json", "p.json", "p.json", "p.json"])
+                .arg("p.json")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -885,9 +887,11 @@ fn suggested_budgets_parse_back_and_pass_todays_code() {
             &[("lex", "throughput", "1/s", &[v, v * 1.01, v * 0.99])],
         );
     }
+    // Throughput is no default measure: named, it gets a `min`.
     let out = p
         .sloe()
-        .args(["budget", "suggest"])
+        .args(["budget", "suggest", "--measure", "wall_time"])
+        .args(["--measure", "throughput"])
         .output()
         .expect("run sloe");
     assert!(

@@ -116,9 +116,10 @@ fn config_flag_and_variable_win_over_the_nearest_config() {
         .arg(there.write("results.json", RESULTS))
         .assert()
         .success();
+    // The same results again: forced, as the count below tells the stores apart.
     here.sloe()
         .env("SLOE_CONFIG", &there_config)
-        .arg("ingest")
+        .args(["ingest", "--force"])
         .arg(there.path().join("results.json"))
         .assert()
         .success();
@@ -206,9 +207,10 @@ fn init_flag_starts_a_project_here_then_records() {
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).expect("subfolder");
     assert_eq!(run_ids(&sub, &[]).len(), 1);
-    // Inside a project, --init changes nothing.
+    // Inside a project, --init changes nothing (forced: the same results
+    // again would be skipped as a re-ingest).
     sloe_in(&sub)
-        .args(["ingest", "--init"])
+        .args(["ingest", "--init", "--force"])
         .arg(dir.path().join("results.json"))
         .assert()
         .success()

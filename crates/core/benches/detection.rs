@@ -732,6 +732,7 @@ fn check_run(series: Vec<Series>) -> Run {
                 environment: None,
                 timestamp: jiff::Timestamp::UNIX_EPOCH,
                 ci: BTreeMap::new(),
+                fingerprint: None,
             },
             recorded_at: jiff::Timestamp::UNIX_EPOCH,
         },

@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::stats::Statistic;
-use crate::units::{Dimension, Quantity, Unit};
+use crate::units::{Dimension, Quantity, Unit, format_number};
 
 /// A whole config file, with the selected environment's overrides applied.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -145,6 +145,11 @@ pub struct PolicyConfig {
     /// overrides it for that SLO.
     #[serde(default)]
     pub slo_stale_after: StaleAfter,
+    /// What a budget that matches no series of the run is: a warning
+    /// finding in every report (`warn`), or a config error that stops the
+    /// check with exit 2 (`error`).
+    #[serde(default)]
+    pub unmatched_budgets: UnmatchedBudgets,
 }
 
 impl Default for PolicyConfig {
@@ -154,8 +159,21 @@ impl Default for PolicyConfig {
             block_known_violations: false,
             slo_fail_on: default_slo_fail_on(),
             slo_stale_after: StaleAfter::default(),
+            unmatched_budgets: UnmatchedBudgets::default(),
         }
     }
+}
+
+/// What `policy.unmatched_budgets` makes of a budget that matches nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnmatchedBudgets {
+    /// A finding (kind `unmatched_budget`) in every report; the status is
+    /// at least `warning`.
+    #[default]
+    Warn,
+    /// A config error: the check stops with exit 2, naming the budget.
+    Error,
 }
 
 /// An SLO state that `policy.slo_fail_on` can name.
@@ -284,6 +302,13 @@ pub struct RegressionConfig {
     /// (`regression::against_history_runs`). 0 turns it off.
     #[serde(default = "default_confirm_runs")]
     pub confirm_runs: usize,
+    /// Compare a run only with baseline runs measured on the same
+    /// environment (CPU model, logical cores, memory, OS, kernel, the
+    /// toolchains a harness reports); runs that differ are left out and the
+    /// report says how many and what differed. Runs recorded without a
+    /// fingerprint are kept. `false` keeps every run.
+    #[serde(default = "default_same_environment")]
+    pub same_environment: bool,
 }
 
 impl Default for RegressionConfig {
@@ -296,6 +321,7 @@ impl Default for RegressionConfig {
             false_alarm_rate: default_false_alarm_rate(),
             creep_window: default_creep_window(),
             confirm_runs: default_confirm_runs(),
+            same_environment: default_same_environment(),
         }
     }
 }
@@ -314,6 +340,9 @@ fn default_min_baseline_runs() -> usize {
 }
 fn default_confirm_runs() -> usize {
     2
+}
+fn default_same_environment() -> bool {
+    true
 }
 fn default_creep_window() -> usize {
     30
@@ -507,6 +536,20 @@ pub fn measure_dimension(measure: &str) -> Option<Dimension> {
     })
 }
 
+/// The unit a bare limit `value` on a measure of `dimension` most likely
+/// meant, for the suggestion of a unitless limit (a large byte count is
+/// bytes, a small one mebibytes).
+fn usual_unit(dimension: Dimension, value: f64) -> &'static str {
+    match dimension {
+        Dimension::Time => "s",
+        Dimension::Bytes if value >= 1e5 => "B",
+        Dimension::Bytes => "MiB",
+        Dimension::Percent => "%",
+        Dimension::Rate => "/s",
+        Dimension::Count => "",
+    }
+}
+
 impl TryFrom<BudgetSpec> for Budget {
     type Error = String;
 
@@ -547,19 +590,31 @@ impl TryFrom<BudgetSpec> for Budget {
         };
         if let (Some(want), Some(got)) = (measure_dimension(&s.measure), limit.dimension())
             && want != got
-            && got != Dimension::Count
         {
+            let expected = match want {
+                Dimension::Time => "time (ns, us, ms, s, min, h)",
+                Dimension::Bytes => "size (B, KB, KiB, MB, MiB, GB, GiB, ...)",
+                Dimension::Percent => "percentage (%)",
+                Dimension::Rate => "rate (/s)",
+                Dimension::Count => "plain number",
+            };
+            // A bare number on a measure with a unit used to load and then
+            // judge nothing (issue 13): say which unit the measure uses.
+            if got == Dimension::Count {
+                let key = if kind == LimitKind::Max { "max" } else { "min" };
+                return Err(format!(
+                    "budget for {:?} (measure `{}`): limit `{}` has no unit, but `{}` is measured in {expected}; write `{key} = \"{} {}\"` or the unit you meant",
+                    s.benchmark,
+                    s.measure,
+                    format_number(limit.value),
+                    s.measure,
+                    format_number(limit.value),
+                    usual_unit(want, limit.value),
+                ));
+            }
             return Err(format!(
-                "budget for {:?}: limit {limit} does not fit measure `{}`; expected a {} quantity",
-                s.benchmark,
-                s.measure,
-                match want {
-                    Dimension::Time => "time (ns, us, ms, s, min, h)",
-                    Dimension::Bytes => "size (B, KB, KiB, MB, MiB, GB, GiB, ...)",
-                    Dimension::Percent => "percentage (%)",
-                    Dimension::Rate => "rate (/s)",
-                    Dimension::Count => "plain number",
-                }
+                "budget for {:?}: limit {limit} does not fit measure `{}`; expected a {expected} quantity",
+                s.benchmark, s.measure,
             ));
         }
         if kind == LimitKind::Min && limit.value <= 0.0 {
@@ -1534,6 +1589,41 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
         let pct = parse_err("[regression]\nwarning = \"10ms\"\n");
         assert!(pct.to_string().contains("percentage"), "{pct}");
         assert!(pct.to_string().contains("regression.warning"), "{pct}");
+    }
+
+    #[test]
+    fn a_unitless_limit_on_a_measure_with_a_unit_names_the_unit() {
+        // Issue 13: `max = 1` on wall_time loaded and then judged nothing.
+        let e = parse_err("[[budget]]\nbenchmark = \"*\"\nmeasure = \"wall_time\"\nmax = 1\n");
+        assert_eq!(
+            e.to_string(),
+            "read config sloe.toml:1:1: key `budget[0]`: budget for \"*\" (measure `wall_time`): limit `1` has no unit, but `wall_time` is measured in time (ns, us, ms, s, min, h); write `max = \"1 s\"` or the unit you meant"
+        );
+        let e =
+            parse_err("[[budget]]\nbenchmark = \"*\"\nmeasure = \"peak_rss\"\nmin = 500000000\n");
+        assert!(e.message.contains("write `min = \"500000000 B\"`"), "{e}");
+        // The default measure is wall_time too; a count measure and one
+        // sloe does not know take plain numbers.
+        assert!(
+            parse_err("[[budget]]\nbenchmark = \"a\"\nmax = 2\n")
+                .message
+                .contains("has no unit")
+        );
+        let c = parse(
+            "[[budget]]\nbenchmark = \"a\"\nmeasure = \"instructions\"\nmax = 2\n[[budget]]\nbenchmark = \"a\"\nmeasure = \"allocs\"\nmax = 2\n",
+        )
+        .expect("plain numbers fit");
+        assert_eq!(c.budgets.len(), 2);
+    }
+
+    #[test]
+    fn unmatched_budgets_policy_is_warn_or_error() {
+        let c = parse("").expect("defaults");
+        assert_eq!(c.policy.unmatched_budgets, UnmatchedBudgets::Warn);
+        let c = parse("[policy]\nunmatched_budgets = \"error\"\n").expect("error");
+        assert_eq!(c.policy.unmatched_budgets, UnmatchedBudgets::Error);
+        let e = parse_err("[policy]\nunmatched_budgets = \"eror\"\n");
+        assert!(e.to_string().contains("did you mean `error`"), "{e}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind, PolicyConfig};
 use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
 use crate::moderation::{self, VariancePrior};
+use crate::power;
 use crate::regression::{self, Regression, Thresholds, Verdict};
 use crate::report::{
     Finding, FindingKind, Metadata, OverallStatus, REPORT_SCHEMA, Report, ResultEntry, Summary,
@@ -58,14 +59,44 @@ impl Baseline {
 /// Numbers keep full precision; rounding them for people is the
 /// renderers' job (sloe-report).
 pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &str) -> Report {
+    evaluate_with_names(config, run, baseline, &[], sloe_version)
+}
+
+/// [`evaluate`], with the series names earlier runs recorded (`recorded`),
+/// which the did-you-mean of a budget that matches nothing also reads.
+pub fn evaluate_with_names(
+    config: &Config,
+    run: &Run,
+    baseline: &Baseline,
+    recorded: &[SeriesKey],
+    sloe_version: &str,
+) -> Report {
     let thresholds = thresholds(config);
     let ab = AbPairs::of(run);
     let mut tests = schedule_tests(config, run, &ab, baseline, &thresholds);
     let tests_run = control_false_alarms(&mut tests, &thresholds);
     let graded = grade_budgets(config, run, &ab);
-    let mut judged = known_debt_and_creep(config, graded, &tests, baseline, &thresholds);
-    let violations = apply_policy(&config.policy, &mut judged);
-    let recommendations = advise(config, run, &ab, baseline, &judged);
+    let mut judged = known_debt_and_creep(config, run, graded, &tests, baseline, &thresholds);
+    let mut violations = apply_policy(&config.policy, &mut judged);
+    let mut recommendations = advise(config, run, &ab, baseline, &judged);
+    let unmatched = unmatched_findings(config, run, recorded);
+    violations.extend(unmatched.iter().cloned());
+    // Budgets that match nothing anywhere make the status a warning; those
+    // whose series this run left out are only said.
+    let unmatched: Vec<Finding> = unmatched
+        .into_iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .collect();
+    if !unmatched.is_empty() {
+        recommendations.push(format!(
+            "{} matched nothing in this run and judged nothing: fix the `benchmark` pattern or `measure` named in the finding, or remove the budget (`policy.unmatched_budgets = \"error\"` makes this a config error).",
+            if unmatched.len() == 1 {
+                "1 budget".to_owned()
+            } else {
+                format!("{} budgets", unmatched.len())
+            }
+        ));
+    }
     let results: Vec<ResultEntry> = judged
         .iter()
         .filter_map(|j| match j {
@@ -74,7 +105,7 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
         })
         .collect();
 
-    let summary = summarize(&results);
+    let summary = summarize(&results, unmatched.len());
     let ctx = &run.header.context;
     Report {
         schema: REPORT_SCHEMA.to_owned(),
@@ -94,12 +125,57 @@ pub fn evaluate(config: &Config, run: &Run, baseline: &Baseline, sloe_version: &
                 .map(|f| fail_on_word(*f).to_owned())
                 .collect(),
             false_alarm_control: false_alarm_control(tests_run, thresholds.false_alarm_rate),
+            fingerprint: ctx.fingerprint.as_deref().cloned(),
+            baseline_excluded: Default::default(),
+            baseline_differences: Vec::new(),
+            baseline_unknown_environment: 0,
         },
         summary,
         results,
         violations,
         recommendations,
     }
+}
+
+/// The budgets of `config` that match no series `run` judges (the A sides
+/// of A/B pairs are judged with their candidates, so they do not count),
+/// with a did-you-mean against the run's names and `recorded`.
+pub fn unmatched_budgets<'a>(
+    config: &'a Config,
+    run: &Run,
+    recorded: &[SeriesKey],
+) -> Vec<budget::Unmatched<'a>> {
+    let ab = AbPairs::of(run);
+    let keys: Vec<SeriesKey> = run
+        .series
+        .iter()
+        .filter(|s| !ab.is_baseline(s))
+        .map(Series::key)
+        .collect();
+    budget::unmatched(&config.budgets, &keys, recorded)
+}
+
+/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`].
+fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec<Finding> {
+    unmatched_budgets(config, run, recorded)
+        .into_iter()
+        .map(|u| Finding {
+            benchmark: u.budget.benchmark.clone(),
+            measure: u.budget.measure.clone(),
+            kind: FindingKind::UnmatchedBudget,
+            // A budget for series this run left out is worth saying; one
+            // that matches nothing anywhere is a mistake in the config.
+            severity: if u.seen_before {
+                Severity::Info
+            } else {
+                Severity::Warning
+            },
+            message: u.message(),
+            // Under `policy.unmatched_budgets = "error"` the check stops
+            // before a report (a config error), so a finding never blocks.
+            blocking: false,
+        })
+        .collect()
 }
 
 /// The regression thresholds `[regression]` sets.
@@ -344,6 +420,7 @@ impl Judgement<'_> {
 /// runs in steps inside the noise as `drift`.
 fn known_debt_and_creep<'a>(
     config: &Config,
+    run: &Run,
     graded: Vec<Judged<'a, Graded<'a>>>,
     tests: &Tests,
     baseline: &Baseline,
@@ -352,6 +429,7 @@ fn known_debt_and_creep<'a>(
     let history = config.regression.history;
     let creep_window = config.regression.creep_window;
     let block_known = config.policy.block_known_violations;
+    let on_base = on_base_branch(config, run);
     graded
         .into_iter()
         .map(|g| match g {
@@ -380,7 +458,7 @@ fn known_debt_and_creep<'a>(
                         grade.severity = Severity::Info;
                     }
                 }
-                let creep = if verdict.regression == Regression::None {
+                let creep = if on_base && verdict.regression == Regression::None {
                     creep_of(
                         series,
                         g.statistic,
@@ -397,8 +475,14 @@ fn known_debt_and_creep<'a>(
                     status = Status::Drift;
                 }
                 let budget_severity = g.grade.map_or(Severity::None, |grade| grade.severity);
-                let mut message =
-                    message(g.budget, g.value, &g.display, g.grade.as_ref(), &verdict);
+                let mut message = message(
+                    g.budget,
+                    g.value,
+                    &g.display,
+                    g.grade.as_ref(),
+                    &verdict,
+                    thresholds.warning,
+                );
                 if let Some(c) = creep {
                     message.push_str(&format!(
                         "; drift: {:+.1} % against {creep_window} runs ago",
@@ -406,7 +490,7 @@ fn known_debt_and_creep<'a>(
                     ));
                 }
                 Judged::Entry(Judgement {
-                    change_point: starts_change_point(series, g.statistic, baseline),
+                    change_point: on_base && starts_change_point(series, g.statistic, baseline),
                     severity: budget_severity.max(verdict.severity),
                     graded: g,
                     verdict,
@@ -499,6 +583,7 @@ fn advise(
 ) -> Vec<String> {
     let mut recommendations = Vec::new();
     let mut regressions_advised: HashSet<(&str, &str)> = HashSet::new();
+    let mut inconclusive_advised: HashSet<(&str, &str)> = HashSet::new();
     let mut insufficient: HashSet<usize> = HashSet::new();
     for j in judged {
         match j {
@@ -528,6 +613,11 @@ fn advise(
                     first_regression,
                     &mut recommendations,
                 );
+                if j.verdict.regression == Regression::Inconclusive
+                    && inconclusive_advised.insert((&series.benchmark, &series.measure))
+                {
+                    recommendations.push(inconclusive_advice(j, baseline, config));
+                }
             }
         }
     }
@@ -605,6 +695,72 @@ fn entry_advice(
             b.limit
         ));
     }
+}
+
+/// What to do about an inconclusive entry: the change the test could see,
+/// and what would let it see `regression.warning` (more baseline runs,
+/// confirmation rounds, A/B mode, a quieter testbed), with counts from
+/// [`power`] where the test's standard error says how they would help.
+fn inconclusive_advice(j: &Judgement<'_>, baseline: &Baseline, config: &Config) -> String {
+    let series = j.graded.series;
+    let v = &j.verdict;
+    let warning = config.regression.warning.fraction();
+    let w = format_number(warning * 100.0);
+    let name = format!("{} {}", series.benchmark, series.measure);
+    let Some(mdc) = v.min_detectable_change.filter(|m| *m > warning) else {
+        // The estimate reached the warning but was not significant.
+        return format!(
+            "{name}: inconclusive, the change reaches {w} % but is not significant at this noise: measure again (`sloe run` re-measures suspects in `regression.confirm_runs` rounds), or compare against the old build side by side (A/B mode: `sloe run --ab` with a `baseline_command`)."
+        );
+    };
+    let seen = format!(
+        "{name}: inconclusive, this noise only shows changes from {:.1} %; to see {w} %:",
+        mdc * 100.0
+    );
+    if j.graded.paired.is_some() {
+        let pairs = power::pairs_to_detect(warning, mdc, v.direction, v.baseline_runs)
+            .map(|n| format!("about {n} A/B pairs (now {})", v.baseline_runs))
+            .unwrap_or_else(|| "many more A/B pairs".to_owned());
+        return format!("{seen} {pairs} (the benchmark's `runs`), or a quieter testbed.");
+    }
+    let mut ways = Vec::new();
+    if let Baseline::History { .. } = baseline {
+        let rounds = series.rounds().len();
+        let reach = power::to_detect(warning, mdc, v.direction, v.baseline_runs, rounds);
+        match reach.and_then(|r| r.baseline_runs) {
+            Some(n) => {
+                let more = n.saturating_sub(v.baseline_runs);
+                let mut way = format!(
+                    "about {more} more baseline run{} on the base branch `{}`",
+                    if more == 1 { "" } else { "s" },
+                    config.project.base_branch
+                );
+                if n > config.regression.history {
+                    way.push_str(&format!(" (and `regression.history` of at least {n})"));
+                }
+                ways.push(way);
+            }
+            None => ways.push(format!(
+                "more baseline runs alone cannot get there ({} now)",
+                v.baseline_runs
+            )),
+        }
+        let confirm = match reach.and_then(|r| r.rounds) {
+            Some(k) => format!(
+                "`sloe run` with about {} confirmation round{} (`regression.confirm_runs`)",
+                k - 1,
+                if k == 2 { "" } else { "s" }
+            ),
+            None => "`sloe run` with confirmation rounds (`regression.confirm_runs`)".to_owned(),
+        };
+        ways.push(confirm);
+    } else {
+        ways.push("more samples in this run and the pinned one".to_owned());
+    }
+    ways.push("A/B mode (`sloe run --ab` with a `baseline_command`)".to_owned());
+    ways.push("a quieter testbed".to_owned());
+    let last = ways.pop().unwrap_or_default();
+    format!("{seen} {}, or {last}.", ways.join(", "))
 }
 
 /// What to do about the run as a whole: series with too few baseline runs
@@ -819,8 +975,23 @@ fn recent_runs<'a>(
         .unwrap_or(&[])
 }
 
+/// Whether `run` belongs to the base branch's series: the only runs whose
+/// level shifts and slow creep are judged.
+///
+/// The baseline is the base branch's history; a run of another branch (or
+/// of no known branch) is judged against it for regressions and budgets,
+/// but it is no point of that history. So it never starts a new level of
+/// the base branch (`change_point = false`: the shift, if it lands, shows
+/// on the base branch's own run after the merge) and carries no creep
+/// (creep is the base branch drifting across its own runs, which its own
+/// runs report; a branch would otherwise be blamed for it).
+fn on_base_branch(config: &Config, run: &Run) -> bool {
+    run.header.context.branch.as_deref() == Some(config.project.base_branch.as_str())
+}
+
 /// Whether this run starts a new level of the series (a change point over
-/// the baseline history plus this run; see [`crate::changepoint`]).
+/// the baseline history plus this run; see [`crate::changepoint`]). Only
+/// asked for runs of the base branch ([`on_base_branch`]).
 fn starts_change_point(series: &Series, statistic: Statistic, baseline: &Baseline) -> bool {
     let Baseline::History { runs, .. } = baseline else {
         return false;
@@ -919,18 +1090,29 @@ pub fn blocks(
     })
 }
 
-fn summarize(results: &[ResultEntry]) -> Summary {
+/// The counts over `results` and the overall status; `unmatched_budgets`
+/// (budgets that judged nothing) make it at least `warning`.
+fn summarize(results: &[ResultEntry], unmatched_budgets: usize) -> Summary {
     let count = |f: &dyn Fn(&ResultEntry) -> bool| results.iter().filter(|r| f(r)).count();
     let total = results.len();
-    let passed = count(&|r| r.status == Status::Pass && r.regression != Regression::Regression);
+    let passed = count(&|r| {
+        r.status == Status::Pass
+            && !matches!(
+                r.regression,
+                Regression::Regression | Regression::Inconclusive
+            )
+    });
     let drift = count(&|r| r.status == Status::Drift);
     let violations = count(&|r| r.status == Status::Violation);
     let known = count(&|r| r.status == Status::Known);
     let regressions = count(&|r| r.regression == Regression::Regression);
     let improvements = count(&|r| r.regression == Regression::Improvement);
+    let inconclusive = count(&|r| r.regression == Regression::Inconclusive);
     let status = if results.iter().any(|r| r.blocking) {
         OverallStatus::Failed
-    } else if drift + violations + regressions + known > 0 {
+    } else if drift + violations + regressions + known + inconclusive + unmatched_budgets > 0 {
+        // A test that could not tell, or a budget that judged nothing, is
+        // never a clean pass.
         OverallStatus::Warning
     } else {
         OverallStatus::Passed
@@ -944,6 +1126,7 @@ fn summarize(results: &[ResultEntry]) -> Summary {
         regressions,
         improvements,
         known,
+        inconclusive,
         compliance: if total == 0 {
             100.0
         } else {
@@ -953,7 +1136,7 @@ fn summarize(results: &[ResultEntry]) -> Summary {
 }
 
 fn unit_fits(limit: &Unit, series: &Unit) -> bool {
-    limit.compatible(series) || (limit == &Unit::Count && series.dimension().is_none())
+    budget::unit_fits(limit, series)
 }
 
 fn message(
@@ -962,6 +1145,7 @@ fn message(
     display: &Unit,
     graded: Option<&budget::BudgetVerdict>,
     verdict: &Verdict,
+    warning: f64,
 ) -> String {
     // The value and the baseline share one unit, the one the value reads
     // best in (a nanosecond series at 1777000 ns reads `1.777 ms`).
@@ -1019,6 +1203,7 @@ fn message(
                 let word = match r {
                     Regression::Regression => "regression: ",
                     Regression::Improvement => "improvement: ",
+                    Regression::Inconclusive => "inconclusive: ",
                     _ => "",
                 };
                 let dir = if change >= 0.0 { "higher" } else { "lower" };
@@ -1036,10 +1221,24 @@ fn message(
                     msg.push_str(&format!(", detectable from {:.1} %", mdc * 100.0));
                 }
                 msg.push(')');
+                if r == Regression::Inconclusive {
+                    msg.push_str(&inconclusive_reason(verdict, warning));
+                }
             }
         }
     }
     msg
+}
+
+/// Why a verdict is inconclusive, after its evidence: the test cannot see
+/// a change of `warning` at this noise, or the estimate reaches `warning`
+/// without being significant.
+fn inconclusive_reason(verdict: &Verdict, warning: f64) -> String {
+    let w = format_number(warning * 100.0);
+    match verdict.min_detectable_change {
+        Some(mdc) if mdc > warning => format!(": a {w} % change cannot be told from this noise"),
+        _ => format!(": the change reaches the {w} % warning but is not significant"),
+    }
 }
 
 fn format_p(p: f64) -> String {
@@ -1104,6 +1303,7 @@ mod tests {
                     environment: None,
                     timestamp: Timestamp::UNIX_EPOCH,
                     ci: BTreeMap::new(),
+                    fingerprint: None,
                 },
                 recorded_at: Timestamp::UNIX_EPOCH,
             },
@@ -1334,6 +1534,29 @@ mod tests {
     }
 
     #[test]
+    fn a_branch_run_starts_no_level_and_carries_no_creep_of_the_base_branch() {
+        // Newest first: a creeping base branch, flat before that.
+        let levels: Vec<f64> = (0..40).map(|i| 1.16 - 0.004 * f64::from(i)).collect();
+        let creeping = history(&levels);
+        let c = config("[regression]\ncreep_window = 30\n");
+        let mut branch_run = run(vec![wall("x", &[1.164])]);
+        branch_run.header.context.branch = Some("topic".into());
+        let e = &evaluate(&c, &branch_run, &creeping, "0").results[0];
+        assert_eq!((e.status, e.creep), (Status::Pass, None), "{e:?}");
+        // A big shift: a regression of the branch, but no new level of main.
+        let flat = history(&[1.0, 1.01, 0.99, 1.0, 1.005, 0.995, 1.0, 1.01, 0.99, 1.0]);
+        let mut shifted = run(vec![wall("x", &[2.0])]);
+        let on_main = &evaluate(&config(""), &shifted, &flat, "0").results[0];
+        assert!(on_main.change_point, "{on_main:?}");
+        for branch in [Some("topic"), None] {
+            shifted.header.context.branch = branch.map(str::to_owned);
+            let e = &evaluate(&config(""), &shifted, &flat, "0").results[0];
+            assert_eq!(e.regression, Regression::Regression, "{e:?}");
+            assert!(!e.change_point, "{branch:?}: {e:?}");
+        }
+    }
+
+    #[test]
     fn report_says_how_run_false_alarms_are_controlled() {
         let r = evaluate(
             &config(""),
@@ -1439,6 +1662,172 @@ mod tests {
             Regression::Inconclusive,
             "{:?}",
             alone[0]
+        );
+    }
+
+    /// The verdict `sloe check -v` showed for the doubled `sort` of issue
+    /// 13 (interval −8.6 % to +269.9 %, p = 0.015, detectable from
+    /// 101.1 %), as inconclusive.
+    fn doubled_sort_verdict() -> Verdict {
+        // Field by field, so whatever else a verdict carries stays as an
+        // untested one has it.
+        let mut v = Verdict::insufficient(10);
+        v.regression = Regression::Inconclusive;
+        v.severity = Severity::None;
+        v.baseline = Some(0.3222e9);
+        v.change = Some(0.839);
+        v.change_interval = Some([-0.086, 2.699]);
+        v.p_value = Some(0.015);
+        v.adjusted_p_value = Some(0.015);
+        v.min_detectable_change = Some(1.011);
+        v.direction = Direction::LowerIsBetter;
+        v
+    }
+
+    #[test]
+    fn an_inconclusive_message_says_what_the_noise_hides() {
+        let msg = message(
+            None,
+            0.5927e9,
+            &Unit::Seconds,
+            None,
+            &doubled_sort_verdict(),
+            0.10,
+        );
+        assert_eq!(
+            msg,
+            "0.5927 s (no budget); inconclusive: 83.9 % higher than baseline 0.3222 s (interval -8.6 % to +269.9 %, p = 0.015, detectable from 101.1 %): a 10 % change cannot be told from this noise"
+        );
+        let mut reached = doubled_sort_verdict();
+        reached.min_detectable_change = Some(0.05);
+        let msg = message(None, 0.5927e9, &Unit::Seconds, None, &reached, 0.10);
+        assert!(
+            msg.ends_with(": the change reaches the 10 % warning but is not significant"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn inconclusive_advice_names_the_fix_and_what_it_takes() {
+        let c = config("");
+        let series = wall("sort", &[592.7]);
+        let verdict = doubled_sort_verdict();
+        let j = Judgement {
+            graded: Graded {
+                series_index: 0,
+                series: &series,
+                paired: None,
+                budget: None,
+                statistic: Statistic::Median,
+                value: 0.5927e9,
+                display: Unit::Seconds,
+                grade: None,
+            },
+            verdict: verdict.clone(),
+            creep: None,
+            change_point: false,
+            status: Status::Pass,
+            severity: Severity::None,
+            message: String::new(),
+            blocking: false,
+        };
+        let advice = inconclusive_advice(&j, &history(&[1.0; 10]), &c);
+        // With one round, 10 baseline runs leave τ²(1 + 1/10); a tenfold
+        // narrower half-width needs far less than τ²/1, so no number of
+        // baseline runs gets there (power::to_detect).
+        assert_eq!(
+            advice,
+            "sort wall_time: inconclusive, this noise only shows changes from 101.1 %; to see 10 %: more baseline runs alone cannot get there (10 now), `sloe run` with confirmation rounds (`regression.confirm_runs`), A/B mode (`sloe run --ab` with a `baseline_command`), or a quieter testbed."
+        );
+        // Nearly there: a count of baseline runs, from power::to_detect
+        // (h = ln 1.12, h* = ln 1.10: room = 0.7073 · 1.2 = 0.8488 < 1 with
+        // 5 runs and one round, so rounds: 1/k' = 0.6488 → k' = 2).
+        let mut near = verdict;
+        near.min_detectable_change = Some(0.12);
+        near.baseline_runs = 5;
+        let j = Judgement {
+            verdict: near.clone(),
+            ..j
+        };
+        let advice = inconclusive_advice(&j, &history(&[1.0; 10]), &c);
+        assert!(
+            advice.contains("more baseline runs alone cannot get there (5 now), `sloe run` with about 1 confirmation round (`regression.confirm_runs`)"),
+            "{advice}"
+        );
+        near.min_detectable_change = Some(0.102);
+        let j = Judgement { verdict: near, ..j };
+        let advice = inconclusive_advice(&j, &history(&[1.0; 10]), &c);
+        // h*/h = ln 1.1 / ln 1.102 = 0.98129: room = 0.96293 · 1.2 =
+        // 1.15552, n' = 1 / 0.15552 = 6.43 → 7, two more.
+        assert!(
+            advice.contains("about 2 more baseline runs on the base branch `main`"),
+            "{advice}"
+        );
+    }
+
+    #[test]
+    fn inconclusive_is_never_a_clean_pass() {
+        let c = config("");
+        let r = evaluate(
+            &c,
+            &run(vec![wall("x", &[1.0])]),
+            &history(&[1.0, 1.01, 0.99]),
+            "0",
+        );
+        let mut results = r.results.clone();
+        assert_eq!(summarize(&results, 0).status, OverallStatus::Passed);
+        results[0].regression = Regression::Inconclusive;
+        let s = summarize(&results, 0);
+        assert_eq!(s.status, OverallStatus::Warning);
+        assert_eq!((s.inconclusive, s.passed, s.compliance), (1, 0, 0.0));
+        results[0].blocking = blocks(
+            &[FailOn::Inconclusive],
+            Status::Pass,
+            Regression::Inconclusive,
+            Severity::None,
+        );
+        assert_eq!(summarize(&results, 0).status, OverallStatus::Failed);
+    }
+
+    #[test]
+    fn a_budget_that_matches_nothing_is_a_finding_and_a_warning() {
+        let c = config(
+            "[[budget]]\nbenchmark = \"*\"\nmeasure = \"wal_time\"\nmax = \"1s\"\n[[budget]]\nbenchmark = \"x\"\nmax = \"1s\"\n",
+        );
+        let recorded = [SeriesKey {
+            benchmark: "y".into(),
+            measure: "peak_rss".into(),
+        }];
+        let r = evaluate_with_names(
+            &c,
+            &run(vec![wall("x", &[1.0])]),
+            &no_baseline(),
+            &recorded,
+            "0",
+        );
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        let f: Vec<&Finding> = r
+            .violations
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnmatchedBudget)
+            .collect();
+        assert_eq!(f.len(), 1, "{:?}", r.violations);
+        assert_eq!(
+            (f[0].benchmark.as_str(), f[0].measure.as_str()),
+            ("*", "wal_time")
+        );
+        assert!(
+            f[0].message.contains("did you mean `wall_time`?"),
+            "{}",
+            f[0].message
+        );
+        assert!(!f[0].blocking);
+        assert!(
+            r.recommendations
+                .iter()
+                .any(|r| r.starts_with("1 budget matched nothing")),
+            "{:?}",
+            r.recommendations
         );
     }
 }

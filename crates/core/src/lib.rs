@@ -11,8 +11,10 @@ pub mod changepoint;
 pub mod config;
 pub mod context;
 pub mod evaluate;
+pub mod fingerprint;
 pub mod model;
 pub mod moderation;
+pub mod power;
 pub mod regression;
 pub mod report;
 pub mod slo;
@@ -20,6 +22,7 @@ pub mod stats;
 pub mod suggest;
 pub mod units;
 
+pub use fingerprint::Fingerprint;
 pub use model::{
     Direction, NewRun, ResourcePoint, Run, RunContext, RunHeader, RunId, Series, SeriesKey,
     Timeline,

@@ -6,6 +6,7 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::fingerprint::Fingerprint;
 use crate::units::{Dimension, Unit};
 
 /// Which way is better for a measure.
@@ -71,6 +72,11 @@ pub struct RunContext {
     /// CI metadata (provider, pipeline and job ids, repository, ...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ci: BTreeMap<String, String>,
+    /// The machine, OS and toolchains the run was measured with; `None`
+    /// for runs recorded before sloe kept it. Boxed: most code moves
+    /// contexts around without looking at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Box<Fingerprint>>,
 }
 
 /// The samples of one (benchmark, measure) in a run.

@@ -2,9 +2,12 @@
 //! report JSON contract (`sloe.report/v1`). Field names here are a contract
 //! that users' CI scripts read: add fields, never rename them.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Severity, Status};
+use crate::fingerprint::Fingerprint;
 use crate::regression::{Noise, Regression};
 
 pub const REPORT_SCHEMA: &str = "sloe.report/v1";
@@ -36,6 +39,26 @@ pub struct Metadata {
     /// How the run-level false-alarm rate is controlled across its tests.
     #[serde(default)]
     pub false_alarm_control: String,
+    /// The environment the judged run was measured in; absent for a run
+    /// recorded without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+    /// Baseline runs left out, by reason: `different_environment` (under
+    /// `regression.same_environment`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline_excluded: BTreeMap<String, usize>,
+    /// What differed in the runs left out, one entry per difference
+    /// (`kernel 6.1.0 → 6.8.0`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_differences: Vec<String>,
+    /// Baseline runs kept although their environment is unknown (recorded
+    /// before sloe kept fingerprints).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub baseline_unknown_environment: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Overall outcome. `failed` exactly when the exit code is 1.
@@ -59,6 +82,10 @@ pub struct Summary {
     /// Budgets broken already on the baseline and not made worse (status `known`).
     #[serde(default)]
     pub known: usize,
+    /// Results whose regression test could not tell at this noise
+    /// (`regression` `inconclusive`): never counted as passed.
+    #[serde(default)]
+    pub inconclusive: usize,
     /// Percent of results that passed.
     pub compliance: f64,
 }
@@ -125,6 +152,10 @@ pub struct ResultEntry {
 pub enum FindingKind {
     Budget,
     Regression,
+    /// A budget whose benchmark pattern or measure matches no series of
+    /// the run: it judged nothing. `benchmark` and `measure` are the
+    /// budget's pattern and measure as written.
+    UnmatchedBudget,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

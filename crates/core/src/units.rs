@@ -224,6 +224,37 @@ impl Unit {
         value / self.factor()
     }
 
+    /// Why `canonical` (a value of this unit's dimension, in its canonical
+    /// unit) cannot be a measurement, as "expected …, found …"; `None` when
+    /// it can. Non-finite values (NaN, ±inf, or a value too large once
+    /// converted) are refused in every unit; negative ones in the
+    /// dimensions that have no negative values: times, bytes, counts and
+    /// rates. Percentages and units sloe does not know may be negative.
+    pub fn absurd(&self, canonical: f64) -> Option<String> {
+        if !canonical.is_finite() {
+            // A finite value too large for the canonical unit (1e300 s in
+            // ns) is infinite here too: say in which unit.
+            return Some(format!(
+                "expected a finite number, found {canonical} (in {})",
+                self.canonical().symbol()
+            ));
+        }
+        let kind = match self.dimension()? {
+            Dimension::Time => "a time",
+            Dimension::Bytes => "a size",
+            Dimension::Count => "a count",
+            Dimension::Rate => "a rate",
+            Dimension::Percent => return None,
+        };
+        (canonical < 0.0).then(|| {
+            format!(
+                "expected {kind} of zero or more, found {} {}",
+                self.from_canonical(canonical),
+                self.symbol()
+            )
+        })
+    }
+
     /// Whether values of `self` and `other` can be compared.
     pub fn compatible(&self, other: &Unit) -> bool {
         match (self.dimension(), other.dimension()) {
@@ -592,6 +623,57 @@ impl schemars::JsonSchema for Quantity {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn absurd_values_are_named_by_their_dimension() {
+        let ms = Unit::Milliseconds;
+        assert_eq!(
+            ms.absurd(ms.to_canonical(-2.0)).as_deref(),
+            Some("expected a time of zero or more, found -2 ms")
+        );
+        assert_eq!(
+            Unit::Mebibytes.absurd(-1024.0 * 1024.0).as_deref(),
+            Some("expected a size of zero or more, found -1 MiB")
+        );
+        assert_eq!(
+            Unit::Count.absurd(-1.0).as_deref(),
+            Some("expected a count of zero or more, found -1 count")
+        );
+        assert!(Unit::PerSecond.absurd(-3.0).is_some());
+        for unit in [ms.clone(), Unit::Percent, Unit::Other("points".into())] {
+            for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let why = unit.absurd(v).expect("non-finite is absurd in any unit");
+                assert!(why.starts_with("expected a finite number, found "), "{why}");
+            }
+        }
+        assert_eq!(
+            Unit::Seconds
+                .absurd(Unit::Seconds.to_canonical(1e300))
+                .as_deref(),
+            Some("expected a finite number, found inf (in ns)")
+        );
+        // Zero, and what may be negative: a percentage, an unknown unit.
+        assert_eq!(ms.absurd(0.0), None);
+        assert_eq!(ms.absurd(-0.0), None);
+        assert_eq!(Unit::Percent.absurd(-5.0), None);
+        assert_eq!(Unit::Other("points".into()).absurd(-5.0), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finite_values_of_zero_or_more_are_never_absurd(v in 0.0f64..1e290) {
+            for unit in [Unit::Seconds, Unit::Bytes, Unit::Count, Unit::PerSecond, Unit::Percent] {
+                proptest::prop_assert_eq!(unit.absurd(unit.to_canonical(v)), None);
+            }
+        }
+
+        #[test]
+        fn negative_times_bytes_and_counts_always_are(v in -1e290f64..-1e-300) {
+            for unit in [Unit::Nanoseconds, Unit::Hours, Unit::Gibibytes, Unit::Count] {
+                proptest::prop_assert!(unit.absurd(unit.to_canonical(v)).is_some());
+            }
+        }
+    }
+
     #[test]
     fn readable_picks_the_unit_of_the_magnitude() {
         let shown = |unit: Unit, v: f64| readable(&unit, v).to_string();

@@ -10,7 +10,9 @@
 //! is a plain count under measure `value`. Samples are the `samples`
 //! column when asv kept them, else the result. `null` (failed or skipped)
 //! and NaN results are left out. Context: `commit_hash` → commit, `date`
-//! → timestamp, `params.machine` → testbed.
+//! → timestamp, `params.machine` → testbed; the fingerprint from the
+//! machine facts asv copies into `params` (`cpu`, `num_cpu`, `arch`) and
+//! the environment's `python`.
 //!
 //! Version 1 files may contain a bare `NaN`, which is not JSON; it is read
 //! as `null`.
@@ -19,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value;
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, parse_json, starts_with};
 use crate::{FileContext, FormatError, Parsed};
@@ -151,6 +153,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     if let Some(Value::String(m)) = file.params.get("machine") {
         context.testbed = Some(m.clone());
     }
+    context.fingerprint = fingerprint(&file.params);
 
     let mut set = SeriesSet::default();
     let dir = Direction::LowerIsBetter;
@@ -242,6 +245,28 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         series: set.into_series(),
         warnings: Vec::new(),
     })
+}
+
+/// What asv's `params` say about the environment; asv writes numbers
+/// such as `num_cpu` as strings.
+fn fingerprint(params: &BTreeMap<String, Value>) -> Option<Fingerprint> {
+    let text = |k: &str| match params.get(k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut fp = Fingerprint {
+        cpu: text("cpu"),
+        cores: text("num_cpu")
+            .and_then(|n| n.parse().ok())
+            .filter(|&n| n > 0),
+        arch: text("arch").map(|a| sloe_core::fingerprint::normalize_arch(&a)),
+        ..Fingerprint::default()
+    };
+    if let Some(python) = text("python") {
+        fp.toolchains.insert("python".to_owned(), python);
+    }
+    (!fp.is_empty()).then_some(fp)
 }
 
 #[cfg(test)]

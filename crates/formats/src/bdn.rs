@@ -9,9 +9,12 @@
 //! old versions). With `[MemoryDiagnoser]`: `allocated_bytes` (bytes per
 //! operation), and `gen0_collections`, `gen1_collections`,
 //! `gen2_collections` per 1000 operations, as BDN's summary table shows.
+//! `HostEnvironmentInfo` gives the fingerprint: `ProcessorName`,
+//! `LogicalCoreCount`, `OsVersion`, `Architecture`, and the .NET runtime's
+//! and BenchmarkDotNet's versions.
 
 use serde::Deserialize;
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, parse_json, starts_with};
 use crate::{FileContext, FormatError, Parsed};
@@ -20,6 +23,70 @@ use crate::{FileContext, FormatError, Parsed};
 #[serde(rename_all = "PascalCase")]
 struct File {
     benchmarks: Vec<Bench>,
+    #[serde(default)]
+    host_environment_info: Option<HostInfo>,
+}
+
+/// Values kept loose: 0.9.x writes some as objects (`ProcessorName` is a
+/// lazy value, `{"IsValueCreated": true, "Value": "..."}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HostInfo {
+    #[serde(default)]
+    processor_name: serde_json::Value,
+    #[serde(default)]
+    logical_core_count: serde_json::Value,
+    /// 0.9.x's name for the logical cores.
+    #[serde(default)]
+    processor_count: serde_json::Value,
+    #[serde(default)]
+    os_version: serde_json::Value,
+    #[serde(default)]
+    architecture: serde_json::Value,
+    #[serde(default)]
+    runtime_version: serde_json::Value,
+    /// 0.9.x's name for the runtime.
+    #[serde(default)]
+    clr_version: serde_json::Value,
+    #[serde(default)]
+    benchmark_dot_net_version: serde_json::Value,
+}
+
+/// A string, a number, or 0.9.x's lazy `{"Value": ...}`, as text.
+fn loose(v: serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Object(mut o) => o.remove("Value").and_then(loose),
+        _ => None,
+    }
+}
+
+impl HostInfo {
+    fn fingerprint(self) -> Option<Fingerprint> {
+        let mut fp = Fingerprint {
+            cpu: loose(self.processor_name),
+            cores: loose(self.logical_core_count)
+                .or_else(|| loose(self.processor_count))
+                .and_then(|n| n.parse().ok())
+                .filter(|&n| n > 0),
+            os: loose(self.os_version),
+            arch: loose(self.architecture).map(|a| sloe_core::fingerprint::normalize_arch(&a)),
+            ..Fingerprint::default()
+        };
+        for (name, v) in [
+            (
+                ".net",
+                loose(self.runtime_version).or_else(|| loose(self.clr_version)),
+            ),
+            ("benchmarkdotnet", loose(self.benchmark_dot_net_version)),
+        ] {
+            if let Some(v) = v {
+                fp.toolchains.insert(name.to_owned(), v);
+            }
+        }
+        (!fp.is_empty()).then_some(fp)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +154,7 @@ pub fn looks_like(input: &[u8]) -> bool {
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     let err = Errors { origin };
     let file: File = parse_json(input, origin)?;
+    let fingerprint = file.host_environment_info.and_then(HostInfo::fingerprint);
     let mut set = SeriesSet::default();
     let lower = Direction::LowerIsBetter;
     for (i, b) in file.benchmarks.into_iter().enumerate() {
@@ -150,7 +218,10 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         }
     }
     Ok(Parsed {
-        context: FileContext::default(),
+        context: FileContext {
+            fingerprint,
+            ..FileContext::default()
+        },
         series: set.into_series(),
         warnings: Vec::new(),
     })

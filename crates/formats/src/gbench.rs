@@ -23,7 +23,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, starts_with, time_unit};
 use crate::json_stream::{self, Pos};
@@ -104,7 +104,10 @@ impl Decoder<'_> {
 impl json_stream::Handler for Decoder<'_> {
     fn member(&mut self, key: &str, value: &[u8], at: Pos) -> Result<(), FormatError> {
         let decoded = if key == "context" {
-            serde_json::from_slice::<Context>(value).map(|c| self.rows.date = c.date)
+            serde_json::from_slice::<Context>(value).map(|c| {
+                self.rows.fingerprint = c.fingerprint();
+                self.rows.date = c.date;
+            })
         } else {
             serde_json::from_slice::<IgnoredAny>(value).map(|_| ())
         };
@@ -164,6 +167,7 @@ struct Rows {
     index: hashbrown::HashMap<String, u32>,
     rows: Vec<Row>,
     date: Option<String>,
+    fingerprint: Option<Fingerprint>,
     /// Where the reader is, to name the field of an error (kept by hand:
     /// a path tracker allocating per key halved the throughput).
     at: At,
@@ -219,6 +223,7 @@ fn assemble(rows: Rows, origin: &str) -> Result<Parsed, FormatError> {
         // says too little to be a timestamp, so it is left out.
         context.timestamp = date.parse().ok();
     }
+    context.fingerprint = rows.fingerprint.clone();
     let with_repetitions: HashSet<u32> = rows
         .rows
         .iter()
@@ -330,6 +335,36 @@ fn abbreviate(names: &[&str]) -> String {
 struct Context {
     #[serde(default)]
     date: Option<String>,
+    #[serde(default)]
+    num_cpus: Option<u32>,
+    /// Since 1.5.1: `release` or `debug`, which changes timings as much
+    /// as a machine does.
+    #[serde(default)]
+    library_build_type: Option<String>,
+    /// Since 1.8.
+    #[serde(default)]
+    library_version: Option<String>,
+}
+
+impl Context {
+    /// What the context says about the environment. `mhz_per_cpu` is left
+    /// out: on VMs it is the clock of the moment, which jitters from run to
+    /// run and would split one machine's history.
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        let mut fp = Fingerprint {
+            cores: self.num_cpus.filter(|&n| n > 0),
+            ..Fingerprint::default()
+        };
+        for (name, v) in [
+            ("google-benchmark", &self.library_version),
+            ("google-benchmark build", &self.library_build_type),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                fp.toolchains.insert(name.to_owned(), v.to_owned());
+            }
+        }
+        (!fp.is_empty()).then_some(fp)
+    }
 }
 
 /// A row key: the fields sloe reads, a non-counter to skip, or a counter

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, number, text};
 use crate::{FileContext, FormatError, Parsed};
@@ -45,8 +45,29 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     let text = text(input, &err)?;
     let mut better: HashMap<String, Direction> = HashMap::new();
     let mut set = SeriesSet::default();
+    let mut fingerprint = Fingerprint::default();
     for (n, line) in text.lines().enumerate() {
         let n = n + 1;
+        // The header `go test -bench` prints: `goos: linux`, `goarch:
+        // amd64`, `cpu: Intel(R) Xeon(R) ...` (since Go 1.16).
+        if let Some(cpu) = line
+            .strip_prefix("cpu:")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            fingerprint.cpu.get_or_insert_with(|| cpu.to_owned());
+            continue;
+        }
+        if let Some(arch) = line
+            .strip_prefix("goarch:")
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            fingerprint
+                .arch
+                .get_or_insert_with(|| sloe_core::fingerprint::normalize_arch(arch));
+            continue;
+        }
         let mut fields = line.split_whitespace();
         if let (Some("Unit"), Some(unit)) = (fields.next(), fields.next()) {
             for kv in fields {
@@ -91,6 +112,9 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 "MB/s" => ("bytes_per_second", Unit::BytesPerSecond, v * 1e6),
                 other => (other, Unit::Other(other.to_owned()), v),
             };
+            if let Some(why) = u.absurd(u.to_canonical(v)) {
+                return Err(err.line(n, format!("{name} {measure}: {why}")));
+            }
             let direction = better
                 .get(unit)
                 .copied()
@@ -104,7 +128,10 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         ));
     }
     Ok(Parsed {
-        context: FileContext::default(),
+        context: FileContext {
+            fingerprint: (!fingerprint.is_empty()).then_some(fingerprint),
+            ..FileContext::default()
+        },
         series: set.into_series(),
         warnings: Vec::new(),
     })
@@ -121,6 +148,17 @@ mod tests {
         let e = read(b"BenchmarkA-8 10 five ns/op\n", "g.txt").unwrap_err();
         assert!(e.to_string().contains("\"five\""), "{e}");
         assert!(read(b"PASS\n", "g.txt").is_err());
+    }
+
+    #[test]
+    fn a_negative_time_names_the_line() {
+        let e = read(b"goos: linux\nBenchmarkA-8 10 -5 ns/op\n", "g.txt").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "read g.txt:2: BenchmarkA-8 wall_time: expected a time of zero or more, found -5 ns"
+        );
+        // A metric of the harness's own may be negative.
+        read(b"BenchmarkA-8 10 5 ns/op -3 delta\n", "g.txt").expect("a negative own metric");
     }
 
     #[test]

@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, parse_json, starts_with, time_unit};
 use crate::{FileContext, FormatError, Parsed};
@@ -30,6 +30,12 @@ use crate::{FileContext, FormatError, Parsed};
 #[serde(rename_all = "camelCase")]
 struct Result1 {
     benchmark: String,
+    #[serde(default)]
+    jdk_version: Option<String>,
+    #[serde(default)]
+    vm_name: Option<String>,
+    #[serde(default)]
+    vm_version: Option<String>,
     mode: String,
     #[serde(default)]
     params: Option<BTreeMap<String, String>>,
@@ -94,6 +100,7 @@ fn unit(score_unit: &str) -> Option<(Unit, f64, bool)> {
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     let err = Errors { origin };
     let results: Vec<Result1> = parse_json(input, origin)?;
+    let fingerprint = results.first().and_then(fingerprint);
     let mut set = SeriesSet::default();
     for (i, r) in results.iter().enumerate() {
         let mut name = r.benchmark.clone();
@@ -179,10 +186,37 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         }
     }
     Ok(Parsed {
-        context: FileContext::default(),
+        context: FileContext {
+            fingerprint,
+            ..FileContext::default()
+        },
         series: set.into_series(),
         warnings: Vec::new(),
     })
+}
+
+/// The JVM the (first) result ran on: `jdkVersion`, `vmName` and
+/// `vmVersion`, which JMH writes on every result since 1.x.
+fn fingerprint(r: &Result1) -> Option<Fingerprint> {
+    let known = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut fp = Fingerprint::default();
+    if let Some(jdk) = known(&r.jdk_version) {
+        fp.toolchains.insert("jdk".to_owned(), jdk);
+    }
+    let vm = [known(&r.vm_name), known(&r.vm_version)]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !vm.is_empty() {
+        fp.toolchains.insert("jvm".to_owned(), vm);
+    }
+    (!fp.is_empty()).then_some(fp)
 }
 
 /// The per-iteration samples of a metric, else its score.

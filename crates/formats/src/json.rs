@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sloe_core::config::measure_dimension;
-use sloe_core::{Direction, Series, Unit};
+use sloe_core::{Direction, Fingerprint, Series, Unit};
 
 use crate::{FileContext, FormatError, Parsed};
 
@@ -41,6 +41,43 @@ struct ContextJson {
     timestamp: Option<String>,
     #[serde(default)]
     ci: BTreeMap<String, String>,
+    #[serde(default)]
+    fingerprint: Option<FingerprintJson>,
+}
+
+/// `context.fingerprint`: the environment the results were measured in,
+/// as `sloe history --format json` shows it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FingerprintJson {
+    #[serde(default)]
+    cpu: Option<String>,
+    #[serde(default)]
+    cores: Option<u32>,
+    #[serde(default)]
+    memory_gib: Option<f64>,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    kernel: Option<String>,
+    #[serde(default)]
+    arch: Option<String>,
+    #[serde(default)]
+    toolchains: BTreeMap<String, String>,
+}
+
+impl From<FingerprintJson> for Fingerprint {
+    fn from(f: FingerprintJson) -> Fingerprint {
+        Fingerprint {
+            cpu: f.cpu,
+            cores: f.cores,
+            memory_gib: f.memory_gib,
+            os: f.os,
+            kernel: f.kernel,
+            arch: f.arch,
+            toolchains: f.toolchains,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +139,10 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         context.testbed = c.testbed.filter(|s| !s.is_empty());
         context.environment = c.environment.filter(|s| !s.is_empty());
         context.ci = c.ci;
+        context.fingerprint = c
+            .fingerprint
+            .map(Fingerprint::from)
+            .filter(|f| !f.is_empty());
         if let Some(ts) = c.timestamp {
             context.timestamp = Some(ts.parse().map_err(|e| {
                 err(None, None, Some("context.timestamp".into()), format!("expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z, found {ts:?} ({e})"))
@@ -159,6 +200,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
             })?,
             None => Direction::default_for(&measure, &unit),
         };
+        let single = r.value.is_some();
         let raw = match (r.value, r.values) {
             (Some(v), None) => vec![v],
             (None, Some(vs)) if !vs.is_empty() => vs,
@@ -199,10 +241,21 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
                 ),
             ));
         }
+        let values: Vec<f64> = raw.iter().map(|v| unit.to_canonical(*v)).collect();
+        for (j, v) in values.iter().enumerate() {
+            if let Some(why) = unit.absurd(*v) {
+                let at = if single {
+                    ".value".to_owned()
+                } else {
+                    format!(".values[{j}]")
+                };
+                return Err(err(None, None, field(&at), why));
+            }
+        }
         series.push(Series {
             benchmark: r.benchmark,
             measure,
-            values: raw.iter().map(|v| unit.to_canonical(*v)).collect(),
+            values,
             unit,
             direction,
             round_size: None,
@@ -237,14 +290,18 @@ pub fn write(parsed: &Parsed) -> serde_json::Value {
         })
         .collect();
     let c = &parsed.context;
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "context": {
             "commit": c.commit, "branch": c.branch, "testbed": c.testbed,
             "environment": c.environment,
             "timestamp": c.timestamp.map(|t| t.to_string()),
         },
         "results": results,
-    })
+    });
+    if let (Some(fp), Some(context)) = (&c.fingerprint, doc["context"].as_object_mut()) {
+        context.insert("fingerprint".to_owned(), serde_json::json!(fp));
+    }
+    doc
 }
 
 #[cfg(test)]
@@ -253,6 +310,26 @@ mod tests {
 
     fn read_str(s: &str) -> Result<Parsed, FormatError> {
         read(s.as_bytes(), "r.json")
+    }
+
+    #[test]
+    fn negative_and_overflowing_values_name_their_field() {
+        let e = read_str(r#"{"results": [{"benchmark": "a", "unit": "s", "values": [1, -2]}]}"#)
+            .expect_err("a negative time");
+        assert_eq!(
+            e.to_string(),
+            "read r.json: field `results[0].values[1]`: expected a time of zero or more, found -2 s"
+        );
+        let e = read_str(
+            r#"{"results": [{"benchmark": "a", "measure": "peak_rss", "unit": "GiB", "value": 1e300}]}"#,
+        )
+        .expect_err("bytes beyond f64");
+        assert_eq!(e.field.as_deref(), Some("results[0].value"), "{e}");
+        // A percentage may be negative.
+        read_str(
+            r#"{"results": [{"benchmark": "a", "measure": "delta", "unit": "%", "value": -3}]}"#,
+        )
+        .expect("a negative percentage");
     }
 
     #[test]
@@ -324,6 +401,19 @@ mod tests {
             let doc = serde_json::json!({"results": [{"benchmark": "b", "measure": measure, "unit": unit, "value": v}]});
             let _ = read(doc.to_string().as_bytes(), "f");
         }
+    }
+
+    #[test]
+    fn a_fingerprint_round_trips_and_its_unknown_keys_are_errors() {
+        let src = r#"{"context":{"fingerprint":{"cpu":"AMD EPYC","cores":2,"memory_gib":23.5,"toolchains":{"python":"3.12"}}},"results":[{"benchmark":"x","value":1}]}"#;
+        let p = read_str(src).expect("valid");
+        let fp = p.context.fingerprint.clone().expect("a fingerprint");
+        assert_eq!(fp.cpu.as_deref(), Some("AMD EPYC"));
+        assert_eq!(fp.memory_gib, Some(23.5));
+        let again = read(&serde_json::to_vec(&write(&p)).expect("json"), "w").expect("valid");
+        assert_eq!(again, p);
+        let e = read_str(r#"{"context":{"fingerprint":{"gpu":"x"}},"results":[]}"#).unwrap_err();
+        assert!(e.to_string().contains("gpu"), "{e}");
     }
 
     #[test]

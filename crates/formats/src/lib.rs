@@ -290,6 +290,9 @@ pub struct FileContext {
     pub environment: Option<String>,
     pub timestamp: Option<Timestamp>,
     pub ci: BTreeMap<String, String>,
+    /// The machine facts and toolchain versions the file states (a
+    /// harness's CPU model beats the local reading).
+    pub fingerprint: Option<sloe_core::Fingerprint>,
 }
 
 /// What a reader found in one file.

@@ -7,10 +7,13 @@
 //! JSON exports) gives the `wall_time` samples; without it, or when the
 //! list holds anything but numbers (a list cut short by hand, as in some
 //! published examples), `stats.mean` is the one sample. `commit_info` gives the commit and branch,
-//! `datetime` the timestamp (pytest-benchmark writes UTC).
+//! `datetime` the timestamp (pytest-benchmark writes UTC), `machine_info`
+//! the fingerprint (py-cpuinfo's CPU brand and count, `machine`, the
+//! kernel `release`, the Python implementation and version) and `version`
+//! pytest-benchmark's own.
 
 use serde::Deserialize;
-use sloe_core::{Direction, Unit};
+use sloe_core::{Direction, Fingerprint, Unit};
 
 use crate::common::{Errors, SeriesSet, head, parse_json, starts_with};
 use crate::{FileContext, FormatError, Parsed};
@@ -22,6 +25,37 @@ struct File {
     commit_info: Option<CommitInfo>,
     #[serde(default)]
     datetime: Option<String>,
+    #[serde(default)]
+    machine_info: Option<MachineInfo>,
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// What pytest-benchmark's `machine_info` says (Python's `platform` and
+/// py-cpuinfo); every field optional, older versions write fewer.
+#[derive(Debug, Default, Deserialize)]
+struct MachineInfo {
+    #[serde(default)]
+    machine: Option<String>,
+    #[serde(default)]
+    release: Option<String>,
+    #[serde(default)]
+    python_implementation: Option<String>,
+    #[serde(default)]
+    python_version: Option<String>,
+    #[serde(default)]
+    cpu: Option<CpuInfo>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CpuInfo {
+    /// py-cpuinfo ≥ 7 writes `brand_raw`, older versions `brand`.
+    #[serde(default)]
+    brand_raw: Option<String>,
+    #[serde(default)]
+    brand: Option<String>,
+    #[serde(default)]
+    count: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +99,7 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         context.commit = c.id.filter(|s| !s.is_empty());
         context.branch = c.branch.filter(|s| !s.is_empty() && s != "(unknown)");
     }
+    context.fingerprint = fingerprint(file.machine_info, file.version);
     if let Some(dt) = &file.datetime {
         context.timestamp = Some(timestamp(dt).ok_or_else(|| {
             err.field(
@@ -95,6 +130,31 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         series: set.into_series(),
         warnings: Vec::new(),
     })
+}
+
+/// The environment `machine_info` and the plugin's `version` state.
+fn fingerprint(info: Option<MachineInfo>, version: Option<String>) -> Option<Fingerprint> {
+    let known = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let info = info.unwrap_or_default();
+    let cpu = info.cpu.unwrap_or_default();
+    let mut fp = Fingerprint {
+        cpu: known(cpu.brand_raw).or_else(|| known(cpu.brand)),
+        cores: cpu.count.filter(|&c| c > 0),
+        kernel: known(info.release),
+        arch: known(info.machine).map(|a| sloe_core::fingerprint::normalize_arch(&a)),
+        ..Fingerprint::default()
+    };
+    if let Some(v) = known(info.python_version) {
+        let python = match known(info.python_implementation) {
+            Some(imp) => format!("{imp} {v}"),
+            None => v,
+        };
+        fp.toolchains.insert("python".to_owned(), python);
+    }
+    if let Some(v) = known(version) {
+        fp.toolchains.insert("pytest-benchmark".to_owned(), v);
+    }
+    (!fp.is_empty()).then_some(fp)
 }
 
 /// An RFC 3339 timestamp, or a civil date-time taken as UTC.

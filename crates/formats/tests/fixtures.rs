@@ -203,6 +203,13 @@ fn render(p: &Parsed) -> String {
             let _ = writeln!(out, "{k}: {v}");
         }
     }
+    if let Some(fp) = &c.fingerprint {
+        let _ = writeln!(
+            out,
+            "fingerprint: {}",
+            serde_json::to_string(fp).unwrap_or_default()
+        );
+    }
     for w in &p.warnings {
         let _ = writeln!(out, "warning: {w}");
     }

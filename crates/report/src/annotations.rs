@@ -8,7 +8,8 @@ use sloe_core::report::Report;
 use crate::text::{Mark, mark};
 
 /// `::error title=...::message` for blocking verdicts, `::warning` for the
-/// rest that needs attention (drift, non-blocking regressions).
+/// rest that needs attention (drift, non-blocking regressions,
+/// inconclusive results, budgets that matched nothing).
 pub fn github(report: &Report) -> String {
     let report = &*crate::display::rounded(report);
     let mut out = String::new();
@@ -23,6 +24,19 @@ pub fn github(report: &Report) -> String {
             "::{level} title={}::{}",
             property(&format!("sloe: {} {}", r.benchmark, r.measure)),
             data(&r.message)
+        );
+    }
+    for f in crate::text::unmatched_budgets(report) {
+        let level = if f.severity >= sloe_core::budget::Severity::Warning {
+            "warning"
+        } else {
+            "notice"
+        };
+        let _ = writeln!(
+            out,
+            "::{level} title={}::{}",
+            property(&format!("sloe: budget {} {}", f.benchmark, f.measure)),
+            data(&f.message)
         );
     }
     out
@@ -74,6 +88,25 @@ mod tests {
         );
         assert_eq!(text.lines().count(), 1);
         assert_eq!(data("50%\nx"), "50%25%0Ax");
+    }
+
+    #[test]
+    fn inconclusive_and_unmatched_budgets_are_warnings_or_notices() {
+        let text = github(&crate::sample::inconclusive_report());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines[2].starts_with("::notice title=sloe%3A budget lex wall_time::budget 3"),
+            "{text}"
+        );
+        assert!(
+            lines[0].starts_with("::warning title=sloe%3A sort wall_time::"),
+            "{text}"
+        );
+        assert!(
+            lines[1].starts_with("::warning title=sloe%3A budget * wal_time::budget 2"),
+            "{text}"
+        );
     }
 
     #[test]

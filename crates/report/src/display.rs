@@ -125,6 +125,7 @@ mod tests {
                     environment: None,
                     timestamp: Timestamp::UNIX_EPOCH,
                     ci: BTreeMap::new(),
+                    fingerprint: None,
                 },
                 recorded_at: Timestamp::UNIX_EPOCH,
             },

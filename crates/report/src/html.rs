@@ -47,6 +47,10 @@ pub struct HistorySeries {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     pub runs: Vec<HistoryRun>,
+    /// The base branch: its runs make each trend's line (and its change
+    /// points); runs of other branches are drawn as points of their own
+    /// ("branch runs"). `None`: every run is on the line.
+    pub base_branch: Option<String>,
     pub series: Vec<HistorySeries>,
     /// CPU and memory over time of the judged run's benchmarks, where
     /// `sloe run` sampled them.
@@ -100,11 +104,16 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
                 branches.push(b);
                 branches.len() - 1
             });
+            let off_base = history
+                .base_branch
+                .as_ref()
+                .is_some_and(|base| r.branch.as_ref() != Some(base));
             json!([
                 r.id,
                 r.timestamp,
                 r.commit.as_deref().map(|c| c.get(..10).unwrap_or(c)),
-                bi
+                bi,
+                u8::from(off_base)
             ])
         })
         .collect();
@@ -158,6 +167,7 @@ pub fn render(report: &Report, history: &History, project: Option<&str>) -> Stri
             "timestamp": whole_seconds(&m.timestamp), "run_id": m.run_id, "baseline": m.baseline,
         },
         "summary": report.summary,
+        "unmatched": crate::text::unmatched_budgets(report).map(|f| f.message.as_str()).collect::<Vec<_>>(),
         "runs": runs, "branches": branches, "current": current, "charts": charts,
         "timelines": history.timelines.iter().map(timeline_json).collect::<Vec<_>>(),
     });
@@ -279,6 +289,10 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             baseline: "recent runs of main".into(),
             fail_on: vec!["violation".into()],
             false_alarm_control: "benjamini-hochberg over 3 regression tests at 1 %".into(),
+            fingerprint: None,
+            baseline_excluded: Default::default(),
+            baseline_differences: Vec::new(),
+            baseline_unknown_environment: 0,
         },
         summary: Summary {
             status: if benchmarks > 0 {
@@ -293,6 +307,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             regressions: 0,
             improvements: 0,
             known: 0,
+            inconclusive: 0,
             compliance: 60.0,
         },
         results,
@@ -303,6 +318,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
         report,
         History {
             runs: history_runs,
+            base_branch: Some("main".into()),
             series,
             timelines: synthetic_timelines(benchmarks.min(3)),
         },
@@ -428,6 +444,65 @@ mod tests {
         let html = render(&report, &history, Some("<p>"));
         assert!(!html.contains("</script><b>"));
         assert!(html.contains("&lt;p&gt;"));
+    }
+
+    /// The data the page embeds, read back.
+    fn embedded(html: &str) -> Value {
+        let needle = "id=\"sloe-data\">";
+        let start = html.find(needle).expect("the data element") + needle.len();
+        let end = start + html[start..].find("</script>").expect("its end");
+        serde_json::from_str(&html[start..end].replace("<\\/", "</")).expect("JSON")
+    }
+
+    #[test]
+    fn inconclusive_reads_as_a_warning_with_unmatched_budgets_said() {
+        let html = render(
+            &crate::sample::inconclusive_report(),
+            &History::default(),
+            Some("demo"),
+        );
+        let data = embedded(&html);
+        let sort = &data["charts"][0];
+        assert_eq!(sort["b"], "sort");
+        assert_eq!(sort["st"], "warn", "{sort}");
+        assert_eq!(data["summary"]["inconclusive"], 1);
+        assert!(
+            html.contains("[\"inconclusive\", s.inconclusive"),
+            "the card"
+        );
+        assert!(
+            html.contains("inconclusive (the test could not tell at this noise)"),
+            "the legend"
+        );
+        insta::assert_json_snapshot!(json!({
+            "chart": sort,
+            "summary": data["summary"],
+            "unmatched": data["unmatched"],
+        }));
+    }
+
+    #[test]
+    fn runs_off_the_base_branch_are_flagged_as_branch_runs() {
+        let (report, mut history) = synthetic(1, 15);
+        let data = |history: &History| -> Value {
+            let html = render(&report, history, None);
+            let start = html.find("id=\"sloe-data\">").expect("data") + 15;
+            let end = start + html[start..].find("</script>").expect("end");
+            serde_json::from_str(&html[start..end]).expect("json")
+        };
+        let flags = |v: &Value| -> Vec<u64> {
+            v["runs"]
+                .as_array()
+                .expect("runs")
+                .iter()
+                .map(|r| r[4].as_u64().expect("a flag"))
+                .collect()
+        };
+        // `feature` runs (every seventh) are branch runs; `main` is the line.
+        let expected: Vec<u64> = (0..15).map(|i| u64::from(i % 7 == 0)).collect();
+        assert_eq!(flags(&data(&history)), expected);
+        history.base_branch = None;
+        assert_eq!(flags(&data(&history)), vec![0; 15]);
     }
 
     #[test]

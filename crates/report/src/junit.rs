@@ -6,9 +6,9 @@
 use std::fmt::Write;
 
 use sloe_core::regression::Regression;
-use sloe_core::report::{Report, ResultEntry};
+use sloe_core::report::{Finding, Report, ResultEntry};
 
-use crate::text::{alone, whole_seconds};
+use crate::text::{self, alone, whole_seconds};
 
 struct Case {
     classname: String,
@@ -38,28 +38,58 @@ fn cases(r: &ResultEntry) -> Vec<Case> {
         });
     }
     let regression_blocks = r.blocking
-        && r.regression == Regression::Regression
+        && matches!(
+            r.regression,
+            Regression::Regression | Regression::Inconclusive
+        )
         && !cases.iter().any(|c| c.failure.is_some());
     cases.push(Case {
         classname,
         name: format!("{} regression {} vs baseline", r.measure, r.statistic),
         failure: (regression_blocks || (r.blocking && r.limit.is_none()))
             .then(|| r.message.clone()),
-        skipped: (r.regression == Regression::InsufficientData).then(|| {
-            format!(
+        skipped: match r.regression {
+            Regression::InsufficientData => Some(format!(
                 "{} baseline runs: too few for a regression verdict",
                 r.baseline_runs
-            )
-        }),
+            )),
+            // Not a pass: the test ran but could not tell.
+            Regression::Inconclusive => Some(format!(
+                "inconclusive: the test could not tell at this noise (change {}, interval {}{})",
+                crate::text::change(r),
+                crate::text::interval(r),
+                r.min_detectable_change
+                    .map(|m| format!(", detectable from {:.1} %", m * 100.0))
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        },
         out: r.message.clone(),
     });
     cases
 }
 
+/// A budget that matched nothing: a case of its own, skipped with the
+/// reason (it judged nothing, so it neither passed nor failed).
+fn unmatched_case(f: &Finding) -> Case {
+    Case {
+        classname: "sloe.budgets".to_owned(),
+        name: format!("budget {} {} matches a series", f.benchmark, f.measure),
+        failure: None,
+        skipped: Some(f.message.clone()),
+        out: f.message.clone(),
+    }
+}
+
 /// Renders the report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
     let report = &*crate::display::rounded(report);
-    let all: Vec<Case> = report.results.iter().flat_map(cases).collect();
+    let all: Vec<Case> = report
+        .results
+        .iter()
+        .flat_map(cases)
+        .chain(text::unmatched_budgets(report).map(unmatched_case))
+        .collect();
     let failures = all.iter().filter(|c| c.failure.is_some()).count();
     let skipped = all
         .iter()
@@ -171,6 +201,43 @@ mod tests {
             xml.contains("tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"1\""),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn inconclusive_is_skipped_with_the_reason() {
+        let xml = render(&crate::sample::inconclusive_report());
+        assert!(
+            xml.contains("<skipped message=\"inconclusive: the test could not tell at this noise (change +83.9 %, interval -8.6 … +269.9 %, detectable from 101.1 %)\"/>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("name=\"budget * wal_time matches a series\""),
+            "{xml}"
+        );
+        insta::assert_snapshot!(xml);
+    }
+
+    #[test]
+    fn a_blocking_inconclusive_fails_its_regression_case() {
+        // `policy.fail_on = ["inconclusive"]`: the budget passed, so the
+        // regression case carries the failure.
+        let mut report = crate::sample::inconclusive_report();
+        report.results[0].blocking = true;
+        let xml = render(&report);
+        assert!(
+            xml.contains("failures=\"1\"")
+                && xml
+                    .contains("<failure message=\"0.5927 s is 59.3 % of budget 1 s; inconclusive"),
+            "{xml}"
+        );
+        let regression_case = xml
+            .split("<testcase ")
+            .find(|c| {
+                c.contains("name=\"wall_time regression median vs baseline\"")
+                    && c.contains("sloe.sort")
+            })
+            .expect("the sort regression case");
+        assert!(regression_case.contains("<failure"), "{xml}");
     }
 
     #[test]

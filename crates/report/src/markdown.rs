@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use sloe_core::budget::Severity;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
@@ -36,6 +37,7 @@ pub fn render_within(report: &Report, limit: usize) -> String {
     for (n, one, many) in [
         (s.violations, "violation", "violations"),
         (s.regressions, "regression", "regressions"),
+        (s.inconclusive, "inconclusive", "inconclusive"),
         (s.drift, "drift", "drift"),
         (s.improvements, "improvement", "improvements"),
     ] {
@@ -77,6 +79,26 @@ pub fn render_within(report: &Report, limit: usize) -> String {
         .iter()
         .filter(|r| mark(r) == Mark::Ok)
         .collect();
+
+    // Budgets that judged nothing, before anything that may be cut.
+    let unmatched: Vec<_> = text::unmatched_budgets(report).collect();
+    if !unmatched.is_empty() {
+        let n = unmatched.len();
+        let _ = write!(
+            head,
+            "### {n} budget{} matched nothing in this run\n\n",
+            if n == 1 { "" } else { "s" }
+        );
+        for f in &unmatched {
+            let icon = if f.severity >= Severity::Warning {
+                "⚠️"
+            } else {
+                "ℹ️"
+            };
+            let _ = writeln!(head, "- {icon} {}", escape(&f.message));
+        }
+        head.push('\n');
+    }
 
     let mut recs = String::new();
     if !report.recommendations.is_empty() {
@@ -260,6 +282,24 @@ mod tests {
             assert_eq!(line.matches(" | ").count() + 2, 11, "cut row: {line}");
         }
         assert!(md.contains("</details>"));
+    }
+
+    #[test]
+    fn inconclusive_needs_attention_and_is_never_passing() {
+        let md = render(&crate::sample::inconclusive_report());
+        let sort = md
+            .lines()
+            .find(|l| l.starts_with("| ") && l.contains("sort"))
+            .expect("a sort row");
+        assert!(sort.starts_with("| ⚠️ |"), "{md}");
+        let (attention, passing) = md.split_once("passing results").expect("both tables");
+        assert!(attention.contains("| sort |"), "{md}");
+        assert!(!passing.contains("| sort |"), "{md}");
+        assert!(
+            md.contains("### 2 budgets matched nothing in this run\n\n- ⚠️ budget 2"),
+            "{md}"
+        );
+        insta::assert_snapshot!(md);
     }
 
     #[test]

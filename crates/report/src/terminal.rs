@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use sloe_core::budget::Severity;
 use sloe_core::report::{OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
@@ -174,16 +175,41 @@ pub fn render(report: &Report, style: Style) -> String {
         }
     }
 
+    // A budget that judged nothing is said, never left to silence.
+    let unmatched: Vec<_> = text::unmatched_budgets(report).collect();
+    if !unmatched.is_empty() {
+        out.push('\n');
+        for f in &unmatched {
+            let line = match (style.fancy, f.severity) {
+                (true, Severity::Info) => format!("ℹ️ {}", f.message),
+                (false, Severity::Info) => format!("INFO {}", f.message),
+                (true, _) => paint(YELLOW, &format!("⚠️ {}", f.message)),
+                (false, _) => format!("WARN {}", f.message),
+            };
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let unmatched_warnings = unmatched
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .count();
+
     let s = &report.summary;
     let mut parts = Vec::new();
     for (n, word) in [
         (s.violations, "violation"),
         (s.regressions, "regression"),
+        (s.inconclusive, "inconclusive"),
         (s.drift, "drift"),
         (s.improvements, "improvement"),
+        (unmatched_warnings, "unmatched budget"),
     ] {
         if n > 0 {
-            let plural = if n == 1 || word == "drift" { "" } else { "s" };
+            let plural = if n == 1 || word == "drift" || word == "inconclusive" {
+                ""
+            } else {
+                "s"
+            };
             parts.push(format!("{n} {word}{plural}"));
         }
     }
@@ -213,7 +239,7 @@ pub fn render(report: &Report, style: Style) -> String {
     if s.status == OverallStatus::Failed {
         let _ = writeln!(out, "policy fails on: {}", m.fail_on.join(", "));
     }
-    if s.regressions > 0 && !m.false_alarm_control.is_empty() {
+    if s.regressions + s.inconclusive > 0 && !m.false_alarm_control.is_empty() {
         let _ = writeln!(out, "regression tests: {}", m.false_alarm_control);
     }
     if !report.recommendations.is_empty() {
@@ -257,6 +283,37 @@ mod tests {
             assert!(!text.contains(unreadable), "{unreadable} in\n{text}");
         }
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn inconclusive_is_a_warning_never_a_pass() {
+        let report = crate::sample::inconclusive_report();
+        let plain = render(
+            &report,
+            Style {
+                fancy: false,
+                verbose: false,
+            },
+        );
+        let sort = plain
+            .lines()
+            .find(|l| l.contains("sort"))
+            .expect("a sort row");
+        assert!(sort.starts_with("WARN"), "{plain}");
+        assert!(sort.ends_with("inconclusive"), "{plain}");
+        let fancy = render(
+            &report,
+            Style {
+                fancy: true,
+                verbose: false,
+            },
+        );
+        let sort = fancy
+            .lines()
+            .find(|l| l.contains("sort"))
+            .expect("a sort row");
+        assert!(sort.contains("⚠️") && !sort.contains("✅"), "{fancy}");
+        insta::assert_snapshot!(plain);
     }
 
     #[test]

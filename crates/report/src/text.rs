@@ -2,7 +2,7 @@
 
 use sloe_core::budget::Status;
 use sloe_core::regression::Regression;
-use sloe_core::report::ResultEntry;
+use sloe_core::report::{Finding, FindingKind, Report, ResultEntry};
 use sloe_core::units::{Scale, Unit};
 
 /// How a result is marked: fine, worth a look, or blocking.
@@ -16,11 +16,26 @@ pub(crate) enum Mark {
 pub(crate) fn mark(r: &ResultEntry) -> Mark {
     if r.blocking {
         Mark::Fail
-    } else if r.status != Status::Pass || r.regression == Regression::Regression {
+    } else if r.status != Status::Pass
+        || matches!(
+            r.regression,
+            Regression::Regression | Regression::Inconclusive
+        )
+    {
+        // An inconclusive test is never a pass: the change it could not
+        // see may be there.
         Mark::Warn
     } else {
         Mark::Ok
     }
+}
+
+/// The findings for budgets that matched nothing in the run.
+pub(crate) fn unmatched_budgets(report: &Report) -> impl Iterator<Item = &Finding> {
+    report
+        .violations
+        .iter()
+        .filter(|f| f.kind == FindingKind::UnmatchedBudget)
 }
 
 /// "violation, regression", "pass", "no baseline yet", ...

@@ -156,6 +156,62 @@ fn one_benchmark() {
 }
 
 #[test]
+fn inconclusive_is_amber_with_its_card_and_unmatched_budgets_are_listed() {
+    use sloe_core::budget::{Severity, Status};
+    use sloe_core::regression::Regression;
+    use sloe_core::report::{Finding, FindingKind, OverallStatus};
+
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
+    let (mut report, history) = html::synthetic(1, 30);
+    let r = &mut report.results[0];
+    (r.status, r.regression, r.blocking) = (Status::Pass, Regression::Inconclusive, false);
+    report.summary.status = OverallStatus::Warning;
+    report.summary.inconclusive = 1;
+    report.violations = vec![Finding {
+        benchmark: "*".into(),
+        measure: "wal_time".into(),
+        kind: FindingKind::UnmatchedBudget,
+        severity: Severity::Warning,
+        message: "budget 2 (benchmark `*`, measure `wal_time`) matches nothing in this run: no series has measure `wal_time` (did you mean `wall_time`?)".into(),
+        blocking: false,
+    }];
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboards");
+    std::fs::create_dir_all(&dir).expect("create dir");
+    let file = dir.join("inconclusive.html");
+    std::fs::write(&file, html::render(&report, &history, Some("browser test")))
+        .expect("write html");
+    let dom = load(&file, "range=30");
+    assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
+    assert!(
+        dom.html
+            .contains("<div class=\"card warn\"><b>1</b>inconclusive</div>"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        dom.html
+            .contains("<span class=\"badge warn\">pass, inconclusive</span>"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        dom.html.contains("did you mean `wall_time`?"),
+        "{}",
+        dom.html
+    );
+    assert!(
+        !dom.html
+            .contains("<ul class=\"unmatched\" id=\"unmatched\" hidden"),
+        "the unmatched list is shown"
+    );
+    // Only the warnings filter shows it, never the passing one.
+    assert_eq!(charts(&load(&file, "range=30&filter=warn").html), 1);
+    assert_eq!(charts(&load(&file, "range=30&filter=ok").html), 0);
+}
+
+#[test]
 fn no_benchmarks() {
     if sloe_testkit::skip(Need::Browser) {
         return;
@@ -433,4 +489,42 @@ fn screenshot(file: &Path, name: &str, window: &str, fragment: &str) {
         "screenshot {} is {size} bytes",
         shot.display()
     );
+}
+
+#[test]
+fn branch_runs_are_points_of_their_own_beside_the_base_branch_line() {
+    if sloe_testkit::skip(Need::Browser) {
+        return;
+    }
+    let (report, history) = html::synthetic(1, 30);
+    // The synthetic history's `feature` runs with a value, by position.
+    let branch_points = history
+        .runs
+        .iter()
+        .zip(&history.series[0].values)
+        .filter(|(r, v)| r.branch.as_deref() == Some("feature") && v.is_some())
+        .count();
+    let base_points = history.series[0].values.iter().flatten().count() - branch_points;
+    assert!(branch_points > 0 && base_points > 0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboards");
+    std::fs::create_dir_all(&dir).expect("create dir");
+    let file = dir.join("branch-runs.html");
+    std::fs::write(&file, html::render(&report, &history, Some("branch runs")))
+        .expect("write html");
+    let dom = load(&file, "range=90");
+    assert!(dom.console.is_empty(), "console output: {:#?}", dom.console);
+    let html = &dom.html;
+    assert!(html.contains("◇ branch runs"), "legend");
+    assert!(
+        html.contains(&format!("data-branch-points=\"{branch_points}\"")),
+        "{branch_points} branch points"
+    );
+    assert_eq!(html.matches("<path class=\"br\"").count(), branch_points);
+    // The line joins the base branch's runs only.
+    let line = html
+        .split("<polyline class=\"line\" points=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a line");
+    assert_eq!(line.split(' ').count(), base_points);
 }

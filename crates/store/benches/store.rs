@@ -40,6 +40,7 @@ fn run_at(i: usize) -> NewRun {
             environment: Some("ci".to_owned()),
             timestamp,
             ci: BTreeMap::from([("run_id".to_owned(), i.to_string())]),
+            fingerprint: None,
         },
         series: (0..SERIES)
             .map(|s| Series {

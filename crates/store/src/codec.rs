@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
+use sloe_core::fingerprint::Fingerprint;
 use sloe_core::model::{
     Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
@@ -124,6 +125,16 @@ pub(crate) fn ci_to_json(ci: &BTreeMap<String, String>) -> String {
     serde_json::to_string(ci).unwrap_or_else(|_| "{}".to_owned())
 }
 
+pub(crate) fn fingerprint_to_json(fingerprint: Option<&Fingerprint>) -> Option<String> {
+    // Strings, numbers and a map of strings always serialize.
+    fingerprint.and_then(|f| serde_json::to_string(f).ok())
+}
+
+pub(crate) fn fingerprint_from_json(text: Option<&str>) -> Result<Option<Fingerprint>, String> {
+    text.map(|t| serde_json::from_str(t).map_err(|e| format!("environment fingerprint {t:?}: {e}")))
+        .transpose()
+}
+
 pub(crate) fn ci_from_json(text: &str) -> Result<BTreeMap<String, String>, String> {
     serde_json::from_str(text).map_err(|e| format!("CI metadata {text:?}: {e}"))
 }
@@ -164,6 +175,7 @@ pub(crate) struct RawHeader {
     pub timestamp_ns: i64,
     pub recorded_at_ns: i64,
     pub ci: String,
+    pub fingerprint: Option<String>,
 }
 
 impl RawHeader {
@@ -177,6 +189,7 @@ impl RawHeader {
                 environment: self.environment,
                 timestamp: ns_to_timestamp(self.timestamp_ns)?,
                 ci: ci_from_json(&self.ci)?,
+                fingerprint: fingerprint_from_json(self.fingerprint.as_deref())?.map(Box::new),
             },
             recorded_at: ns_to_timestamp(self.recorded_at_ns)?,
         })

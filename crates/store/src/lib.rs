@@ -93,6 +93,25 @@ pub enum EventsAdded {
     AlreadyIngested,
 }
 
+/// What [`Store::insert_run_once`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunInsert {
+    /// Recorded as this new run.
+    Recorded(RunId),
+    /// The same results with the same context were recorded before, as this
+    /// run (the first of them): nothing changed.
+    AlreadyRecorded(RunId),
+}
+
+impl RunInsert {
+    /// The run the results are recorded as, new or earlier.
+    pub fn id(self) -> RunId {
+        match self {
+            RunInsert::Recorded(id) | RunInsert::AlreadyRecorded(id) => id,
+        }
+    }
+}
+
 /// How long a compacted bucket of old SLI events is: one hour. Windows whose
 /// edges fall inside an hour older than the compaction cut-off count that
 /// hour whole at its start (at most one hour of error per window edge).
@@ -124,6 +143,29 @@ pub trait Store: Send + Sync {
         run: &NewRun,
         timelines: &[Timeline],
     ) -> Result<RunId, StoreError>;
+
+    /// Records a run under `digest` (a digest of its results, e.g.
+    /// `sha256:<hex>`), unless a run with the same digest and the same
+    /// context was recorded before: then nothing changes and the earliest
+    /// such run is returned as [`RunInsert::AlreadyRecorded`]. The same
+    /// context is the same commit, branch, testbed and environment (a
+    /// missing value matches only a missing value); timestamps and CI
+    /// metadata do not count. With `force` the run is recorded (under its
+    /// digest) whatever was recorded before. The lookup happens inside the
+    /// insert's transaction, serialised per digest (SQLite: the write lock
+    /// taken when the transaction begins; PostgreSQL: a transaction-scoped
+    /// advisory lock on the digest), so two concurrent inserts of the same
+    /// results record one run. Refuses what [`Store::insert_run`] refuses.
+    fn insert_run_once(
+        &self,
+        run: &NewRun,
+        digest: &str,
+        force: bool,
+    ) -> Result<RunInsert, StoreError>;
+
+    /// The runs recorded under `digest` (see [`Store::insert_run_once`]),
+    /// oldest first (id ascending), whatever their context.
+    fn runs_with_digest(&self, digest: &str) -> Result<Vec<RunHeader>, StoreError>;
 
     /// The resource timelines of run `id`, by benchmark name.
     fn timelines(&self, id: RunId) -> Result<Vec<Timeline>, StoreError>;
@@ -157,6 +199,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<(RunHeader, Series)>, StoreError>;
 
     fn count_runs(&self) -> Result<u64, StoreError>;
+
+    /// Every (benchmark, measure) the newest `limit_runs` runs (by id)
+    /// recorded, each once, sorted: the names a budget that matches
+    /// nothing is compared with for a did-you-mean.
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError>;
 
     /// Pins `run` as the baseline for `testbed` (`None` = any testbed),
     /// replacing an earlier pin. Fails with [`StoreError::RunNotFound`].
@@ -315,6 +362,20 @@ pub fn baseline_history(
     keys: &[SeriesKey],
     history: usize,
 ) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
+    baseline_history_where(store, q, keys, history, &mut |_| true)
+}
+
+/// [`baseline_history`] over only the runs `keep` accepts (the judged
+/// run's environment, say): `keep` sees each run header paged through once,
+/// newest first, before any of its series is read, so a run left out costs
+/// no series read and the runs kept still fill `history` per series.
+pub fn baseline_history_where(
+    store: &dyn Store,
+    q: &BaselineQuery,
+    keys: &[SeriesKey],
+    history: usize,
+    keep: &mut dyn FnMut(&RunHeader) -> bool,
+) -> Result<BTreeMap<SeriesKey, Vec<(RunHeader, Series)>>, StoreError> {
     let mut unique: Vec<SeriesKey> = keys.to_vec();
     unique.sort();
     unique.dedup();
@@ -336,8 +397,10 @@ pub fn baseline_history(
             let headers = store.list_runs(&q.page(offset, page))?;
             let exhausted = headers.len() < page;
             offset += headers.len();
-            let headers: Vec<RunHeader> =
-                headers.into_iter().filter(|h| seen.insert(h.id)).collect();
+            let headers: Vec<RunHeader> = headers
+                .into_iter()
+                .filter(|h| seen.insert(h.id) && keep(h))
+                .collect();
             if !headers.is_empty() {
                 let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
                 let by_id: HashMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();

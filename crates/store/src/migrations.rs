@@ -26,6 +26,14 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/sqlite/0004_rounds.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/sqlite/0005_environment.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/sqlite/0006_digest.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -45,10 +53,18 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/postgres/0004_rounds.sql"),
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/postgres/0005_environment.sql"),
+    },
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/postgres/0006_digest.sql"),
+    },
 ];
 
 /// The schema version this build of sloe brings both backends to.
-pub const LATEST_SCHEMA_VERSION: u32 = 4;
+pub const LATEST_SCHEMA_VERSION: u32 = 6;
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,7 @@ use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
 use crate::postgres_url;
 use crate::tls;
-use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
+use crate::{COMPACTED_BUCKET, EventsAdded, RunInsert, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
@@ -50,8 +50,7 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// when a query fails, and one just used is very likely still open.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
 
-const HEADER_COLUMNS: &str =
-    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text";
+const HEADER_COLUMNS: &str = "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text, fingerprint::text";
 
 /// Runs kept in a PostgreSQL database, optionally in a schema of their own.
 pub struct PostgresStore {
@@ -405,6 +404,7 @@ fn read_header(row: &Row, at: usize) -> Result<RawHeader> {
         timestamp_ns: row.try_get(at + 5)?,
         recorded_at_ns: row.try_get(at + 6)?,
         ci: row.try_get(at + 7)?,
+        fingerprint: row.try_get(at + 8)?,
     })
 }
 
@@ -433,6 +433,137 @@ fn read_series(row: &Row, at: usize) -> Result<Series> {
         round_size.map(i64::from),
     )
     .map_err(Fail::Corrupt)
+}
+
+/// The first key of the advisory locks that serialise inserts of one
+/// digest ("sloe" in ASCII); the second is the digest's hash.
+const DIGEST_LOCK_SPACE: i32 = 0x736c_6f65;
+
+impl PostgresStore {
+    /// Records `run` with its timelines; with a digest, under it, unless
+    /// (not forced) the same results and context were recorded before.
+    fn insert(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+        digest: Option<(&str, bool)>,
+    ) -> Result<RunInsert, StoreError> {
+        codec::validate(run)?;
+        codec::validate_timelines(timelines)?;
+        let ctx = &run.context;
+        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
+        let ci = codec::ci_to_json(&ctx.ci);
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
+        let n = run.series.len();
+        // Column arrays for one multi-row insert: a single round trip however
+        // many series the run has. Each series' samples are a slice of one
+        // flat array, since PostgreSQL arrays cannot be ragged.
+        let mut positions = Vec::with_capacity(n);
+        let mut benchmarks = Vec::with_capacity(n);
+        let mut measures = Vec::with_capacity(n);
+        let mut units = Vec::with_capacity(n);
+        let mut directions = Vec::with_capacity(n);
+        let mut counts = Vec::with_capacity(n);
+        let mut starts = Vec::with_capacity(n);
+        let mut round_sizes: Vec<Option<i32>> = Vec::with_capacity(n);
+        let mut samples: Vec<f64> = Vec::new();
+        for (position, s) in run.series.iter().enumerate() {
+            positions.push(i32::try_from(position).unwrap_or(i32::MAX));
+            benchmarks.push(s.benchmark.as_str());
+            measures.push(s.measure.as_str());
+            units.push(s.unit.symbol());
+            directions.push(s.direction.as_str());
+            counts.push(i32::try_from(s.values.len()).unwrap_or(i32::MAX));
+            starts.push(i32::try_from(samples.len() + 1).unwrap_or(i32::MAX));
+            round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
+            samples.extend_from_slice(&s.values);
+        }
+        let inserted = self.on_connection(|conn| -> Result<RunInsert> {
+            let insert_run = conn.prepare(
+                "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint)
+                 VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb, ($8::text)::jsonb) RETURNING id",
+            )?;
+            let insert_results = conn.prepare(
+                "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
+                 SELECT $1, t.position, t.benchmark, t.measure, t.unit, t.direction, t.n,
+                        coalesce(($8::float8[])[t.start : t.start + t.n - 1], '{}'), t.round_size
+                 FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $9::int4[], $10::int4[])
+                      AS t (position, benchmark, measure, unit, direction, n, start, round_size)",
+            )?;
+            let mut tx = conn.client.transaction()?;
+            if let Some((digest, force)) = digest {
+                // Held to the end of the transaction: a concurrent insert of
+                // the same results waits here, then sees this one's run.
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                    &[&DIGEST_LOCK_SPACE, &digest],
+                )?;
+                if !force {
+                    let earlier: Option<i64> = tx
+                        .query_one(
+                            "SELECT min(id) FROM runs WHERE digest = $1
+                             AND commit_id IS NOT DISTINCT FROM $2 AND branch IS NOT DISTINCT FROM $3
+                             AND testbed IS NOT DISTINCT FROM $4 AND environment IS NOT DISTINCT FROM $5",
+                            &[&digest, &ctx.commit, &ctx.branch, &ctx.testbed, &ctx.environment],
+                        )?
+                        .try_get(0)?;
+                    if let Some(earlier) = earlier {
+                        return Ok(RunInsert::AlreadyRecorded(RunId(earlier)));
+                    }
+                }
+            }
+            let id: i64 = tx
+                .query_one(
+                    &insert_run,
+                    &[
+                        &ctx.commit,
+                        &ctx.branch,
+                        &ctx.testbed,
+                        &ctx.environment,
+                        &timestamp,
+                        &codec::now_ns(),
+                        &ci,
+                        &fingerprint,
+                    ],
+                )?
+                .get(0);
+            if let Some((digest, _)) = digest {
+                tx.execute(
+                    "UPDATE runs SET digest = $1 WHERE id = $2",
+                    &[&digest, &id],
+                )?;
+            }
+            if n > 0 {
+                tx.execute(
+                    &insert_results,
+                    &[
+                        &id,
+                        &positions,
+                        &benchmarks,
+                        &measures,
+                        &units,
+                        &directions,
+                        &counts,
+                        &samples,
+                        &starts,
+                        &round_sizes,
+                    ],
+                )?;
+            }
+            for t in timelines {
+                tx.execute(
+                    "INSERT INTO timelines (run_id, benchmark, points) VALUES ($1, $2, $3)",
+                    &[&id, &t.benchmark, &codec::timeline_to_json(t)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(RunInsert::Recorded(RunId(id)))
+        });
+        inserted.map_err(|e| match codec::duplicate_series(run) {
+            Some(dup) if is_unique_violation(&e) => dup,
+            _ => e.into_store("record run", &self.described),
+        })
+    }
 }
 
 fn is_unique_violation(e: &Fail<postgres::Error>) -> bool {
@@ -464,91 +595,28 @@ impl Store for PostgresStore {
         run: &NewRun,
         timelines: &[Timeline],
     ) -> Result<RunId, StoreError> {
-        codec::validate(run)?;
-        codec::validate_timelines(timelines)?;
-        let ctx = &run.context;
-        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
-        let ci = codec::ci_to_json(&ctx.ci);
-        let n = run.series.len();
-        // Column arrays for one multi-row insert: a single round trip however
-        // many series the run has. Each series' samples are a slice of one
-        // flat array, since PostgreSQL arrays cannot be ragged.
-        let mut positions = Vec::with_capacity(n);
-        let mut benchmarks = Vec::with_capacity(n);
-        let mut measures = Vec::with_capacity(n);
-        let mut units = Vec::with_capacity(n);
-        let mut directions = Vec::with_capacity(n);
-        let mut counts = Vec::with_capacity(n);
-        let mut starts = Vec::with_capacity(n);
-        let mut round_sizes: Vec<Option<i32>> = Vec::with_capacity(n);
-        let mut samples: Vec<f64> = Vec::new();
-        for (position, s) in run.series.iter().enumerate() {
-            positions.push(i32::try_from(position).unwrap_or(i32::MAX));
-            benchmarks.push(s.benchmark.as_str());
-            measures.push(s.measure.as_str());
-            units.push(s.unit.symbol());
-            directions.push(s.direction.as_str());
-            counts.push(i32::try_from(s.values.len()).unwrap_or(i32::MAX));
-            starts.push(i32::try_from(samples.len() + 1).unwrap_or(i32::MAX));
-            round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
-            samples.extend_from_slice(&s.values);
-        }
-        let inserted = self.on_connection(|conn| -> Result<RunId> {
-            let insert_run = conn.prepare(
-                "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
-                 VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb) RETURNING id",
-            )?;
-            let insert_results = conn.prepare(
-                "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
-                 SELECT $1, t.position, t.benchmark, t.measure, t.unit, t.direction, t.n,
-                        coalesce(($8::float8[])[t.start : t.start + t.n - 1], '{}'), t.round_size
-                 FROM unnest($2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[], $9::int4[], $10::int4[])
-                      AS t (position, benchmark, measure, unit, direction, n, start, round_size)",
-            )?;
-            let mut tx = conn.client.transaction()?;
-            let id: i64 = tx
-                .query_one(
-                    &insert_run,
-                    &[
-                        &ctx.commit,
-                        &ctx.branch,
-                        &ctx.testbed,
-                        &ctx.environment,
-                        &timestamp,
-                        &codec::now_ns(),
-                        &ci,
-                    ],
-                )?
-                .get(0);
-            if n > 0 {
-                tx.execute(
-                    &insert_results,
-                    &[
-                        &id,
-                        &positions,
-                        &benchmarks,
-                        &measures,
-                        &units,
-                        &directions,
-                        &counts,
-                        &samples,
-                        &starts,
-                        &round_sizes,
-                    ],
-                )?;
-            }
-            for t in timelines {
-                tx.execute(
-                    "INSERT INTO timelines (run_id, benchmark, points) VALUES ($1, $2, $3)",
-                    &[&id, &t.benchmark, &codec::timeline_to_json(t)],
-                )?;
-            }
-            tx.commit()?;
-            Ok(RunId(id))
-        });
-        inserted.map_err(|e| match codec::duplicate_series(run) {
-            Some(dup) if is_unique_violation(&e) => dup,
-            _ => e.into_store("record run", &self.described),
+        self.insert(run, timelines, None).map(RunInsert::id)
+    }
+
+    fn insert_run_once(
+        &self,
+        run: &NewRun,
+        digest: &str,
+        force: bool,
+    ) -> Result<RunInsert, StoreError> {
+        self.insert(run, &[], Some((digest, force)))
+    }
+
+    fn runs_with_digest(&self, digest: &str) -> Result<Vec<RunHeader>, StoreError> {
+        self.with("look up runs by digest", |conn| {
+            let stmt = conn.prepare(&format!(
+                "SELECT {HEADER_COLUMNS} FROM runs WHERE digest = $1 ORDER BY id"
+            ))?;
+            conn.client
+                .query(&stmt, &[&digest])?
+                .iter()
+                .map(|row| decode_header(row, 0))
+                .collect()
         })
     }
 
@@ -718,7 +786,7 @@ impl Store for PostgresStore {
         self.with("read the history", |conn| {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
-                           r.recorded_at_ns, r.ci::text, \
+                           r.recorded_at_ns, r.ci::text, r.fingerprint::text, \
                            s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let rows = match benchmark_glob {
                 Some(glob) => {
@@ -757,7 +825,7 @@ impl Store for PostgresStore {
                     Some(h) if h.id.0 == id => h,
                     _ => decode_header(row, 0)?,
                 };
-                out.push((current.clone(), read_series(row, 8)?));
+                out.push((current.clone(), read_series(row, 9)?));
                 header = Some(current);
             }
             Ok(out)
@@ -769,6 +837,26 @@ impl Store for PostgresStore {
             let stmt = conn.prepare("SELECT count(*) FROM runs")?;
             let n: i64 = conn.client.query_one(&stmt, &[])?.try_get(0)?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError> {
+        self.with("list the recorded series", |conn| {
+            let stmt = conn.prepare(
+                "SELECT DISTINCT benchmark, measure FROM results
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT $1)",
+            )?;
+            let rows = conn.client.query(&stmt, &[&saturating_i64(limit_runs)])?;
+            let mut keys: Vec<SeriesKey> = rows
+                .iter()
+                .map(|r| SeriesKey {
+                    benchmark: r.get(0),
+                    measure: r.get(1),
+                })
+                .collect();
+            // By code point, as SQLite sorts, whatever the database's collation.
+            keys.sort();
+            Ok(keys)
         })
     }
 

@@ -24,7 +24,7 @@ use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::Fail;
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
-use crate::{COMPACTED_BUCKET, EventsAdded, RunQuery, Store, StoreError};
+use crate::{COMPACTED_BUCKET, EventsAdded, RunInsert, RunQuery, Store, StoreError};
 
 type Result<T, E = Fail<rusqlite::Error>> = std::result::Result<T, E>;
 
@@ -35,7 +35,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const PROBE_KEYS_MAX: usize = 16;
 
 const HEADER_COLUMNS: &str =
-    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci";
+    "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint";
 
 /// Runs kept in a SQLite file (or in memory, for tests).
 pub struct SqliteStore {
@@ -168,6 +168,95 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Records `run` with its timelines; with a digest, under it, unless
+    /// (not forced) the same results and context were recorded before.
+    fn insert(
+        &self,
+        run: &NewRun,
+        timelines: &[Timeline],
+        digest: Option<(&str, bool)>,
+    ) -> Result<RunInsert, StoreError> {
+        codec::validate(run)?;
+        codec::validate_timelines(timelines)?;
+        let ctx = &run.context;
+        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
+        let ci = codec::ci_to_json(&ctx.ci);
+        let fingerprint = codec::fingerprint_to_json(ctx.fingerprint.as_deref());
+        let inserted = self.on_connection(|conn| -> Result<RunInsert> {
+            // Immediate: the write lock is taken before the digest is looked
+            // up, so no other writer records the same results in between.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some((digest, false)) = digest {
+                let earlier: Option<i64> = tx
+                    .prepare_cached(
+                        "SELECT min(id) FROM runs WHERE digest = ?1 AND commit_id IS ?2
+                         AND branch IS ?3 AND testbed IS ?4 AND environment IS ?5",
+                    )?
+                    .query_row(
+                        params![digest, ctx.commit, ctx.branch, ctx.testbed, ctx.environment],
+                        |r| r.get(0),
+                    )?;
+                if let Some(earlier) = earlier {
+                    return Ok(RunInsert::AlreadyRecorded(RunId(earlier)));
+                }
+            }
+            let id = tx
+                .prepare_cached(
+                    "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .insert(params![
+                    ctx.commit,
+                    ctx.branch,
+                    ctx.testbed,
+                    ctx.environment,
+                    timestamp,
+                    codec::now_ns(),
+                    ci,
+                    fingerprint
+                ])?;
+            if let Some((digest, _)) = digest {
+                tx.prepare_cached("UPDATE runs SET digest = ?1 WHERE id = ?2")?
+                    .execute(params![digest, id])?;
+            }
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                let mut blob = Vec::new();
+                for (position, s) in run.series.iter().enumerate() {
+                    codec::encode_samples(&s.values, &mut blob);
+                    insert.execute(params![
+                        id,
+                        saturating_i64(position),
+                        s.benchmark,
+                        s.measure,
+                        s.unit.symbol(),
+                        s.direction.as_str(),
+                        saturating_i64(s.values.len()),
+                        blob,
+                        s.round_size.map(i64::from)
+                    ])?;
+                }
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO timelines (run_id, benchmark, points) VALUES (?1, ?2, ?3)",
+                )?;
+                for t in timelines {
+                    insert.execute(params![id, t.benchmark, codec::timeline_to_json(t)])?;
+                }
+            }
+            tx.commit()?;
+            Ok(RunInsert::Recorded(RunId(id)))
+        });
+        inserted.map_err(|e| match codec::duplicate_series(run) {
+            Some(dup) if is_constraint_violation(&e) => dup,
+            _ => e.into_store("record run", &self.described),
+        })
+    }
+}
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -255,6 +344,7 @@ fn read_header(row: &Row<'_>) -> rusqlite::Result<RawHeader> {
         timestamp_ns: row.get(5)?,
         recorded_at_ns: row.get(6)?,
         ci: row.get(7)?,
+        fingerprint: row.get(8)?,
     })
 }
 
@@ -298,60 +388,29 @@ impl Store for SqliteStore {
         run: &NewRun,
         timelines: &[Timeline],
     ) -> Result<RunId, StoreError> {
-        codec::validate(run)?;
-        codec::validate_timelines(timelines)?;
-        let ctx = &run.context;
-        let timestamp = codec::timestamp_to_ns(ctx.timestamp)?;
-        let ci = codec::ci_to_json(&ctx.ci);
-        let inserted = self.on_connection(|conn| -> Result<RunId> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let id = tx
-                .prepare_cached(
-                    "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .insert(params![
-                    ctx.commit,
-                    ctx.branch,
-                    ctx.testbed,
-                    ctx.environment,
-                    timestamp,
-                    codec::now_ns(),
-                    ci
-                ])?;
-            {
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO results (run_id, position, benchmark, measure, unit, direction, n, samples, round_size)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                let mut blob = Vec::new();
-                for (position, s) in run.series.iter().enumerate() {
-                    codec::encode_samples(&s.values, &mut blob);
-                    insert.execute(params![
-                        id,
-                        saturating_i64(position),
-                        s.benchmark,
-                        s.measure,
-                        s.unit.symbol(),
-                        s.direction.as_str(),
-                        saturating_i64(s.values.len()),
-                        blob,
-                        s.round_size.map(i64::from)
-                    ])?;
-                }
-                let mut insert = tx.prepare_cached(
-                    "INSERT INTO timelines (run_id, benchmark, points) VALUES (?1, ?2, ?3)",
-                )?;
-                for t in timelines {
-                    insert.execute(params![id, t.benchmark, codec::timeline_to_json(t)])?;
-                }
+        self.insert(run, timelines, None).map(RunInsert::id)
+    }
+
+    fn insert_run_once(
+        &self,
+        run: &NewRun,
+        digest: &str,
+        force: bool,
+    ) -> Result<RunInsert, StoreError> {
+        self.insert(run, &[], Some((digest, force)))
+    }
+
+    fn runs_with_digest(&self, digest: &str) -> Result<Vec<RunHeader>, StoreError> {
+        self.with("look up runs by digest", |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {HEADER_COLUMNS} FROM runs WHERE digest = ?1 ORDER BY id"
+            ))?;
+            let mut rows = stmt.query([digest])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(read_header(row)?.decode().map_err(Fail::Corrupt)?);
             }
-            tx.commit()?;
-            Ok(RunId(id))
-        });
-        inserted.map_err(|e| match codec::duplicate_series(run) {
-            Some(dup) if is_constraint_violation(&e) => dup,
-            _ => e.into_store("record run", &self.described),
+            Ok(out)
         })
     }
 
@@ -523,7 +582,7 @@ impl Store for SqliteStore {
         self.with("read the history", |conn| {
             let limit = saturating_i64(limit_runs);
             let columns = "r.id, r.commit_id, r.branch, r.testbed, r.environment, r.timestamp_ns, \
-                           r.recorded_at_ns, r.ci, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
+                           r.recorded_at_ns, r.ci, r.fingerprint, s.benchmark, s.measure, s.unit, s.direction, s.n, s.samples, s.round_size";
             let (mut stmt, args) = match benchmark_glob {
                 Some(glob) => (
                     conn.prepare_cached(&format!(
@@ -560,10 +619,10 @@ impl Store for SqliteStore {
                     _ => read_header(row)?.decode().map_err(Fail::Corrupt)?,
                 };
                 let key = SeriesKey {
-                    benchmark: row.get(8)?,
-                    measure: row.get(9)?,
+                    benchmark: row.get(9)?,
+                    measure: row.get(10)?,
                 };
-                let series = read_series(row, 10, key)?;
+                let series = read_series(row, 11, key)?;
                 out.push((current.clone(), series));
                 header = Some(current);
             }
@@ -577,6 +636,27 @@ impl Store for SqliteStore {
                 .prepare_cached("SELECT count(*) FROM runs")?
                 .query_row([], |r| r.get(0))?;
             Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
+    fn recorded_series(&self, limit_runs: usize) -> Result<Vec<SeriesKey>, StoreError> {
+        self.with("list the recorded series", |conn| {
+            // The subquery walks the newest ids; `results_run_series` (led
+            // by run_id) covers benchmark and measure without the samples.
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT benchmark, measure FROM results
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+                 ORDER BY benchmark, measure",
+            )?;
+            let keys = stmt
+                .query_map([saturating_i64(limit_runs)], |r| {
+                    Ok(SeriesKey {
+                        benchmark: r.get(0)?,
+                        measure: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<SeriesKey>>>()?;
+            Ok(keys)
         })
     }
 

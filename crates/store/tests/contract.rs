@@ -14,14 +14,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use jiff::Timestamp;
+use sloe_core::fingerprint::Fingerprint;
 use sloe_core::model::{
     Direction, NewRun, ResourcePoint, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
 use sloe_core::slo::{Classification, Counts, EventBatch, EventBucket, events::minute_counts};
 use sloe_core::units::Unit;
 use sloe_store::{
-    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunQuery, SqliteStore, Store,
-    StoreError, baseline_history, find_commit_run,
+    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunInsert, RunQuery,
+    SqliteStore, Store, StoreError, baseline_history, baseline_history_where, find_commit_run,
 };
 use sloe_testkit::Need;
 
@@ -226,10 +227,12 @@ contract! {
         results_of_runs_with_and_without_keys,
         series_history_matches_globs,
         series_history_treats_percent_and_underscore_literally,
+        recorded_series_lists_each_name_of_the_newest_runs_once,
         baselines_pin_show_and_clear,
         pinning_a_missing_run_fails_and_changes_nothing,
         baseline_history_picks_the_right_runs,
         baseline_history_pages_back_for_series_only_older_runs_have,
+        baseline_history_keeps_only_the_runs_a_filter_accepts,
         merge_base_run_is_found_by_commit,
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
@@ -241,12 +244,15 @@ contract! {
         bad_events_store_nothing,
         compaction_rolls_old_minutes_into_hours,
         one_store_serves_many_threads,
+        a_digest_records_results_once_per_context,
+        a_refused_run_under_a_digest_stores_nothing,
     ],
     fixture: [
         migrations_are_idempotent,
         concurrent_first_opens_migrate_once,
         concurrent_writers_lose_no_run,
         concurrent_event_ingests_lose_no_event,
+        concurrent_ingests_of_the_same_results_record_one_run,
     ],
 }
 
@@ -273,6 +279,7 @@ fn context(branch: &str, testbed: &str, timestamp: Timestamp) -> RunContext {
         environment: Some("ci".to_owned()),
         timestamp,
         ci: BTreeMap::new(),
+        fingerprint: None,
     }
 }
 
@@ -352,6 +359,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
                 "a \"quoted\" 'value'\nwith a newline".to_owned(),
             ),
         ]),
+        fingerprint: Some(Box::new(full_fingerprint())),
     };
     let series = vec![
         Series {
@@ -415,6 +423,11 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
             .collect()
     };
     assert_eq!(bits(&run.series), bits(&series));
+    // Every read of a header brings the fingerprint back.
+    let listed = ok(store.list_runs(&RunQuery::default()));
+    assert_eq!(listed[0].context, context);
+    let history = ok(store.series_history(Some("transpile-*"), 1));
+    assert_eq!(history[0].0.context, context);
 
     // A run with no optional context and no series.
     let bare = RunContext {
@@ -424,6 +437,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
         environment: None,
         timestamp: ts("2026-01-01T00:00:00Z"),
         ci: BTreeMap::new(),
+        fingerprint: None,
     };
     let bare_id = record(store, bare.clone(), vec![]);
     let bare_run = ok(store.run(bare_id)).expect("the bare run");
@@ -431,6 +445,76 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
     assert!(bare_run.series.is_empty());
 
     assert_eq!(ok(store.run(RunId(bare_id.0 + 1000))), None);
+}
+
+/// Every field of a fingerprint set, with what JSON must escape.
+fn full_fingerprint() -> Fingerprint {
+    Fingerprint {
+        cpu: Some("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz \"ü\"".to_owned()),
+        cores: Some(64),
+        memory_gib: Some(15.5),
+        os: Some("Debian GNU/Linux 12 (bookworm)".to_owned()),
+        kernel: Some("6.1.0-28-cloud-amd64".to_owned()),
+        arch: Some("x86_64".to_owned()),
+        toolchains: BTreeMap::from([
+            ("python".to_owned(), "3.12.1".to_owned()),
+            ("jdk".to_owned(), "21.0.2".to_owned()),
+        ]),
+    }
+}
+
+/// The judged run's environment decides which runs are its baseline: a
+/// filter sees each header once, before any of its series is read, and the
+/// runs kept still fill `history`.
+fn baseline_history_keeps_only_the_runs_a_filter_accepts(store: &dyn Store) {
+    let mut fp = full_fingerprint();
+    for minute in 0..12 {
+        let mut ctx = context("main", "linux", at(minute));
+        // Every third run on another kernel; run 0 recorded before fingerprints.
+        ctx.fingerprint = match minute {
+            0 => None,
+            m if m % 3 == 0 => Some(Box::new(Fingerprint {
+                kernel: Some("6.8.0".to_owned()),
+                ..fp.clone()
+            })),
+            _ => Some(Box::new(fp.clone())),
+        };
+        let value = minute as f64;
+        record(store, ctx, vec![series("a", "wall_time", &[value])]);
+    }
+    let q = BaselineQuery {
+        branch: Some("main".to_owned()),
+        testbed: Some("linux".to_owned()),
+        before: None,
+        exclude: None,
+    };
+    let keys = [key("a", "wall_time")];
+    let mut seen = Vec::new();
+    fp.kernel = Some("6.1.0-28-cloud-amd64".to_owned());
+    let got = ok(baseline_history_where(store, &q, &keys, 6, &mut |h| {
+        seen.push(h.id);
+        h.context
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| f.differences(&fp).is_empty())
+    }));
+    let values: Vec<f64> = got[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 8.0, 7.0, 5.0, 4.0]);
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "each header is offered once");
+    // Unfiltered, the other kernel's runs count.
+    let all = ok(baseline_history(store, &q, &keys, 6));
+    let values: Vec<f64> = all[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 9.0, 8.0, 7.0, 6.0]);
+    // The run without a fingerprint is kept by this filter once reached.
+    let deep = ok(baseline_history_where(store, &q, &keys, 20, &mut |h| {
+        h.context
+            .fingerprint
+            .as_ref()
+            .is_none_or(|f| f.differences(&fp).is_empty())
+    }));
+    let values: Vec<f64> = deep[&keys[0]].iter().map(|(_, s)| s.values[0]).collect();
+    assert_eq!(values, vec![11.0, 10.0, 8.0, 7.0, 5.0, 4.0, 2.0, 1.0, 0.0]);
 }
 
 fn timestamps_round_trip_exactly(store: &dyn Store) {
@@ -760,6 +844,49 @@ fn series_history_treats_percent_and_underscore_literally(store: &dyn Store) {
     assert_eq!(got("load?100%"), vec!["load_100%", "loadX100%"]);
     assert_eq!(got("path\\name"), vec!["path\\name"]);
     assert_eq!(got("path?name"), vec!["path\\name", "pathXname"]);
+}
+
+fn recorded_series_lists_each_name_of_the_newest_runs_once(store: &dyn Store) {
+    assert!(ok(store.recorded_series(10)).is_empty());
+    record(
+        store,
+        context("main", "tb", at(0)),
+        vec![series("gone", "wall_time", &[1.0])],
+    );
+    record(
+        store,
+        context("main", "tb", at(1)),
+        vec![
+            series("parse", "wall_time", &[1.0]),
+            series("parse", "peak_rss", &[1.0]),
+            series("Zeta", "wall_time", &[1.0]),
+        ],
+    );
+    // Recorded later with an earlier timestamp: newest is by id.
+    record(
+        store,
+        context("topic", "tb", at(-5)),
+        vec![
+            series("lex", "wall_time", &[1.0]),
+            series("parse", "wall_time", &[2.0]),
+        ],
+    );
+    // Sorted by code point (upper case first), each name once.
+    assert_eq!(
+        ok(store.recorded_series(2)),
+        vec![
+            key("Zeta", "wall_time"),
+            key("lex", "wall_time"),
+            key("parse", "peak_rss"),
+            key("parse", "wall_time"),
+        ]
+    );
+    assert_eq!(ok(store.recorded_series(3)).len(), 5);
+    assert_eq!(
+        ok(store.recorded_series(1)),
+        vec![key("lex", "wall_time"), key("parse", "wall_time")]
+    );
+    assert!(ok(store.recorded_series(0)).is_empty());
 }
 
 fn baselines_pin_show_and_clear(store: &dyn Store) {
@@ -1642,4 +1769,150 @@ fn concurrent_event_ingests_lose_no_event(fx: &Fixture) {
     for b in &api {
         assert_eq!((b.good, b.total, b.latency.total()), (4, 4, 4));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Re-ingest: runs under a digest of their results
+
+fn a_digest_records_results_once_per_context(store: &dyn Store) {
+    let results = vec![series("parse", "wall_time", &[1.0, 2.0])];
+    let once = |ctx: RunContext, digest: &str, force: bool| {
+        ok(store.insert_run_once(
+            &NewRun {
+                context: ctx,
+                series: results.clone(),
+            },
+            digest,
+            force,
+        ))
+    };
+    let first = match once(context("main", "tb", at(0)), "sha256:aa", false) {
+        RunInsert::Recorded(id) => id,
+        other => panic!("the first insert records: {other:?}"),
+    };
+    // Same context: not recorded again, whatever the time or CI metadata.
+    assert_eq!(
+        once(context("main", "tb", at(0)), "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    let mut later = context("main", "tb", at(60));
+    later.ci.insert("job".to_owned(), "2".to_owned());
+    assert_eq!(
+        once(later, "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    assert_eq!(ok(store.count_runs()), 1);
+
+    // Another branch, commit, testbed or environment is another context.
+    let mut recorded = vec![first];
+    let mut other_commit = context("main", "tb", at(1));
+    other_commit.commit = Some("ffff".to_owned());
+    let mut no_environment = context("main", "tb", at(1));
+    no_environment.environment = None;
+    for ctx in [
+        context("topic", "tb", at(1)),
+        context("main", "tb2", at(1)),
+        other_commit,
+        no_environment.clone(),
+    ] {
+        match once(ctx.clone(), "sha256:aa", false) {
+            RunInsert::Recorded(id) => recorded.push(id),
+            other => panic!("{ctx:?} is another context: {other:?}"),
+        }
+    }
+    // A missing value matches a missing value.
+    assert_eq!(
+        once(no_environment, "sha256:aa", false),
+        RunInsert::AlreadyRecorded(recorded[4])
+    );
+    // Other results in the same context are recorded.
+    assert!(matches!(
+        once(context("main", "tb", at(2)), "sha256:bb", false),
+        RunInsert::Recorded(_)
+    ));
+    // Forced: recorded again, under the digest; the earliest still answers.
+    match once(context("main", "tb", at(3)), "sha256:aa", true) {
+        RunInsert::Recorded(id) => recorded.push(id),
+        other => panic!("forced: {other:?}"),
+    }
+    assert_eq!(
+        once(context("main", "tb", at(4)), "sha256:aa", false),
+        RunInsert::AlreadyRecorded(first)
+    );
+    assert_eq!(ok(store.count_runs()), 7);
+
+    // The lookup: every run under the digest, oldest first, with its context;
+    // runs recorded without a digest are under none.
+    simple(store, "main", "tb", 5, &["parse"]);
+    let under = ok(store.runs_with_digest("sha256:aa"));
+    assert_eq!(ids(&under), recorded);
+    assert_eq!(under[1].context.branch.as_deref(), Some("topic"));
+    assert_eq!(under[2].context.testbed.as_deref(), Some("tb2"));
+    assert_eq!(ids(&ok(store.runs_with_digest("sha256:bb"))).len(), 1);
+    assert!(ok(store.runs_with_digest("sha256:none")).is_empty());
+    // A recorded run reads back whole.
+    let run = ok(store.run(first)).expect("the first run");
+    assert_eq!(run.series, results);
+}
+
+fn a_refused_run_under_a_digest_stores_nothing(store: &dyn Store) {
+    let bad = NewRun {
+        context: context("main", "tb", at(0)),
+        series: vec![series("parse", "wall_time", &[1.0, f64::NAN])],
+    };
+    assert!(store.insert_run_once(&bad, "sha256:aa", false).is_err());
+    assert_eq!(ok(store.count_runs()), 0);
+    assert!(ok(store.runs_with_digest("sha256:aa")).is_empty());
+    // Nothing was claimed: the valid results record.
+    let good = NewRun {
+        series: vec![series("parse", "wall_time", &[1.0, 2.0])],
+        ..bad
+    };
+    assert!(matches!(
+        ok(store.insert_run_once(&good, "sha256:aa", false)),
+        RunInsert::Recorded(_)
+    ));
+}
+
+/// Eight processes ingest the same file at once: one run is recorded, and
+/// every other one names it.
+fn concurrent_ingests_of_the_same_results_record_one_run(fx: &Fixture) {
+    const THREADS: usize = 8;
+    let barrier = std::sync::Barrier::new(THREADS);
+    let outcomes: Vec<RunInsert> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let location = fx.location.clone();
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let store = location.open();
+                    let run = NewRun {
+                        context: context("main", "tb", at(0)),
+                        series: (0..20)
+                            .map(|s| series(&format!("s{s}"), "wall_time", &[1.0; 10]))
+                            .collect(),
+                    };
+                    barrier.wait();
+                    ok(store.insert_run_once(&run, "sha256:same", false))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("an ingesting thread"))
+            .collect()
+    });
+    let recorded: Vec<RunId> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RunInsert::Recorded(id) => Some(*id),
+            RunInsert::AlreadyRecorded(_) => None,
+        })
+        .collect();
+    assert_eq!(recorded.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| o.id() == recorded[0]),
+        "{outcomes:?}"
+    );
+    assert_eq!(ok(fx.store.count_runs()), 1);
 }

@@ -37,6 +37,7 @@ pub fn context(minutes: i64) -> RunContext {
         environment: None,
         timestamp: jiff::Timestamp::from_second(1_700_000_000 + 60 * minutes).expect("timestamp"),
         ci: Default::default(),
+        fingerprint: None,
     }
 }
 

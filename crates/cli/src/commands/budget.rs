@@ -2,7 +2,7 @@
 
 use sloe_app::{Result, Settings, suggest};
 use sloe_core::Direction;
-use sloe_core::units::{Quantity, Scale, readable};
+use sloe_core::units::Scale;
 
 use crate::Outcome;
 use crate::args::BudgetAction;
@@ -10,22 +10,28 @@ use crate::args::BudgetAction;
 pub fn run(settings: &Settings, action: BudgetAction) -> Result<Outcome> {
     let BudgetAction::Suggest {
         benchmark,
+        measures,
         runs,
         statistic,
     } = action;
     let store = settings.open_store_to_read()?;
     let glob = benchmark.as_deref().unwrap_or("*");
-    let proposals = suggest::budgets(settings, store.as_ref(), glob, runs, statistic)?;
-    let source = if proposals.from_base_branch {
-        format!("runs of `{}`", settings.config.project.base_branch)
-    } else {
-        "runs (no run of the base branch found)".to_owned()
-    };
-    for p in &proposals.series {
+    let proposals = suggest::budgets(
+        settings,
+        store.as_ref(),
+        &suggest::Request {
+            benchmark: glob,
+            measures: &measures,
+            runs,
+            statistic,
+        },
+    )?;
+    let base = &proposals.base_branch;
+    for p in &proposals.budgets {
         let (bench, measure) = (&p.benchmark, &p.measure);
-        let Some(s) = p.suggestion else {
+        let Some(s) = &p.suggestion else {
             println!(
-                "# {bench} {measure}: too few runs with positive values to suggest a budget ({})",
+                "# {bench} {measure}: too few runs of `{base}` with positive values to suggest a budget ({}; need 3)",
                 p.runs
             );
             continue;
@@ -34,54 +40,49 @@ pub fn run(settings: &Settings, action: BudgetAction) -> Result<Outcome> {
             Direction::LowerIsBetter => ("max", "p95"),
             Direction::HigherIsBetter => ("min", "p5"),
         };
-        // The comment and the limit in one unit; the limit as a quantity
-        // the config reads back, to four significant digits.
-        let scale = Scale::for_values(&p.unit, &[s.percentile_level, s.limit]);
-        let limit = readable(&p.unit, s.limit);
-        let limit = Quantity::new(significant(limit.value, 4), limit.unit);
+        let scale = Scale::for_values(&p.unit, &[s.percentile_level, s.canonical()]);
+        let covers = if p.benchmarks.len() > 1 {
+            let shown = p.benchmarks.iter().take(8).cloned().collect::<Vec<_>>();
+            let more = p.benchmarks.len() - shown.len();
+            format!(
+                " (one limit fits all {}: {}{})",
+                p.benchmarks.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "# {bench} {measure}: {pct} of {} {source} is {}, run-to-run noise {:.1} %, headroom 2 sigma",
+            "# {bench} {measure}{covers}: {pct} of {} runs of `{base}` is {}, run-to-run noise {:.1} %, headroom {:.1} % (2 sigma, at least 2 %), rounded {}",
             s.runs,
             scale.show(s.percentile_level),
-            s.noise * 100.0
+            s.noise * 100.0,
+            s.headroom * 100.0,
+            if bound == "max" { "up" } else { "down" },
         );
         println!("[[budget]]");
         println!("benchmark = {}", serde_json::Value::from(bench.as_str()));
         println!("measure = {}", serde_json::Value::from(measure.as_str()));
         println!("statistic = \"{statistic}\"");
-        println!("{bound} = \"{limit}\"");
+        println!("{bound} = {}", serde_json::Value::from(s.limit_text()));
         println!();
     }
-    if proposals.series.is_empty() {
-        println!("# no recorded values for {glob:?} in {}", store.describe());
+    if proposals.budgets.is_empty() {
+        println!(
+            "# no recorded values for {glob:?} in runs of `{base}` in {}",
+            store.describe()
+        );
+    }
+    if measures.is_empty() && !proposals.other_measures.is_empty() {
+        println!(
+            "# also recorded: {} (add `--measure NAME` for budgets on them)",
+            proposals.other_measures.join(", ")
+        );
     }
     Ok(Outcome::Ok)
-}
-
-/// `v` rounded to `digits` significant digits (`343557857` to `343600000`).
-fn significant(v: f64, digits: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let e = digits - 1 - v.abs().log10().floor() as i32;
-    // Dividing by a power of ten below one would leave binary noise.
-    if e >= 0 {
-        let k = 10f64.powi(e);
-        (v * k).round() / k
-    } else {
-        let k = 10f64.powi(-e);
-        (v / k).round() * k
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::significant;
-
-    #[test]
-    fn limits_keep_four_significant_digits() {
-        assert_eq!(significant(343_557_857.0, 4), 343_600_000.0);
-        assert_eq!(significant(1.23456, 4), 1.235);
-        assert_eq!(significant(0.0, 4), 0.0);
-    }
 }

@@ -1,12 +1,15 @@
 //! `sloe check`: judge a run, write what a check leaves, print the verdict;
-//! exit 1 when policy blocks. `sloe run` ends the same way.
+//! exit 1 when policy blocks. `sloe run` ends the same way. `sloe check
+//! FILE...` judges results files as one run the same way without recording
+//! them.
 
 use std::path::Path;
 
+use sloe_app::check::Checked;
 use sloe_app::check::{self as app, MergeBase};
 use sloe_app::context::{git_merge_base, process_env};
 use sloe_app::outputs::Ci;
-use sloe_app::{Result, Settings, SystemClock};
+use sloe_app::{Result, Settings, SystemClock, ingest};
 use sloe_core::RunId;
 use sloe_core::report::{OverallStatus, Report};
 use sloe_report::terminal::Style;
@@ -16,6 +19,9 @@ use crate::Outcome;
 use crate::args::{CheckArgs, OutputFormat};
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
+    if !args.files.is_empty() {
+        return files(settings, args);
+    }
     let store = settings.open_store_to_read()?;
     judge_and_report(
         settings,
@@ -58,6 +64,63 @@ pub fn judge_and_report(
         &Ci::detect(&process_env),
         &SystemClock,
     )?;
+    show(&checked, options)
+}
+
+/// `sloe check FILE...`: reads the files as `sloe ingest --merge` would,
+/// judges them as one run against budgets and the store's history (when
+/// there is a store), records nothing, and shows the verdict as `sloe
+/// check` does.
+fn files(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
+    let mut inputs = ingest::read(
+        &args.files,
+        args.input_format,
+        true,
+        &mut std::io::stdin().lock(),
+    )?;
+    for w in inputs.iter().flat_map(|i| &i.parsed.warnings) {
+        eprintln!("warning: {w}");
+    }
+    let input = inputs.remove(0);
+    let origin = input.origin.clone();
+    let run = ingest::unrecorded(
+        settings,
+        input,
+        &args.context.partial(),
+        &process_env,
+        &SystemClock,
+    );
+    let store = settings.open_existing_store()?;
+    let git = git_in(settings);
+    let checked = app::check_unrecorded(
+        settings,
+        store.as_deref(),
+        &run,
+        merge_base(args.base_commit.as_deref(), &git),
+        &settings.report_dir(args.report_dir.as_deref()),
+        &Ci::detect(&process_env),
+        &SystemClock,
+    )?;
+    let outcome = show(
+        &checked,
+        &ReportOptions {
+            format: args.format,
+            verbose: args.verbose,
+            report_dir: args.report_dir.as_deref(),
+            base_commit: args.base_commit.as_deref(),
+        },
+    )?;
+    match checked.report.metadata.run_id {
+        0 => eprintln!("not recorded: {origin} was judged only; `sloe ingest` records results"),
+        id => eprintln!(
+            "not recorded again: {origin} holds the results of run {id} (same context), judged as that run"
+        ),
+    }
+    Ok(outcome)
+}
+
+/// Writes what the check leaves and prints the verdict.
+fn show(checked: &Checked, options: &ReportOptions<'_>) -> Result<Outcome> {
     checked.outputs.write()?;
     let annotations = &checked.outputs.annotations;
     match options.format {

@@ -19,8 +19,9 @@ pub fn run(settings: &Settings, args: &HistoryArgs) -> Result<Outcome> {
     let store = store.as_ref();
     if args.changes {
         let glob = args.benchmark.as_deref().unwrap_or("*");
-        let shifts = history::changes(store, glob, args.limit)?;
-        print_changes(store, glob, &shifts, args.format)?;
+        let base = &settings.config.project.base_branch;
+        let shifts = history::changes(store, base, glob, args.limit)?;
+        print_changes(store, base, glob, &shifts, args.format)?;
         return Ok(Outcome::Ok);
     }
     match &args.benchmark {
@@ -44,7 +45,8 @@ fn print_runs(store: &dyn Store, runs: &[RunHeader], format: OutputFormat) -> Re
                     let c = &r.context;
                     json!({"id": r.id, "timestamp": c.timestamp.to_string(), "commit": c.commit,
                            "branch": c.branch, "testbed": c.testbed, "environment": c.environment,
-                           "ci": c.ci, "recorded_at": r.recorded_at.to_string()})
+                           "ci": c.ci, "fingerprint": c.fingerprint,
+                           "recorded_at": r.recorded_at.to_string()})
                 })
                 .collect();
             println!("{}", crate::output::pretty_json(&json!(v), "the history")?);
@@ -87,6 +89,7 @@ fn print_values(
                     let values: Vec<f64> = s.values.iter().map(|v| s.unit.from_canonical(*v)).collect();
                     json!({"run_id": r.id, "timestamp": r.context.timestamp.to_string(),
                            "commit": r.context.commit, "branch": r.context.branch, "testbed": r.context.testbed,
+                           "fingerprint": r.context.fingerprint,
                            "benchmark": s.benchmark, "measure": s.measure, "unit": s.unit.symbol(),
                            "direction": s.direction.as_str(),
                            "median": median(&values), "values": values})
@@ -141,6 +144,7 @@ fn print_values(
 
 fn print_changes(
     store: &dyn Store,
+    base: &str,
     glob: &str,
     shifts: &[Shift],
     format: OutputFormat,
@@ -162,7 +166,7 @@ fn print_changes(
         OutputFormat::Text => {
             if shifts.is_empty() {
                 println!(
-                    "no change points in the history of {glob:?} in {}",
+                    "no change points in the history of {glob:?} on `{base}` in {}",
                     store.describe()
                 );
             }

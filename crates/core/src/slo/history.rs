@@ -172,6 +172,7 @@ mod tests {
                 environment: None,
                 timestamp,
                 ci: BTreeMap::new(),
+                fingerprint: None,
             },
             recorded_at: timestamp,
         }

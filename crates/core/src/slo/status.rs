@@ -1002,6 +1002,7 @@ mod tests {
                     environment: None,
                     timestamp,
                     ci: Default::default(),
+                    fingerprint: None,
                 },
                 recorded_at: timestamp,
             };
