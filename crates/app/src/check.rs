@@ -104,13 +104,8 @@ pub fn judge_run(
         ));
     }
     let (baseline, screened) = gather(settings, store, run, merge_base)?;
-    let mut report = evaluate::evaluate_with_names(
-        config,
-        run,
-        &baseline,
-        &recorded,
-        env!("CARGO_PKG_VERSION"),
-    );
+    let mut report =
+        evaluate::evaluate_with_names(config, run, &baseline, &recorded, env!("CARGO_PKG_VERSION"));
     let m = &mut report.metadata;
     if screened.excluded > 0 {
         m.baseline_excluded

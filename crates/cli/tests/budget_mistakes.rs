@@ -212,7 +212,6 @@ fn unmatched_budgets_error_exits_2_naming_the_budget_and_the_suggestion() {
 /// cannot see a 10 % change there, so the result is inconclusive, shown ⚠️
 /// and never under the passing results.
 #[test]
-#[ignore = "core produces `inconclusive` in the stats slice of issue 13; un-ignore once merged"]
 fn an_inconclusive_result_is_a_warning_in_markdown() {
     let p = Project::new("[[budget]]\nbenchmark = \"sort\"\nmax = \"1s\"\n");
     let levels = [0.30, 0.45, 0.22, 0.38, 0.26, 0.41, 0.24, 0.35, 0.29, 0.43];

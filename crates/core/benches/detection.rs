@@ -39,14 +39,36 @@
 //! interleaved pairs of baseline and candidate executions on a machine with
 //! 3 % run-to-run noise that the two executions of a pair share.
 //!
+//! The check-path section judges what `sloe check` does with ingested
+//! runs: `sloe_core::evaluate` at the default config (run-level
+//! Benjamini–Hochberg at 1 %, noise pooled over the run's series, no
+//! confirmation rounds) on runs of 24 benchmarks of one testbed, 12
+//! unchanged, 3 each at +5, +10 and +20 %, 3 improved by 10 %, and on runs
+//! where nothing changed. Beside it, a known-noise test: the z-test of each
+//! candidate's log median against its baseline runs' mean with the true σ
+//! of a run's log median (simulated once per series), under the same BH.
+//! Families: quiet, ci 3 % (with and without outliers), bimodal, and mixed
+//! (even series at 1 % run-to-run noise, odd ones at 8 %). `unch flg` is the
+//! share of unchanged benchmarks with a significant worsening after BH,
+//! `null fail` the share of runs with no change that report any, `noisy
+//! flg` the same as `unch flg` for the mixed family's 8 % series;
+//! detection is the share of changed benchmarks with a significant
+//! worsening after BH (sloe / known-noise / ratio); `verdict@10%` the share
+//! judged `regression` at the default 10 % warning. Run the section alone
+//! with `cargo bench -p sloe-core --bench detection -- check-path`.
+//!
 //! The RNG is a seeded splitmix64, so the figures are reproducible.
 
-use sloe_core::Direction;
+use std::collections::BTreeMap;
+
+use sloe_core::config::{Document, Syntax};
+use sloe_core::evaluate::{Baseline, evaluate};
 use sloe_core::regression::{
     Regression, SCREENING_LEVEL, Thresholds, against_history, against_history_runs, against_paired,
-    worsening_p_value,
+    benjamini_hochberg, worsening_p_value,
 };
 use sloe_core::stats::{self, Statistic};
+use sloe_core::{Direction, Run, RunContext, RunHeader, RunId, Series, SeriesKey, Unit};
 
 const BASELINE_RUNS: usize = 10;
 const SAMPLES: usize = 5;
@@ -386,6 +408,17 @@ fn simulate_ab(seed: u64) -> Vec<Row> {
 
 fn main() {
     let start = std::time::Instant::now();
+    // `cargo bench -p sloe-core --bench detection -- check-path` runs the
+    // check-path section alone.
+    if std::env::args().any(|a| a == "check-path") {
+        let mut checks = Vec::new();
+        check_path_section(&mut checks);
+        for (what, ok, _) in &checks {
+            println!("{} {what}", if *ok { "PASS" } else { "FAIL" });
+        }
+        println!("({:.1} s)", start.elapsed().as_secs_f64());
+        return;
+    }
     println!(
         "detection benchmark: {BASELINE_RUNS} baseline runs x {SAMPLES} samples, {TRIALS} histories per cell, false_alarm_rate 1 %, statistic median"
     );
@@ -551,6 +584,7 @@ fn main() {
             shared_state_false_alarms(family, 0x5105_5A00 + i as u64) * 100.0
         );
     }
+    check_path_section(&mut checks);
     println!();
     println!("targets (the issue's, at default thresholds: confirm_runs = 2):");
     for (what, ok, _) in checks.iter().filter(|c| c.2) {
@@ -561,4 +595,383 @@ fn main() {
         println!("{} {what}", if *ok { "PASS" } else { "FAIL" });
     }
     println!("({:.1} s)", start.elapsed().as_secs_f64());
+}
+
+// ---------------------------------------------------------------------------
+// The whole `sloe check` path: `sloe_core::evaluate` on a run of
+// CHECK_BENCHMARKS series of one testbed, against 10 ingested baseline runs,
+// no confirmation rounds, default config (run-level Benjamini–Hochberg at
+// 1 %, pooled noise), beside a known-noise test under the same control.
+
+/// Series in each simulated run, and their true changes: 12 unchanged,
+/// 3 each at +5, +10 and +20 %, 3 improved by 10 %.
+const CHECK_BENCHMARKS: usize = 24;
+const CHECK_RUNS: usize = 2_000;
+const CHECK_CHANGES: [f64; CHECK_BENCHMARKS] = [
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.05, 0.05, 0.10, 0.10, 0.10,
+    0.20, 0.20, 0.20, -0.10, -0.10, -0.10,
+];
+
+/// One series' noise in a check-path family.
+#[derive(Clone, Copy)]
+struct SeriesNoise {
+    /// Run-to-run σ (log scale).
+    between: f64,
+    /// Within-run σ of each of the run's 5 samples.
+    within: f64,
+    /// 5 % of samples hit by a preemption adding 10–50 %.
+    outliers: bool,
+    /// Half the runs on a runner 6 % slower.
+    bimodal: bool,
+}
+
+impl SeriesNoise {
+    fn run(self, rng: &mut Rng, level: f64) -> Vec<f64> {
+        let mut run_level = level * (self.between * rng.normal()).exp();
+        if self.bimodal && rng.uniform() < 0.5 {
+            run_level *= 1.06;
+        }
+        (0..SAMPLES)
+            .map(|_| {
+                let mut v = run_level * (self.within * rng.normal()).exp();
+                if self.outliers && rng.uniform() < 0.05 {
+                    v *= 1.1 + 0.4 * rng.uniform();
+                }
+                v
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum CheckFamily {
+    Quiet,
+    Ci,
+    CiOutliers,
+    Bimodal,
+    /// Even series at 1 % run-to-run noise, odd ones at 8 %.
+    Mixed,
+}
+
+impl CheckFamily {
+    fn name(self) -> &'static str {
+        match self {
+            CheckFamily::Quiet => "quiet 0.5 %",
+            CheckFamily::Ci => "ci 3 %",
+            CheckFamily::CiOutliers => "ci 3 % + outliers",
+            CheckFamily::Bimodal => "bimodal 6 % apart",
+            CheckFamily::Mixed => "mixed 1 % / 8 %",
+        }
+    }
+
+    fn noise(self, series: usize) -> SeriesNoise {
+        let n = |between, within| SeriesNoise {
+            between,
+            within,
+            outliers: false,
+            bimodal: false,
+        };
+        match self {
+            CheckFamily::Quiet => n(0.005, 0.003),
+            CheckFamily::Ci => n(0.03, 0.01),
+            CheckFamily::CiOutliers => SeriesNoise {
+                outliers: true,
+                ..n(0.03, 0.01)
+            },
+            CheckFamily::Bimodal => SeriesNoise {
+                bimodal: true,
+                ..n(0.01, 0.01)
+            },
+            CheckFamily::Mixed if series.is_multiple_of(2) => n(0.01, 0.01),
+            CheckFamily::Mixed => n(0.08, 0.01),
+        }
+    }
+}
+
+/// The true standard deviation of a run's log median under `noise`,
+/// simulated once (the known-noise test's σ).
+fn true_sigma(noise: SeriesNoise, seed: u64) -> f64 {
+    let mut rng = Rng::new(seed);
+    let logs: Vec<f64> = (0..ORACLE_NULL_DRAWS / 2)
+        .map(|_| median(&noise.run(&mut rng, 1.0)).ln())
+        .collect();
+    stats::std_dev(&logs).unwrap_or(f64::NAN)
+}
+
+#[derive(Default)]
+struct CheckRow {
+    /// Unchanged series judged `regression`, over all unchanged series.
+    unchanged_flagged: f64,
+    /// The same for the noisy (8 %) unchanged series of the mixed family.
+    noisy_flagged: f64,
+    /// Runs with no change at all that fail (any regression).
+    null_runs_failing: f64,
+    /// The known-noise test's share of the same.
+    known_unchanged_flagged: f64,
+    known_null_runs_failing: f64,
+    /// Detection at +5, +10, +20 %: significant worsening after BH.
+    sloe: [f64; 3],
+    /// The same at default `regression.warning` (10 %): a `regression`.
+    sloe_verdict: [f64; 3],
+    known: [f64; 3],
+    /// Improvements judged `regression`.
+    improvements_flagged: f64,
+    /// How many unchanged (and unchanged noisy) series were judged.
+    unchanged_n: usize,
+    noisy_n: usize,
+}
+
+fn check_run(series: Vec<Series>) -> Run {
+    Run {
+        header: RunHeader {
+            id: RunId(1),
+            context: RunContext {
+                commit: None,
+                branch: Some("pr".into()),
+                testbed: Some("ci".into()),
+                environment: None,
+                timestamp: jiff::Timestamp::UNIX_EPOCH,
+                ci: BTreeMap::new(),
+                fingerprint: None,
+            },
+            recorded_at: jiff::Timestamp::UNIX_EPOCH,
+        },
+        series,
+    }
+}
+
+fn simulate_check(family: CheckFamily, seed: u64) -> CheckRow {
+    let config = Document::parse("", "sloe.toml", Syntax::Toml)
+        .and_then(|d| d.resolve(None))
+        .expect("default config");
+    let alpha = config.regression.false_alarm_rate.fraction();
+    let sigmas: Vec<f64> = (0..CHECK_BENCHMARKS)
+        .map(|b| true_sigma(family.noise(b), seed ^ 0x0051_6000 ^ b as u64))
+        .collect();
+    let name = |b: usize| format!("bench-{b:02}");
+    let mut rng = Rng::new(seed);
+    let mut row = CheckRow::default();
+    let (mut unchanged, mut unchanged_n, mut noisy, mut noisy_n) = (0usize, 0usize, 0usize, 0usize);
+    let (mut known_unchanged, mut improved) = (0usize, 0usize);
+    let (mut null_fail, mut known_null_fail) = (0usize, 0usize);
+    let mut hits = [0usize; 3];
+    let mut verdict_hits = [0usize; 3];
+    let mut known_hits = [0usize; 3];
+    let mut changed_n = [0usize; 3];
+    // Half the runs have the changes above; half have none at all.
+    for trial in 0..2 * CHECK_RUNS {
+        let null_run = trial % 2 == 1;
+        let mut runs = BTreeMap::new();
+        let mut series = Vec::with_capacity(CHECK_BENCHMARKS);
+        let mut known_p = Vec::with_capacity(CHECK_BENCHMARKS);
+        for b in 0..CHECK_BENCHMARKS {
+            let noise = family.noise(b);
+            let history: Vec<Vec<f64>> = (0..BASELINE_RUNS)
+                .map(|_| noise.run(&mut rng, 1.0))
+                .collect();
+            let change = if null_run { 0.0 } else { CHECK_CHANGES[b] };
+            let current = noise.run(&mut rng, 1.0 + change);
+            // The known-noise test: the candidate's log median against the
+            // baseline runs' mean log median, with the true σ.
+            let m = history.iter().map(|r| median(r).ln()).sum::<f64>() / BASELINE_RUNS as f64;
+            let z = (median(&current).ln() - m)
+                / (sigmas[b] * (1.0 + 1.0 / BASELINE_RUNS as f64).sqrt());
+            known_p.push(0.5 * erfc(z / std::f64::consts::SQRT_2));
+            runs.insert(
+                SeriesKey {
+                    benchmark: name(b),
+                    measure: "wall_time".into(),
+                },
+                history,
+            );
+            series.push(Series {
+                benchmark: name(b),
+                measure: "wall_time".into(),
+                unit: Unit::Seconds,
+                direction: Direction::LowerIsBetter,
+                values: current,
+                round_size: None,
+            });
+        }
+        let baseline = Baseline::History {
+            description: "main".into(),
+            runs,
+        };
+        let report = evaluate(&config, &check_run(series), &baseline, "bench");
+        let known_q = benjamini_hochberg(&known_p);
+        let mut any = false;
+        let mut known_any = false;
+        for e in &report.results {
+            let b: usize = e.benchmark["bench-".len()..].parse().expect("index");
+            let change = if null_run { 0.0 } else { CHECK_CHANGES[b] };
+            // Significant worsening after BH: what the test found.
+            let worse = e.change.is_some_and(|c| c > 0.0);
+            let flagged = worse && e.adjusted_p_value.is_some_and(|q| q < alpha);
+            let verdict = e.regression == Regression::Regression;
+            let known = known_q[b] < alpha;
+            any |= flagged;
+            known_any |= known;
+            if change == 0.0 {
+                unchanged_n += 1;
+                unchanged += usize::from(flagged);
+                known_unchanged += usize::from(known);
+                if matches!(family, CheckFamily::Mixed) && b % 2 == 1 {
+                    noisy_n += 1;
+                    noisy += usize::from(flagged);
+                }
+            } else if change < 0.0 {
+                improved += usize::from(verdict);
+            } else {
+                let k = [0.05, 0.10, 0.20]
+                    .iter()
+                    .position(|c| (c - change).abs() < 1e-12)
+                    .expect("effect");
+                changed_n[k] += 1;
+                hits[k] += usize::from(flagged);
+                verdict_hits[k] += usize::from(verdict);
+                known_hits[k] += usize::from(known);
+            }
+        }
+        if null_run {
+            null_fail += usize::from(any);
+            known_null_fail += usize::from(known_any);
+        }
+    }
+    let rate = |k: usize, n: usize| k as f64 / n.max(1) as f64;
+    row.unchanged_flagged = rate(unchanged, unchanged_n);
+    row.noisy_flagged = if noisy_n > 0 {
+        rate(noisy, noisy_n)
+    } else {
+        f64::NAN
+    };
+    row.null_runs_failing = rate(null_fail, CHECK_RUNS);
+    row.known_unchanged_flagged = rate(known_unchanged, unchanged_n);
+    row.known_null_runs_failing = rate(known_null_fail, CHECK_RUNS);
+    row.improvements_flagged = rate(improved, 3 * CHECK_RUNS);
+    row.unchanged_n = unchanged_n;
+    row.noisy_n = noisy_n;
+    for k in 0..3 {
+        row.sloe[k] = rate(hits[k], changed_n[k]);
+        row.sloe_verdict[k] = rate(verdict_hits[k], changed_n[k]);
+        row.known[k] = rate(known_hits[k], changed_n[k]);
+    }
+    row
+}
+
+/// The complementary error function, for the known-noise test's normal
+/// tail: statrs's.
+fn erfc(x: f64) -> f64 {
+    statrs::function::erf::erfc(x)
+}
+
+/// "At most 1 %" for a proportion estimated from `n` trials, up to two
+/// standard errors of the simulation.
+fn bound_over(n: usize) -> f64 {
+    0.01 + 2.0 * (0.01 * 0.99 / n as f64).sqrt()
+}
+
+fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
+    println!();
+    println!(
+        "the sloe check path: evaluate() on runs of {CHECK_BENCHMARKS} benchmarks of one testbed (12 unchanged, 3 each at +5/+10/+20 %, 3 at -10 %), {BASELINE_RUNS} ingested baseline runs x {SAMPLES} samples, no confirmation rounds, default config (BH at 1 %, pooled noise); {CHECK_RUNS} runs with changes + {CHECK_RUNS} runs with none per family"
+    );
+    println!(
+        "sloe = significant worsening after BH; known = z-test with the true sigma under the same BH; verdict@10% = judged regression at default warning 10 %"
+    );
+    println!(
+        "{:<18} {:>9} {:>9} {:>9} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
+        "family",
+        "unch flg",
+        "null fail",
+        "noisy flg",
+        "+5 % sloe/known/ratio",
+        "+10 %",
+        "+20 %",
+        "verdict@10%",
+        "impr flg"
+    );
+    let pct = |v: f64| {
+        if v.is_nan() {
+            "-".to_owned()
+        } else {
+            format!("{:.2}%", v * 100.0)
+        }
+    };
+    for (i, family) in [
+        CheckFamily::Quiet,
+        CheckFamily::Ci,
+        CheckFamily::CiOutliers,
+        CheckFamily::Bimodal,
+        CheckFamily::Mixed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = simulate_check(family, 0xC4EC_0000 + i as u64);
+        let cell = |k: usize| {
+            format!(
+                "{}/{}/{}",
+                pct(r.sloe[k]),
+                pct(r.known[k]),
+                if r.known[k] > 0.0 {
+                    format!("{:.0}%", r.sloe[k] / r.known[k] * 100.0)
+                } else {
+                    "-".into()
+                }
+            )
+        };
+        println!(
+            "{:<18} {:>9} {:>9} {:>9} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
+            family.name(),
+            pct(r.unchanged_flagged),
+            pct(r.null_runs_failing),
+            pct(r.noisy_flagged),
+            cell(0),
+            cell(1),
+            cell(2),
+            format!(
+                "{}/{}/{}",
+                pct(r.sloe_verdict[0]),
+                pct(r.sloe_verdict[1]),
+                pct(r.sloe_verdict[2])
+            ),
+            pct(r.improvements_flagged),
+        );
+        println!(
+            "{:<18} known-noise test: unchanged flagged {}, null runs failing {}",
+            "",
+            pct(r.known_unchanged_flagged),
+            pct(r.known_null_runs_failing)
+        );
+        let n = family.name();
+        checks.push((
+            format!("check path, {n}: unchanged flagged <= 1 %"),
+            r.unchanged_flagged <= bound_over(r.unchanged_n),
+            true,
+        ));
+        checks.push((
+            format!("check path, {n}: runs where nothing changed failing <= 1 %"),
+            r.null_runs_failing <= bound_over(CHECK_RUNS),
+            true,
+        ));
+        for (k, e) in ["+5 %", "+10 %", "+20 %"].iter().enumerate() {
+            if r.known[k] >= 0.20 {
+                checks.push((
+                    format!(
+                        "check path, {n}: {e} detected >= 90 % of the known-noise test ({:.1} % of it)",
+                        r.sloe[k] / r.known[k] * 100.0
+                    ),
+                    r.sloe[k] >= 0.9 * r.known[k],
+                    true,
+                ));
+            }
+        }
+        if matches!(family, CheckFamily::Mixed) {
+            checks.push((
+                format!("check path, {n}: noisy (8 %) series' false alarms <= 1 %"),
+                r.noisy_flagged <= bound_over(r.noisy_n),
+                true,
+            ));
+        }
+    }
 }

@@ -17,6 +17,7 @@ use crate::budget::{self, Severity, Status};
 use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind, PolicyConfig};
 use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
+use crate::moderation::{self, VariancePrior};
 use crate::power;
 use crate::regression::{self, Regression, Thresholds, Verdict};
 use crate::report::{
@@ -193,7 +194,9 @@ type Tests = BTreeMap<(SeriesKey, String), Verdict>;
 
 /// Schedules the tests: every regression test of the run, before any
 /// verdict is reported, so that the run-level false-alarm control sees
-/// all of them.
+/// all of them. Against history, the run's series first lend each other
+/// their run-to-run noise ([`noise_priors`]), then each is tested with
+/// its pool's prior.
 fn schedule_tests(
     config: &Config,
     run: &Run,
@@ -202,19 +205,105 @@ fn schedule_tests(
     thresholds: &Thresholds,
 ) -> Tests {
     let history = config.regression.history;
-    let mut tests = Tests::new();
+    let mut scheduled: Vec<(&Series, Option<&Series>, Statistic)> = Vec::new();
+    let mut seen = HashSet::new();
     for series in run.series.iter().filter(|s| !ab.is_baseline(s)) {
-        let key = series.key();
         let paired = ab.baseline_of(series);
         for statistic in judged_statistics(config, series) {
-            tests
-                .entry((key.clone(), statistic.to_string()))
-                .or_insert_with(|| {
-                    test_series(series, paired, statistic, baseline, history, thresholds)
-                });
+            if seen.insert((series.key(), statistic.to_string())) {
+                scheduled.push((series, paired, statistic));
+            }
         }
     }
-    tests
+    let priors = noise_priors(&scheduled, baseline, history, thresholds);
+    scheduled
+        .into_iter()
+        .map(|(series, paired, statistic)| {
+            let prior = pool_of(series, paired, statistic, baseline, history, thresholds)
+                .and_then(|pool| priors.get(&pool));
+            let verdict = match (paired, baseline, prior) {
+                (None, Baseline::History { runs, .. }, Some(prior)) => {
+                    regression::against_history_pooled(
+                        &series.rounds(),
+                        recent_runs(runs, &series.key(), history),
+                        statistic,
+                        series.direction,
+                        thresholds,
+                        Some(prior),
+                    )
+                }
+                _ => test_series(series, paired, statistic, baseline, history, thresholds),
+            };
+            ((series.key(), statistic.to_string()), verdict)
+        })
+        .collect()
+}
+
+/// A pool of series that share a noise prior: one measure, one statistic,
+/// one test scale (log or linear).
+type Pool = (String, String, bool);
+
+/// The pool a history test belongs to, with its own variance and degrees
+/// of freedom; `None` for A/B and pinned tests and untestable series.
+fn pool_entry(
+    series: &Series,
+    paired: Option<&Series>,
+    statistic: Statistic,
+    baseline: &Baseline,
+    history: usize,
+    thresholds: &Thresholds,
+) -> Option<(Pool, regression::HistoryVariance)> {
+    let Baseline::History { runs, .. } = baseline else {
+        return None;
+    };
+    if paired.is_some() {
+        return None;
+    }
+    let v = regression::history_variance(
+        &series.rounds(),
+        recent_runs(runs, &series.key(), history),
+        statistic,
+        thresholds,
+    )?;
+    Some((
+        (series.measure.clone(), statistic.to_string(), v.log_scale),
+        v,
+    ))
+}
+
+fn pool_of(
+    series: &Series,
+    paired: Option<&Series>,
+    statistic: Statistic,
+    baseline: &Baseline,
+    history: usize,
+    thresholds: &Thresholds,
+) -> Option<Pool> {
+    pool_entry(series, paired, statistic, baseline, history, thresholds).map(|(pool, _)| pool)
+}
+
+/// The noise prior of each pool of the run's history tests, estimated from
+/// the baseline runs of all its series ([`moderation::estimate_prior`]);
+/// pools with too few usable series have none, and their series keep their
+/// own estimate.
+fn noise_priors(
+    scheduled: &[(&Series, Option<&Series>, Statistic)],
+    baseline: &Baseline,
+    history: usize,
+    thresholds: &Thresholds,
+) -> HashMap<Pool, VariancePrior> {
+    let mut pools: HashMap<Pool, Vec<(f64, f64)>> = HashMap::new();
+    for (series, paired, statistic) in scheduled {
+        if let Some((pool, v)) =
+            pool_entry(series, *paired, *statistic, baseline, history, thresholds)
+        {
+            pools.entry(pool).or_default().push((v.variance, v.df));
+        }
+    }
+    pools
+        .into_iter()
+        .filter_map(|(pool, variances)| Some((pool, moderation::estimate_prior(&variances)?)))
+        .collect()
 }
 
 /// Run-level false-alarm control: Benjamini–Hochberg over all the run's
@@ -750,6 +839,7 @@ fn result_entry(j: &Judgement<'_>) -> ResultEntry {
         }),
         samples: g.series.values.len(),
         baseline_runs: j.verdict.baseline_runs,
+        noise: j.verdict.noise,
         blocking: j.blocking,
     }
 }
@@ -1483,6 +1573,96 @@ mod tests {
         );
         assert!(r.results[0].min_detectable_change.expect("mdc") > 0.0);
         assert!(r.results[0].adjusted_p_value.is_some());
+    }
+
+    /// 24 series of one run whose baseline runs vary by 2.5 % (the same
+    /// pattern rotated, so every series has the same spread); series `b00`
+    /// is 10 % slower in this run.
+    fn pooled_fixture(slow: f64) -> (Run, Baseline) {
+        let pattern = [1.0, 1.03, 0.97, 1.02, 0.98, 1.035, 0.965, 1.01, 0.99, 1.0];
+        let mut runs = BTreeMap::new();
+        let mut series = Vec::new();
+        for b in 0..24 {
+            let name = format!("b{b:02}");
+            let level = 10.0 + f64::from(b);
+            let history: Vec<Vec<f64>> = (0..10)
+                .map(|i| vec![level * pattern[(i + b as usize) % 10] * 1e6])
+                .collect();
+            // The candidate at the baseline's geometric mean (times `slow`
+            // for b00), so its estimated change is exact.
+            let gm = (history.iter().map(|r| r[0].ln()).sum::<f64>() / 10.0).exp() / 1e6;
+            let factor = if b == 0 { slow } else { 1.0 };
+            runs.insert(
+                SeriesKey {
+                    benchmark: name.clone(),
+                    measure: "wall_time".into(),
+                },
+                history,
+            );
+            series.push(wall(&name, &[gm * factor]));
+        }
+        (
+            run(series),
+            Baseline::History {
+                description: "main".into(),
+                runs,
+            },
+        )
+    }
+
+    #[test]
+    fn the_run_pools_noise_across_its_series() {
+        let (r, base) = pooled_fixture(1.10 * (1.0 + 1e-9));
+        let report = evaluate(&config(""), &r, &base, "0");
+        let slow = &report.results[0];
+        assert_eq!(slow.benchmark, "b00");
+        let noise = slow.noise.expect("noise");
+        assert_eq!(noise.basis, regression::NoiseBasis::Pooled);
+        assert_eq!(noise.series_pooled, 24);
+        // Equal spreads: the prior is certain (d0 infinite, a z-test).
+        assert_eq!(noise.prior_df, None);
+        assert_eq!(slow.regression, Regression::Regression, "{slow:?}");
+        for e in &report.results[1..] {
+            assert_eq!(e.regression, Regression::None, "{e:?}");
+            assert!(e.min_detectable_change.expect("mdc") < 0.10);
+        }
+    }
+
+    #[test]
+    fn without_pooling_the_same_run_is_blind() {
+        // The same series one at a time: 9 degrees of freedom each, and BH
+        // over 24 tests asks t(1 − 0.01/24, 9) ≈ 4.6 standard errors, more
+        // than 10 % at 2.5 % noise.
+        let (r, base) = pooled_fixture(1.10 * (1.0 + 1e-9));
+        let Baseline::History { runs, .. } = &base else {
+            unreachable!()
+        };
+        let verdict = regression::against_history(
+            &r.series[0].values,
+            &runs[&r.series[0].key()],
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &thresholds(&config("")),
+        );
+        assert_eq!(verdict.regression, Regression::Regression);
+        let mut alone = vec![verdict];
+        for s in &r.series[1..] {
+            alone.push(regression::against_history(
+                &s.values,
+                &runs[&s.key()],
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &thresholds(&config("")),
+            ));
+        }
+        let mut all: Vec<&mut Verdict> = alone.iter_mut().collect();
+        regression::control_run_false_alarms(&mut all, &thresholds(&config("")));
+        assert_eq!(
+            alone[0].regression,
+            Regression::Inconclusive,
+            "{:?}",
+            alone[0]
+        );
     }
 
     /// The verdict `sloe check -v` showed for the doubled `sort` of issue

@@ -13,6 +13,7 @@ pub mod context;
 pub mod evaluate;
 pub mod fingerprint;
 pub mod model;
+pub mod moderation;
 pub mod power;
 pub mod regression;
 pub mod report;

@@ -68,12 +68,31 @@
 //! unchanged benchmarks the run still fails with probability at most
 //! `false_alarm_rate`. With fewer than `min_baseline_runs` baseline runs the
 //! verdict is `insufficient_data`, never a guess.
+//!
+//! Inconclusive. A result that is not a significant change is `none` only
+//! when the test could have seen a change of `warning`: its minimum
+//! detectable change (the critical value times the standard error, with the
+//! noise estimate, degrees of freedom and rounds the test used, at the level
+//! run-level control holds it to) is at most `warning`, and the estimated
+//! worsening is under `warning`. Otherwise it is `inconclusive`: at this
+//! noise the test cannot tell a change of `warning` from none (a doubled
+//! time on a history that varies by a factor of two), or the estimate
+//! reaches `warning` without being significant. A significant regression
+//! stays `regression`, a significant improvement `improvement`.
+//!
+//! Pooled noise. With ~10 baseline runs per series, `τ²` rests on 9 degrees
+//! of freedom; [`against_history_pooled`] replaces it by an empirical-Bayes
+//! moderated variance over the run's series of the same measure and
+//! statistic ([`crate::moderation`], Smyth 2004), on `d0 + n − 1` degrees of
+//! freedom; `sloe_core::evaluate` estimates the prior over the run first.
+//! The verdict's [`Noise`] says what the estimate was based on.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::budget::Severity;
 use crate::model::Direction;
+use crate::moderation::{self, VariancePrior};
 use crate::stats::{self, Statistic};
 
 /// What the comparison with the baseline found.
@@ -89,6 +108,53 @@ pub enum Regression {
     /// detectable change is above it), or the estimate reaches `warning`
     /// without being significant. Never shown as a pass.
     Inconclusive,
+}
+
+/// What a verdict's noise estimate was based on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoiseBasis {
+    /// The spread of the series' own baseline runs.
+    OwnRuns,
+    /// The series' own baseline runs moderated by the run's other series of
+    /// the same measure and statistic ([`crate::moderation`]).
+    Pooled,
+    /// The spread of the paired log ratios of A/B mode.
+    Paired,
+    /// The samples of the candidate and of a pinned run (within-run noise).
+    PinnedSamples,
+}
+
+/// What a verdict's noise estimate was based on, and how much information
+/// it carried: the report's `noise`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Noise {
+    pub basis: NoiseBasis,
+    /// Baseline runs (own_runs, pooled), pairs (paired) or pinned samples
+    /// (pinned_samples) the estimate used.
+    pub runs: usize,
+    /// Degrees of freedom of the test's t distribution; `None` when
+    /// infinite (a pooled variance whose prior is certain: a normal test).
+    pub df: Option<f64>,
+    /// The pool's prior degrees of freedom `d0` (how many runs' worth of
+    /// information the other series lent); `None` when not pooled, or
+    /// when pooled with an infinite `d0`.
+    #[serde(default)]
+    pub prior_df: Option<f64>,
+    /// How many series the pool was estimated from (0 when not pooled).
+    #[serde(default)]
+    pub series_pooled: usize,
+}
+
+/// The test's scale, kept so that run-level control can restate the
+/// minimum detectable change at the level the test is held to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TestScale {
+    /// Standard error of the difference on the test's scale.
+    pub se: f64,
+    /// Degrees of freedom (infinite: normal).
+    pub df: f64,
+    pub log_scale: bool,
 }
 
 /// Thresholds for a regression verdict.
@@ -121,14 +187,24 @@ pub struct Verdict {
     /// The p-value after Benjamini–Hochberg over the run's tests, when
     /// [`control_run_false_alarms`] was applied.
     pub adjusted_p_value: Option<f64>,
-    /// The smallest worsening (a positive fraction) that this noise lets the
-    /// test call significant: a true change of this size is flagged about
-    /// half the time, twice this size almost always.
+    /// The minimum detectable change: the smallest worsening (a positive
+    /// fraction) that the test as applied would call significant, i.e. the
+    /// one-sided critical value times the standard error, at the noise
+    /// estimate the test used (own, pooled or paired; its degrees of
+    /// freedom; over all confirmation rounds) and at the level the test is
+    /// held to: `false_alarm_rate` alone, or after
+    /// [`control_run_false_alarms`] the Benjamini–Hochberg level this test
+    /// would need given the run's other p-values. A true change of this size
+    /// is flagged about half the time, twice this size almost always.
     pub min_detectable_change: Option<f64>,
     /// How many baseline runs (or, for a pinned run, samples) were used.
     pub baseline_runs: usize,
     /// Which way is worse, kept to re-decide after multiplicity control.
     pub direction: Direction,
+    /// What the noise estimate was based on (`None` when untested).
+    pub noise: Option<Noise>,
+    /// The test's scale (`None` when untested).
+    pub test: Option<TestScale>,
 }
 
 impl Verdict {
@@ -144,6 +220,8 @@ impl Verdict {
             min_detectable_change: None,
             baseline_runs,
             direction: Direction::LowerIsBetter,
+            noise: None,
+            test: None,
         }
     }
 
@@ -162,6 +240,7 @@ struct Difference {
     df: f64,
     baseline: f64,
     log_scale: bool,
+    noise: Noise,
 }
 
 /// The factor `f` in `SE(statistic) ≈ f · σ / √k` for k samples of a
@@ -229,35 +308,136 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
     direction: Direction,
     thresholds: &Thresholds,
 ) -> Verdict {
-    let per_run: Vec<f64> = baseline_runs
-        .iter()
-        .filter_map(|r| statistic.compute(r))
-        .collect();
-    let n = per_run.len();
-    let rounds: Vec<&[f64]> = current_runs
-        .iter()
-        .map(AsRef::<[f64]>::as_ref)
-        .filter(|r| !r.is_empty())
-        .collect();
-    let Some(xs) = rounds
-        .iter()
-        .map(|r| statistic.compute(r))
-        .collect::<Option<Vec<f64>>>()
-        .filter(|xs| !xs.is_empty())
-    else {
-        return Verdict::insufficient(n);
-    };
-    if n < thresholds.min_baseline_runs.max(2) {
-        return Verdict::insufficient(n);
-    }
-    let log_scale = xs.iter().all(|x| *x > 0.0)
-        && per_run.iter().all(|v| *v > 0.0)
-        && rounds
+    against_history_pooled(
+        current_runs,
+        baseline_runs,
+        statistic,
+        direction,
+        thresholds,
+        None,
+    )
+}
+
+/// A series' run-to-run variance as [`against_history_runs`] estimates it:
+/// the sample variance `τ²` of its baseline runs' statistics on the test's
+/// scale, with its degrees of freedom `n − 1`, and whether that scale is the
+/// log scale. `None` when the series would not be tested (too few baseline
+/// runs, no candidate). Run-level pooling ([`crate::moderation`]) collects
+/// these over a run's series.
+pub fn history_variance<R: AsRef<[f64]>>(
+    current_runs: &[R],
+    baseline_runs: &[Vec<f64>],
+    statistic: Statistic,
+    thresholds: &Thresholds,
+) -> Option<HistoryVariance> {
+    let h = History::of(current_runs, baseline_runs, statistic, thresholds).ok()?;
+    Some(HistoryVariance {
+        variance: h.tau2,
+        df: (h.y.len() - 1) as f64,
+        log_scale: h.log_scale,
+    })
+}
+
+/// See [`history_variance`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HistoryVariance {
+    pub variance: f64,
+    pub df: f64,
+    pub log_scale: bool,
+}
+
+/// The per-run statistics of a history test on its scale.
+struct History<'a> {
+    /// Baseline runs' statistics.
+    y: Vec<f64>,
+    /// The candidate rounds' statistics.
+    yc: Vec<f64>,
+    rounds: Vec<&'a [f64]>,
+    tau2: f64,
+    log_scale: bool,
+}
+
+impl<'a> History<'a> {
+    /// `Err(n)` with the number of usable baseline runs when the series
+    /// cannot be tested.
+    fn of<R: AsRef<[f64]>>(
+        current_runs: &'a [R],
+        baseline_runs: &[Vec<f64>],
+        statistic: Statistic,
+        thresholds: &Thresholds,
+    ) -> Result<History<'a>, usize> {
+        let per_run: Vec<f64> = baseline_runs
             .iter()
-            .copied()
-            .flatten()
-            .chain(baseline_runs.iter().flatten())
-            .all(|v| *v > 0.0);
+            .filter_map(|r| statistic.compute(r))
+            .collect();
+        let n = per_run.len();
+        let rounds: Vec<&[f64]> = current_runs
+            .iter()
+            .map(AsRef::<[f64]>::as_ref)
+            .filter(|r| !r.is_empty())
+            .collect();
+        let Some(xs) = rounds
+            .iter()
+            .map(|r| statistic.compute(r))
+            .collect::<Option<Vec<f64>>>()
+            .filter(|xs| !xs.is_empty())
+        else {
+            return Err(n);
+        };
+        if n < thresholds.min_baseline_runs.max(2) {
+            return Err(n);
+        }
+        let log_scale = xs.iter().all(|x| *x > 0.0)
+            && per_run.iter().all(|v| *v > 0.0)
+            && rounds
+                .iter()
+                .copied()
+                .flatten()
+                .chain(baseline_runs.iter().flatten())
+                .all(|v| *v > 0.0);
+        let tr = |v: &[f64]| -> Vec<f64> {
+            if log_scale {
+                v.iter().map(|x| x.ln()).collect()
+            } else {
+                v.to_vec()
+            }
+        };
+        let y = tr(&per_run);
+        // Exactly equal statistics have no spread, whatever rounding the
+        // logarithm and the mean add.
+        let tau2 = if per_run.iter().all(|v| *v == per_run[0]) {
+            0.0
+        } else {
+            stats::std_dev(&y).unwrap_or(0.0).powi(2)
+        };
+        Ok(History {
+            y,
+            yc: tr(&xs),
+            rounds,
+            tau2,
+            log_scale,
+        })
+    }
+}
+
+/// [`against_history_runs`] with the run-to-run variance moderated by
+/// `prior` ([`crate::moderation::moderate`]): `τ²` is replaced by the
+/// posterior variance on `d0 + n − 1` degrees of freedom. A series whose own
+/// baseline runs show no spread at all keeps its own (zero) variance: its
+/// measure is deterministic, and pooling would blur it.
+pub fn against_history_pooled<R: AsRef<[f64]>>(
+    current_runs: &[R],
+    baseline_runs: &[Vec<f64>],
+    statistic: Statistic,
+    direction: Direction,
+    thresholds: &Thresholds,
+    prior: Option<&VariancePrior>,
+) -> Verdict {
+    let h = match History::of(current_runs, baseline_runs, statistic, thresholds) {
+        Ok(h) => h,
+        Err(n) => return Verdict::insufficient(n),
+    };
+    let log_scale = h.log_scale;
     let tr = |v: &[f64]| -> Vec<f64> {
         if log_scale {
             v.iter().map(|x| x.ln()).collect()
@@ -265,11 +445,20 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
             v.to_vec()
         }
     };
-    let y = tr(&per_run);
-    let yc = stats::mean(&tr(&xs)).unwrap_or(0.0);
-    let m = stats::mean(&y).unwrap_or(0.0);
-    let tau2 = stats::std_dev(&y).unwrap_or(0.0).powi(2);
+    let n = h.y.len();
+    let yc = stats::mean(&h.yc).unwrap_or(0.0);
+    let m = stats::mean(&h.y).unwrap_or(0.0);
+    let own_df = (n - 1) as f64;
+    let prior = prior.filter(|_| h.tau2 > 0.0);
+    let (tau2, tau_df) = match prior {
+        Some(p) => {
+            let post = moderation::moderate(h.tau2, own_df, p);
+            (post.variance, post.df)
+        }
+        None => (h.tau2, own_df),
+    };
     let nf = n as f64;
+    let rounds = &h.rounds;
     let kf = rounds.len() as f64;
     // The part every run shares: the k rounds' mean spread plus the error
     // of the baseline mean.
@@ -289,13 +478,19 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
         _ => 0.0,
     };
     let var = shared + extra;
-    // Welch–Satterthwaite: τ² has n − 1 degrees of freedom, the candidate's
-    // within-run variance Σ (m_j − 1) over its rounds of m_j samples.
+    // Welch–Satterthwaite: τ² has n − 1 degrees of freedom (d0 + n − 1
+    // when moderated), the candidate's within-run variance Σ (m_j − 1)
+    // over its rounds of m_j samples.
     let within_df: usize = rounds.iter().map(|r| r.len().saturating_sub(1)).sum();
     let df = if extra > 0.0 && within_df > 0 {
-        var * var / (shared * shared / (nf - 1.0) + extra * extra / within_df as f64)
+        let shared_part = if tau_df.is_finite() {
+            shared * shared / tau_df
+        } else {
+            0.0
+        };
+        var * var / (shared_part + extra * extra / within_df as f64)
     } else {
-        nf - 1.0
+        tau_df
     };
     let (d, se, baseline) = if log_scale {
         (yc - m, var.sqrt(), m.exp())
@@ -305,12 +500,29 @@ pub fn against_history_runs<R: AsRef<[f64]>>(
         }
         ((yc - m) / m.abs(), var.sqrt() / m.abs(), m)
     };
+    let noise = match prior {
+        Some(p) => Noise {
+            basis: NoiseBasis::Pooled,
+            runs: n,
+            df: df.is_finite().then_some(df),
+            prior_df: p.df.is_finite().then_some(p.df),
+            series_pooled: p.series,
+        },
+        None => Noise {
+            basis: NoiseBasis::OwnRuns,
+            runs: n,
+            df: Some(df),
+            prior_df: None,
+            series_pooled: 0,
+        },
+    };
     let diff = Difference {
         d,
         se,
         df,
         baseline,
         log_scale,
+        noise,
     };
     decide(&diff, n, direction, thresholds)
 }
@@ -407,6 +619,13 @@ pub fn against_paired(
             df: (n - 1) as f64,
             baseline,
             log_scale,
+            noise: Noise {
+                basis: NoiseBasis::Paired,
+                runs: n,
+                df: Some((n - 1) as f64),
+                prior_df: None,
+                series_pooled: 0,
+            },
         },
         n,
         direction,
@@ -451,6 +670,13 @@ pub fn against_pinned(
     } else {
         (a.len() + b.len() - 2) as f64
     };
+    let noise = Noise {
+        basis: NoiseBasis::PinnedSamples,
+        runs: n,
+        df: Some(df),
+        prior_df: None,
+        series_pooled: 0,
+    };
     let diff = if log_scale {
         Difference {
             d: ma - mb,
@@ -458,6 +684,7 @@ pub fn against_pinned(
             df,
             baseline: mb.exp(),
             log_scale,
+            noise,
         }
     } else {
         if mb == 0.0 {
@@ -469,23 +696,61 @@ pub fn against_pinned(
             df,
             baseline: mb,
             log_scale,
+            noise,
         }
     };
     decide(&diff, n, direction, thresholds)
+}
+
+/// Degrees of freedom from which Student's t is taken as the normal: the
+/// quantiles differ by less than 1e-4 relative there (t's excess over the
+/// normal quantile is about (z³ + z)/(4·df)), and statrs's t quantile
+/// iterates without end for df near the largest floats.
+const NORMAL_DF: f64 = 1e5;
+
+/// The one-sided critical value at level `alpha` of Student's t with `df`
+/// degrees of freedom (the normal when `df` is infinite or huge).
+fn critical_value(alpha: f64, df: f64) -> Option<f64> {
+    let alpha = alpha.clamp(1e-300, 0.5);
+    if df > NORMAL_DF {
+        return Some(Normal::new(0.0, 1.0).ok()?.inverse_cdf(1.0 - alpha));
+    }
+    Some(StudentsT::new(0.0, 1.0, df).ok()?.inverse_cdf(1.0 - alpha))
+}
+
+/// The one-sided tail probability beyond `stat` (see [`critical_value`]).
+fn tail(stat: f64, df: f64) -> Option<f64> {
+    if df > NORMAL_DF {
+        return Some(Normal::new(0.0, 1.0).ok()?.sf(stat));
+    }
+    Some(StudentsT::new(0.0, 1.0, df).ok()?.sf(stat))
+}
+
+/// The minimum detectable change of a test at `scale` held to level
+/// `alpha`, as a positive fraction in the worse direction.
+fn min_detectable(scale: &TestScale, alpha: f64, direction: Direction) -> Option<f64> {
+    let half_width = if scale.se > 0.0 {
+        critical_value(alpha, scale.df)? * scale.se
+    } else {
+        0.0
+    };
+    let to_change = |d: f64| if scale.log_scale { d.exp() - 1.0 } else { d };
+    Some(match direction {
+        Direction::LowerIsBetter => to_change(half_width),
+        Direction::HigherIsBetter => -to_change(-half_width),
+    })
 }
 
 fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresholds) -> Verdict {
     let to_change = |d: f64| if diff.log_scale { d.exp() - 1.0 } else { d };
     let alpha = thresholds.false_alarm_rate.clamp(1e-12, 0.5);
     let (p_value, half_width) = if diff.se > 0.0 && diff.df > 0.0 {
-        match StudentsT::new(0.0, 1.0, diff.df) {
-            Ok(t) => {
-                let stat = diff.d.abs() / diff.se;
-                let p = t.sf(stat).clamp(0.0, 1.0);
-                let q = t.inverse_cdf(1.0 - alpha);
-                (p, q * diff.se)
-            }
-            Err(_) => return Verdict::insufficient(n),
+        match (
+            tail(diff.d.abs() / diff.se, diff.df),
+            critical_value(alpha, diff.df),
+        ) {
+            (Some(p), Some(q)) => (p.clamp(0.0, 1.0), q * diff.se),
+            _ => return Verdict::insufficient(n),
         }
     } else if diff.d == 0.0 {
         (1.0, 0.0)
@@ -498,6 +763,11 @@ fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresh
         to_change(diff.d - half_width),
         to_change(diff.d + half_width),
     ];
+    let scale = TestScale {
+        se: if diff.df > 0.0 { diff.se } else { 0.0 },
+        df: diff.df,
+        log_scale: diff.log_scale,
+    };
     // The smallest worsening the test can call significant, as a positive
     // fraction in the worse direction.
     let min_detectable_change = match direction {
@@ -515,6 +785,8 @@ fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresh
         min_detectable_change: Some(min_detectable_change),
         baseline_runs: n,
         direction,
+        noise: Some(diff.noise),
+        test: Some(scale),
     };
     classify(
         &mut verdict,
@@ -524,7 +796,16 @@ fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresh
     verdict
 }
 
-/// Sets regression and severity from significance and the size of the change.
+/// Sets regression and severity from significance, the size of the change
+/// and the minimum detectable change:
+///
+/// - significant and at least `warning`: a regression (critical from
+///   `critical`) or an improvement;
+/// - otherwise `inconclusive` when the test could not have seen a change of
+///   `warning` (minimum detectable change above it), or when the estimated
+///   worsening reaches `warning` without being significant;
+/// - otherwise `none`: the test could see a change of `warning` and found
+///   none.
 fn classify(verdict: &mut Verdict, significant: bool, thresholds: &Thresholds) {
     let Some(change) = verdict.change else {
         return;
@@ -534,21 +815,26 @@ fn classify(verdict: &mut Verdict, significant: bool, thresholds: &Thresholds) {
         Direction::HigherIsBetter => change < 0.0,
     };
     let size = change.abs();
-    (verdict.regression, verdict.severity) =
-        if significant && size >= thresholds.warning * (1.0 - 1e-9) {
-            if worse {
-                let sev = if size >= thresholds.critical * (1.0 - 1e-9) {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
-                };
-                (Regression::Regression, sev)
+    let reaches_warning = size >= thresholds.warning * (1.0 - 1e-9);
+    let blind = verdict
+        .min_detectable_change
+        .is_some_and(|mdc| mdc > thresholds.warning * (1.0 + 1e-9));
+    (verdict.regression, verdict.severity) = if significant && reaches_warning {
+        if worse {
+            let sev = if size >= thresholds.critical * (1.0 - 1e-9) {
+                Severity::Critical
             } else {
-                (Regression::Improvement, Severity::None)
-            }
+                Severity::Warning
+            };
+            (Regression::Regression, sev)
         } else {
-            (Regression::None, Severity::None)
-        };
+            (Regression::Improvement, Severity::None)
+        }
+    } else if blind || (worse && reaches_warning && !significant) {
+        (Regression::Inconclusive, Severity::None)
+    } else {
+        (Regression::None, Severity::None)
+    };
 }
 
 /// Slow creep against a long-term anchor.
@@ -630,8 +916,11 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
 /// changed (all null hypotheses true) this bounds the probability that the
 /// run reports any regression by `false_alarm_rate`; with real changes it
 /// bounds the expected share of false ones among those reported. The
-/// adjustment can only turn significant verdicts into `none`, never the
-/// reverse. Returns how many tests were adjusted over.
+/// adjustment can only turn significant verdicts into `none` or
+/// `inconclusive`, never the reverse. Each verdict's minimum detectable
+/// change is restated at the level BH holds its test to
+/// ([`bh_level`]), so that `inconclusive` means the same after the
+/// adjustment as before it. Returns how many tests were adjusted over.
 pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], thresholds: &Thresholds) -> usize {
     let tested: Vec<usize> = (0..verdicts.len())
         .filter(|i| verdicts[*i].tested())
@@ -641,12 +930,45 @@ pub fn control_run_false_alarms(verdicts: &mut [&mut Verdict], thresholds: &Thre
         .map(|i| verdicts[*i].p_value.unwrap_or(1.0))
         .collect();
     let adjusted = benjamini_hochberg(&p);
-    for (i, q) in tested.iter().zip(adjusted) {
+    let levels = bh_levels(&p, thresholds.false_alarm_rate);
+    for ((i, q), level) in tested.iter().zip(adjusted).zip(levels) {
         let v = &mut *verdicts[*i];
         v.adjusted_p_value = Some(q);
+        if let Some(scale) = v.test
+            && let Some(mdc) = min_detectable(&scale, level, v.direction)
+        {
+            v.min_detectable_change = Some(mdc);
+        }
         classify(v, q < thresholds.false_alarm_rate, thresholds);
     }
     tested.len()
+}
+
+/// The level Benjamini–Hochberg at `alpha` holds each test to, given the
+/// other tests' p-values: test `i` is rejected exactly when
+/// `p_i ≤ α·k/m` for some `k` such that at least `k − 1` of the others have
+/// `p_j ≤ α·k/m`; the largest such `α·k/m` is its level (at least `α/m`,
+/// reached when no other test is significant). Returned in input order.
+pub fn bh_levels(p: &[f64], alpha: f64) -> Vec<f64> {
+    let m = p.len();
+    let mut sorted = p.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mf = m as f64;
+    (0..m)
+        .map(|i| {
+            (1..=m)
+                .rev()
+                .map(|k| (k, alpha * k as f64 / mf))
+                .find(|&(k, t)| {
+                    // Others at or under t: all at or under t, less this
+                    // test's own when it is.
+                    let all = sorted.partition_point(|x| *x <= t);
+                    let others = all - usize::from(p[i] <= t);
+                    others + 1 >= k
+                })
+                .map_or(alpha / mf, |(_, t)| t)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -785,8 +1107,9 @@ mod tests {
         assert!(close(p, 0.013345059670087828), "{p}");
         let c = v.change.expect("change");
         assert!(close(c, 0.19510906495432345), "{c}");
-        // Just above the 1 % level: not significant, so no regression.
-        assert_eq!(v.regression, Regression::None);
+        // Just above the 1 % level: not significant, so no regression; the
+        // estimate reaches the warning, so inconclusive.
+        assert_eq!(v.regression, Regression::Inconclusive);
     }
 
     #[test]
@@ -856,8 +1179,10 @@ mod tests {
             Direction::LowerIsBetter,
             &thresholds,
         );
-        assert_eq!(one.regression, Regression::None, "{one:?}");
-        assert_eq!(flat.regression, Regression::None, "{flat:?}");
+        // Not significant, and with warning 0 every untested size is beyond
+        // what the test could see: inconclusive, not a pass.
+        assert_eq!(one.regression, Regression::Inconclusive, "{one:?}");
+        assert_eq!(flat.regression, Regression::Inconclusive, "{flat:?}");
         assert_eq!(three.regression, Regression::Regression, "{three:?}");
         assert!(three.min_detectable_change < one.min_detectable_change);
     }
@@ -892,7 +1217,10 @@ mod tests {
             Direction::LowerIsBetter,
             &THRESHOLDS,
         );
-        assert_eq!(v.regression, Regression::None);
+        // Never a regression; at ±4 % noise over 6 runs the test cannot see
+        // a change of 10 %, so it says so.
+        assert_eq!(v.regression, Regression::Inconclusive);
+        assert!(v.min_detectable_change.expect("mdc") > 0.10);
     }
 
     #[test]
@@ -1134,7 +1462,9 @@ mod tests {
         all.extend(nulls.iter_mut());
         assert_eq!(control_run_false_alarms(&mut all, &THRESHOLDS), 20);
         assert_eq!(strong.regression, Regression::Regression);
-        assert_eq!(weak.regression, Regression::None);
+        // Its estimate (+11 %) reaches the warning but is no longer
+        // significant: inconclusive.
+        assert_eq!(weak.regression, Regression::Inconclusive);
         assert!(weak.adjusted_p_value.expect("q") >= weak.p_value.expect("p"));
         assert_eq!(insufficient.regression, Regression::InsufficientData);
     }
@@ -1165,7 +1495,8 @@ mod tests {
         };
         assert!(width(&noisy) > 2.0 * width(&quiet));
         assert_eq!(quiet.regression, Regression::Regression);
-        assert_eq!(noisy.regression, Regression::None);
+        // The noisy candidate's test cannot see a change of 10 %.
+        assert_eq!(noisy.regression, Regression::Inconclusive);
     }
 
     #[test]
@@ -1192,6 +1523,214 @@ mod tests {
         // exp(h) − 1 and 1 − exp(−h) for the same half-width h.
         assert!(a > b && b > 0.0);
         assert!(((1.0 + a) * (1.0 - b) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn inconclusive_when_the_test_cannot_see_the_warning() {
+        // A quiet history (±1 %) sees a change of 10 %: unchanged is none.
+        let quiet = runs(&[100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8, 100.0]);
+        let v = against_history(
+            &[100.3],
+            &quiet,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert_eq!(v.regression, Regression::None, "{v:?}");
+        assert!(v.min_detectable_change.expect("mdc") < 0.10);
+        // A noisy history (±30 %): twice as slow is not significant, and
+        // is neither a pass nor a regression.
+        let noisy = runs(&[60.0, 140.0, 100.0, 75.0, 130.0, 95.0, 110.0, 85.0]);
+        let v = against_history(
+            &[200.0],
+            &noisy,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert!(v.p_value.expect("p") > 0.01, "{v:?}");
+        assert_eq!(v.regression, Regression::Inconclusive, "{v:?}");
+        // Unchanged on the same noisy history: still inconclusive, because
+        // the test could not have seen 10 %.
+        let v = against_history(
+            &[100.0],
+            &noisy,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert_eq!(v.regression, Regression::Inconclusive, "{v:?}");
+        assert_eq!(v.severity, Severity::None);
+    }
+
+    #[test]
+    fn significant_changes_stay_decided() {
+        // Noisy enough that the test cannot see 10 % (MDC above it), yet a
+        // large slowdown is significant: a regression, and a large speed-up
+        // an improvement.
+        let noisy = runs(&[60.0, 140.0, 100.0, 75.0, 130.0, 95.0, 110.0, 85.0]);
+        let worse = against_history(
+            &[1000.0],
+            &noisy,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert!(worse.min_detectable_change.expect("mdc") > 0.10);
+        assert_eq!(worse.regression, Regression::Regression, "{worse:?}");
+        assert_eq!(worse.severity, Severity::Critical);
+        let better = against_history(
+            &[10.0],
+            &noisy,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert_eq!(better.regression, Regression::Improvement, "{better:?}");
+        // A significant worsening under the warning on a quiet history: none.
+        let quiet = runs(&[100.0, 100.2, 99.8, 100.1, 99.9, 100.0]);
+        let small = against_history(
+            &[104.0],
+            &quiet,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        assert!(small.p_value.expect("p") < 0.01);
+        assert_eq!(small.regression, Regression::None, "{small:?}");
+    }
+
+    #[test]
+    fn run_level_control_restates_the_detectable_change() {
+        // 20 unchanged tests: BH holds each to α/20, so what each can detect
+        // grows from t(0.99, 7)·se to t(1 − 0.0005, 7)·se; at 2 % noise
+        // that crosses the 10 % warning, and unchanged becomes inconclusive.
+        let base = runs(&[100.0, 103.0, 97.0, 101.5, 98.5, 102.0, 98.0, 100.0]);
+        let mut nulls: Vec<Verdict> = (0..20)
+            .map(|i| {
+                against_history(
+                    &[100.0 + f64::from(i) * 0.05],
+                    &base,
+                    Statistic::Median,
+                    Direction::LowerIsBetter,
+                    &THRESHOLDS,
+                )
+            })
+            .collect();
+        let before = nulls[0].min_detectable_change.expect("mdc");
+        assert!(before < 0.10, "{before}");
+        assert_eq!(nulls[0].regression, Regression::None);
+        let mut all: Vec<&mut Verdict> = nulls.iter_mut().collect();
+        control_run_false_alarms(&mut all, &THRESHOLDS);
+        let after = nulls[0].min_detectable_change.expect("mdc");
+        // The half-width over se is the critical value
+        // (SciPy 1.17.1: scipy.stats.t.ppf(1 - 0.01/20, 7) -> 5.407882520893399,
+        //  scipy.stats.t.ppf(0.99, 7) -> 2.997951486164076).
+        let se = nulls[0].test.expect("scale").se;
+        assert!(
+            (after.ln_1p() / se - 5.407882520893399).abs() < 1e-6,
+            "{after}"
+        );
+        assert!(
+            (before.ln_1p() / se - 2.997951486164076).abs() < 1e-6,
+            "{before}"
+        );
+        assert!(after > 0.10, "{after}");
+        assert!(
+            nulls
+                .iter()
+                .all(|v| v.regression == Regression::Inconclusive)
+        );
+    }
+
+    #[test]
+    fn reference_bh_levels() {
+        // By hand from the BH step-up rule at α = 0.05, m = 5: sorted
+        // p = 0.005, 0.01, 0.03, 0.04, 0.5. Test 0.04: k = 4 needs 3 others
+        // at or under 0.04: yes, level 0.04; k = 5 needs 4 others under 0.05:
+        // no. Test 0.5: k = 5 needs 4 others under 0.05: yes, level 0.05.
+        // The three smallest: k = 4 (3 others under 0.04), level 0.04.
+        let l = bh_levels(&[0.01, 0.04, 0.03, 0.005, 0.5], 0.05);
+        let want = [0.04, 0.04, 0.04, 0.04, 0.05];
+        for (a, b) in l.iter().zip(want) {
+            assert!((a - b).abs() < 1e-15, "{l:?}");
+        }
+        assert_eq!(bh_levels(&[0.9], 0.01), vec![0.01]);
+        // No other significant: α/m.
+        let l = bh_levels(&[0.2, 0.3, 0.4, 0.5], 0.01);
+        assert!(l.iter().all(|x| (x - 0.0025).abs() < 1e-15), "{l:?}");
+    }
+
+    #[test]
+    fn pooled_noise_is_reported_and_used() {
+        let base = runs(&[100.0, 103.0, 97.0, 101.5, 98.5, 102.0, 98.0, 100.0]);
+        let own = against_history(
+            &[110.0],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+        );
+        let noise = own.noise.expect("noise");
+        assert_eq!(noise.basis, NoiseBasis::OwnRuns);
+        assert_eq!((noise.runs, noise.series_pooled), (8, 0));
+        let hv =
+            history_variance(&[[110.0]], &base, Statistic::Median, &THRESHOLDS).expect("variance");
+        assert!(hv.log_scale && hv.df == 7.0);
+        // A prior as certain as 1000 runs at the same variance: the test is
+        // nearly the z-test, narrower than the own-runs t.
+        let prior = VariancePrior {
+            df: 1000.0,
+            scale: hv.variance,
+            series: 12,
+        };
+        let pooled = against_history_pooled(
+            &[[110.0]],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+            Some(&prior),
+        );
+        let noise = pooled.noise.expect("noise");
+        assert_eq!(noise.basis, NoiseBasis::Pooled);
+        assert_eq!(noise.series_pooled, 12);
+        assert_eq!(noise.prior_df, Some(1000.0));
+        assert!((noise.df.expect("df") - 1007.0).abs() < 1e-9);
+        assert!(pooled.p_value < own.p_value);
+        assert!(pooled.min_detectable_change < own.min_detectable_change);
+        // An infinite prior df: the z-test with the pooled variance, df
+        // reported as null.
+        let certain = VariancePrior {
+            df: f64::INFINITY,
+            scale: hv.variance,
+            series: 12,
+        };
+        let z = against_history_pooled(
+            &[[110.0]],
+            &base,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+            Some(&certain),
+        );
+        assert_eq!(z.noise.expect("noise").df, None);
+        let m = base.iter().map(|r| r[1].ln()).sum::<f64>() / 8.0;
+        let zstat = ((110.0f64).ln() - m) / (hv.variance * (1.0 + 1.0 / 8.0)).sqrt();
+        let p = Normal::new(0.0, 1.0).expect("normal").sf(zstat);
+        assert!((z.p_value.expect("p") - p).abs() < 1e-12);
+        // A deterministic series (no spread) keeps its own zero variance.
+        let flat = vec![vec![100.0]; 8];
+        let d = against_history_pooled(
+            &[[101.0]],
+            &flat,
+            Statistic::Median,
+            Direction::LowerIsBetter,
+            &THRESHOLDS,
+            Some(&prior),
+        );
+        assert_eq!(d.noise.expect("noise").basis, NoiseBasis::OwnRuns);
+        assert_eq!(d.p_value, Some(0.0));
     }
 
     proptest! {

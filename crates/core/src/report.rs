@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::{Severity, Status};
 use crate::fingerprint::Fingerprint;
-use crate::regression::Regression;
+use crate::regression::{Noise, Regression};
 
 pub const REPORT_SCHEMA: &str = "sloe.report/v1";
 
@@ -137,6 +137,12 @@ pub struct ResultEntry {
     pub samples: usize,
     /// Baseline runs (or pinned-run samples) the regression verdict used.
     pub baseline_runs: usize,
+    /// What the regression test's noise estimate was based on (the
+    /// series' own runs, a pool of the run's series, A/B pairs or a pinned
+    /// run's samples) and how many degrees of freedom it had; null when
+    /// untested.
+    #[serde(default)]
+    pub noise: Option<Noise>,
     /// Whether this entry is one of the verdicts policy blocks on.
     pub blocking: bool,
 }

@@ -261,6 +261,7 @@ pub fn synthetic(benchmarks: usize, runs: usize) -> (Report, History) {
             violation_at: Some(level * 1.21),
             samples: 10,
             baseline_runs: 10,
+            noise: None,
             blocking,
         });
         series.push(HistorySeries {

@@ -40,6 +40,7 @@ pub(crate) fn sample_report() -> Report {
         violation_at: limit.map(|l| l * 1.1),
         samples: 3,
         baseline_runs: 5,
+        noise: None,
         blocking,
     };
     Report {
