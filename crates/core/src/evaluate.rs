@@ -458,7 +458,13 @@ fn known_debt_and_creep<'a>(
                         grade.severity = Severity::Info;
                     }
                 }
-                let creep = if on_base && verdict.regression == Regression::None {
+                // An inconclusive series is one the step test cannot read; its
+                // slow creep is checked all the same.
+                let creep = if on_base
+                    && matches!(
+                        verdict.regression,
+                        Regression::None | Regression::Inconclusive
+                    ) {
                     creep_of(
                         series,
                         g.statistic,
@@ -1524,6 +1530,13 @@ mod tests {
         assert_eq!(e.status, Status::Drift, "{e:?}");
         assert!(e.creep.expect("creep") > 0.10, "{e:?}");
         assert_eq!(r.summary.drift, 1);
+        // A warning finer than this noise can show makes the step test
+        // inconclusive; the creep is still found.
+        let fine = config("[regression]\ncreep_window = 30\nwarning = \"0.1%\"\n");
+        let r = evaluate(&fine, &run(vec![wall("x", &[1.164])]), &base, "0");
+        let e = &r.results[0];
+        assert_eq!(e.regression, Regression::Inconclusive, "{e:?}");
+        assert_eq!(e.status, Status::Drift, "{e:?}");
         // Off when the window is 0, and nothing on a flat history.
         let off = config("[regression]\ncreep_window = 0\n");
         let r = evaluate(&off, &run(vec![wall("x", &[1.164])]), &base, "0");
