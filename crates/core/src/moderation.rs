@@ -129,6 +129,270 @@ pub fn moderate(s2: f64, d: f64, prior: &VariancePrior) -> Moderated {
     }
 }
 
+/// The smallest pool that may be split into two noise groups: with fewer
+/// series, two groups' spreads cannot both be estimated.
+pub const MIN_MIXTURE_SERIES: usize = 8;
+
+/// One noise group of a [`NoisePrior`]: its share of the pool's series and
+/// its scaled inverse χ² prior.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Group {
+    /// The group's share of the series (the groups' weights sum to 1).
+    pub weight: f64,
+    pub prior: VariancePrior,
+}
+
+/// The prior of a pool's series variances: one scaled inverse χ² prior
+/// ([`estimate_prior`]), or a mixture of two when the series clearly fall
+/// into two noise groups ([`estimate_noise_prior`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoisePrior {
+    /// One or two groups, quietest first.
+    pub groups: Vec<Group>,
+}
+
+impl NoisePrior {
+    /// The single prior `prior`.
+    pub fn single(prior: VariancePrior) -> NoisePrior {
+        NoisePrior {
+            groups: vec![Group { weight: 1.0, prior }],
+        }
+    }
+
+    /// How many series it was estimated from.
+    pub fn series(&self) -> usize {
+        self.groups.first().map_or(0, |g| g.prior.series)
+    }
+}
+
+/// A series' posterior under one group of a [`NoisePrior`]: the posterior
+/// probability that the series belongs to the group, and its moderated
+/// variance under the group's prior.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Posterior {
+    pub weight: f64,
+    pub moderated: Moderated,
+}
+
+/// The mean of `e = ln s² − ψ(d/2) + ln(d/2)` under a group's prior:
+/// `ln s0² − ψ(d0/2) + ln(d0/2)` (Smyth 2004, §6.2), `ln s0²` with an
+/// infinite `d0`.
+fn log_mean(prior: &VariancePrior) -> f64 {
+    if prior.df.is_infinite() {
+        prior.scale.ln()
+    } else {
+        prior.scale.ln() - digamma(prior.df / 2.0) + (prior.df / 2.0).ln()
+    }
+}
+
+/// `e` of a sample variance on `d` degrees of freedom (see [`log_mean`]).
+fn log_variance(s2: f64, d: f64) -> f64 {
+    s2.ln() - digamma(d / 2.0) + (d / 2.0).ln()
+}
+
+fn normal_log_density(x: f64, mean: f64, var: f64) -> f64 {
+    -0.5 * ((x - mean).powi(2) / var + var.ln() + (2.0 * std::f64::consts::PI).ln())
+}
+
+/// The prior of a pool: two noise groups when the series' log variances
+/// fit a two-component mixture clearly better than one prior (by the
+/// Bayesian information criterion), else [`estimate_prior`]'s single
+/// prior. See [`fit_two_groups`] for the fit; `None` when fewer than
+/// [`MIN_POOLED_SERIES`] variances are usable.
+pub fn estimate_noise_prior(variances: &[(f64, f64)]) -> Option<NoisePrior> {
+    let single = estimate_prior(variances)?;
+    Some(match fit_two_groups(variances) {
+        Some(groups) => NoisePrior { groups },
+        None => NoisePrior::single(single),
+    })
+}
+
+/// Fits two noise groups to the usable `(s², d)` pairs, or `None` when one
+/// group explains them as well (or there are too few).
+///
+/// The model is Smyth's (see the module documentation) with the prior
+/// replaced by a mixture: each series belongs to group `k` with probability
+/// `π_k`, and `1/σ_g² ~ χ²_{d0k} / (d0k s0k²)` within it. On the log scale
+/// Smyth's §6.2 approximation makes `e_g` normal within a group, with mean
+/// `ln s0k² − ψ(d0k/2) + ln(d0k/2)` and variance `ψ′(d/2) + ψ′(d0k/2)`,
+/// so the fit is a two-component normal mixture on `e` by EM (Dempster,
+/// Laird & Rubin 1977; McLachlan & Peel 2000, *Finite Mixture Models*,
+/// §2.8) with each component's variance held at least at the sampling
+/// variance `ψ′(d/2)` (`d0k` infinite at the floor): a group can never be
+/// tighter than sampling error allows, which also keeps the EM from
+/// collapsing onto one series. Then `d0k = 2 ψ′⁻¹(v_k − ψ′(d/2))` and
+/// `s0k²` from the mean, exactly as the single prior's moments.
+///
+/// The two groups replace the single prior only when the mixture's
+/// maximised log likelihood beats the single normal's by more than the
+/// Bayesian information criterion's penalty for its three extra parameters
+/// (Schwarz 1978, *Estimating the dimension of a model*, Annals of
+/// Statistics 6(2)): `2 ΔlogL > 3 ln G`; and when each group holds at
+/// least two series' worth of weight. Series of one noise level therefore
+/// keep the single prior: split at random, the floor leaves each half's
+/// variance where the whole's was, and the likelihood barely moves.
+pub fn fit_two_groups(variances: &[(f64, f64)]) -> Option<Vec<Group>> {
+    let usable: Vec<(f64, f64)> = variances
+        .iter()
+        .copied()
+        .filter(|(s2, d)| s2.is_finite() && *s2 > 0.0 && d.is_finite() && *d > 0.0)
+        .collect();
+    let g = usable.len();
+    if g < MIN_MIXTURE_SERIES {
+        return None;
+    }
+    let gf = g as f64;
+    let e: Vec<f64> = usable.iter().map(|(s2, d)| log_variance(*s2, *d)).collect();
+    let sampling = usable.iter().map(|(_, d)| trigamma(d / 2.0)).sum::<f64>() / gf;
+    // One normal, its variance floored at the sampling variance.
+    let mean = e.iter().sum::<f64>() / gf;
+    let var1 = (e.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / gf).max(sampling);
+    let ll1: f64 = e.iter().map(|x| normal_log_density(*x, mean, var1)).sum();
+    // Two normals by EM, started from each split of the sorted values
+    // that leaves at least two on each side; the best fit counts.
+    let mut sorted = e.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut best: Option<(f64, [f64; 2], [f64; 2], [f64; 2])> = None;
+    for cut in 2..=g - 2 {
+        let lo = &sorted[..cut];
+        let hi = &sorted[cut..];
+        let m = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let mut mu = [m(lo), m(hi)];
+        let mut var = [sampling, sampling];
+        let mut pi = [cut as f64 / gf, 1.0 - cut as f64 / gf];
+        let mut ll = f64::NEG_INFINITY;
+        for _ in 0..500 {
+            // E step.
+            let mut resp = Vec::with_capacity(g);
+            let mut total = 0.0;
+            for x in &e {
+                let a = pi[0].ln() + normal_log_density(*x, mu[0], var[0]);
+                let b = pi[1].ln() + normal_log_density(*x, mu[1], var[1]);
+                let top = a.max(b);
+                let norm = top + ((a - top).exp() + (b - top).exp()).ln();
+                total += norm;
+                resp.push((a - norm).exp());
+            }
+            // M step.
+            let n0: f64 = resp.iter().sum();
+            let n1 = gf - n0;
+            if n0 < 1e-9 || n1 < 1e-9 {
+                break;
+            }
+            mu = [
+                resp.iter().zip(&e).map(|(r, x)| r * x).sum::<f64>() / n0,
+                resp.iter().zip(&e).map(|(r, x)| (1.0 - r) * x).sum::<f64>() / n1,
+            ];
+            var = [
+                (resp
+                    .iter()
+                    .zip(&e)
+                    .map(|(r, x)| r * (x - mu[0]).powi(2))
+                    .sum::<f64>()
+                    / n0)
+                    .max(sampling),
+                (resp
+                    .iter()
+                    .zip(&e)
+                    .map(|(r, x)| (1.0 - r) * (x - mu[1]).powi(2))
+                    .sum::<f64>()
+                    / n1)
+                    .max(sampling),
+            ];
+            pi = [n0 / gf, n1 / gf];
+            let done = (total - ll).abs() <= 1e-10 * total.abs().max(1.0);
+            ll = total;
+            if done {
+                break;
+            }
+        }
+        // The log likelihood at the final parameters.
+        let ll2: f64 = e
+            .iter()
+            .map(|x| {
+                let a = pi[0].ln() + normal_log_density(*x, mu[0], var[0]);
+                let b = pi[1].ln() + normal_log_density(*x, mu[1], var[1]);
+                let top = a.max(b);
+                top + ((a - top).exp() + (b - top).exp()).ln()
+            })
+            .sum();
+        if ll2.is_finite() && best.is_none_or(|(l, ..)| ll2 > l) {
+            best = Some((ll2, mu, var, pi));
+        }
+    }
+    let (ll2, mu, var, pi) = best?;
+    if 2.0 * (ll2 - ll1) <= 3.0 * gf.ln() || pi.iter().any(|p| p * gf < 2.0) {
+        return None;
+    }
+    let mut groups: Vec<Group> = (0..2)
+        .map(|k| {
+            let excess = var[k] - sampling;
+            let (df, scale) = if excess > 1e-12 * sampling {
+                let d0 = 2.0 * trigamma_inverse(excess);
+                (d0, (mu[k] + digamma(d0 / 2.0) - (d0 / 2.0).ln()).exp())
+            } else {
+                (f64::INFINITY, mu[k].exp())
+            };
+            Group {
+                weight: pi[k],
+                prior: VariancePrior {
+                    df,
+                    scale,
+                    series: g,
+                },
+            }
+        })
+        .collect();
+    if groups
+        .iter()
+        .any(|k| k.prior.df.is_nan() || !k.prior.scale.is_finite() || k.prior.scale <= 0.0)
+    {
+        return None;
+    }
+    groups.sort_by(|a, b| a.prior.scale.total_cmp(&b.prior.scale));
+    Some(groups)
+}
+
+/// A series' posterior under each group of `prior`: the probability that
+/// it belongs to the group given its sample variance `s2` on `d` degrees
+/// of freedom (Bayes' rule with the group's normal density of `e`, mean
+/// [`log_mean`] and variance `ψ′(d/2) + ψ′(d0/2)`), and its moderated
+/// variance under the group's prior ([`moderate`]). The weights sum to 1;
+/// one group's weight is 1.
+pub fn posterior(s2: f64, d: f64, prior: &NoisePrior) -> Vec<Posterior> {
+    if let [only] = prior.groups.as_slice() {
+        return vec![Posterior {
+            weight: 1.0,
+            moderated: moderate(s2, d, &only.prior),
+        }];
+    }
+    let e = log_variance(s2, d);
+    let logs: Vec<f64> = prior
+        .groups
+        .iter()
+        .map(|k| {
+            let v = trigamma(d / 2.0)
+                + if k.prior.df.is_finite() {
+                    trigamma(k.prior.df / 2.0)
+                } else {
+                    0.0
+                };
+            k.weight.ln() + normal_log_density(e, log_mean(&k.prior), v)
+        })
+        .collect();
+    let top = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+    prior
+        .groups
+        .iter()
+        .zip(&logs)
+        .map(|(k, l)| Posterior {
+            weight: (l - top).exp() / total,
+            moderated: moderate(s2, d, &k.prior),
+        })
+        .collect()
+}
+
 /// Trigamma ψ′(x) = d²/dx² ln Γ(x) for x > 0: the recurrence
 /// ψ′(x) = ψ′(x + 1) + 1/x² up to x ≥ 10, then the asymptotic series
 /// 1/x + 1/(2x²) + Σ B_2k / x^(2k+1) (Abramowitz & Stegun 6.4.12, 6.4.6).
