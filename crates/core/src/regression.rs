@@ -1737,6 +1737,93 @@ mod tests {
     }
 
     #[test]
+    fn reference_two_group_mixture_test() {
+        // SciPy 1.17.1: f = lambda x: 0.7*t.sf(x/0.01, 13.0) + 0.3*t.sf(x/0.03, 19.5)
+        //   f(0.04) = 0.03019776434735405
+        //   brentq(lambda x: f(x) - 0.01, 1e-6, 1, xtol=1e-15, rtol=1e-15)
+        //     = 0.05830531167467286
+        let scale = TestScale {
+            se: 0.01,
+            df: 13.0,
+            log_scale: true,
+            other: Some(OtherGroup {
+                weight: 0.3,
+                se: 0.03,
+                df: 19.5,
+            }),
+        };
+        let p = scale_tail(0.04, &scale).expect("tail");
+        assert!((p - 0.03019776434735405).abs() < 1e-12, "{p}");
+        let h = half_width(0.01, &scale).expect("half width");
+        assert!((h - 0.05830531167467286).abs() < 1e-10, "{h}");
+        // Between the two groups' own half widths.
+        let own = |se: f64, df: f64| critical_value(0.01, df).expect("q") * se;
+        assert!(own(0.01, 13.0) < h && h < own(0.03, 19.5));
+        // Without a second group: Student's t.
+        let single = TestScale {
+            other: None,
+            ..scale
+        };
+        assert_eq!(half_width(0.01, &single), Some(own(0.01, 13.0)));
+    }
+
+    #[test]
+    fn a_pool_of_two_noise_groups_judges_each_by_its_own() {
+        // 8 quiet series (1 %) and 6 noisy ones (8 %) of 10 runs each: the
+        // pool splits into two groups, and a quiet series is tested with
+        // nearly the quiet group's noise, a noisy one with the noisy's.
+        let quiet: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![100.0 * (0.01 * ((i as f64) - 4.5) / 3.03).exp()])
+            .collect();
+        let noisy: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![100.0 * (0.08 * ((i as f64) - 4.5) / 3.03).exp()])
+            .collect();
+        let variance = |runs: &[Vec<f64>]| {
+            history_variance(&[[100.0]], runs, Statistic::Median, &THRESHOLDS).expect("variance")
+        };
+        let (vq, vn) = (variance(&quiet), variance(&noisy));
+        let jitter = [0.7, 1.3, 0.9, 1.1, 0.8, 1.2, 1.0, 0.95];
+        let mut pool: Vec<(f64, f64)> = jitter.iter().map(|j| (vq.variance * j, vq.df)).collect();
+        pool.extend(jitter[..6].iter().map(|j| (vn.variance * j, vn.df)));
+        let prior = moderation::estimate_noise_prior(&pool).expect("prior");
+        assert_eq!(prior.groups.len(), 2, "{prior:?}");
+        let judge = |runs: &[Vec<f64>]| {
+            against_history_pooled(
+                &[[115.0]],
+                runs,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &THRESHOLDS,
+                Some(&prior),
+            )
+        };
+        let own = |runs: &[Vec<f64>]| {
+            against_history(
+                &[115.0],
+                runs,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &THRESHOLDS,
+            )
+        };
+        // The quiet series: +15 % is far outside its noise either way.
+        let q = judge(&quiet);
+        assert_eq!(q.regression, Regression::Regression);
+        assert!(q.min_detectable_change <= own(&quiet).min_detectable_change);
+        // The noisy series: not significant, and its detectable change is
+        // about its own (the noisy group's spread is its own here), never
+        // the quiet group's.
+        let n = judge(&noisy);
+        assert_ne!(n.regression, Regression::Regression);
+        let (mdc, own_mdc) = (
+            n.min_detectable_change.expect("mdc"),
+            own(&noisy).min_detectable_change.expect("mdc"),
+        );
+        assert!(mdc > 0.5 * own_mdc, "{mdc} vs own {own_mdc}");
+        assert!(mdc > 5.0 * q.min_detectable_change.expect("mdc"));
+    }
+
+    #[test]
     fn reference_bh_levels() {
         // By hand from the BH step-up rule at α = 0.05, m = 5: sorted
         // p = 0.005, 0.01, 0.03, 0.04, 0.5. Test 0.04: k = 4 needs 3 others
