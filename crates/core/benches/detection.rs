@@ -658,6 +658,8 @@ enum CheckFamily {
     /// 20 series at 1 %, 4 at 8 % (series 1, 7, 13, 19: two unchanged, one
     /// at +5 %, one at +20 %).
     Uneven,
+    /// Three groups: series 3k at 0.5 %, 3k + 1 at 8 %, 3k + 2 at 2 %.
+    Three,
 }
 
 impl CheckFamily {
@@ -669,6 +671,7 @@ impl CheckFamily {
             CheckFamily::Bimodal => "bimodal 6 % apart",
             CheckFamily::Mixed => "mixed 1 % / 8 %",
             CheckFamily::Uneven => "20x1 % + 4x8 %",
+            CheckFamily::Three => "0.5 / 2 / 8 %",
         }
     }
 
@@ -677,6 +680,7 @@ impl CheckFamily {
         match self {
             CheckFamily::Mixed => series % 2 == 1,
             CheckFamily::Uneven => series % 6 == 1,
+            CheckFamily::Three => series % 3 == 1,
             _ => false,
         }
     }
@@ -701,6 +705,9 @@ impl CheckFamily {
             },
             CheckFamily::Mixed | CheckFamily::Uneven if self.noisy(series) => n(0.08, 0.01),
             CheckFamily::Mixed | CheckFamily::Uneven => n(0.01, 0.01),
+            CheckFamily::Three if self.noisy(series) => n(0.08, 0.01),
+            CheckFamily::Three if series % 3 == 0 => n(0.005, 0.003),
+            CheckFamily::Three => n(0.02, 0.01),
         }
     }
 }
@@ -942,6 +949,7 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
         CheckFamily::Bimodal,
         CheckFamily::Mixed,
         CheckFamily::Uneven,
+        CheckFamily::Three,
     ]
     .into_iter()
     .enumerate()
@@ -1013,7 +1021,10 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
                 ));
             }
         }
-        if matches!(family, CheckFamily::Mixed | CheckFamily::Uneven) {
+        if matches!(
+            family,
+            CheckFamily::Mixed | CheckFamily::Uneven | CheckFamily::Three
+        ) {
             checks.push((
                 format!("check path, {n}: noisy (8 %) series' false alarms <= 1 %"),
                 r.noisy_flagged <= bound_over(r.noisy_n),
