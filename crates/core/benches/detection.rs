@@ -706,7 +706,7 @@ impl CheckFamily {
             CheckFamily::Mixed | CheckFamily::Uneven if self.noisy(series) => n(0.08, 0.01),
             CheckFamily::Mixed | CheckFamily::Uneven => n(0.01, 0.01),
             CheckFamily::Three if self.noisy(series) => n(0.08, 0.01),
-            CheckFamily::Three if series % 3 == 0 => n(0.005, 0.003),
+            CheckFamily::Three if series.is_multiple_of(3) => n(0.005, 0.003),
             CheckFamily::Three => n(0.02, 0.01),
         }
     }

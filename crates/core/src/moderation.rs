@@ -33,20 +33,49 @@
 //! Why this suits sloe. A series that is genuinely noisier keeps its own
 //! wider interval: when the series' variances differ much more than
 //! sampling error explains, the spread of `e` is large, `d0` comes out small
-//! and each series is left nearly on its own estimate (the detection
-//! benchmark's heterogeneous family, half the series at 1 % and half at
-//! 8 %, measures that the noisy ones' false alarms stay under
-//! `false_alarm_rate`). When they agree, `d0` is large and every series
-//! borrows the pool's degrees of freedom. The estimate uses the baseline
-//! runs only, never the candidate's values, so the test stays valid
-//! whatever the candidate shows. A hierarchical model fitted by MCMC would
-//! use the same information at a hundred times the cost and with no closed
-//! form to check; the robust variant of Phipson et al. (2016, *Robust
+//! and each series is left nearly on its own estimate. When they agree,
+//! `d0` is large and every series borrows the pool's degrees of freedom.
+//! The estimate uses the baseline runs only, never the candidate's values,
+//! so the test stays valid whatever the candidate shows.
+//!
+//! Noise groups. One prior fits a testbed whose series share one noise
+//! level badly when they fall into groups: with half the series at 1 %
+//! run-to-run noise and half at 8 %, `e` is bimodal, its spread is huge,
+//! `d0` comes out near 1 and the quiet series borrow almost nothing (the
+//! detection benchmark measured 66 % of a known-noise test's detection at
+//! +5 % there). So the prior may be a two-component mixture of scaled
+//! inverse χ² priors ([`estimate_noise_prior`], [`fit_two_groups`]): each
+//! series belongs to one noise group, and within a group Smyth's model
+//! holds. Given its sample variance a series' group is uncertain, so its
+//! test is the posterior mixture: with weights `w_k = P(group k | s_g²)`,
+//! the difference's conditional law given `s_g²` is
+//! `Σ_k w_k · (s̃_gk · c) t_{d0k + d}` (Smyth's Theorem 2 within each
+//! group), so the p-value `Σ_k w_k P(t_{d0k+d} > x / (s̃_gk c))` is exact
+//! under the model, and the interval's half width is where that tail falls
+//! to α (`regression`). A noisy series thus never takes the quiet group's
+//! variance unless its own variance makes that group likely, and then only
+//! in proportion to the posterior weight. The mixture replaces the single
+//! prior only when the Bayesian information criterion prefers it, so pools
+//! of one noise level keep Smyth's estimate unchanged (in the unit tests'
+//! simulated one-level pools of 8 to 60 series, 1 in 200 is split).
+//!
+//! Alternatives considered. A hierarchical model fitted by MCMC would use
+//! the same information at a hundred times the cost and with no closed
+//! form to check. The robust estimate of Phipson et al. (2016, *Robust
 //! hyperparameter estimation protects against hypervariable genes and
 //! improves power to detect differential expression*, Annals of Applied
-//! Statistics 10(2)) matters for thousands of genes with a few outliers,
-//! not for the 4–200 series of one testbed, where the plain moment
-//! estimate already keeps outlying series on their own.
+//! Statistics 10(2)) gives outlying series their own smaller `d0`, which
+//! suits thousands of genes with a few hypervariable ones, not a testbed
+//! where half the series are noisy; a prior stratified by each series'
+//! own variance would let a series' chance low draw pick a quieter stratum
+//! outright. The mixture is the smallest model that represents groups
+//! (McLachlan & Peel 2000, *Finite Mixture Models*, ch. 1–2) and keeps the
+//! single prior as its one-group special case. More than two groups are
+//! not fitted: with 20–200 series the third group's three parameters
+//! rarely pay BIC's price, and a series of a middle group lumped with a
+//! neighbouring one is covered by its posterior weight and the group's
+//! wider `d0`; the detection benchmark's three-group family (0.5/2/8 %)
+//! measures that.
 
 use statrs::function::gamma::digamma;
 
@@ -260,7 +289,7 @@ pub fn fit_two_groups(variances: &[(f64, f64)]) -> Option<Vec<Group>> {
     cuts.push(widest);
     cuts.sort_unstable();
     cuts.dedup();
-    let mut best: Option<(f64, [f64; 2], [f64; 2], [f64; 2])> = None;
+    let mut best: Option<TwoNormals> = None;
     for cut in cuts {
         let lo = &sorted[..cut];
         let hi = &sorted[cut..];
@@ -324,11 +353,21 @@ pub fn fit_two_groups(variances: &[(f64, f64)]) -> Option<Vec<Group>> {
                 top + ((a - top).exp() + (b - top).exp()).ln()
             })
             .sum();
-        if ll2.is_finite() && best.is_none_or(|(l, ..)| ll2 > l) {
-            best = Some((ll2, mu, var, pi));
+        if ll2.is_finite() && best.as_ref().is_none_or(|b| ll2 > b.ll) {
+            best = Some(TwoNormals {
+                ll: ll2,
+                mu,
+                var,
+                pi,
+            });
         }
     }
-    let (ll2, mu, var, pi) = best?;
+    let TwoNormals {
+        ll: ll2,
+        mu,
+        var,
+        pi,
+    } = best?;
     if 2.0 * (ll2 - ll1) <= 3.0 * gf.ln() || pi.iter().any(|p| p * gf < 2.0) {
         return None;
     }
@@ -359,6 +398,15 @@ pub fn fit_two_groups(variances: &[(f64, f64)]) -> Option<Vec<Group>> {
     }
     groups.sort_by(|a, b| a.prior.scale.total_cmp(&b.prior.scale));
     Some(groups)
+}
+
+/// A fitted two-normal mixture on `e`: its log likelihood, means,
+/// variances and weights.
+struct TwoNormals {
+    ll: f64,
+    mu: [f64; 2],
+    var: [f64; 2],
+    pi: [f64; 2],
 }
 
 /// A series' posterior under each group of `prior`: the probability that

@@ -85,7 +85,12 @@
 //! moderated variance over the run's series of the same measure and
 //! statistic ([`crate::moderation`], Smyth 2004), on `d0 + n − 1` degrees of
 //! freedom; `sloe_core::evaluate` estimates the prior over the run first.
-//! The verdict's [`Noise`] says what the estimate was based on.
+//! When the pool's series fall into two noise groups the prior is a
+//! mixture ([`crate::moderation::NoisePrior`]): the series' p-value is the
+//! posterior-weighted mixture of its moderated t tests under each group,
+//! and its interval and minimum detectable change use the mixture's
+//! critical value ([`TestScale::other`]). The verdict's [`Noise`] says what
+//! the estimate was based on.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
