@@ -536,7 +536,10 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
         .collect();
     // The likelier group first.
     tests.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let (_, var, df) = tests[0];
+    let Some(&(_, var, df)) = tests.first() else {
+        // A prior without groups: nothing to test with.
+        return Verdict::insufficient(n);
+    };
     let scale_se = |v: f64| {
         if log_scale {
             v.sqrt()
