@@ -49,7 +49,8 @@
 //! of a run's log median (simulated once per series), under the same BH.
 //! Families: quiet, ci 3 % (with and without outliers), bimodal, mixed
 //! (even series at 1 % run-to-run noise, odd ones at 8 %) and uneven (20
-//! series at 1 %, 4 at 8 %: series 1, 7, 13 and 19). `unch flg` is the
+//! series at 1 %, 4 at 8 %: series 1, 7, 13 and 19) and three groups
+//! (0.5 / 2 / 8 %, every third series at 8 %). `unch flg` is the
 //! share of unchanged benchmarks with a significant worsening after BH,
 //! `null fail` the share of runs with no change that report any, `noisy
 //! flg` the same as `unch flg` for the mixed families' 8 % series, `2 grps`
