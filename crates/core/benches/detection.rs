@@ -47,11 +47,15 @@
 //! where nothing changed. Beside it, a known-noise test: the z-test of each
 //! candidate's log median against its baseline runs' mean with the true σ
 //! of a run's log median (simulated once per series), under the same BH.
-//! Families: quiet, ci 3 % (with and without outliers), bimodal, and mixed
-//! (even series at 1 % run-to-run noise, odd ones at 8 %). `unch flg` is the
+//! Families: quiet, ci 3 % (with and without outliers), bimodal, mixed
+//! (even series at 1 % run-to-run noise, odd ones at 8 %) and uneven (20
+//! series at 1 %, 4 at 8 %: series 1, 7, 13 and 19) and three groups
+//! (0.5 / 2 / 8 %, every third series at 8 %). `unch flg` is the
 //! share of unchanged benchmarks with a significant worsening after BH,
 //! `null fail` the share of runs with no change that report any, `noisy
-//! flg` the same as `unch flg` for the mixed family's 8 % series;
+//! flg` the same as `unch flg` for the mixed families' 8 % series, `2 grps`
+//! the share of runs whose pool was split into two noise groups
+//! (`moderation::estimate_noise_prior`);
 //! detection is the share of changed benchmarks with a significant
 //! worsening after BH (sloe / known-noise / ratio); `verdict@10%` the share
 //! judged `regression` at the default 10 % warning. Run the section alone
@@ -63,9 +67,10 @@ use std::collections::BTreeMap;
 
 use sloe_core::config::{Document, Syntax};
 use sloe_core::evaluate::{Baseline, evaluate};
+use sloe_core::moderation::estimate_noise_prior;
 use sloe_core::regression::{
     Regression, SCREENING_LEVEL, Thresholds, against_history, against_history_runs, against_paired,
-    benjamini_hochberg, worsening_p_value,
+    benjamini_hochberg, history_variance, worsening_p_value,
 };
 use sloe_core::stats::{self, Statistic};
 use sloe_core::{Direction, Run, RunContext, RunHeader, RunId, Series, SeriesKey, Unit};
@@ -606,7 +611,7 @@ fn main() {
 /// Series in each simulated run, and their true changes: 12 unchanged,
 /// 3 each at +5, +10 and +20 %, 3 improved by 10 %.
 const CHECK_BENCHMARKS: usize = 24;
-const CHECK_RUNS: usize = 2_000;
+const CHECK_RUNS: usize = 4_000;
 const CHECK_CHANGES: [f64; CHECK_BENCHMARKS] = [
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.05, 0.05, 0.05, 0.10, 0.10, 0.10,
     0.20, 0.20, 0.20, -0.10, -0.10, -0.10,
@@ -651,6 +656,11 @@ enum CheckFamily {
     Bimodal,
     /// Even series at 1 % run-to-run noise, odd ones at 8 %.
     Mixed,
+    /// 20 series at 1 %, 4 at 8 % (series 1, 7, 13, 19: two unchanged, one
+    /// at +5 %, one at +20 %).
+    Uneven,
+    /// Three groups: series 3k at 0.5 %, 3k + 1 at 8 %, 3k + 2 at 2 %.
+    Three,
 }
 
 impl CheckFamily {
@@ -661,6 +671,18 @@ impl CheckFamily {
             CheckFamily::CiOutliers => "ci 3 % + outliers",
             CheckFamily::Bimodal => "bimodal 6 % apart",
             CheckFamily::Mixed => "mixed 1 % / 8 %",
+            CheckFamily::Uneven => "20x1 % + 4x8 %",
+            CheckFamily::Three => "0.5 / 2 / 8 %",
+        }
+    }
+
+    /// Whether series `series` is one of the family's noisy (8 %) ones.
+    fn noisy(self, series: usize) -> bool {
+        match self {
+            CheckFamily::Mixed => series % 2 == 1,
+            CheckFamily::Uneven => series % 6 == 1,
+            CheckFamily::Three => series % 3 == 1,
+            _ => false,
         }
     }
 
@@ -682,8 +704,11 @@ impl CheckFamily {
                 bimodal: true,
                 ..n(0.01, 0.01)
             },
-            CheckFamily::Mixed if series.is_multiple_of(2) => n(0.01, 0.01),
-            CheckFamily::Mixed => n(0.08, 0.01),
+            CheckFamily::Mixed | CheckFamily::Uneven if self.noisy(series) => n(0.08, 0.01),
+            CheckFamily::Mixed | CheckFamily::Uneven => n(0.01, 0.01),
+            CheckFamily::Three if self.noisy(series) => n(0.08, 0.01),
+            CheckFamily::Three if series.is_multiple_of(3) => n(0.005, 0.003),
+            CheckFamily::Three => n(0.02, 0.01),
         }
     }
 }
@@ -719,6 +744,8 @@ struct CheckRow {
     /// How many unchanged (and unchanged noisy) series were judged.
     unchanged_n: usize,
     noisy_n: usize,
+    /// Runs whose pool was split into two noise groups.
+    two_groups: f64,
 }
 
 fn check_run(series: Vec<Series>) -> Run {
@@ -758,6 +785,13 @@ fn simulate_check(family: CheckFamily, seed: u64) -> CheckRow {
     let mut verdict_hits = [0usize; 3];
     let mut known_hits = [0usize; 3];
     let mut changed_n = [0usize; 3];
+    let mut two_groups = 0usize;
+    let thresholds = Thresholds {
+        warning: 0.1,
+        critical: 0.15,
+        false_alarm_rate: alpha,
+        min_baseline_runs: 3,
+    };
     // Half the runs have the changes above; half have none at all.
     for trial in 0..2 * CHECK_RUNS {
         let null_run = trial % 2 == 1;
@@ -793,6 +827,16 @@ fn simulate_check(family: CheckFamily, seed: u64) -> CheckRow {
                 round_size: None,
             });
         }
+        // The pool's prior as evaluate() estimates it: one or two groups.
+        let variances: Vec<(f64, f64)> = runs
+            .values()
+            .filter_map(|h| {
+                history_variance(&[[1.0]], h, Statistic::Median, &thresholds)
+                    .map(|v| (v.variance, v.df))
+            })
+            .collect();
+        two_groups +=
+            usize::from(estimate_noise_prior(&variances).is_some_and(|p| p.groups.len() == 2));
         let baseline = Baseline::History {
             description: "main".into(),
             runs,
@@ -815,7 +859,7 @@ fn simulate_check(family: CheckFamily, seed: u64) -> CheckRow {
                 unchanged_n += 1;
                 unchanged += usize::from(flagged);
                 known_unchanged += usize::from(known);
-                if matches!(family, CheckFamily::Mixed) && b % 2 == 1 {
+                if family.noisy(b) {
                     noisy_n += 1;
                     noisy += usize::from(flagged);
                 }
@@ -850,6 +894,7 @@ fn simulate_check(family: CheckFamily, seed: u64) -> CheckRow {
     row.improvements_flagged = rate(improved, 3 * CHECK_RUNS);
     row.unchanged_n = unchanged_n;
     row.noisy_n = noisy_n;
+    row.two_groups = rate(two_groups, 2 * CHECK_RUNS);
     for k in 0..3 {
         row.sloe[k] = rate(hits[k], changed_n[k]);
         row.sloe_verdict[k] = rate(verdict_hits[k], changed_n[k]);
@@ -879,11 +924,12 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
         "sloe = significant worsening after BH; known = z-test with the true sigma under the same BH; verdict@10% = judged regression at default warning 10 %"
     );
     println!(
-        "{:<18} {:>9} {:>9} {:>9} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
+        "{:<18} {:>9} {:>9} {:>9} {:>7} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
         "family",
         "unch flg",
         "null fail",
         "noisy flg",
+        "2 grps",
         "+5 % sloe/known/ratio",
         "+10 %",
         "+20 %",
@@ -903,6 +949,8 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
         CheckFamily::CiOutliers,
         CheckFamily::Bimodal,
         CheckFamily::Mixed,
+        CheckFamily::Uneven,
+        CheckFamily::Three,
     ]
     .into_iter()
     .enumerate()
@@ -921,11 +969,12 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
             )
         };
         println!(
-            "{:<18} {:>9} {:>9} {:>9} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
+            "{:<18} {:>9} {:>9} {:>9} {:>7} | {:>21} | {:>21} | {:>21} | {:>12} | {:>9}",
             family.name(),
             pct(r.unchanged_flagged),
             pct(r.null_runs_failing),
             pct(r.noisy_flagged),
+            pct(r.two_groups),
             cell(0),
             cell(1),
             cell(2),
@@ -938,10 +987,17 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
             pct(r.improvements_flagged),
         );
         println!(
-            "{:<18} known-noise test: unchanged flagged {}, null runs failing {}",
+            "{:<18} known-noise test: unchanged flagged {}, null runs failing {}; \"<= 1 %\" bounds (1 % + 2 simulation SE): unch {}, null {}, noisy {}",
             "",
             pct(r.known_unchanged_flagged),
-            pct(r.known_null_runs_failing)
+            pct(r.known_null_runs_failing),
+            pct(bound_over(r.unchanged_n)),
+            pct(bound_over(CHECK_RUNS)),
+            if r.noisy_n > 0 {
+                pct(bound_over(r.noisy_n))
+            } else {
+                "-".into()
+            },
         );
         let n = family.name();
         checks.push((
@@ -966,7 +1022,10 @@ fn check_path_section(checks: &mut Vec<(String, bool, bool)>) {
                 ));
             }
         }
-        if matches!(family, CheckFamily::Mixed) {
+        if matches!(
+            family,
+            CheckFamily::Mixed | CheckFamily::Uneven | CheckFamily::Three
+        ) {
             checks.push((
                 format!("check path, {n}: noisy (8 %) series' false alarms <= 1 %"),
                 r.noisy_flagged <= bound_over(r.noisy_n),

@@ -17,7 +17,7 @@ use crate::budget::{self, Severity, Status};
 use crate::changepoint;
 use crate::config::{Budget, Config, FailOn, Grading, LimitKind, PolicyConfig};
 use crate::model::{AB_BASELINE_SUFFIX, Run, Series, SeriesKey};
-use crate::moderation::{self, VariancePrior};
+use crate::moderation::{self, NoisePrior};
 use crate::power;
 use crate::regression::{self, Regression, Thresholds, Verdict};
 use crate::report::{
@@ -283,7 +283,8 @@ fn pool_of(
 }
 
 /// The noise prior of each pool of the run's history tests, estimated from
-/// the baseline runs of all its series ([`moderation::estimate_prior`]);
+/// the baseline runs of all its series ([`moderation::estimate_noise_prior`]:
+/// one prior, or two noise groups when the series clearly fall into two);
 /// pools with too few usable series have none, and their series keep their
 /// own estimate.
 fn noise_priors(
@@ -291,7 +292,7 @@ fn noise_priors(
     baseline: &Baseline,
     history: usize,
     thresholds: &Thresholds,
-) -> HashMap<Pool, VariancePrior> {
+) -> HashMap<Pool, NoisePrior> {
     let mut pools: HashMap<Pool, Vec<(f64, f64)>> = HashMap::new();
     for (series, paired, statistic) in scheduled {
         if let Some((pool, v)) =
@@ -302,7 +303,7 @@ fn noise_priors(
     }
     pools
         .into_iter()
-        .filter_map(|(pool, variances)| Some((pool, moderation::estimate_prior(&variances)?)))
+        .filter_map(|(pool, variances)| Some((pool, moderation::estimate_noise_prior(&variances)?)))
         .collect()
 }
 

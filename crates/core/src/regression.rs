@@ -85,14 +85,19 @@
 //! moderated variance over the run's series of the same measure and
 //! statistic ([`crate::moderation`], Smyth 2004), on `d0 + n − 1` degrees of
 //! freedom; `sloe_core::evaluate` estimates the prior over the run first.
-//! The verdict's [`Noise`] says what the estimate was based on.
+//! When the pool's series fall into two noise groups the prior is a
+//! mixture ([`crate::moderation::NoisePrior`]): the series' p-value is the
+//! posterior-weighted mixture of its moderated t tests under each group,
+//! and its interval and minimum detectable change use the mixture's
+//! critical value ([`TestScale::other`]). The verdict's [`Noise`] says what
+//! the estimate was based on.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::budget::Severity;
 use crate::model::Direction;
-use crate::moderation::{self, VariancePrior};
+use crate::moderation::{self, NoisePrior};
 use crate::stats::{self, Statistic};
 
 /// What the comparison with the baseline found.
@@ -155,6 +160,21 @@ pub struct TestScale {
     /// Degrees of freedom (infinite: normal).
     pub df: f64,
     pub log_scale: bool,
+    /// With a pool of two noise groups ([`crate::moderation::NoisePrior`]):
+    /// the test under the series' less likely group, with that group's
+    /// posterior weight; `se` and `df` above are the likelier group's,
+    /// weighted one minus it. The p-value and the critical value are then
+    /// those of the posterior mixture of the two groups' t distributions.
+    pub other: Option<OtherGroup>,
+}
+
+/// The test under a series' second noise group (see [`TestScale::other`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OtherGroup {
+    /// The group's posterior weight, in [0, ½].
+    pub weight: f64,
+    pub se: f64,
+    pub df: f64,
 }
 
 /// Thresholds for a regression verdict.
@@ -241,6 +261,8 @@ struct Difference {
     baseline: f64,
     log_scale: bool,
     noise: Noise,
+    /// The test under a second noise group ([`TestScale::other`]).
+    other: Option<OtherGroup>,
 }
 
 /// The factor `f` in `SE(statistic) ≈ f · σ / √k` for k samples of a
@@ -431,7 +453,7 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
     statistic: Statistic,
     direction: Direction,
     thresholds: &Thresholds,
-    prior: Option<&VariancePrior>,
+    prior: Option<&NoisePrior>,
 ) -> Verdict {
     let h = match History::of(current_runs, baseline_runs, statistic, thresholds) {
         Ok(h) => h,
@@ -450,19 +472,29 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
     let m = stats::mean(&h.y).unwrap_or(0.0);
     let own_df = (n - 1) as f64;
     let prior = prior.filter(|_| h.tau2 > 0.0);
-    let (tau2, tau_df) = match prior {
-        Some(p) => {
-            let post = moderation::moderate(h.tau2, own_df, p);
-            (post.variance, post.df)
-        }
-        None => (h.tau2, own_df),
+    // The run-to-run variance and its df under each noise group of the
+    // prior, with the group's posterior weight: one entry unpooled or with
+    // a single prior.
+    let groups: Vec<(f64, f64, f64)> = match prior {
+        Some(p) => moderation::posterior(h.tau2, own_df, p)
+            .into_iter()
+            .map(|g| (g.weight, g.moderated.variance, g.moderated.df))
+            .collect(),
+        None => vec![(1.0, h.tau2, own_df)],
     };
+    // The prior df of the likelier group: what the report's noise shows.
+    let prior_df = prior.and_then(|p| {
+        let likelier = groups
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.0.total_cmp(&b.1.0))
+            .map_or(0, |(i, _)| i);
+        let d0 = p.groups.get(likelier)?.prior.df;
+        d0.is_finite().then_some(d0)
+    });
     let nf = n as f64;
     let rounds = &h.rounds;
     let kf = rounds.len() as f64;
-    // The part every run shares: the k rounds' mean spread plus the error
-    // of the baseline mean.
-    let shared = tau2 * (1.0 / kf + 1.0 / nf);
     // The candidate's within-run noise beyond the baseline runs' typical
     // one, averaged over its rounds; the mean of k rounds carries 1/k of it.
     let baseline_within: Vec<f64> = baseline_runs
@@ -477,21 +509,49 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
         (Some(c), Some(b)) if c > b && current_within.len() == rounds.len() => (c - b) / kf,
         _ => 0.0,
     };
-    let var = shared + extra;
+    let within_df: usize = rounds.iter().map(|r| r.len().saturating_sub(1)).sum();
+    // Each group's variance of the difference and its df: the part every
+    // run shares (the k rounds' mean spread plus the error of the baseline
+    // mean), plus the extra within-run noise, combined by
     // Welch–Satterthwaite: τ² has n − 1 degrees of freedom (d0 + n − 1
     // when moderated), the candidate's within-run variance Σ (m_j − 1)
     // over its rounds of m_j samples.
-    let within_df: usize = rounds.iter().map(|r| r.len().saturating_sub(1)).sum();
-    let df = if extra > 0.0 && within_df > 0 {
-        let shared_part = if tau_df.is_finite() {
-            shared * shared / tau_df
-        } else {
-            0.0
-        };
-        var * var / (shared_part + extra * extra / within_df as f64)
-    } else {
-        tau_df
+    let mut tests: Vec<(f64, f64, f64)> = groups
+        .iter()
+        .map(|&(w, tau2, tau_df)| {
+            let shared = tau2 * (1.0 / kf + 1.0 / nf);
+            let var = shared + extra;
+            let df = if extra > 0.0 && within_df > 0 {
+                let shared_part = if tau_df.is_finite() {
+                    shared * shared / tau_df
+                } else {
+                    0.0
+                };
+                var * var / (shared_part + extra * extra / within_df as f64)
+            } else {
+                tau_df
+            };
+            (w, var, df)
+        })
+        .collect();
+    // The likelier group first.
+    tests.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let Some(&(_, var, df)) = tests.first() else {
+        // A prior without groups: nothing to test with.
+        return Verdict::insufficient(n);
     };
+    let scale_se = |v: f64| {
+        if log_scale {
+            v.sqrt()
+        } else {
+            v.sqrt() / m.abs()
+        }
+    };
+    let other = tests.get(1).map(|&(weight, v, df)| OtherGroup {
+        weight,
+        se: scale_se(v),
+        df,
+    });
     let (d, se, baseline) = if log_scale {
         (yc - m, var.sqrt(), m.exp())
     } else {
@@ -505,8 +565,8 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
             basis: NoiseBasis::Pooled,
             runs: n,
             df: df.is_finite().then_some(df),
-            prior_df: p.df.is_finite().then_some(p.df),
-            series_pooled: p.series,
+            prior_df,
+            series_pooled: p.series(),
         },
         None => Noise {
             basis: NoiseBasis::OwnRuns,
@@ -523,6 +583,7 @@ pub fn against_history_pooled<R: AsRef<[f64]>>(
         baseline,
         log_scale,
         noise,
+        other,
     };
     decide(&diff, n, direction, thresholds)
 }
@@ -626,6 +687,7 @@ pub fn against_paired(
                 prior_df: None,
                 series_pooled: 0,
             },
+            other: None,
         },
         n,
         direction,
@@ -685,6 +747,7 @@ pub fn against_pinned(
             baseline: mb.exp(),
             log_scale,
             noise,
+            other: None,
         }
     } else {
         if mb == 0.0 {
@@ -697,6 +760,7 @@ pub fn against_pinned(
             baseline: mb,
             log_scale,
             noise,
+            other: None,
         }
     };
     decide(&diff, n, direction, thresholds)
@@ -726,11 +790,49 @@ fn tail(stat: f64, df: f64) -> Option<f64> {
     Some(StudentsT::new(0.0, 1.0, df).ok()?.sf(stat))
 }
 
+/// The one-sided tail probability beyond a difference `x` (on the test's
+/// scale) of the test at `scale`: Student's t's, or with two noise groups
+/// the posterior mixture of the groups' ([`TestScale::other`]).
+fn scale_tail(x: f64, scale: &TestScale) -> Option<f64> {
+    let main = tail(x / scale.se, scale.df)?;
+    Some(match scale.other {
+        Some(o) if o.se > 0.0 => (1.0 - o.weight) * main + o.weight * tail(x / o.se, o.df)?,
+        _ => main,
+    })
+}
+
+/// The half width of the one-sided test at level `alpha` at `scale`: the
+/// critical value times the standard error, or with two noise groups the
+/// `x` where the mixture's tail ([`scale_tail`]) falls to `alpha`, found by
+/// bisection between the two groups' own half widths (the mixture's tail
+/// lies between theirs, so its root does too).
+fn half_width(alpha: f64, scale: &TestScale) -> Option<f64> {
+    let main = critical_value(alpha, scale.df)? * scale.se;
+    let Some(o) = scale.other.filter(|o| o.se > 0.0 && o.weight > 0.0) else {
+        return Some(main);
+    };
+    let alpha = alpha.clamp(1e-300, 0.5);
+    let second = critical_value(alpha, o.df)? * o.se;
+    let (mut lo, mut hi) = (main.min(second), main.max(second));
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if scale_tail(mid, scale)? > alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-12 * hi {
+            break;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
 /// The minimum detectable change of a test at `scale` held to level
 /// `alpha`, as a positive fraction in the worse direction.
 fn min_detectable(scale: &TestScale, alpha: f64, direction: Direction) -> Option<f64> {
     let half_width = if scale.se > 0.0 {
-        critical_value(alpha, scale.df)? * scale.se
+        half_width(alpha, scale)?
     } else {
         0.0
     };
@@ -744,12 +846,15 @@ fn min_detectable(scale: &TestScale, alpha: f64, direction: Direction) -> Option
 fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresholds) -> Verdict {
     let to_change = |d: f64| if diff.log_scale { d.exp() - 1.0 } else { d };
     let alpha = thresholds.false_alarm_rate.clamp(1e-12, 0.5);
+    let scale = TestScale {
+        se: if diff.df > 0.0 { diff.se } else { 0.0 },
+        df: diff.df,
+        log_scale: diff.log_scale,
+        other: diff.other,
+    };
     let (p_value, half_width) = if diff.se > 0.0 && diff.df > 0.0 {
-        match (
-            tail(diff.d.abs() / diff.se, diff.df),
-            critical_value(alpha, diff.df),
-        ) {
-            (Some(p), Some(q)) => (p.clamp(0.0, 1.0), q * diff.se),
+        match (scale_tail(diff.d.abs(), &scale), half_width(alpha, &scale)) {
+            (Some(p), Some(h)) => (p.clamp(0.0, 1.0), h),
             _ => return Verdict::insufficient(n),
         }
     } else if diff.d == 0.0 {
@@ -763,11 +868,6 @@ fn decide(diff: &Difference, n: usize, direction: Direction, thresholds: &Thresh
         to_change(diff.d - half_width),
         to_change(diff.d + half_width),
     ];
-    let scale = TestScale {
-        se: if diff.df > 0.0 { diff.se } else { 0.0 },
-        df: diff.df,
-        log_scale: diff.log_scale,
-    };
     // The smallest worsening the test can call significant, as a positive
     // fraction in the worse direction.
     let min_detectable_change = match direction {
@@ -974,6 +1074,7 @@ pub fn bh_levels(p: &[f64], alpha: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::moderation::VariancePrior;
     use proptest::prelude::*;
 
     const THRESHOLDS: Thresholds = Thresholds {
@@ -1644,6 +1745,93 @@ mod tests {
     }
 
     #[test]
+    fn reference_two_group_mixture_test() {
+        // SciPy 1.17.1: f = lambda x: 0.7*t.sf(x/0.01, 13.0) + 0.3*t.sf(x/0.03, 19.5)
+        //   f(0.04) = 0.03019776434735405
+        //   brentq(lambda x: f(x) - 0.01, 1e-6, 1, xtol=1e-15, rtol=1e-15)
+        //     = 0.05830531167467286
+        let scale = TestScale {
+            se: 0.01,
+            df: 13.0,
+            log_scale: true,
+            other: Some(OtherGroup {
+                weight: 0.3,
+                se: 0.03,
+                df: 19.5,
+            }),
+        };
+        let p = scale_tail(0.04, &scale).expect("tail");
+        assert!((p - 0.03019776434735405).abs() < 1e-12, "{p}");
+        let h = half_width(0.01, &scale).expect("half width");
+        assert!((h - 0.05830531167467286).abs() < 1e-10, "{h}");
+        // Between the two groups' own half widths.
+        let own = |se: f64, df: f64| critical_value(0.01, df).expect("q") * se;
+        assert!(own(0.01, 13.0) < h && h < own(0.03, 19.5));
+        // Without a second group: Student's t.
+        let single = TestScale {
+            other: None,
+            ..scale
+        };
+        assert_eq!(half_width(0.01, &single), Some(own(0.01, 13.0)));
+    }
+
+    #[test]
+    fn a_pool_of_two_noise_groups_judges_each_by_its_own() {
+        // 8 quiet series (1 %) and 6 noisy ones (8 %) of 10 runs each: the
+        // pool splits into two groups, and a quiet series is tested with
+        // nearly the quiet group's noise, a noisy one with the noisy's.
+        let quiet: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![100.0 * (0.01 * ((i as f64) - 4.5) / 3.03).exp()])
+            .collect();
+        let noisy: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![100.0 * (0.08 * ((i as f64) - 4.5) / 3.03).exp()])
+            .collect();
+        let variance = |runs: &[Vec<f64>]| {
+            history_variance(&[[100.0]], runs, Statistic::Median, &THRESHOLDS).expect("variance")
+        };
+        let (vq, vn) = (variance(&quiet), variance(&noisy));
+        let jitter = [0.7, 1.3, 0.9, 1.1, 0.8, 1.2, 1.0, 0.95];
+        let mut pool: Vec<(f64, f64)> = jitter.iter().map(|j| (vq.variance * j, vq.df)).collect();
+        pool.extend(jitter[..6].iter().map(|j| (vn.variance * j, vn.df)));
+        let prior = moderation::estimate_noise_prior(&pool).expect("prior");
+        assert_eq!(prior.groups.len(), 2, "{prior:?}");
+        let judge = |runs: &[Vec<f64>]| {
+            against_history_pooled(
+                &[[115.0]],
+                runs,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &THRESHOLDS,
+                Some(&prior),
+            )
+        };
+        let own = |runs: &[Vec<f64>]| {
+            against_history(
+                &[115.0],
+                runs,
+                Statistic::Median,
+                Direction::LowerIsBetter,
+                &THRESHOLDS,
+            )
+        };
+        // The quiet series: +15 % is far outside its noise either way.
+        let q = judge(&quiet);
+        assert_eq!(q.regression, Regression::Regression);
+        assert!(q.min_detectable_change <= own(&quiet).min_detectable_change);
+        // The noisy series: not significant, and its detectable change is
+        // about its own (the noisy group's spread is its own here), never
+        // the quiet group's.
+        let n = judge(&noisy);
+        assert_ne!(n.regression, Regression::Regression);
+        let (mdc, own_mdc) = (
+            n.min_detectable_change.expect("mdc"),
+            own(&noisy).min_detectable_change.expect("mdc"),
+        );
+        assert!(mdc > 0.5 * own_mdc, "{mdc} vs own {own_mdc}");
+        assert!(mdc > 5.0 * q.min_detectable_change.expect("mdc"));
+    }
+
+    #[test]
     fn reference_bh_levels() {
         // By hand from the BH step-up rule at α = 0.05, m = 5: sorted
         // p = 0.005, 0.01, 0.03, 0.04, 0.5. Test 0.04: k = 4 needs 3 others
@@ -1679,11 +1867,11 @@ mod tests {
         assert!(hv.log_scale && hv.df == 7.0);
         // A prior as certain as 1000 runs at the same variance: the test is
         // nearly the z-test, narrower than the own-runs t.
-        let prior = VariancePrior {
+        let prior = NoisePrior::single(VariancePrior {
             df: 1000.0,
             scale: hv.variance,
             series: 12,
-        };
+        });
         let pooled = against_history_pooled(
             &[[110.0]],
             &base,
@@ -1701,11 +1889,11 @@ mod tests {
         assert!(pooled.min_detectable_change < own.min_detectable_change);
         // An infinite prior df: the z-test with the pooled variance, df
         // reported as null.
-        let certain = VariancePrior {
+        let certain = NoisePrior::single(VariancePrior {
             df: f64::INFINITY,
             scale: hv.variance,
             series: 12,
-        };
+        });
         let z = against_history_pooled(
             &[[110.0]],
             &base,
