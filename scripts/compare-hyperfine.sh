@@ -74,6 +74,9 @@ echo "    (median of each tool's round medians; 'paired' is the median over roun
 echo "     round median against hyperfine's from the same round, which decides 'within')"
 compare_time "sleep 0.02" -- sleep 0.02 :: -N 'sleep 0.02'
 compare_time "sort -n (CPU-bound)" -- sort -n numbers.txt :: -N 'sort -n numbers.txt'
+# GNU sort runs two threads on two cores; the single-threaded row tells a
+# difference in how those threads overlap from one in the measurement.
+compare_time "sort -n --parallel=1" -- sort -n --parallel=1 numbers.txt :: -N 'sort -n --parallel=1 numbers.txt'
 loop='i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done'
 compare_time "sh: while loop (5000)" --shell -- "$loop" :: "$loop"
 # A pipe of two processes on a small machine is scheduled differently from
