@@ -733,7 +733,8 @@ fn inconclusive_advice(j: &Judgement<'_>, baseline: &Baseline, config: &Config) 
     let mut ways = Vec::new();
     if let Baseline::History { .. } = baseline {
         let rounds = series.rounds().len();
-        let reach = power::to_detect(warning, mdc, v.direction, v.baseline_runs, rounds);
+        let shape = power::shape_of(v, config.regression.false_alarm_rate.fraction());
+        let reach = power::to_detect(warning, mdc, v.direction, v.baseline_runs, rounds, shape);
         match reach.and_then(|r| r.baseline_runs) {
             Some(n) => {
                 let more = n.saturating_sub(v.baseline_runs);

@@ -774,7 +774,7 @@ const NORMAL_DF: f64 = 1e5;
 
 /// The one-sided critical value at level `alpha` of Student's t with `df`
 /// degrees of freedom (the normal when `df` is infinite or huge).
-fn critical_value(alpha: f64, df: f64) -> Option<f64> {
+pub(crate) fn critical_value(alpha: f64, df: f64) -> Option<f64> {
     let alpha = alpha.clamp(1e-300, 0.5);
     if df > NORMAL_DF {
         return Some(Normal::new(0.0, 1.0).ok()?.inverse_cdf(1.0 - alpha));
@@ -783,7 +783,7 @@ fn critical_value(alpha: f64, df: f64) -> Option<f64> {
 }
 
 /// The one-sided tail probability beyond `stat` (see [`critical_value`]).
-fn tail(stat: f64, df: f64) -> Option<f64> {
+pub(crate) fn tail(stat: f64, df: f64) -> Option<f64> {
     if df > NORMAL_DF {
         return Some(Normal::new(0.0, 1.0).ok()?.sf(stat));
     }
