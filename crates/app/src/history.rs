@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use sloe_core::changepoint;
 use sloe_core::stats::median;
-use sloe_core::{RunHeader, RunId, Series, Unit};
+use sloe_core::{RunHeader, Series, Unit};
 use sloe_store::{RunQuery, Store};
 
 use crate::Result;
@@ -22,7 +22,7 @@ pub fn runs(store: &dyn Store, limit: usize) -> Result<Vec<RunHeader>> {
 /// The series of benchmarks matching `glob` in the latest `limit` runs that
 /// have them, each with its run.
 pub fn values(store: &dyn Store, glob: &str, limit: usize) -> Result<Vec<(RunHeader, Series)>> {
-    Ok(store.series_history(Some(glob), limit)?)
+    Ok(store.series_history(Some(glob), None, limit)?)
 }
 
 /// How far back `sloe history --changes` looks at least: change-point
@@ -42,45 +42,7 @@ pub fn branch_series(
     glob: &str,
     limit: usize,
 ) -> Result<Vec<(RunHeader, Series)>> {
-    // Pages of `limit` runs, then twice as many each time: runs without
-    // the benchmarks cost more pages, not a read of every run.
-    const MAX_PAGE: usize = 1000;
-    let mut out: Vec<(RunHeader, Series)> = Vec::new();
-    let (mut offset, mut found) = (0, 0);
-    let mut page = limit.clamp(1, MAX_PAGE);
-    while found < limit {
-        let headers = store.list_runs(&RunQuery {
-            branch: Some(branch.to_owned()),
-            limit: Some(page),
-            offset,
-            ..RunQuery::default()
-        })?;
-        offset += headers.len();
-        let ids: Vec<RunId> = headers.iter().map(|h| h.id).collect();
-        let by_id: BTreeMap<RunId, &RunHeader> = headers.iter().map(|h| (h.id, h)).collect();
-        // Grouped by run in the order of `ids`: newest first.
-        let mut last = None;
-        for (id, s) in store.results_of_runs(&ids, None)? {
-            if !wildcard(glob, &s.benchmark) {
-                continue;
-            }
-            if last != Some(id) {
-                if found == limit {
-                    break;
-                }
-                found += 1;
-                last = Some(id);
-            }
-            if let Some(h) = by_id.get(&id) {
-                out.push(((*h).clone(), s));
-            }
-        }
-        if headers.len() < page {
-            break;
-        }
-        page = page.saturating_mul(2).min(MAX_PAGE);
-    }
-    Ok(out)
+    Ok(store.series_history(Some(glob), Some(branch), limit)?)
 }
 
 /// Whether `name` matches `glob`: `*` any run of characters, `?` one
@@ -177,6 +139,7 @@ pub fn changes(
 mod tests {
     use super::*;
     use crate::testing::{around, at, record, store};
+    use sloe_core::RunId;
 
     #[test]
     fn a_level_shift_is_found_at_the_first_run_of_the_new_level() {

@@ -140,11 +140,11 @@ fn exercise(
     });
     time("series_history(\"bench-00*\", 20 runs)", 10, || {
         store
-            .series_history(Some("bench-00*"), 20)
+            .series_history(Some("bench-00*"), None, 20)
             .expect("history")
     });
     time("series_history(None, 20 runs)", 10, || {
-        store.series_history(None, 20).expect("history")
+        store.series_history(None, None, 20).expect("history")
     });
 
     figures.push((format!("store:{backend}:insert-run-200x10"), insert));

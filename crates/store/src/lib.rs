@@ -190,11 +190,13 @@ pub trait Store: Send + Sync {
 
     /// For `sloe history [BENCHMARK]`: the newest `limit_runs` runs that have
     /// a series whose benchmark matches `benchmark_glob` (`*` and `?`
-    /// wildcards, case-sensitive; `None` = every run), newest first, each
-    /// with its matching series in recording order.
+    /// wildcards, case-sensitive; `None` = every run) on `branch` (`None` =
+    /// any branch), newest first, each with its matching series in
+    /// recording order.
     fn series_history(
         &self,
         benchmark_glob: Option<&str>,
+        branch: Option<&str>,
         limit_runs: usize,
     ) -> Result<Vec<(RunHeader, Series)>, StoreError>;
 

@@ -781,6 +781,7 @@ impl Store for PostgresStore {
     fn series_history(
         &self,
         benchmark_glob: Option<&str>,
+        branch: Option<&str>,
         limit_runs: usize,
     ) -> Result<Vec<(RunHeader, Series)>, StoreError> {
         self.with("read the history", |conn| {
@@ -796,6 +797,7 @@ impl Store for PostgresStore {
                               SELECT id, timestamp_ns FROM runs
                               WHERE EXISTS (SELECT 1 FROM results
                                             WHERE run_id = runs.id AND benchmark LIKE $1 ESCAPE '\')
+                                AND ($3::text IS NULL OR branch = $3)
                               ORDER BY timestamp_ns DESC, id DESC LIMIT $2)
                           SELECT {columns}
                           FROM picked JOIN runs AS r ON r.id = picked.id
@@ -803,18 +805,19 @@ impl Store for PostgresStore {
                           WHERE s.benchmark LIKE $1 ESCAPE '\'
                           ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
                     ))?;
-                    conn.client.query(&stmt, &[&pattern, &limit])?
+                    conn.client.query(&stmt, &[&pattern, &limit, &branch])?
                 }
                 None => {
                     let stmt = conn.prepare(&format!(
                         "WITH picked AS (
-                              SELECT id FROM runs ORDER BY timestamp_ns DESC, id DESC LIMIT $1)
+                              SELECT id FROM runs WHERE ($2::text IS NULL OR branch = $2)
+                              ORDER BY timestamp_ns DESC, id DESC LIMIT $1)
                           SELECT {columns}
                           FROM picked JOIN runs AS r ON r.id = picked.id
                           JOIN results AS s ON s.run_id = r.id
                           ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
                     ))?;
-                    conn.client.query(&stmt, &[&limit])?
+                    conn.client.query(&stmt, &[&limit, &branch])?
                 }
             };
             let mut out: Vec<(RunHeader, Series)> = Vec::with_capacity(rows.len());

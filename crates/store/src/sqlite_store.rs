@@ -577,6 +577,7 @@ impl Store for SqliteStore {
     fn series_history(
         &self,
         benchmark_glob: Option<&str>,
+        branch: Option<&str>,
         limit_runs: usize,
     ) -> Result<Vec<(RunHeader, Series)>, StoreError> {
         self.with("read the history", |conn| {
@@ -590,23 +591,32 @@ impl Store for SqliteStore {
                          FROM (SELECT id FROM runs AS r0
                                WHERE EXISTS (SELECT 1 FROM results AS s0
                                              WHERE s0.run_id = r0.id AND s0.benchmark GLOB ?1)
+                                 AND (?3 IS NULL OR r0.branch = ?3)
                                ORDER BY timestamp_ns DESC, id DESC LIMIT ?2) AS picked
                          JOIN runs AS r ON r.id = picked.id
                          JOIN results AS s ON s.run_id = r.id
                          WHERE s.benchmark GLOB ?1
                          ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
                     ))?,
-                    vec![Value::Text(codec::glob_to_sqlite(glob)), Value::Integer(limit)],
+                    vec![
+                        Value::Text(codec::glob_to_sqlite(glob)),
+                        Value::Integer(limit),
+                        branch.map_or(Value::Null, |b| Value::Text(b.to_owned())),
+                    ],
                 ),
                 None => (
                     conn.prepare_cached(&format!(
                         "SELECT {columns}
-                         FROM (SELECT id FROM runs ORDER BY timestamp_ns DESC, id DESC LIMIT ?1) AS picked
+                         FROM (SELECT id FROM runs WHERE (?2 IS NULL OR branch = ?2)
+                               ORDER BY timestamp_ns DESC, id DESC LIMIT ?1) AS picked
                          JOIN runs AS r ON r.id = picked.id
                          JOIN results AS s ON s.run_id = r.id
                          ORDER BY r.timestamp_ns DESC, r.id DESC, s.position"
                     ))?,
-                    vec![Value::Integer(limit)],
+                    vec![
+                        Value::Integer(limit),
+                        branch.map_or(Value::Null, |b| Value::Text(b.to_owned())),
+                    ],
                 ),
             };
             let mut rows = stmt.query(rusqlite::params_from_iter(args))?;

@@ -227,6 +227,7 @@ contract! {
         results_of_runs_with_and_without_keys,
         series_history_matches_globs,
         series_history_treats_percent_and_underscore_literally,
+        series_history_reads_one_branch,
         recorded_series_lists_each_name_of_the_newest_runs_once,
         baselines_pin_show_and_clear,
         pinning_a_missing_run_fails_and_changes_nothing,
@@ -426,7 +427,7 @@ fn round_trip_keeps_every_field(store: &dyn Store) {
     // Every read of a header brings the fingerprint back.
     let listed = ok(store.list_runs(&RunQuery::default()));
     assert_eq!(listed[0].context, context);
-    let history = ok(store.series_history(Some("transpile-*"), 1));
+    let history = ok(store.series_history(Some("transpile-*"), None, 1));
     assert_eq!(history[0].0.context, context);
 
     // A run with no optional context and no series.
@@ -565,7 +566,7 @@ fn series_come_back_in_recording_order(store: &dyn Store) {
         recorded
     );
 
-    let history = ok(store.series_history(Some("bench-*"), 10));
+    let history = ok(store.series_history(Some("bench-*"), None, 10));
     assert_eq!(
         history.into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
         recorded
@@ -746,7 +747,7 @@ fn series_history_matches_globs(store: &dyn Store) {
     let r4 = simple(store, "main", "tb", 4, &["transpile-complex"]);
 
     let got = |glob: Option<&str>, limit: usize| -> Vec<(RunId, String)> {
-        ok(store.series_history(glob, limit))
+        ok(store.series_history(glob, None, limit))
             .into_iter()
             .map(|(h, s)| (h.id, s.benchmark))
             .collect()
@@ -807,12 +808,32 @@ fn series_history_matches_globs(store: &dyn Store) {
     assert_eq!(got(None, 0), vec![]);
 
     // Headers and values come along.
-    let (header, s) = ok(store.series_history(Some("transpile-simple"), 1))
+    let (header, s) = ok(store.series_history(Some("transpile-simple"), None, 1))
         .into_iter()
         .next()
         .expect("one row");
     assert_eq!(header.context, context("main", "tb", at(2)));
     assert_eq!(s, series("transpile-simple", "wall_time", &[2.0, 2.5]));
+}
+
+fn series_history_reads_one_branch(store: &dyn Store) {
+    let m1 = simple(store, "main", "tb", 1, &["parse"]);
+    let t2 = simple(store, "topic", "tb", 2, &["parse"]);
+    let m3 = simple(store, "main", "tb", 3, &["other"]);
+    let t4 = simple(store, "topic", "tb", 4, &["parse", "other"]);
+    let ids = |glob: Option<&str>, branch: Option<&str>, limit: usize| -> Vec<RunId> {
+        ok(store.series_history(glob, branch, limit))
+            .into_iter()
+            .map(|(h, _)| h.id)
+            .collect()
+    };
+    // The newest `limit` runs of the branch that have the benchmark: a
+    // newer run of another branch, or of main without it, takes no place.
+    assert_eq!(ids(Some("parse"), Some("main"), 1), vec![m1]);
+    assert_eq!(ids(Some("parse"), Some("topic"), 5), vec![t4, t2]);
+    assert_eq!(ids(None, Some("main"), 5), vec![m3, m1]);
+    assert_eq!(ids(Some("*"), Some("none"), 5), vec![]);
+    assert_eq!(ids(Some("parse"), None, 2), vec![t4, t2]);
 }
 
 fn series_history_treats_percent_and_underscore_literally(store: &dyn Store) {
@@ -830,7 +851,7 @@ fn series_history_treats_percent_and_underscore_literally(store: &dyn Store) {
         ],
     );
     let got = |glob: &str| -> Vec<String> {
-        ok(store.series_history(Some(glob), 10))
+        ok(store.series_history(Some(glob), None, 10))
             .into_iter()
             .map(|(h, s)| {
                 assert_eq!(h.id, r1);
@@ -1111,7 +1132,7 @@ fn a_failed_insert_leaves_nothing_behind(store: &dyn Store) {
     assert_eq!(ok(store.count_runs()), 1);
     assert_eq!(ok(store.latest_run_id()), Some(first));
     assert_eq!(list(store, RunQuery::default()), vec![first]);
-    assert!(ok(store.series_history(Some("s*"), 10)).is_empty());
+    assert!(ok(store.series_history(Some("s*"), None, 10)).is_empty());
 
     // The store is still usable, and the next run gets a fresh id.
     let next = simple(store, "main", "tb", 3, &["s7"]);
@@ -1149,7 +1170,7 @@ fn rounds_survive_every_read(store: &dyn Store) {
             .map(|(_, s)| s)
             .collect();
     assert_eq!(keyed, vec![confirmed.clone()]);
-    let history: Vec<Series> = ok(store.series_history(Some("conf*"), 10))
+    let history: Vec<Series> = ok(store.series_history(Some("conf*"), None, 10))
         .into_iter()
         .map(|(_, s)| s)
         .collect();

@@ -100,7 +100,7 @@ pub fn status(
             } => {
                 // CI runs as events: each run's matching series, judged against the threshold.
                 let rows = match &store {
-                    Some(store) => store.series_history(Some(benchmark), usize::MAX)?,
+                    Some(store) => store.series_history(Some(benchmark), None, usize::MAX)?,
                     None => Vec::new(),
                 };
                 let events = history::threshold_events(&rows, benchmark, measure, threshold)
@@ -112,7 +112,7 @@ pub fn status(
                 // cases. The store's pattern knows only `*` and `?`: read every suite,
                 // filter in the core.
                 let rows = match &store {
-                    Some(store) => store.series_history(Some("suite:*"), usize::MAX)?,
+                    Some(store) => store.series_history(Some("suite:*"), None, usize::MAX)?,
                     None => Vec::new(),
                 };
                 let events = history::suite_events(&rows, suite, *rate)
