@@ -655,40 +655,11 @@ fn parallel_ingest_sqlite() {
 
 #[test]
 fn parallel_ingest_postgres() {
-    if sloe_testkit::skip(Need::Postgres) {
+    let Some(db) = sloe_testkit::pg::Database::fresh("sloe_cli") else {
         return;
-    }
-    let admin_url = std::env::var("SLOE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap_or_else(|e| {
-        sloe_testkit::missing(
-            Need::Postgres,
-            &format!("failed to connect to PostgreSQL at {admin_url}: {e}"),
-        )
-    });
-    let db = format!(
-        "sloe_cli_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .expect("create database");
-    let url = match admin_url.rsplit_once('/') {
-        Some((server, _)) => format!("{server}/{db}"),
-        None => panic!("bad url {admin_url}"),
     };
     let p = Project::new("");
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parallel_ingest(&p, &url)));
-    admin
-        .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))
-        .expect("drop database");
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+    parallel_ingest(&p, db.url());
 }
 
 #[test]

@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+#[cfg(feature = "postgres")]
+pub mod pg;
+
 /// The variable that lists, comma-separated, the needs whose tests skip.
 pub const SKIP_VAR: &str = "SLOE_SKIP";
 
