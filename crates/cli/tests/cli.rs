@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
-use sloe_testkit::Need;
 
 mod common;
 
