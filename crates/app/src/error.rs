@@ -50,13 +50,13 @@ pub enum AppError {
     /// A remote dependency (Prometheus) could not be asked.
     #[error("{0}")]
     Upstream(String),
-    /// The user pressed Ctrl-C (or the process got SIGTERM) mid-run: the
-    /// runner killed the benchmark's process group before anything was
-    /// recorded.
+    /// The user pressed Ctrl-C, or the process got SIGTERM or SIGHUP,
+    /// mid-run: the runner killed the benchmark's processes before anything
+    /// was recorded.
     #[error(
-        "finish the run: interrupted (Ctrl-C); the process group was killed and nothing was recorded"
+        "finish the run: interrupted by {by}; the benchmark's processes were killed and nothing was recorded"
     )]
-    Interrupted,
+    Interrupted { by: sloe_runner::interrupt::Caught },
     /// A results file (or standard input) could not be read.
     #[error("read {path}: {source}")]
     Read {
@@ -108,12 +108,13 @@ fn specs_message(errors: &[SpecError]) -> String {
 }
 
 impl AppError {
-    /// The exit code of the `sloe` binary for this error: 130 after Ctrl-C
-    /// (like a shell), 2 for everything else (bad usage, config or input, a
+    /// The exit code of the `sloe` binary for this error: 128 plus the
+    /// signal's number after a stop signal (like a shell: 130 after Ctrl-C,
+    /// 143 after SIGTERM, 129 after SIGHUP), 2 for everything else (bad usage, config or input, a
     /// failed command, a store that cannot be used).
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Interrupted => 130,
+            AppError::Interrupted { by } => u8::try_from(128 + by.number()).unwrap_or(130),
             AppError::Usage(_)
             | AppError::Config(_)
             | AppError::Spec(_)
@@ -151,7 +152,7 @@ impl AppError {
             | AppError::NoSuchRunToPin { .. } => 404,
             AppError::ConfigExists { .. } => 409,
             AppError::Upstream(_) => 502,
-            AppError::Interrupted => 503,
+            AppError::Interrupted { .. } => 503,
             AppError::Store(_)
             | AppError::Measurement(_)
             | AppError::Write { .. }
@@ -176,7 +177,7 @@ impl AppError {
             AppError::Measurement(_) => "measurement_failed",
             AppError::Write { .. } => "write_failed",
             AppError::Upstream(_) => "upstream_error",
-            AppError::Interrupted => "interrupted",
+            AppError::Interrupted { .. } => "interrupted",
             AppError::Read { .. } => "read_failed",
             AppError::Format(_) => "invalid_results",
             AppError::CreateDir { .. } => "create_dir_failed",
@@ -197,7 +198,30 @@ mod tests {
     #[test]
     fn each_case_names_its_exit_code_and_status() {
         let cases = [
-            (AppError::Interrupted, 130, 503, "interrupted"),
+            (
+                AppError::Interrupted {
+                    by: sloe_runner::interrupt::Caught::Interrupt,
+                },
+                130,
+                503,
+                "interrupted",
+            ),
+            (
+                AppError::Interrupted {
+                    by: sloe_runner::interrupt::Caught::Terminate,
+                },
+                143,
+                503,
+                "interrupted",
+            ),
+            (
+                AppError::Interrupted {
+                    by: sloe_runner::interrupt::Caught::HangUp,
+                },
+                129,
+                503,
+                "interrupted",
+            ),
             (AppError::Usage("x".into()), 2, 400, "bad_request"),
             (AppError::Input("x".into()), 2, 422, "invalid_input"),
             (

@@ -1,9 +1,11 @@
 //! The `sloe` binary: parse flags, resolve settings, run one command, exit
 //! with the code the contract names (0 pass, 1 blocked by policy; on an
 //! error, the code `sloe_app::AppError` names: 2 for bad usage, config or
-//! input, or a measured command that failed; 130 after Ctrl-C; a closed
-//! output pipe ends it by SIGPIPE, which shells report as 141). Commands
-//! are thin: the work lives in sloe-app and the library crates.
+//! input, or a measured command that failed; 128 plus the signal's number
+//! after a stop signal: 130 after Ctrl-C, 143 after SIGTERM, 129 after
+//! SIGHUP; a closed output pipe ends it by SIGPIPE, which shells report as
+//! 141). Commands are thin: the work lives in sloe-app and the library
+//! crates.
 
 mod args;
 mod commands;

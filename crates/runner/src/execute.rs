@@ -172,8 +172,11 @@ pub enum RunError {
         format_duration(*after)
     )]
     TimedOut { program: String, after: Duration },
-    #[error("finish `{program}`: interrupted (Ctrl-C); its process group was killed")]
-    Interrupted { program: String },
+    #[error("finish `{program}`: interrupted by {by}; its processes were killed")]
+    Interrupted {
+        program: String,
+        by: interrupt::Caught,
+    },
     #[error("wait for `{program}`: {source}")]
     Wait {
         program: String,
@@ -258,8 +261,8 @@ impl Executor for SystemExecutor {
 
     fn execute(&mut self, inv: &Invocation) -> Result<Measurement, RunError> {
         let shown = inv.program.display();
-        if interrupt::requested() {
-            return Err(RunError::Interrupted { program: shown });
+        if let Some(by) = interrupt::caught() {
+            return Err(RunError::Interrupted { program: shown, by });
         }
         let argv: Vec<&str> = match &inv.program {
             Program::Argv(argv) => argv.iter().map(String::as_str).collect(),
@@ -309,6 +312,21 @@ impl Executor for SystemExecutor {
         // terminal's Ctrl-C reaches only sloe, which then kills the group
         // itself.
         cmd.process_group(0);
+        // If sloe dies (SIGKILL included), the kernel signals the child:
+        // the intermediary then kills the command's tree and exits; a
+        // command started directly is killed (with the group it leads
+        // when it is alone in it).
+        let stop = match self.intermediary {
+            Some(_) => interrupt::Stop::AskIntermediary,
+            None => interrupt::Stop::KillGroup,
+        };
+        spawn::end_with_this_process(
+            &mut cmd,
+            match stop {
+                interrupt::Stop::AskIntermediary => Signal::SIGTERM,
+                interrupt::Stop::KillGroup => Signal::SIGKILL,
+            },
+        );
 
         let start = Instant::now();
         let mut child = cmd.spawn().map_err(|e| match e.kind() {
@@ -320,7 +338,7 @@ impl Executor for SystemExecutor {
         // The command holds the socket's other end, not this process.
         drop(cmd);
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-        let group = interrupt::Guard::register(pid);
+        let group = interrupt::Guard::register(pid, stop);
         let sampler = inv.sample_interval.map(|every| {
             // The intermediary's own CPU time and memory are not the command's.
             let leader = self.intermediary.as_ref().map(|_| pid.as_raw());
@@ -352,8 +370,9 @@ impl Executor for SystemExecutor {
                         *f = true;
                     }
                     // The child is at worst a zombie here (it is reaped only
-                    // after this thread is joined), so the group id is ours.
-                    let _ = killpg(pid, Signal::SIGKILL);
+                    // after this thread is joined), so the pid and the group
+                    // id are ours.
+                    interrupt::stop(pid, stop);
                 }
             });
             (tx, handle)
@@ -380,6 +399,13 @@ impl Executor for SystemExecutor {
             drop(tx);
             let _ = handle.join();
         }
+        let timed_out = timed_out.lock().map(|f| *f).unwrap_or(false);
+        if timed_out || interrupt::requested() {
+            // The intermediary killed the tree before it exited; whatever
+            // of the group is left (it could not have been) goes too. The
+            // leader is unreaped, so the group id is still ours.
+            let _ = killpg(pid, Signal::SIGKILL);
+        }
         drop(group);
 
         let usage = child.wait4().map_err(|source| RunError::Wait {
@@ -395,16 +421,14 @@ impl Executor for SystemExecutor {
         });
         let stdout = reader.map(|r| r.join().unwrap_or_default());
 
-        if timed_out.lock().map(|f| *f).unwrap_or(false)
-            && let Some(after) = inv.timeout
-        {
+        if timed_out && let Some(after) = inv.timeout {
             return Err(RunError::TimedOut {
                 program: shown,
                 after,
             });
         }
-        if interrupt::requested() {
-            return Err(RunError::Interrupted { program: shown });
+        if let Some(by) = interrupt::caught() {
+            return Err(RunError::Interrupted { program: shown, by });
         }
         let (status, wall, user, sys, peak_rss, io) = match report {
             None => (

@@ -1,7 +1,8 @@
 //! sloe-runner: running commands and measuring them.
 //!
-//! Owns process execution (one process group per execution, so timeouts
-//! and Ctrl-C kill the whole tree), resource usage of the process tree
+//! Owns process execution (one process group per execution, so timeouts,
+//! Ctrl-C, SIGTERM and SIGHUP kill the whole tree, and the tree dies with
+//! sloe even when sloe is killed by SIGKILL), resource usage of the process tree
 //! (wall time by the monotonic clock; user and sys CPU time and peak RSS
 //! from `wait4`'s rusage of the child and its waited-for descendants; I/O
 //! bytes from `/proc/<pid>/io`), shell start-up calibration (the executor

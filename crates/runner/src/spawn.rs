@@ -24,6 +24,34 @@
 //! and its standard input is one end of a socket pair: it gives the command
 //! `/dev/null` as standard input instead and writes its report on that
 //! socket, one text line (see `Report`).
+//!
+//! # When sloe dies
+//!
+//! Nothing of the command may outlive a sloe that was killed (SIGKILL
+//! included, which sloe cannot catch). The chain is tied together by the
+//! kernel's parent-death signal (`PR_SET_PDEATHSIG`), set in each child
+//! between its fork and its exec, with a check of `getppid` afterwards in
+//! case the parent died before it was set:
+//!
+//! - sloe starts the intermediary with SIGTERM as its parent-death signal
+//!   ([`end_with_this_process`]). The signal is sent when the *thread* that
+//!   forked it ends; the executor forks from the thread that then waits for
+//!   the execution to end, so that thread outlives the execution unless
+//!   sloe itself dies.
+//! - The intermediary is a child subreaper (`PR_SET_CHILD_SUBREAPER`): a
+//!   descendant whose parent dies, one that daemonised or left the process
+//!   group included, becomes its child instead of init's. It blocks
+//!   SIGTERM, SIGHUP, SIGINT and SIGCHLD and waits for them
+//!   (`sigwait`): on SIGCHLD it reaps what ended; on any of the others
+//!   (sloe died, or sloe's timeout or Ctrl-C asks it) it kills every
+//!   process of its group and every child it has, reaps them, repeats
+//!   until none is left (see `kill_tree`), and exits.
+//! - The launcher dies with the intermediary (SIGKILL as its parent-death
+//!   signal); the command, started with `posix_spawnp`, cannot be given one,
+//!   which is why the intermediary does the killing.
+//!
+//! When the command ends by itself, what it left running in the background
+//! (a server a `prepare` command started, say) is left alone, as before.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io::Write;
@@ -33,8 +61,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
-use nix::unistd::Pid;
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::{Pid, getpid, getppid};
 
 use crate::execute::IoBytes;
 
@@ -267,8 +297,46 @@ impl Prepared {
     }
 }
 
+/// Makes the child that `cmd` starts receive `signal` when this process
+/// (precisely: the thread that starts it) ends, SIGKILL included; a child
+/// whose parent is already gone by then exits before its exec. `cmd` is
+/// then started with fork and exec (std uses `posix_spawn` only when there
+/// is nothing to run in between).
+pub(crate) fn end_with_this_process(cmd: &mut std::process::Command, signal: Signal) {
+    use std::os::unix::process::CommandExt;
+    let parent = getpid();
+    // SAFETY: the closure runs in the forked child before exec and makes
+    // only async-signal-safe system calls (prctl, getppid); it allocates
+    // nothing (the error is built from a plain errno).
+    unsafe {
+        cmd.pre_exec(move || {
+            prctl::set_pdeathsig(signal)?;
+            if getppid() != parent {
+                // The parent died before the signal was set: nobody waits.
+                return Err(Errno::ESRCH.into());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// The signals the intermediary waits for: a child ended, or stop.
+fn supervised() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGINT,
+    ] {
+        set.add(s);
+    }
+    set
+}
+
 /// Forks the launcher, which starts the command, measures it and writes
-/// the report to `sock`; waits for the launcher.
+/// the report to `sock`; supervises it until it ends (see the module's
+/// comment, "When sloe dies").
 ///
 /// Why a launcher: the pages a command inherits are those of the process
 /// that starts it: all its resident pages with `posix_spawn` (which shares
@@ -281,6 +349,12 @@ impl Prepared {
 /// anonymous pages, a few hundred KiB) plus the few pages it touches, and
 /// it starts the command with `posix_spawnp`.
 fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> {
+    let intermediary = getpid();
+    prctl::set_child_subreaper(true)?;
+    // Blocked here, so that they wait for `sigwait` (a signal that came
+    // before is kept pending, not lost); the command gets an empty mask
+    // from `posix_spawnattr_setsigmask`.
+    let before = supervised().thread_swap_mask(SigmaskHow::SIG_BLOCK)?;
     // SAFETY: this process is single-threaded (the intermediary starts no
     // threads), so the forked launcher is a whole copy of it that may run
     // any code; it ends with `_exit` and never returns here.
@@ -289,6 +363,14 @@ fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> 
         return Err(std::io::Error::last_os_error());
     }
     if launcher == 0 {
+        // Dies with the intermediary; gone already, it does not start.
+        let tied = before.thread_set_mask().is_ok()
+            && prctl::set_pdeathsig(Signal::SIGKILL).is_ok()
+            && getppid() == intermediary;
+        if !tied {
+            // SAFETY: as below.
+            unsafe { libc::_exit(125) }
+        }
         let report =
             measure(prepared).unwrap_or_else(|e| Report::Fail(e.raw_os_error().unwrap_or(0)));
         let code = match sock.write_all(report.encode().as_bytes()) {
@@ -299,7 +381,7 @@ fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> 
         // exit path a second time.
         unsafe { libc::_exit(code) }
     }
-    let (status, _) = wait4(Pid::from_raw(launcher))?;
+    let status = supervise(Pid::from_raw(launcher))?;
     let ended = std::process::ExitStatus::from_raw(status);
     if ended.success() {
         Ok(())
@@ -308,6 +390,110 @@ fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> 
             "the launcher ended: {ended}"
         )))
     }
+}
+
+/// In the intermediary: reaps every child that ends (the launcher, and
+/// the orphans of the command's tree that came here as to a subreaper)
+/// until the launcher has ended, and returns its raw wait status. A stop
+/// signal kills the tree first and ends in an error.
+fn supervise(launcher: Pid) -> std::io::Result<i32> {
+    let signals = supervised();
+    loop {
+        if let Some(status) = reap(Some(launcher))? {
+            return Ok(status);
+        }
+        match signals.wait()? {
+            Signal::SIGCHLD => {}
+            _ => {
+                kill_tree(getpid());
+                return Err(Errno::EINTR.into());
+            }
+        }
+    }
+}
+
+/// Reaps every child that has ended, without waiting; the raw wait status
+/// of `launcher` if it was among them.
+fn reap(launcher: Option<Pid>) -> std::io::Result<Option<i32>> {
+    let mut found = None;
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(found),
+            Ok(status) => {
+                if status.pid().is_some() && status.pid() == launcher {
+                    found = Some(match status {
+                        WaitStatus::Exited(_, code) => (code & 0xff) << 8,
+                        WaitStatus::Signaled(_, signal, core) => {
+                            signal as i32 | if core { 0x80 } else { 0 }
+                        }
+                        _ => 0x7f,
+                    });
+                }
+            }
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// How long [`kill_tree`] goes on at most (a tree that forks faster than
+/// it is killed).
+const KILL_TREE_FOR: Duration = Duration::from_secs(5);
+
+/// In the intermediary (the leader of the execution's process group and a
+/// subreaper): SIGKILL to every other process of the group and to every
+/// child it has (re-parented descendants that left the group included),
+/// reaping them, until there is none left. `killpg` would kill the
+/// intermediary too, before the descendants that left the group came to
+/// it.
+fn kill_tree(me: Pid) {
+    let until = Instant::now() + KILL_TREE_FOR;
+    loop {
+        let mut left = false;
+        for (pid, state, ppid, pgrp) in processes() {
+            if pid == me || (ppid != me && pgrp != me) {
+                continue;
+            }
+            if state == 'Z' {
+                // Reaped below when it is ours; else its parent, killed
+                // here, hands it to us.
+                left = true;
+            } else {
+                left = true;
+                let _ = kill(pid, Signal::SIGKILL);
+            }
+        }
+        let _ = reap(None);
+        if !left || Instant::now() >= until {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Every process: pid, state, parent and process group, from
+/// `/proc/<pid>/stat`.
+fn processes() -> Vec<(Pid, char, Pid, Pid)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|entry| {
+        let pid: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The name, in parentheses, may hold anything: read after the last one.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let mut f = rest.split_ascii_whitespace();
+        let state = f.next()?.chars().next()?;
+        let ppid: i32 = f.next()?.parse().ok()?;
+        let pgrp: i32 = f.next()?.parse().ok()?;
+        Some((
+            Pid::from_raw(pid),
+            state,
+            Pid::from_raw(ppid),
+            Pid::from_raw(pgrp),
+        ))
+    })
+    .collect()
 }
 
 /// In the launcher: starts the command and measures it, from just before

@@ -69,8 +69,8 @@ fn finish_job(exec: &mut dyn Executor, job: &Job, result: Result<Measured>) -> R
 
 /// Ctrl-C, or the job's failure to be measured.
 fn failed(job: &Job, e: &(dyn std::error::Error + 'static)) -> AppError {
-    if interrupt::requested() {
-        return AppError::Interrupted;
+    if let Some(by) = interrupt::caught() {
+        return AppError::Interrupted { by };
     }
     AppError::Measurement(format!("measure benchmark `{}`: {}", job.name, chain(e)))
 }
@@ -79,7 +79,7 @@ fn failed(job: &Job, e: &(dyn std::error::Error + 'static)) -> AppError {
 /// [`AppError::Interrupted`] whoever noticed it first.
 fn bench_failed(job: &Job, e: BenchError) -> AppError {
     match e {
-        BenchError::Run(RunError::Interrupted { .. }) => AppError::Interrupted,
+        BenchError::Run(RunError::Interrupted { by, .. }) => AppError::Interrupted { by },
         e => failed(job, &e),
     }
 }

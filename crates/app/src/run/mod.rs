@@ -176,7 +176,7 @@ pub fn measure_and_record(
 impl From<sloe_runner::RunError> for AppError {
     fn from(e: sloe_runner::RunError) -> AppError {
         match e {
-            sloe_runner::RunError::Interrupted { .. } => AppError::Interrupted,
+            sloe_runner::RunError::Interrupted { by, .. } => AppError::Interrupted { by },
             e => AppError::Measurement(chain(&e)),
         }
     }
