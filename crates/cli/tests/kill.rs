@@ -367,15 +367,16 @@ fn a_stop_signal_is_reported_by_its_name_and_kills_the_tree() {
         let mut err = String::new();
         std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
             .expect("read stderr");
+        // The tree went with it, the grandchild that left the group too
+        // (whatever is left is killed before anything is asserted).
+        let left = leftovers(&tree, &pids, latest, Duration::from_secs(5));
+        for (pid, _) in &left {
+            let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        }
         assert_eq!(status.code(), Some(code), "{signal}: {err}");
         assert!(err.contains(name), "{signal}: {err}");
         if signal != Signal::SIGINT {
             assert!(!err.contains("Ctrl-C"), "{signal}: {err}");
-        }
-        // The tree went with it, the grandchild that left the group too.
-        let left = leftovers(&tree, &pids, latest, Duration::from_secs(5));
-        for (pid, _) in &left {
-            let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
         }
         assert!(left.is_empty(), "{signal}: left {left:?}");
     }

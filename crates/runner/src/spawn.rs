@@ -349,7 +349,7 @@ fn supervised() -> SigSet {
 /// anonymous pages, a few hundred KiB) plus the few pages it touches, and
 /// it starts the command with `posix_spawnp`.
 fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> {
-    let intermediary = getpid();
+    let intermediary = getpid().as_raw();
     prctl::set_child_subreaper(true)?;
     // Blocked here, so that they wait for `sigwait` (a signal that came
     // before is kept pending, not lost); the command gets an empty mask
@@ -364,9 +364,16 @@ fn launch(prepared: &Prepared, sock: &mut std::fs::File) -> std::io::Result<()> 
     }
     if launcher == 0 {
         // Dies with the intermediary; gone already, it does not start.
-        let tied = before.thread_set_mask().is_ok()
-            && prctl::set_pdeathsig(Signal::SIGKILL).is_ok()
-            && getppid() == intermediary;
+        // Straight to libc here, not through nix's wrappers: every code
+        // page the launcher faults in (and its neighbours, mapped by
+        // fault-around) is counted in the command's peak RSS, since the
+        // command is spawned from the launcher's memory map.
+        // SAFETY: plain system calls on a live, initialised signal set.
+        let tied = unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, before.as_ref(), std::ptr::null_mut()) == 0
+                && libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0
+                && libc::getppid() == intermediary
+        };
         if !tied {
             // SAFETY: as below.
             unsafe { libc::_exit(125) }
