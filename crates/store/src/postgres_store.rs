@@ -13,6 +13,23 @@
 //! `synchronous_commit` (on by default) makes a commit durable before it
 //! returns. Migrations run under a transaction-level advisory lock, so
 //! concurrent first opens apply each migration once.
+//!
+//! Many writers at once (CI runners ingesting in parallel) never deadlock
+//! each other by design, and what the server still aborts is re-run:
+//!
+//! - SLI event writes and compaction are ordered by one transaction-level
+//!   advisory lock per schema: `add_events` holds it shared (ingests run
+//!   side by side, each upserting its buckets in one sorted order, so their
+//!   row locks never cross), compaction holds it exclusive (it waits for the
+//!   ingests in flight and runs alone, so no ingest holds a row it deletes
+//!   or rewrites, whatever the order). A second advisory lock lets one
+//!   compaction run at a time: one that finds another running skips, as
+//!   that one does the work (what it cannot see yet, the next one does).
+//! - Every write method re-runs its whole transaction when the server
+//!   aborted it as a deadlock victim or a serialization failure (SQLSTATE
+//!   40P01, 40001), up to [`WRITE_ATTEMPTS`] times with jittered,
+//!   doubling back-off. Such an abort rolled everything back, so a re-run
+//!   never counts anything twice.
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -49,6 +66,30 @@ pub const DEFAULT_POOL_SIZE: u32 = 10;
 /// notices a connection the server closed (a restart, an idle timeout) only
 /// when a query fails, and one just used is very likely still open.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
+/// How many times a write transaction runs when the server keeps aborting
+/// it as a deadlock victim or a serialization failure.
+const WRITE_ATTEMPTS: u32 = 8;
+
+/// The back-off before the second attempt; it doubles per attempt up to
+/// [`RETRY_BACKOFF_MAX`], and each wait is drawn from its upper half, so
+/// writers that collided do not collide again in step.
+const RETRY_BACKOFF_FIRST: Duration = Duration::from_millis(10);
+const RETRY_BACKOFF_MAX: Duration = Duration::from_millis(640);
+
+/// The first key of the advisory locks on SLI event buckets ("slev" in
+/// ASCII); the second is the hash of the schema and the lock's name, so
+/// stores in different schemas of one database do not wait for each other.
+const EVENT_LOCK_SPACE: i32 = 0x736c_6576;
+
+/// Held shared by `add_events`, exclusive by compaction.
+const BUCKETS_LOCK: &str =
+    "SELECT pg_advisory_xact_lock_shared($1, hashtext(current_schema() || ' event_buckets'))";
+const BUCKETS_LOCK_EXCLUSIVE: &str =
+    "SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || ' event_buckets'))";
+/// Taken (or not) by compaction only: false when another compaction runs.
+const COMPACTION_LOCK: &str =
+    "SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema() || ' compaction'))";
 
 const HEADER_COLUMNS: &str = "id, commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci::text, fingerprint::text";
 
@@ -259,6 +300,73 @@ impl PostgresStore {
         self.on_connection(f)
             .map_err(|e| e.into_store(action, &self.described))
     }
+
+    /// Runs the write transaction `f` on a pooled connection, off the
+    /// caller's runtime, and runs it again (after a jittered back-off,
+    /// without holding a connection) while the server aborts it as a
+    /// deadlock victim or a serialization failure, up to [`WRITE_ATTEMPTS`]
+    /// times in all. `f` must do all its writing in one transaction that it
+    /// commits last: an abort rolled the attempt back entirely.
+    fn retrying<T: Send>(
+        &self,
+        f: impl Fn(&mut Connection) -> Result<T> + Send + Sync,
+    ) -> Result<T> {
+        off_runtime(|| {
+            let mut attempt = 1;
+            loop {
+                let out = (|| {
+                    let mut conn = self.checkout()?;
+                    let out = f(&mut conn);
+                    conn.used = Instant::now();
+                    drop(conn);
+                    out
+                })();
+                match out {
+                    Err(e) if attempt < WRITE_ATTEMPTS && is_retryable(&e) => {
+                        std::thread::sleep(retry_backoff(attempt));
+                        attempt += 1;
+                    }
+                    out => return out,
+                }
+            }
+        })
+    }
+
+    /// [`PostgresStore::retrying`], its error named by `action`.
+    fn write<T: Send>(
+        &self,
+        action: impl std::fmt::Display,
+        f: impl Fn(&mut Connection) -> Result<T> + Send + Sync,
+    ) -> Result<T, StoreError> {
+        self.retrying(f)
+            .map_err(|e| e.into_store(action, &self.described))
+    }
+}
+
+/// Whether the server aborted (and rolled back) the transaction so that
+/// running it again may succeed: a deadlock victim (40P01) or a
+/// serialization failure (40001).
+fn is_retryable(e: &Fail<postgres::Error>) -> bool {
+    match e {
+        Fail::Db(e) => matches!(
+            e.code(),
+            Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        ),
+        _ => false,
+    }
+}
+
+/// The wait after failed attempt `attempt` (1 for the first): a random
+/// point in the upper half of `RETRY_BACKOFF_FIRST * 2^(attempt-1)`,
+/// capped at [`RETRY_BACKOFF_MAX`].
+fn retry_backoff(attempt: u32) -> Duration {
+    let ceiling = RETRY_BACKOFF_FIRST
+        .saturating_mul(1_u32 << attempt.saturating_sub(1).min(16))
+        .min(RETRY_BACKOFF_MAX);
+    let half = ceiling / 2;
+    let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
+    half + Duration::from_nanos(fastrand::u64(0..=nanos))
 }
 
 /// `postgres://user@host:port/db`, never with a password.
@@ -478,7 +586,7 @@ impl PostgresStore {
             round_sizes.push(s.round_size.map(|k| i32::try_from(k).unwrap_or(i32::MAX)));
             samples.extend_from_slice(&s.values);
         }
-        let inserted = self.on_connection(|conn| -> Result<RunInsert> {
+        let inserted = self.retrying(|conn| -> Result<RunInsert> {
             let insert_run = conn.prepare(
                 "INSERT INTO runs (commit_id, branch, testbed, environment, timestamp_ns, recorded_at_ns, ci, fingerprint)
                  VALUES ($1, $2, $3, $4, $5, $6, ($7::text)::jsonb, ($8::text)::jsonb) RETURNING id",
@@ -864,7 +972,7 @@ impl Store for PostgresStore {
     }
 
     fn pin_baseline(&self, testbed: Option<&str>, run: RunId) -> Result<(), StoreError> {
-        self.with(format_args!("pin run {run} as the baseline"), |conn| {
+        self.write(format_args!("pin run {run} as the baseline"), |conn| {
             let stmt = conn.prepare(
                 "INSERT INTO pinned_baselines (testbed, run_id, pinned_at_ns)
                  SELECT $1, id, $3 FROM runs WHERE id = $2
@@ -893,7 +1001,7 @@ impl Store for PostgresStore {
     }
 
     fn clear_baseline(&self, testbed: Option<&str>) -> Result<bool, StoreError> {
-        self.with("clear the pinned baseline", |conn| {
+        self.write("clear the pinned baseline", |conn| {
             let stmt = conn.prepare("DELETE FROM pinned_baselines WHERE testbed = $1")?;
             Ok(conn.client.execute(&stmt, &[&testbed.unwrap_or("")])? > 0)
         })
@@ -906,13 +1014,16 @@ impl Store for PostgresStore {
     ) -> Result<EventsAdded, StoreError> {
         codec::validate_buckets(streams)?;
         let merged = codec::merged_buckets(streams);
-        self.with("record SLI events", |conn| {
+        self.write("record SLI events", |conn| {
             let claim = conn.prepare(
                 "INSERT INTO event_ingests (key, recorded_at_ns, buckets) VALUES ($1, $2, $3)
                  ON CONFLICT (key) DO NOTHING",
             )?;
             let stmts = BucketStatements::prepare(conn)?;
             let mut tx = conn.client.transaction()?;
+            // Shared with other ingests, exclusive of compaction; taken
+            // before any row lock, as compaction takes it.
+            tx.execute(BUCKETS_LOCK, &[&EVENT_LOCK_SPACE])?;
             if let Some(key) = key {
                 let fresh = tx.execute(
                     &claim,
@@ -922,6 +1033,8 @@ impl Store for PostgresStore {
                     return Ok(EventsAdded::AlreadyIngested);
                 }
             }
+            // In the map's order, (stream, start) ascending, in every
+            // ingest: two ingests lock the rows they share in one order.
             for ((stream, start), bucket) in &merged {
                 stmts.upsert(&mut tx, stream, *start, bucket)?;
             }
@@ -965,13 +1078,24 @@ impl Store for PostgresStore {
         let width = COMPACTED_BUCKET.as_secs();
         // Only whole hours before `before` are rolled up.
         let cut = before.as_second().div_euclid(width) * width;
-        self.with("compact old SLI events", |conn| {
+        self.write("compact old SLI events", |conn| {
             let take = conn.prepare(
                 "DELETE FROM event_buckets WHERE start_s < $1 AND width_s < $2
                  RETURNING stream, start_s, width_s, good, total, latency",
             )?;
             let stmts = BucketStatements::prepare(conn)?;
             let mut tx = conn.client.transaction()?;
+            // One compaction at a time; one that finds another running
+            // leaves the work to it (rows it cannot see yet, to the next).
+            let alone: bool = tx
+                .query_one(COMPACTION_LOCK, &[&EVENT_LOCK_SPACE])?
+                .try_get(0)?;
+            if !alone {
+                return Ok(0);
+            }
+            // Waits for the ingests in flight, and new ones wait for this:
+            // no ingest holds a row this deletes or rewrites.
+            tx.execute(BUCKETS_LOCK_EXCLUSIVE, &[&EVENT_LOCK_SPACE])?;
             let rows = tx.query(&take, &[&cut, &width])?;
             let mut old = Vec::with_capacity(rows.len());
             for row in &rows {
@@ -1244,6 +1368,88 @@ mod tests {
             }));
             assert_eq!(open, expected, "{pool_size:?}");
         }
+    }
+
+    #[test]
+    fn retry_backoff_grows_is_jittered_and_capped() {
+        for attempt in 1..=WRITE_ATTEMPTS + 4 {
+            let ceiling =
+                (RETRY_BACKOFF_FIRST * 2u32.pow(attempt.min(16) - 1)).min(RETRY_BACKOFF_MAX);
+            for _ in 0..50 {
+                let wait = retry_backoff(attempt);
+                assert!(
+                    wait >= ceiling / 2 && wait <= ceiling,
+                    "{attempt}: {wait:?}"
+                );
+            }
+        }
+    }
+
+    /// Issue 15, item 2: a write the server aborts as a deadlock victim is
+    /// run again, whole, and counts once. Another session holds the row of
+    /// 10:01 and, once the store's transaction holds 10:00 and waits for
+    /// 10:01, asks for 10:00: a deadlock, and the store's transaction (whose
+    /// 1 s `deadlock_timeout` expires first) is the victim.
+    #[test]
+    fn a_deadlock_victim_is_run_again_and_counts_once() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
+        let schema = format!("sloe_test_retry_{}", std::process::id());
+        let store = ok(PostgresStore::connect_in_schema(
+            &server_url("sslmode=disable"),
+            &schema,
+        ));
+        let events = sloe_core::slo::EventBatch::read(
+            "{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:00Z\",\"good\":1,\"total\":2}\n\
+             {\"stream\":\"api\",\"ts\":\"2026-11-20T10:01:00Z\",\"good\":3,\"total\":4}\n"
+                .as_bytes(),
+            "test",
+        )
+        .expect("events")
+        .into_streams();
+        ok(store.add_events(None, &events));
+        let (ten, ten_one) = (1_795_168_800_i64, 1_795_168_860_i64);
+        let mut other = Client::connect(&server_url("sslmode=disable"), postgres::NoTls)
+            .expect("another session");
+        other
+            .batch_execute(&format!(
+                "SET search_path TO {}; SET deadlock_timeout = '10s'",
+                quote_ident(&schema)
+            ))
+            .expect("set up the session");
+        let lock =
+            "SELECT good FROM event_buckets WHERE stream = 'api' AND start_s = $1 FOR UPDATE";
+        let outcome = std::thread::scope(|scope| {
+            let mut tx = other.transaction().expect("begin");
+            tx.query_one(lock, &[&ten_one]).expect("lock 10:01");
+            let writer = scope.spawn(|| store.add_events(None, &events));
+            // The store's transaction locks 10:00, then waits for 10:01.
+            std::thread::sleep(Duration::from_millis(300));
+            tx.query_one(lock, &[&ten]).expect("lock 10:00");
+            // 10:00 is free only because the store's transaction was
+            // aborted; its next attempt waits for 10:01 still.
+            assert!(!writer.is_finished(), "the store's write ended early");
+            tx.commit().expect("commit");
+            writer.join().expect("the writer")
+        });
+        let buckets = store.event_buckets(
+            "api",
+            Timestamp::from_second(ten).expect("time"),
+            Timestamp::from_second(ten_one + 60).expect("time"),
+        );
+        ok(store.with("drop the test schema", |conn| {
+            Ok(conn
+                .client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)))?)
+        }));
+        ok(outcome);
+        let counts: Vec<(u64, u64)> = ok(buckets).iter().map(|b| (b.good, b.total)).collect();
+        assert_eq!(
+            counts,
+            [(2, 4), (6, 8)],
+            "each bucket counted twice, not thrice"
+        );
     }
 
     #[test]

@@ -2,6 +2,15 @@
 //! checked before anything is recorded, and all of them go into the store
 //! in one transaction, so a bad line anywhere stores nothing. The content's
 //! SHA-256 is the ingest key: the same input ingested twice counts once.
+//!
+//! Compaction (minute buckets older than the horizon rolled into hours)
+//! runs after the events are committed, in a transaction of its own, in the
+//! same process: sloe has no daemon to hand it to, and any later ingest
+//! redoes what one leaves undone. So it is best-effort: when it fails, the
+//! events are still recorded, the ingest succeeds, and the failure is
+//! reported beside the summary (`compaction_error`), never as the ingest's
+//! failure, which would invite a retry that counts the events twice (a
+//! retry of the same content is skipped, but `--force` would not be).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -61,6 +70,10 @@ pub struct IngestSummary {
     pub duplicate: bool,
     /// Minute buckets rolled into hours.
     pub compacted: u64,
+    /// Why compaction failed after the events were recorded (they are
+    /// recorded, and the next ingest compacts them); `None` when it ran,
+    /// found another compaction running, or was not asked for.
+    pub compaction_error: Option<String>,
     pub store: String,
     /// A dry run: `buckets` is what would be written, and nothing was.
     pub dry_run: bool,
@@ -103,22 +116,30 @@ pub fn ingest_events(
             buckets: streams.iter().map(|(_, b)| b.len() as u64).sum(),
             duplicate: false,
             compacted: 0,
+            compaction_error: None,
             store: settings.config.store.url.clone(),
             dry_run: true,
         });
     }
-    let store = settings.open_store()?;
-    let added = store.add_events(key.as_deref(), &streams)?;
-    let compacted = if options.keep_minute_buckets_days > 0 {
+    // Before anything is recorded: once the events are, nothing may fail.
+    let compact_before = if options.keep_minute_buckets_days > 0 {
         let before = clock
             .now()
             .checked_sub(SignedDuration::from_hours(
                 24 * i64::from(options.keep_minute_buckets_days),
             ))
             .map_err(|e| AppError::Usage(format!("compute the compaction cut-off: {e}")))?;
-        store.compact_events(before)?
+        Some(before)
     } else {
-        0
+        None
+    };
+    let store = settings.open_store()?;
+    let added = store.add_events(key.as_deref(), &streams)?;
+    // The events are committed: a failure from here on is a warning.
+    let (compacted, compaction_error) = match compact_before.map(|b| store.compact_events(b)) {
+        None => (0, None),
+        Some(Ok(n)) => (n, None),
+        Some(Err(e)) => (0, Some(e.to_string())),
     };
     Ok(IngestSummary {
         events,
@@ -129,6 +150,7 @@ pub fn ingest_events(
         },
         duplicate: added == EventsAdded::AlreadyIngested,
         compacted,
+        compaction_error,
         store: store.describe(),
         dry_run: false,
     })

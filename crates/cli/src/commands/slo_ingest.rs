@@ -6,7 +6,9 @@
 //! with file:line and stores nothing. The content's digest is the ingest
 //! key, so the same file ingested twice counts once (`--force` records it
 //! again). `--dry-run` stops after the check and says what would be
-//! recorded.
+//! recorded. A compaction that fails after the events were recorded is a
+//! warning on stderr (and `compaction_error` in the JSON), exit 0: the
+//! events are stored, and a retry would count them twice.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -41,6 +43,12 @@ pub fn run(global: &Global, args: &SloIngestArgs) -> Result<Outcome> {
         dry_run: args.dry_run,
     };
     let summary = ingest_events(&settings, &SystemClock, inputs, options)?;
+    if let Some(e) = &summary.compaction_error {
+        // The events are recorded; only the roll-up into hours waits.
+        eprintln!(
+            "warning: the events are recorded, but compacting old minute buckets failed (the next ingest compacts them; do not ingest these events again): failed to {e}"
+        );
+    }
     match args.format {
         OutputFormat::Json => println!(
             "{}",
