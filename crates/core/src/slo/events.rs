@@ -28,6 +28,39 @@ use serde::Deserialize;
 use crate::slo::counts::{Counts, MinuteCounts};
 use crate::units::{Dimension, Unit};
 
+/// A UTF-8 byte-order mark, accepted (and dropped) at the start of an input.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The most events one bucket holds: what the store keeps (a signed 64-bit
+/// integer). A count above it is refused when read, and adding to a bucket
+/// past it is an error ([`CountOverflow`]), never clamped: a clamped bucket
+/// would silently lose its bad events.
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// Adding events to a bucket would take one of its counts past
+/// [`MAX_COUNT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {field} count of the bucket would exceed {max}, the most a bucket holds", max = MAX_COUNT)]
+pub struct CountOverflow {
+    /// `good`, `total` or `latency` (a histogram bin).
+    pub field: &'static str,
+}
+
+impl CountOverflow {
+    /// The error of the line that overflowed, naming its field.
+    pub fn at(self, file: &str, line: u64) -> EventError {
+        EventError::Invalid {
+            file: file.to_owned(),
+            line,
+            field: Some(self.field.to_owned()),
+            problem: format!(
+                "field `{}`: adding this line's events to its minute: {self}",
+                self.field
+            ),
+        }
+    }
+}
+
 /// Why a file of events could not be read. Messages read after "failed to".
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -72,6 +105,38 @@ pub struct Event<'a> {
     pub stream: Cow<'a, str>,
     pub at: Timestamp,
     pub kind: EventKind,
+}
+
+impl Event<'_> {
+    /// The event as its parsed content, into `out` (cleared first): bytes
+    /// that do not depend on how the line was written (key order,
+    /// whitespace, line ending, escapes, how a number is spelled, the
+    /// `unit` of a value, the offset of `ts`). Two lines that say the same
+    /// thing give the same bytes; ingest de-duplication digests these.
+    pub fn canonical(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&(self.stream.len() as u64).to_le_bytes());
+        out.extend_from_slice(self.stream.as_bytes());
+        out.extend_from_slice(&self.at.as_nanosecond().to_le_bytes());
+        match self.kind {
+            EventKind::Counts(c) => {
+                out.push(0);
+                out.extend_from_slice(&c.good.to_le_bytes());
+                out.extend_from_slice(&c.total.to_le_bytes());
+            }
+            EventKind::Raw { ok, latency } => {
+                out.push(1);
+                out.push(u8::from(ok));
+                match latency {
+                    None => out.push(0),
+                    Some(l) => {
+                        out.push(1);
+                        out.extend_from_slice(&l.as_nanos().to_le_bytes());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// How an SLO judges events: by `ok` alone, or also by a latency threshold
@@ -279,6 +344,10 @@ impl<R: BufRead> EventReader<R> {
                 return Ok(None);
             }
             self.line += 1;
+            if self.line == 1 && self.buf.starts_with(UTF8_BOM) {
+                // Editors on Windows start a UTF-8 file with a byte-order mark.
+                self.buf.drain(..UTF8_BOM.len());
+            }
             if !self.buf.iter().all(u8::is_ascii_whitespace) {
                 break;
             }
@@ -299,6 +368,12 @@ impl<R: BufRead> EventReader<R> {
             invalid(Some(name), format!("field `{name}`: {problem}"))
         };
         let stream = match parsed.stream.map(|t| t.0) {
+            Some(s) if s.contains('\0') => {
+                return Err(field(
+                    "stream",
+                    format!("{s:?} holds a NUL character; expected a stream name without one"),
+                ));
+            }
             Some(s) if !s.trim().is_empty() => s,
             Some(_) => return Err(field("stream", "is empty; expected a stream name".into())),
             None => {
@@ -456,8 +531,15 @@ fn strip_position(message: &str) -> String {
 }
 
 fn count(n: &serde_json::Number) -> Result<u64, String> {
-    n.as_u64()
-        .ok_or_else(|| format!("{n} is not a count; expected a whole number >= 0"))
+    let c = n
+        .as_u64()
+        .ok_or_else(|| format!("{n} is not a count; expected a whole number >= 0"))?;
+    if c > MAX_COUNT {
+        return Err(format!(
+            "{n} is more than the store holds; expected a whole number from 0 to {MAX_COUNT}"
+        ));
+    }
+    Ok(c)
 }
 
 /// Latencies are kept in whole nanoseconds: rounding there makes `0.3` s
@@ -561,6 +643,27 @@ impl LatencyHistogram {
             *e = e.saturating_add(n);
         }
     }
+
+    /// Adds `other`'s events unless a bin would pass [`MAX_COUNT`]; on
+    /// error nothing changed.
+    pub fn try_merge(&mut self, other: &LatencyHistogram) -> Result<(), CountOverflow> {
+        let overflow = other.bins.iter().any(|(k, &n)| {
+            let have = self.bins.get(k).copied().unwrap_or(0);
+            have.checked_add(n).is_none_or(|sum| sum > MAX_COUNT)
+        });
+        if overflow {
+            return Err(CountOverflow { field: "latency" });
+        }
+        self.merge(other);
+        Ok(())
+    }
+}
+
+/// `have + add` if it stays within [`MAX_COUNT`].
+fn checked_count(have: u64, add: u64, field: &'static str) -> Result<u64, CountOverflow> {
+    have.checked_add(add)
+        .filter(|&n| n <= MAX_COUNT)
+        .ok_or(CountOverflow { field })
 }
 
 fn nanos(d: SignedDuration) -> u64 {
@@ -613,7 +716,50 @@ impl EventBucket {
         }
     }
 
-    /// Adds another bucket's events to this one.
+    /// Adds one event unless a count would pass [`MAX_COUNT`]; on error
+    /// the bucket is unchanged.
+    pub fn try_add(&mut self, kind: EventKind) -> Result<(), CountOverflow> {
+        let (good, total) = match kind {
+            EventKind::Counts(c) => (c.good, c.total),
+            EventKind::Raw { ok, .. } => (u64::from(ok), 1),
+        };
+        let good = checked_count(self.good, good, "good")?;
+        let total = checked_count(self.total, total, "total")?;
+        if let EventKind::Raw {
+            ok: true,
+            latency: Some(l),
+        } = kind
+        {
+            let bin = LatencyHistogram::bin_of(nanos(l));
+            if checked_count(
+                self.latency.bins.get(&bin).copied().unwrap_or(0),
+                1,
+                "latency",
+            )
+            .is_err()
+            {
+                return Err(CountOverflow { field: "latency" });
+            }
+            self.latency.record(l);
+        }
+        self.good = good;
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds another bucket's events to this one unless a count would pass
+    /// [`MAX_COUNT`]; on error the bucket is unchanged.
+    pub fn try_merge(&mut self, other: &EventBucket) -> Result<(), CountOverflow> {
+        let good = checked_count(self.good, other.good, "good")?;
+        let total = checked_count(self.total, other.total, "total")?;
+        self.latency.try_merge(&other.latency)?;
+        self.good = good;
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds another bucket's events to this one (saturating; see
+    /// [`EventBucket::try_merge`] for the checked form).
     pub fn merge(&mut self, other: &EventBucket) {
         self.good = self.good.saturating_add(other.good);
         self.total = self.total.saturating_add(other.total);
@@ -700,12 +846,15 @@ impl EventBatch {
         let mut batch = EventBatch::default();
         let mut reader = EventReader::new(input, file);
         while let Some(ev) = reader.next_event()? {
-            batch.add(&ev);
+            if let Err(e) = batch.add(&ev) {
+                return Err(e.at(file, reader.line()));
+            }
         }
         Ok(batch)
     }
 
-    pub fn add(&mut self, ev: &Event<'_>) {
+    /// Adds one event to its minute; on [`CountOverflow`] nothing changed.
+    pub fn add(&mut self, ev: &Event<'_>) -> Result<(), CountOverflow> {
         let minutes = match self.streams.get_mut(ev.stream.as_ref()) {
             Some(m) => m,
             None => self.streams.entry(ev.stream.to_string()).or_default(),
@@ -719,8 +868,9 @@ impl EventBatch {
                     SignedDuration::from_mins(1),
                 )
             })
-            .add(ev.kind);
+            .try_add(ev.kind)?;
         self.events += 1;
+        Ok(())
     }
 
     /// Lines read.
