@@ -496,6 +496,28 @@ fn syntax_error(
     invalid: &dyn Fn(Option<&str>, String) -> EventError,
 ) -> EventError {
     let object = buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if object && e.to_string().starts_with("number out of range") {
+        // `1e999`: name the field and the number as written.
+        let end = buf.len().min(e.column());
+        let start = buf[..end]
+            .iter()
+            .rposition(|b| !(b.is_ascii_digit() || b"+-.eE".contains(b)))
+            .map_or(0, |i| i + 1);
+        let written = String::from_utf8_lossy(&buf[start..end]);
+        let mut de = serde_json::Deserializer::from_slice(buf);
+        let path = match serde_path_to_error::deserialize::<_, Line<'_>>(&mut de) {
+            Err(pe) => pe.path().to_string(),
+            Ok(_) => String::new(),
+        };
+        let problem = format!(
+            "{written} is too large for a number (it overflows to infinity); expected a finite number"
+        );
+        return if path.is_empty() || path == "." {
+            invalid(None, problem)
+        } else {
+            invalid(Some(&path), format!("field `{path}`: {problem}"))
+        };
+    }
     if e.is_syntax() || e.is_eof() || !object {
         return invalid(
             None,
@@ -1056,6 +1078,67 @@ mod tests {
             EventError::Invalid { field, .. } => assert_eq!(field.as_deref(), Some("value")),
             other => panic!("{other}"),
         }
+    }
+
+    #[test]
+    fn hostile_lines_name_their_field_and_value() {
+        // issue 15: a number that overflows to infinity names field and text
+        let e = error(r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","value":1e999}"#);
+        assert!(
+            e.contains("events.jsonl:1: field `value`: 1e999 is too large"),
+            "{e}"
+        );
+        let e = error(r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":1,"total":-2e400}"#);
+        assert!(e.contains("field `total`: -2e400 is too large"), "{e}");
+        // a NUL in a stream name
+        let e = error(r#"{"stream":"a\u0000pi","ts":"2026-11-20T10:00:45Z","ok":true}"#);
+        assert!(e.contains("field `stream`") && e.contains("NUL"), "{e}");
+        // counts past what the store holds
+        let e = error(
+            r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":18446744073709551615,"total":18446744073709551615}"#,
+        );
+        assert!(
+            e.contains("field `good`: 18446744073709551615 is more than the store holds"),
+            "{e}"
+        );
+        // a timestamp outside what a timestamp holds names file and line
+        let e = error(
+            "\n{\"stream\":\"api\",\"ts\":\"-009999-01-01T00:00:00Z\",\"good\":1,\"total\":1}",
+        );
+        assert!(e.contains("events.jsonl:2: field `ts`"), "{e}");
+        // a byte-order mark at the start is accepted
+        let events =
+            read_all("\u{feff}{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"ok\":true}\n")
+                .expect("BOM");
+        assert_eq!(events[0].stream, "api");
+    }
+
+    #[test]
+    fn a_sum_past_what_a_bucket_holds_is_refused_not_clamped() {
+        let text = format!(
+            "{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:05Z\",\"good\":900,\"total\":1000}}\n{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"good\":{MAX_COUNT},\"total\":{MAX_COUNT}}}\n"
+        );
+        let e = EventBatch::read(text.as_bytes(), "events.jsonl")
+            .expect_err("overflow")
+            .to_string();
+        assert!(e.contains("events.jsonl:2: field `good`"), "{e}");
+        assert!(e.contains("would exceed"), "{e}");
+        let mut bucket = EventBucket::new(ts("2026-11-20T10:00:00Z"), SignedDuration::from_mins(1));
+        bucket
+            .try_add(EventKind::Counts(Counts { good: 9, total: 10 }))
+            .expect("fits");
+        let full = EventBucket {
+            good: MAX_COUNT,
+            total: MAX_COUNT,
+            ..bucket.clone()
+        };
+        assert_eq!(
+            bucket.clone().try_merge(&full),
+            Err(CountOverflow { field: "good" })
+        );
+        let mut unchanged = bucket.clone();
+        let _ = unchanged.try_merge(&full);
+        assert_eq!(unchanged, bucket);
     }
 
     #[test]
