@@ -1,7 +1,19 @@
 //! SLI events into the store (`sloe slo ingest`): every input is read and
 //! checked before anything is recorded, and all of them go into the store
-//! in one transaction, so a bad line anywhere stores nothing. The content's
-//! SHA-256 is the ingest key: the same input ingested twice counts once.
+//! in one transaction, so a bad line anywhere stores nothing.
+//!
+//! De-duplication is by what is stored, not by the bytes: each event is
+//! normalised to its parsed content ([`sloe_core::slo::Event::canonical`]),
+//! a SHA-256 runs over an input's normalised events, and the ingest stores
+//! (digest, events) with the digest of its first event. An input ingested
+//! before adds nothing; an input whose first N events have the digest of an
+//! earlier ingest of N events (a grown log) adds only the rest; an input
+//! identical to an earlier one of the same command adds nothing; `force`
+//! records everything. Limits (docs/json.md): identical events from two
+//! real sources are taken for one; a shorter prefix ingested after its
+//! grown version, or a grown input ingested at the same moment as its
+//! earlier version, counts the shared events again. Empty inputs are
+//! errors; bucket sums past what the store holds fail the whole ingest.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -120,8 +132,7 @@ pub fn ingest_events(
             }
             Ok(found)
         };
-        let lookup: Option<&mut dyn FnMut(&str) -> Result<Vec<(String, u64)>>> =
-            (!options.force).then_some(&mut earlier);
+        let lookup: Option<&mut Earlier<'_>> = (!options.force).then_some(&mut earlier);
         let one = match input {
             EventInput::File(path) => {
                 let shown = path.display().to_string();
@@ -224,6 +235,10 @@ pub fn ingest_events(
     })
 }
 
+/// Looks up, by the digest of an input's first event, the (digest, events)
+/// of the ingests it may extend.
+type Earlier<'a> = dyn FnMut(&str) -> Result<Vec<(String, u64)>> + 'a;
+
 /// One input, read and checked.
 struct ReadInput {
     name: String,
@@ -240,7 +255,7 @@ struct ReadInput {
 fn read_input(
     input: impl BufRead,
     name: String,
-    mut earlier: Option<&mut dyn FnMut(&str) -> Result<Vec<(String, u64)>>>,
+    mut earlier: Option<&mut Earlier<'_>>,
     streams: &mut BTreeSet<String>,
 ) -> Result<ReadInput> {
     let mut reader = EventReader::new(input, name.as_str());
