@@ -7,6 +7,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             for b in buckets {
                 assert!(b.good <= b.total);
                 assert!(b.latency.total() <= b.good);
+                // counts fit the store: a sum past it is an error, never clamped
+                assert!(b.total <= sloe_core::slo::events::MAX_COUNT);
             }
         }
     }

@@ -123,3 +123,138 @@ fn a_bad_line_exits_2_names_file_and_line_and_stores_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.jsonl"));
 }
+
+fn ingest_in(dir: &std::path::Path, store: &[&str], args: &[&str]) -> std::process::Output {
+    sloe(dir)
+        .args(store)
+        .args(["slo", "ingest", "--keep-minutes", "0", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// Each backend: (store flags, how to read back the api totals).
+fn on_each_backend(test: impl Fn(&std::path::Path, &[&str], &dyn Fn() -> (u64, u64))) {
+    let dir = common::Project::new("").dir;
+    test(dir.path(), &[], &|| {
+        let c = stored(dir.path(), "api", Classification::Availability);
+        (c.good, c.total)
+    });
+    if let Some(db) = sloe_testkit::pg::Database::fresh("slo_ingest") {
+        let dir = common::Project::new("").dir;
+        let url = db.url().to_owned();
+        test(dir.path(), &["--store", &url], &|| {
+            let store = sloe_store::PostgresStore::connect(&url).expect("store");
+            let buckets = store
+                .event_buckets("api", Timestamp::MIN, Timestamp::MAX)
+                .expect("read");
+            let c = minute_counts(&buckets, Classification::Availability)
+                .range(Timestamp::MIN, Timestamp::MAX);
+            (c.good, c.total)
+        });
+    }
+}
+
+const NINE_HUNDRED: &str =
+    "{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:05Z\",\"good\":900,\"total\":1000}\n";
+const U64_MAX: &str = "{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"good\":18446744073709551615,\"total\":18446744073709551615}\n";
+const I64_MAX: &str = "{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"good\":9223372036854775807,\"total\":9223372036854775807}\n";
+
+#[test]
+fn a_count_never_overwrites_stored_data() {
+    on_each_backend(|dir, store, api| {
+        std::fs::write(dir.join("a.jsonl"), NINE_HUNDRED).expect("write");
+        std::fs::write(dir.join("b.jsonl"), U64_MAX).expect("write");
+        std::fs::write(dir.join("c.jsonl"), I64_MAX).expect("write");
+        json_of(&ingest_in(dir, store, &["a.jsonl"]));
+        // issue 15: this left the bucket at i64::MAX of i64::MAX
+        let out = ingest_in(dir, store, &["b.jsonl"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(
+                "b.jsonl:1: field `good`: 18446744073709551615 is more than the store holds"
+            ),
+            "{err}"
+        );
+        // a count that fits, but not added to the stored bucket
+        let out = ingest_in(dir, store, &["c.jsonl"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("would exceed"), "{err}");
+        assert_eq!(api(), (900, 1000));
+    });
+}
+
+#[test]
+fn events_count_once_however_they_arrive() {
+    on_each_backend(|dir, store, api| {
+        std::fs::write(dir.join("log.jsonl"), EVENTS).expect("write");
+        json_of(&ingest_in(dir, store, &["log.jsonl"]));
+        assert_eq!(api(), (992, 1002));
+        // a CRLF copy: nothing new
+        std::fs::write(dir.join("crlf.jsonl"), EVENTS.replace('\n', "\r\n")).expect("write");
+        let crlf = json_of(&ingest_in(dir, store, &["crlf.jsonl"]));
+        assert_eq!(crlf["duplicate"], true, "{crlf}");
+        assert_eq!(api(), (992, 1002));
+        // the log grew: only the new line counts
+        let grown = format!(
+            "{EVENTS}{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:02:00Z\",\"good\":5,\"total\":10}}\n"
+        );
+        std::fs::write(dir.join("log.jsonl"), &grown).expect("write");
+        let g = json_of(&ingest_in(dir, store, &["log.jsonl"]));
+        assert_eq!(
+            (g["events"].as_u64(), g["skipped"].as_u64()),
+            (Some(5), Some(4)),
+            "{g}"
+        );
+        assert_eq!(api(), (997, 1012));
+        // the same file twice in one command, and through stdin: once
+        let more = format!(
+            "{grown}{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:03:00Z\",\"good\":1,\"total\":1}}\n"
+        );
+        std::fs::write(dir.join("log.jsonl"), &more).expect("write");
+        let twice = json_of(&ingest_in(dir, store, &["log.jsonl", "log.jsonl"]));
+        assert_eq!(twice["inputs"][1]["duplicate"], true, "{twice}");
+        assert_eq!(api(), (998, 1013));
+        let piped_out = sloe(dir)
+            .args(store)
+            .args([
+                "slo",
+                "ingest",
+                "--keep-minutes",
+                "0",
+                "--format",
+                "json",
+                "-",
+            ])
+            .write_stdin(more.as_bytes())
+            .output()
+            .expect("run");
+        let piped = json_of(&piped_out);
+        assert_eq!(piped["duplicate"], true, "{piped}");
+        assert_eq!(api(), (998, 1013));
+        // --force still records again
+        json_of(&ingest_in(dir, store, &["--force", "crlf.jsonl"]));
+        assert_eq!(api(), (1990, 2015));
+    });
+}
+
+#[test]
+fn an_empty_event_file_is_an_error() {
+    let dir = common::Project::new("").dir;
+    std::fs::write(dir.path().join("empty.jsonl"), " \n\r\n").expect("write");
+    let out = ingest_in(dir.path(), &[], &["empty.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.jsonl: it holds no events"), "{err}");
+}

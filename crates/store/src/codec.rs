@@ -9,6 +9,7 @@ use sloe_core::fingerprint::Fingerprint;
 use sloe_core::model::{
     Direction, NewRun, RunContext, RunHeader, RunId, Series, SeriesKey, Timeline,
 };
+use sloe_core::slo::events::MAX_COUNT;
 use sloe_core::slo::{EventBucket, LatencyHistogram};
 use sloe_core::units::Unit;
 
@@ -387,19 +388,47 @@ pub(crate) fn decode_bucket(
     })
 }
 
-/// Buckets as they are written: counts saturate at `i64::MAX`.
-pub(crate) fn count_to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+/// A count as it is written: at most `i64::MAX` ([`MAX_COUNT`]), which
+/// [`validate_buckets`] and the checked merges keep.
+pub(crate) fn count_to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| {
+        StoreError::BadEvents(format!(
+            "count {n} is more than the store holds (at most {MAX_COUNT})"
+        ))
+    })
+}
+
+/// `into` plus `bucket` of `stream`, checked: a count past [`MAX_COUNT`] is
+/// an error naming the stream and bucket, never clamped.
+pub(crate) fn add_bucket(
+    into: &mut EventBucket,
+    stream: &str,
+    bucket: &EventBucket,
+) -> Result<(), StoreError> {
+    into.try_merge(bucket).map_err(|e| {
+        StoreError::BadEvents(format!(
+            "stream {stream:?}: bucket at {}: {e} (it holds good {} of {}, the ingest adds {} of {}); nothing recorded",
+            into.start, into.good, into.total, bucket.good, bucket.total
+        ))
+    })?;
+    into.width = into.width.max(bucket.width);
+    Ok(())
 }
 
 /// Checks what the database cannot before an event ingest: stream names
-/// are not empty, widths are positive whole seconds, good <= total.
+/// are neither empty nor hold NUL, widths are positive whole seconds, good
+/// <= total <= [`MAX_COUNT`].
 pub(crate) fn validate_buckets(streams: &[(String, Vec<EventBucket>)]) -> Result<(), StoreError> {
     for (stream, buckets) in streams {
         if stream.is_empty() {
             return Err(StoreError::BadEvents(
                 "a stream has an empty name".to_owned(),
             ));
+        }
+        if stream.contains('\0') {
+            return Err(StoreError::BadEvents(format!(
+                "stream {stream:?}: the name holds a NUL character; expected a stream name without one"
+            )));
         }
         for b in buckets {
             let width = b.width.as_secs();
@@ -415,6 +444,12 @@ pub(crate) fn validate_buckets(streams: &[(String, Vec<EventBucket>)]) -> Result
                     b.start, b.good, b.total
                 )));
             }
+            if b.total > MAX_COUNT {
+                return Err(StoreError::BadEvents(format!(
+                    "stream {stream:?}: bucket at {} has total {}, more than the store holds (at most {MAX_COUNT})",
+                    b.start, b.total
+                )));
+            }
         }
     }
     Ok(())
@@ -422,9 +457,10 @@ pub(crate) fn validate_buckets(streams: &[(String, Vec<EventBucket>)]) -> Result
 
 /// Buckets to write, merged by (stream, start): a batch may name a bucket
 /// twice (two files merged by the caller) but the table's key may not.
-pub(crate) fn merged_buckets(
-    streams: &[(String, Vec<EventBucket>)],
-) -> BTreeMap<(&str, i64), EventBucket> {
+/// Sums are checked ([`add_bucket`]).
+pub(crate) fn merged_buckets<'a>(
+    streams: impl IntoIterator<Item = &'a (String, Vec<EventBucket>)>,
+) -> Result<BTreeMap<(&'a str, i64), EventBucket>, StoreError> {
     let mut out: BTreeMap<(&str, i64), EventBucket> = BTreeMap::new();
     for (stream, buckets) in streams {
         for b in buckets {
@@ -433,14 +469,12 @@ pub(crate) fn merged_buckets(
                     v.insert(b.clone());
                 }
                 std::collections::btree_map::Entry::Occupied(mut o) => {
-                    let o = o.get_mut();
-                    o.width = o.width.max(b.width);
-                    o.merge(b);
+                    add_bucket(o.get_mut(), stream, b)?;
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// For compaction: buckets older than `before` regrouped into whole

@@ -93,6 +93,39 @@ pub enum EventsAdded {
     AlreadyIngested,
 }
 
+/// One input of an SLI event ingest, keyed by what it holds (see
+/// [`Store::add_event_inputs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInputKey {
+    /// Digest of the input's records normalised to their parsed content,
+    /// running over all `records` of them (`sha256:<hex>`).
+    pub digest: String,
+    /// How many records `digest` covers (> 0).
+    pub records: u64,
+    /// The same running digest after the first record alone: an input that
+    /// starts alike (a grown log) finds the earlier ingests it may extend
+    /// by it ([`Store::event_inputs_starting_with`]).
+    pub first: String,
+}
+
+/// One input to record: its key and the buckets of the records it adds
+/// (the records an earlier ingest already holds left out by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInputBatch {
+    pub key: EventInputKey,
+    pub streams: Vec<(String, Vec<EventBucket>)>,
+}
+
+/// What [`Store::add_event_inputs`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInputsAdded {
+    /// Bucket rows written (new or merged into).
+    pub buckets: u64,
+    /// For each input in order: it was ingested before (same digest and
+    /// record count), so its buckets were not added.
+    pub duplicate: Vec<bool>,
+}
+
 /// What [`Store::insert_run_once`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunInsert {
@@ -225,13 +258,35 @@ pub trait Store: Send + Sync {
     /// the same stream and start already holds (histograms merge; the wider
     /// width wins). With `key` (e.g. a digest of the ingested file), an
     /// ingest whose key was stored before changes nothing and returns
-    /// [`EventsAdded::AlreadyIngested`]. Refuses empty stream names,
-    /// widths that are not whole positive seconds and good > total.
+    /// [`EventsAdded::AlreadyIngested`]. Refuses empty stream names and
+    /// names with NUL, widths that are not whole positive seconds, good >
+    /// total, counts past `sloe_core::slo::events::MAX_COUNT`, and sums
+    /// past it when adding to a stored bucket (nothing is stored then).
     fn add_events(
         &self,
         key: Option<&str>,
         streams: &[(String, Vec<EventBucket>)],
     ) -> Result<EventsAdded, StoreError>;
+
+    /// Adds the SLI events of several inputs, all or nothing, in one durable
+    /// transaction, de-duplicated by what they hold: each input's key is
+    /// claimed inside the transaction (concurrent ingests of the same
+    /// content wait on each other and count once); an input whose
+    /// (digest, records) was claimed before adds nothing (`duplicate`),
+    /// unless `force`. Counts add to the stored buckets, checked: a sum past
+    /// `sloe_core::slo::events::MAX_COUNT` fails the whole call with
+    /// [`StoreError::BadEvents`] and stores nothing. Refuses what
+    /// [`Store::add_events`] refuses.
+    fn add_event_inputs(
+        &self,
+        inputs: &[EventInputBatch],
+        force: bool,
+    ) -> Result<EventInputsAdded, StoreError>;
+
+    /// `(digest, records)` of every ingest recorded through
+    /// [`Store::add_event_inputs`] whose first record's digest is `first`,
+    /// by records ascending.
+    fn event_inputs_starting_with(&self, first: &str) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// The buckets of `stream` that start in `[from, to)`, in time order;
     /// feed them to `sloe_core::slo::events::minute_counts` for

@@ -34,6 +34,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 6,
         sql: include_str!("../migrations/sqlite/0006_digest.sql"),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("../migrations/sqlite/0007_event_inputs.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -61,10 +65,14 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 6,
         sql: include_str!("../migrations/postgres/0006_digest.sql"),
     },
+    Migration {
+        version: 7,
+        sql: include_str!("../migrations/postgres/0007_event_inputs.sql"),
+    },
 ];
 
 /// The schema version this build of sloe brings both backends to.
-pub const LATEST_SCHEMA_VERSION: u32 = 6;
+pub const LATEST_SCHEMA_VERSION: u32 = 7;
 
 #[cfg(test)]
 mod tests {

@@ -52,7 +52,10 @@ use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
 use crate::postgres_url;
 use crate::tls;
-use crate::{COMPACTED_BUCKET, EventsAdded, RunInsert, RunQuery, Store, StoreError};
+use crate::{
+    COMPACTED_BUCKET, EventInputBatch, EventInputsAdded, EventsAdded, RunInsert, RunQuery, Store,
+    StoreError,
+};
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
@@ -1013,7 +1016,7 @@ impl Store for PostgresStore {
         streams: &[(String, Vec<EventBucket>)],
     ) -> Result<EventsAdded, StoreError> {
         codec::validate_buckets(streams)?;
-        let merged = codec::merged_buckets(streams);
+        let merged = codec::merged_buckets(streams)?;
         self.write("record SLI events", |conn| {
             let claim = conn.prepare(
                 "INSERT INTO event_ingests (key, recorded_at_ns, buckets) VALUES ($1, $2, $3)
@@ -1042,6 +1045,88 @@ impl Store for PostgresStore {
             Ok(EventsAdded::Stored {
                 buckets: merged.len() as u64,
             })
+        })
+    }
+
+    fn add_event_inputs(
+        &self,
+        inputs: &[EventInputBatch],
+        force: bool,
+    ) -> Result<EventInputsAdded, StoreError> {
+        for input in inputs {
+            codec::validate_buckets(&input.streams)?;
+        }
+        let mut records = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            records.push(codec::count_to_i64(input.key.records)?);
+        }
+        // Keys are claimed in one order in every transaction, so two ingests
+        // claiming the same keys wait on each other instead of deadlocking.
+        let mut order: Vec<usize> = (0..inputs.len()).collect();
+        order.sort_by(|&a, &b| {
+            (&inputs[a].key.digest, records[a]).cmp(&(&inputs[b].key.digest, records[b]))
+        });
+        // Re-run whole when the server aborts it as a deadlock victim or a
+        // serialization failure (`write`).
+        self.write("record SLI events", |conn| {
+            // The primary key serialises concurrent claims of one key: the
+            // second waits for the first to commit, then finds it.
+            let claim = conn.prepare(
+                "INSERT INTO event_inputs (digest, records, first, recorded_at_ns, buckets)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest, records) DO NOTHING",
+            )?;
+            let stmts = BucketStatements::prepare(conn)?;
+            let mut tx = conn.client.transaction()?;
+            // Shared with other ingests, exclusive of compaction; taken
+            // before any row lock, as compaction takes it.
+            tx.execute(BUCKETS_LOCK, &[&EVENT_LOCK_SPACE])?;
+            let mut duplicate = vec![false; inputs.len()];
+            for &i in &order {
+                let input = &inputs[i];
+                let buckets = saturating_i64(input.streams.iter().map(|(_, b)| b.len()).sum());
+                let fresh = tx.execute(
+                    &claim,
+                    &[
+                        &input.key.digest,
+                        &records[i],
+                        &input.key.first,
+                        &codec::now_ns(),
+                        &buckets,
+                    ],
+                )?;
+                duplicate[i] = fresh == 0 && !force;
+            }
+            let merged = codec::merged_buckets(
+                inputs
+                    .iter()
+                    .zip(&duplicate)
+                    .filter(|(_, dup)| !**dup)
+                    .flat_map(|(input, _)| &input.streams),
+            )
+            .map_err(Fail::Store)?;
+            for ((stream, start), bucket) in &merged {
+                stmts.upsert(&mut tx, stream, *start, bucket)?;
+            }
+            tx.commit()?;
+            Ok(EventInputsAdded {
+                buckets: merged.len() as u64,
+                duplicate,
+            })
+        })
+    }
+
+    fn event_inputs_starting_with(&self, first: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        self.with("look up earlier SLI event ingests", |conn| {
+            let stmt = conn.prepare(
+                "SELECT digest, records FROM event_inputs WHERE first = $1 ORDER BY records, digest",
+            )?;
+            let rows = conn.client.query(&stmt, &[&first])?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let records: i64 = row.try_get(1)?;
+                out.push((row.try_get(0)?, u64::try_from(records).unwrap_or(0)));
+            }
+            Ok(out)
         })
     }
 
@@ -1161,16 +1246,15 @@ impl BucketStatements {
         tx.execute(&self.ensure, &[&stream, &start, &width])?;
         let row = tx.query_one(&self.lock, &[&stream, &start])?;
         let mut merged = read_bucket(&row, 0)?;
-        merged.width = merged.width.max(bucket.width);
-        merged.merge(bucket);
+        codec::add_bucket(&mut merged, stream, bucket).map_err(Fail::Store)?;
         tx.execute(
             &self.write,
             &[
                 &stream,
                 &start,
                 &merged.width.as_secs(),
-                &codec::count_to_i64(merged.good),
-                &codec::count_to_i64(merged.total),
+                &codec::count_to_i64(merged.good).map_err(Fail::Store)?,
+                &codec::count_to_i64(merged.total).map_err(Fail::Store)?,
                 &codec::encode_latency(&merged.latency),
             ],
         )?;

@@ -24,7 +24,10 @@ use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::Fail;
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
-use crate::{COMPACTED_BUCKET, EventsAdded, RunInsert, RunQuery, Store, StoreError};
+use crate::{
+    COMPACTED_BUCKET, EventInputBatch, EventInputsAdded, EventsAdded, RunInsert, RunQuery, Store,
+    StoreError,
+};
 
 type Result<T, E = Fail<rusqlite::Error>> = std::result::Result<T, E>;
 
@@ -719,7 +722,7 @@ impl Store for SqliteStore {
         streams: &[(String, Vec<EventBucket>)],
     ) -> Result<EventsAdded, StoreError> {
         codec::validate_buckets(streams)?;
-        let merged = codec::merged_buckets(streams);
+        let merged = codec::merged_buckets(streams)?;
         self.with("record SLI events", |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if let Some(key) = key {
@@ -740,6 +743,70 @@ impl Store for SqliteStore {
             Ok(EventsAdded::Stored {
                 buckets: merged.len() as u64,
             })
+        })
+    }
+
+    fn add_event_inputs(
+        &self,
+        inputs: &[EventInputBatch],
+        force: bool,
+    ) -> Result<EventInputsAdded, StoreError> {
+        for input in inputs {
+            codec::validate_buckets(&input.streams)?;
+        }
+        self.with("record SLI events", |conn| {
+            // IMMEDIATE: the write lock is taken before the keys are looked
+            // up, so a concurrent ingest of the same content waits and then
+            // finds them.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut duplicate = Vec::with_capacity(inputs.len());
+            for input in inputs {
+                let key = &input.key;
+                let fresh = tx
+                    .prepare_cached(
+                        "INSERT INTO event_inputs (digest, records, first, recorded_at_ns, buckets)
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (digest, records) DO NOTHING",
+                    )?
+                    .execute(params![
+                        key.digest,
+                        codec::count_to_i64(key.records).map_err(Fail::Store)?,
+                        key.first,
+                        codec::now_ns(),
+                        saturating_i64(input.streams.iter().map(|(_, b)| b.len()).sum()),
+                    ])?;
+                duplicate.push(fresh == 0 && !force);
+            }
+            let merged = codec::merged_buckets(
+                inputs
+                    .iter()
+                    .zip(&duplicate)
+                    .filter(|(_, dup)| !**dup)
+                    .flat_map(|(input, _)| &input.streams),
+            )
+            .map_err(Fail::Store)?;
+            for ((stream, start), bucket) in &merged {
+                upsert_bucket(&tx, stream, *start, bucket)?;
+            }
+            tx.commit()?;
+            Ok(EventInputsAdded {
+                buckets: merged.len() as u64,
+                duplicate,
+            })
+        })
+    }
+
+    fn event_inputs_starting_with(&self, first: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        self.with("look up earlier SLI event ingests", |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT digest, records FROM event_inputs WHERE first = ?1 ORDER BY records, digest",
+            )?;
+            let rows = stmt
+                .query_map([first], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(d, n)| (d, u64::try_from(n).unwrap_or(0)))
+                .collect())
         })
     }
 
@@ -856,8 +923,7 @@ fn upsert_bucket(
     let merged = match existing {
         Some(row) => {
             let mut row = row.map_err(Fail::Corrupt)?;
-            row.width = row.width.max(bucket.width);
-            row.merge(bucket);
+            codec::add_bucket(&mut row, stream, bucket).map_err(Fail::Store)?;
             row
         }
         None => bucket.clone(),
@@ -872,8 +938,8 @@ fn upsert_bucket(
         stream,
         start,
         merged.width.as_secs(),
-        codec::count_to_i64(merged.good),
-        codec::count_to_i64(merged.total),
+        codec::count_to_i64(merged.good).map_err(Fail::Store)?,
+        codec::count_to_i64(merged.total).map_err(Fail::Store)?,
         codec::encode_latency(&merged.latency),
     ])?;
     Ok(())

@@ -21,8 +21,9 @@ use sloe_core::model::{
 use sloe_core::slo::{Classification, Counts, EventBatch, EventBucket, events::minute_counts};
 use sloe_core::units::Unit;
 use sloe_store::{
-    BaselineQuery, EventsAdded, LATEST_SCHEMA_VERSION, PostgresStore, RunInsert, RunQuery,
-    SqliteStore, Store, StoreError, baseline_history, baseline_history_where, find_commit_run,
+    BaselineQuery, EventInputBatch, EventInputKey, EventsAdded, LATEST_SCHEMA_VERSION,
+    PostgresStore, RunInsert, RunQuery, SqliteStore, Store, StoreError, baseline_history,
+    baseline_history_where, find_commit_run,
 };
 use sloe_testkit::Need;
 
@@ -244,6 +245,9 @@ contract! {
         an_ingest_key_stores_a_file_once,
         bad_events_store_nothing,
         compaction_rolls_old_minutes_into_hours,
+        adding_past_what_a_bucket_holds_stores_nothing,
+        a_nul_in_a_stream_name_is_refused,
+        event_inputs_are_recorded_once_by_their_key,
         one_store_serves_many_threads,
         a_digest_records_results_once_per_context,
         a_refused_run_under_a_digest_stores_nothing,
@@ -254,6 +258,7 @@ contract! {
         concurrent_writers_lose_no_run,
         concurrent_event_ingests_lose_no_event,
         concurrent_ingests_and_compactions_never_deadlock_and_lose_nothing,
+        concurrent_ingests_of_the_same_events_count_once,
         concurrent_ingests_of_the_same_results_record_one_run,
     ],
 }
@@ -1903,6 +1908,138 @@ fn concurrent_ingests_and_compactions_never_deadlock_and_lose_nothing(fx: &Fixtu
             "stream {stream}"
         );
     }
+}
+
+fn input(digest: &str, records: u64, lines: &str) -> EventInputBatch {
+    EventInputBatch {
+        key: EventInputKey {
+            digest: digest.to_owned(),
+            records,
+            first: "first-1".to_owned(),
+        },
+        streams: batch(lines),
+    }
+}
+
+const NINE_HUNDRED: &str =
+    r#"{"stream":"api","ts":"2026-11-20T10:00:05Z","good":900,"total":1000}"#;
+
+fn adding_past_what_a_bucket_holds_stores_nothing(store: &dyn Store) {
+    // issue 15: 900 of 1000, then i64::MAX of i64::MAX in the same minute
+    // left the bucket at i64::MAX of i64::MAX (SLI 1.0): the sum is refused.
+    ok(store.add_events(None, &batch(NINE_HUNDRED)));
+    let max = batch(
+        r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":9223372036854775807,"total":9223372036854775807}"#,
+    );
+    let err = store
+        .add_events(Some("k"), &max)
+        .expect_err("sum past i64::MAX");
+    assert!(matches!(err, StoreError::BadEvents(_)), "{err:?}");
+    assert!(err.to_string().contains("would exceed"), "{err}");
+    let err = store
+        .add_event_inputs(
+            &[input(
+                "d-max",
+                1,
+                r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":9223372036854775807,"total":9223372036854775807}"#,
+            )],
+            false,
+        )
+        .expect_err("sum past i64::MAX");
+    assert!(err.to_string().contains("would exceed"), "{err}");
+    let api = all_buckets(store, "api");
+    assert_eq!((api[0].good, api[0].total), (900, 1000));
+    // neither key was taken
+    assert_eq!(
+        ok(store.add_events(Some("k"), &batch(NINE_HUNDRED))),
+        EventsAdded::Stored { buckets: 1 }
+    );
+    assert!(ok(store.event_inputs_starting_with("first-1")).is_empty());
+    // a count past what the store holds is refused before any sum
+    let mut huge = batch(NINE_HUNDRED);
+    huge[0].1[0].total = u64::MAX;
+    huge[0].1[0].good = u64::MAX;
+    let err = store.add_events(None, &huge).expect_err("u64::MAX");
+    assert!(
+        err.to_string().contains("more than the store holds"),
+        "{err}"
+    );
+    let api = all_buckets(store, "api");
+    assert_eq!((api[0].good, api[0].total), (1800, 2000));
+}
+
+fn a_nul_in_a_stream_name_is_refused(store: &dyn Store) {
+    let mut events = batch(NINE_HUNDRED);
+    events[0].0 = "a\0pi".to_owned();
+    let err = store.add_events(None, &events).expect_err("NUL");
+    assert!(matches!(err, StoreError::BadEvents(_)), "{err:?}");
+    assert!(err.to_string().contains("NUL"), "{err}");
+    let err = store
+        .add_event_inputs(
+            &[EventInputBatch {
+                key: input("d", 1, NINE_HUNDRED).key,
+                streams: events,
+            }],
+            false,
+        )
+        .expect_err("NUL");
+    assert!(err.to_string().contains("NUL"), "{err}");
+    assert!(ok(store.event_streams()).is_empty());
+}
+
+fn event_inputs_are_recorded_once_by_their_key(store: &dyn Store) {
+    let one = input("d-1", 1, NINE_HUNDRED);
+    let added = ok(store.add_event_inputs(std::slice::from_ref(&one), false));
+    assert_eq!((added.buckets, added.duplicate), (1, vec![false]));
+    assert_eq!(
+        ok(store.event_inputs_starting_with("first-1")),
+        vec![("d-1".to_owned(), 1)]
+    );
+    assert!(ok(store.event_inputs_starting_with("first-2")).is_empty());
+    // again: nothing added
+    let again = ok(store.add_event_inputs(std::slice::from_ref(&one), false));
+    assert_eq!((again.buckets, again.duplicate), (0, vec![true]));
+    // the same key twice in one call, beside a new one: the new one counts
+    let grown = input(
+        "d-2",
+        2,
+        r#"{"stream":"api","ts":"2026-11-20T10:01:05Z","good":1,"total":2}"#,
+    );
+    let mixed = ok(store.add_event_inputs(&[one.clone(), grown.clone(), grown], false));
+    assert_eq!(mixed.duplicate, vec![true, false, true]);
+    let api = all_buckets(store, "api");
+    assert_eq!(
+        api.iter().map(|b| (b.good, b.total)).collect::<Vec<_>>(),
+        vec![(900, 1000), (1, 2)]
+    );
+    assert_eq!(
+        ok(store.event_inputs_starting_with("first-1")),
+        vec![("d-1".to_owned(), 1), ("d-2".to_owned(), 2)]
+    );
+    // forced: added again
+    let forced = ok(store.add_event_inputs(&[one], true));
+    assert_eq!(forced.duplicate, vec![false]);
+    assert_eq!(all_buckets(store, "api")[0].total, 2000);
+}
+
+fn concurrent_ingests_of_the_same_events_count_once(fx: &Fixture) {
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let location = fx.location.clone();
+            std::thread::spawn(move || {
+                let store = location.open();
+                ok(store.add_event_inputs(&[input("same", 1, NINE_HUNDRED)], false))
+            })
+        })
+        .collect();
+    let stored = threads
+        .into_iter()
+        .map(|t| t.join().expect("writer thread"))
+        .filter(|a| a.duplicate == [false])
+        .count();
+    assert_eq!(stored, 1);
+    let api = all_buckets(&*fx.store, "api");
+    assert_eq!((api[0].good, api[0].total), (900, 1000));
 }
 
 // ---------------------------------------------------------------------------

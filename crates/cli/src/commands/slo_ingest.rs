@@ -3,12 +3,14 @@
 //!
 //! Every file is read and checked before anything is recorded, and all of
 //! them go into the store in one transaction: a bad line anywhere exits 2
-//! with file:line and stores nothing. The content's digest is the ingest
-//! key, so the same file ingested twice counts once (`--force` records it
-//! again). `--dry-run` stops after the check and says what would be
-//! recorded. A compaction that fails after the events were recorded is a
-//! warning on stderr (and `compaction_error` in the JSON), exit 0: the
-//! events are stored, and a retry would count them twice.
+//! with file:line and stores nothing. Events are de-duplicated by their
+//! parsed content (`sloe_app::slo::ingest`): the same events ingested twice
+//! count once, a grown file adds only its new lines (`--force` records
+//! everything again). `--dry-run` stops after the check and says what would be
+//! recorded.
+//! A compaction that fails after the events were recorded is a warning on
+//! stderr (and `compaction_error` in the JSON), exit 0: the events are
+//! stored, and a retry would count them twice.
 
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -67,10 +69,18 @@ pub fn run(global: &Global, args: &SloIngestArgs) -> Result<Outcome> {
                 summary.buckets,
                 summary.store
             );
-            if summary.dry_run {
-                println!("would record {what} (dry run: nothing recorded)");
+            let skipped = if summary.skipped > 0 {
+                format!(
+                    "; {} event(s) skipped as already recorded (--force records them again)",
+                    summary.skipped
+                )
             } else {
-                println!("recorded {what}");
+                String::new()
+            };
+            if summary.dry_run {
+                println!("would record {what}{skipped} (dry run: nothing recorded)");
+            } else {
+                println!("recorded {what}{skipped}");
             }
         }
     }

@@ -28,6 +28,39 @@ use serde::Deserialize;
 use crate::slo::counts::{Counts, MinuteCounts};
 use crate::units::{Dimension, Unit};
 
+/// A UTF-8 byte-order mark, accepted (and dropped) at the start of an input.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The most events one bucket holds: what the store keeps (a signed 64-bit
+/// integer). A count above it is refused when read, and adding to a bucket
+/// past it is an error ([`CountOverflow`]), never clamped: a clamped bucket
+/// would silently lose its bad events.
+pub const MAX_COUNT: u64 = i64::MAX as u64;
+
+/// Adding events to a bucket would take one of its counts past
+/// [`MAX_COUNT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the {field} count of the bucket would exceed {max}, the most a bucket holds", max = MAX_COUNT)]
+pub struct CountOverflow {
+    /// `good`, `total` or `latency` (a histogram bin).
+    pub field: &'static str,
+}
+
+impl CountOverflow {
+    /// The error of the line that overflowed, naming its field.
+    pub fn at(self, file: &str, line: u64) -> EventError {
+        EventError::Invalid {
+            file: file.to_owned(),
+            line,
+            field: Some(self.field.to_owned()),
+            problem: format!(
+                "field `{}`: adding this line's events to its minute: {self}",
+                self.field
+            ),
+        }
+    }
+}
+
 /// Why a file of events could not be read. Messages read after "failed to".
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -72,6 +105,38 @@ pub struct Event<'a> {
     pub stream: Cow<'a, str>,
     pub at: Timestamp,
     pub kind: EventKind,
+}
+
+impl Event<'_> {
+    /// The event as its parsed content, into `out` (cleared first): bytes
+    /// that do not depend on how the line was written (key order,
+    /// whitespace, line ending, escapes, how a number is spelled, the
+    /// `unit` of a value, the offset of `ts`). Two lines that say the same
+    /// thing give the same bytes; ingest de-duplication digests these.
+    pub fn canonical(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&(self.stream.len() as u64).to_le_bytes());
+        out.extend_from_slice(self.stream.as_bytes());
+        out.extend_from_slice(&self.at.as_nanosecond().to_le_bytes());
+        match self.kind {
+            EventKind::Counts(c) => {
+                out.push(0);
+                out.extend_from_slice(&c.good.to_le_bytes());
+                out.extend_from_slice(&c.total.to_le_bytes());
+            }
+            EventKind::Raw { ok, latency } => {
+                out.push(1);
+                out.push(u8::from(ok));
+                match latency {
+                    None => out.push(0),
+                    Some(l) => {
+                        out.push(1);
+                        out.extend_from_slice(&l.as_nanos().to_le_bytes());
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// How an SLO judges events: by `ok` alone, or also by a latency threshold
@@ -279,6 +344,10 @@ impl<R: BufRead> EventReader<R> {
                 return Ok(None);
             }
             self.line += 1;
+            if self.line == 1 && self.buf.starts_with(UTF8_BOM) {
+                // Editors on Windows start a UTF-8 file with a byte-order mark.
+                self.buf.drain(..UTF8_BOM.len());
+            }
             if !self.buf.iter().all(u8::is_ascii_whitespace) {
                 break;
             }
@@ -299,6 +368,12 @@ impl<R: BufRead> EventReader<R> {
             invalid(Some(name), format!("field `{name}`: {problem}"))
         };
         let stream = match parsed.stream.map(|t| t.0) {
+            Some(s) if s.contains('\0') => {
+                return Err(field(
+                    "stream",
+                    format!("{s:?} holds a NUL character; expected a stream name without one"),
+                ));
+            }
             Some(s) if !s.trim().is_empty() => s,
             Some(_) => return Err(field("stream", "is empty; expected a stream name".into())),
             None => {
@@ -421,6 +496,28 @@ fn syntax_error(
     invalid: &dyn Fn(Option<&str>, String) -> EventError,
 ) -> EventError {
     let object = buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if object && e.to_string().starts_with("number out of range") {
+        // `1e999`: name the field and the number as written.
+        let end = buf.len().min(e.column());
+        let start = buf[..end]
+            .iter()
+            .rposition(|b| !(b.is_ascii_digit() || b"+-.eE".contains(b)))
+            .map_or(0, |i| i + 1);
+        let written = String::from_utf8_lossy(&buf[start..end]);
+        let mut de = serde_json::Deserializer::from_slice(buf);
+        let path = match serde_path_to_error::deserialize::<_, Line<'_>>(&mut de) {
+            Err(pe) => pe.path().to_string(),
+            Ok(_) => String::new(),
+        };
+        let problem = format!(
+            "{written} is too large for a number (it overflows to infinity); expected a finite number"
+        );
+        return if path.is_empty() || path == "." {
+            invalid(None, problem)
+        } else {
+            invalid(Some(&path), format!("field `{path}`: {problem}"))
+        };
+    }
     if e.is_syntax() || e.is_eof() || !object {
         return invalid(
             None,
@@ -456,8 +553,15 @@ fn strip_position(message: &str) -> String {
 }
 
 fn count(n: &serde_json::Number) -> Result<u64, String> {
-    n.as_u64()
-        .ok_or_else(|| format!("{n} is not a count; expected a whole number >= 0"))
+    let c = n
+        .as_u64()
+        .ok_or_else(|| format!("{n} is not a count; expected a whole number >= 0"))?;
+    if c > MAX_COUNT {
+        return Err(format!(
+            "{n} is more than the store holds; expected a whole number from 0 to {MAX_COUNT}"
+        ));
+    }
+    Ok(c)
 }
 
 /// Latencies are kept in whole nanoseconds: rounding there makes `0.3` s
@@ -561,6 +665,27 @@ impl LatencyHistogram {
             *e = e.saturating_add(n);
         }
     }
+
+    /// Adds `other`'s events unless a bin would pass [`MAX_COUNT`]; on
+    /// error nothing changed.
+    pub fn try_merge(&mut self, other: &LatencyHistogram) -> Result<(), CountOverflow> {
+        let overflow = other.bins.iter().any(|(k, &n)| {
+            let have = self.bins.get(k).copied().unwrap_or(0);
+            have.checked_add(n).is_none_or(|sum| sum > MAX_COUNT)
+        });
+        if overflow {
+            return Err(CountOverflow { field: "latency" });
+        }
+        self.merge(other);
+        Ok(())
+    }
+}
+
+/// `have + add` if it stays within [`MAX_COUNT`].
+fn checked_count(have: u64, add: u64, field: &'static str) -> Result<u64, CountOverflow> {
+    have.checked_add(add)
+        .filter(|&n| n <= MAX_COUNT)
+        .ok_or(CountOverflow { field })
 }
 
 fn nanos(d: SignedDuration) -> u64 {
@@ -613,7 +738,50 @@ impl EventBucket {
         }
     }
 
-    /// Adds another bucket's events to this one.
+    /// Adds one event unless a count would pass [`MAX_COUNT`]; on error
+    /// the bucket is unchanged.
+    pub fn try_add(&mut self, kind: EventKind) -> Result<(), CountOverflow> {
+        let (good, total) = match kind {
+            EventKind::Counts(c) => (c.good, c.total),
+            EventKind::Raw { ok, .. } => (u64::from(ok), 1),
+        };
+        let good = checked_count(self.good, good, "good")?;
+        let total = checked_count(self.total, total, "total")?;
+        if let EventKind::Raw {
+            ok: true,
+            latency: Some(l),
+        } = kind
+        {
+            let bin = LatencyHistogram::bin_of(nanos(l));
+            if checked_count(
+                self.latency.bins.get(&bin).copied().unwrap_or(0),
+                1,
+                "latency",
+            )
+            .is_err()
+            {
+                return Err(CountOverflow { field: "latency" });
+            }
+            self.latency.record(l);
+        }
+        self.good = good;
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds another bucket's events to this one unless a count would pass
+    /// [`MAX_COUNT`]; on error the bucket is unchanged.
+    pub fn try_merge(&mut self, other: &EventBucket) -> Result<(), CountOverflow> {
+        let good = checked_count(self.good, other.good, "good")?;
+        let total = checked_count(self.total, other.total, "total")?;
+        self.latency.try_merge(&other.latency)?;
+        self.good = good;
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds another bucket's events to this one (saturating; see
+    /// [`EventBucket::try_merge`] for the checked form).
     pub fn merge(&mut self, other: &EventBucket) {
         self.good = self.good.saturating_add(other.good);
         self.total = self.total.saturating_add(other.total);
@@ -700,12 +868,15 @@ impl EventBatch {
         let mut batch = EventBatch::default();
         let mut reader = EventReader::new(input, file);
         while let Some(ev) = reader.next_event()? {
-            batch.add(&ev);
+            if let Err(e) = batch.add(&ev) {
+                return Err(e.at(file, reader.line()));
+            }
         }
         Ok(batch)
     }
 
-    pub fn add(&mut self, ev: &Event<'_>) {
+    /// Adds one event to its minute; on [`CountOverflow`] nothing changed.
+    pub fn add(&mut self, ev: &Event<'_>) -> Result<(), CountOverflow> {
         let minutes = match self.streams.get_mut(ev.stream.as_ref()) {
             Some(m) => m,
             None => self.streams.entry(ev.stream.to_string()).or_default(),
@@ -719,8 +890,9 @@ impl EventBatch {
                     SignedDuration::from_mins(1),
                 )
             })
-            .add(ev.kind);
+            .try_add(ev.kind)?;
         self.events += 1;
+        Ok(())
     }
 
     /// Lines read.
@@ -906,6 +1078,67 @@ mod tests {
             EventError::Invalid { field, .. } => assert_eq!(field.as_deref(), Some("value")),
             other => panic!("{other}"),
         }
+    }
+
+    #[test]
+    fn hostile_lines_name_their_field_and_value() {
+        // issue 15: a number that overflows to infinity names field and text
+        let e = error(r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","value":1e999}"#);
+        assert!(
+            e.contains("events.jsonl:1: field `value`: 1e999 is too large"),
+            "{e}"
+        );
+        let e = error(r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":1,"total":-2e400}"#);
+        assert!(e.contains("field `total`: -2e400 is too large"), "{e}");
+        // a NUL in a stream name
+        let e = error(r#"{"stream":"a\u0000pi","ts":"2026-11-20T10:00:45Z","ok":true}"#);
+        assert!(e.contains("field `stream`") && e.contains("NUL"), "{e}");
+        // counts past what the store holds
+        let e = error(
+            r#"{"stream":"api","ts":"2026-11-20T10:00:45Z","good":18446744073709551615,"total":18446744073709551615}"#,
+        );
+        assert!(
+            e.contains("field `good`: 18446744073709551615 is more than the store holds"),
+            "{e}"
+        );
+        // a timestamp outside what a timestamp holds names file and line
+        let e = error(
+            "\n{\"stream\":\"api\",\"ts\":\"-009999-01-01T00:00:00Z\",\"good\":1,\"total\":1}",
+        );
+        assert!(e.contains("events.jsonl:2: field `ts`"), "{e}");
+        // a byte-order mark at the start is accepted
+        let events =
+            read_all("\u{feff}{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"ok\":true}\n")
+                .expect("BOM");
+        assert_eq!(events[0].stream, "api");
+    }
+
+    #[test]
+    fn a_sum_past_what_a_bucket_holds_is_refused_not_clamped() {
+        let text = format!(
+            "{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:05Z\",\"good\":900,\"total\":1000}}\n{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:00:45Z\",\"good\":{MAX_COUNT},\"total\":{MAX_COUNT}}}\n"
+        );
+        let e = EventBatch::read(text.as_bytes(), "events.jsonl")
+            .expect_err("overflow")
+            .to_string();
+        assert!(e.contains("events.jsonl:2: field `good`"), "{e}");
+        assert!(e.contains("would exceed"), "{e}");
+        let mut bucket = EventBucket::new(ts("2026-11-20T10:00:00Z"), SignedDuration::from_mins(1));
+        bucket
+            .try_add(EventKind::Counts(Counts { good: 9, total: 10 }))
+            .expect("fits");
+        let full = EventBucket {
+            good: MAX_COUNT,
+            total: MAX_COUNT,
+            ..bucket.clone()
+        };
+        assert_eq!(
+            bucket.clone().try_merge(&full),
+            Err(CountOverflow { field: "good" })
+        );
+        let mut unchanged = bucket.clone();
+        let _ = unchanged.try_merge(&full);
+        assert_eq!(unchanged, bucket);
     }
 
     #[test]

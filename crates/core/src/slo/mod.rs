@@ -24,8 +24,8 @@ pub use alerts::{AlertRule, AlertSeverity, AlertState};
 pub use counts::{Counts, MinuteCounts};
 pub use error_budget::{ErrorBudget, burn_rate, error_budget, sli};
 pub use events::{
-    Classification, Event, EventBatch, EventBucket, EventError, EventKind, EventReader,
-    LatencyHistogram,
+    Classification, CountOverflow, Event, EventBatch, EventBucket, EventError, EventKind,
+    EventReader, LatencyHistogram,
 };
 pub use forecast::{Forecast, ForecastInput, ForecastMethod, forecast};
 pub use window::{CalendarUnit, Window};
