@@ -163,6 +163,14 @@ fn forward(
             break;
         }
     }
+    if frozen.load(Ordering::SeqCst) {
+        // A frozen middlebox passes no close either: the server ending
+        // its session must not reach sloe.
+        while !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        return;
+    }
     let _ = to.shutdown(Shutdown::Write);
 }
 
