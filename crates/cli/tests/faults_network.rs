@@ -295,6 +295,7 @@ fn a_frozen_connection_mid_transaction_ends_within_the_timeout_and_blocks_no_one
         migrate(&p, &db);
 
         let (code, text, took) = run(&p, &["ingest", "r.json"]);
+        eprintln!("frozen mid-transaction, try {attempt}: exit {code} after {took:?}: {text}");
         assert!(
             proxy.fired(),
             "try {attempt}: the proxy never froze: {text}"
@@ -344,6 +345,7 @@ fn a_connection_frozen_before_it_opens_ends_within_the_connect_timeout() {
     let proxy = Proxy::start(upstream(&db), b"user", Fault::Freeze);
     let p = project(&url_via(&db, proxy.addr));
     let (code, text, took) = run(&p, &["history"]);
+    eprintln!("frozen before the connection opened: exit {code} after {took:?}: {text}");
     assert!(proxy.fired(), "{text}");
     assert_eq!(code, 2, "{text}");
     assert!(
@@ -371,6 +373,7 @@ fn a_connection_cut_after_commit_says_the_outcome_is_unknown_and_a_retry_records
         migrate(&p, &db);
 
         let (code, text, _) = run(&p, &["ingest", "r.json"]);
+        eprintln!("cut after COMMIT, try {attempt}: exit {code}: {text}");
         assert!(proxy.fired(), "try {attempt}: {text}");
         assert_eq!(code, 75, "try {attempt}: {text}");
         assert!(
