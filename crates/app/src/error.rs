@@ -107,14 +107,20 @@ fn specs_message(errors: &[SpecError]) -> String {
     }
 }
 
+/// The exit code when a write's outcome is unknown (the connection failed
+/// after COMMIT was sent): `EX_TEMPFAIL` of sysexits.h, "try again later".
+pub const OUTCOME_UNKNOWN_EXIT: u8 = 75;
+
 impl AppError {
     /// The exit code of the `sloe` binary for this error: 128 plus the
     /// signal's number after a stop signal (like a shell: 130 after Ctrl-C,
-    /// 143 after SIGTERM, 129 after SIGHUP), 2 for everything else (bad usage, config or input, a
+    /// 143 after SIGTERM, 129 after SIGHUP), 75 when a write's outcome is
+    /// unknown (retry), 2 for everything else (bad usage, config or input, a
     /// failed command, a store that cannot be used).
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Interrupted { by } => u8::try_from(128 + by.number()).unwrap_or(130),
+            AppError::Store(StoreError::OutcomeUnknown { .. }) => OUTCOME_UNKNOWN_EXIT,
             AppError::Usage(_)
             | AppError::Config(_)
             | AppError::Spec(_)
@@ -152,7 +158,7 @@ impl AppError {
             | AppError::NoSuchRunToPin { .. } => 404,
             AppError::ConfigExists { .. } => 409,
             AppError::Upstream(_) => 502,
-            AppError::Interrupted { .. } => 503,
+            AppError::Interrupted { .. } | AppError::Store(StoreError::OutcomeUnknown { .. }) => 503,
             AppError::Store(_)
             | AppError::Measurement(_)
             | AppError::Write { .. }
@@ -173,6 +179,7 @@ impl AppError {
             AppError::Input(_) => "invalid_input",
             AppError::NoSuchRun { .. } => "run_not_found",
             AppError::NoRuns { .. } => "no_runs",
+            AppError::Store(StoreError::OutcomeUnknown { .. }) => "outcome_unknown",
             AppError::Store(_) => "store_error",
             AppError::Measurement(_) => "measurement_failed",
             AppError::Write { .. } => "write_failed",
@@ -234,6 +241,16 @@ mod tests {
                 "run_not_found",
             ),
             (AppError::Upstream("x".into()), 2, 502, "upstream_error"),
+            (
+                AppError::Store(StoreError::OutcomeUnknown {
+                    store: "s".into(),
+                    cause: "connection closed".into(),
+                    retry: sloe_store::Retry::Safe,
+                }),
+                75,
+                503,
+                "outcome_unknown",
+            ),
             (
                 AppError::ConfigExists { path: "p".into() },
                 2,

@@ -193,7 +193,19 @@ impl Settings {
     }
 
     fn open(&self) -> Result<Box<dyn Store>> {
-        Ok(sloe_store::open(&self.config.store.url, &self.store_dir)?)
+        let store = &self.config.store;
+        let timeouts = sloe_store::PostgresTimeouts {
+            connect: store.connect_timeout.limit(),
+            statement: store.statement_timeout.limit(),
+            lock: store.lock_timeout.limit(),
+            idle_in_transaction: store.idle_in_transaction_timeout.limit(),
+            network: store.network_timeout.limit(),
+        };
+        Ok(sloe_store::open_with(
+            &store.url,
+            &self.store_dir,
+            &timeouts,
+        )?)
     }
 
     /// The SQLite file the store would be created as, when it does not

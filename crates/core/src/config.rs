@@ -90,14 +90,136 @@ pub struct StoreConfig {
     /// (connections kept for one process, default 10).
     #[serde(default = "default_store_url")]
     pub url: String,
+    /// PostgreSQL: how long opening a connection may take, from the TCP
+    /// connect to the end of authentication ("0s": no limit).
+    #[serde(default = "StoreTimeout::connect")]
+    #[schemars(schema_with = "store_timeout_schema::<10>")]
+    pub connect_timeout: StoreTimeout,
+    /// PostgreSQL: the longest one statement may run on the server
+    /// (`statement_timeout`). sloe waits this long plus a short margin for
+    /// any reply before it gives up on a stalled connection ("0s": no limit).
+    #[serde(default = "StoreTimeout::statement")]
+    #[schemars(schema_with = "store_timeout_schema::<60>")]
+    pub statement_timeout: StoreTimeout,
+    /// PostgreSQL: the longest a statement waits for a lock another writer
+    /// holds (`lock_timeout`; "0s": no limit).
+    #[serde(default = "StoreTimeout::lock")]
+    #[schemars(schema_with = "store_timeout_schema::<30>")]
+    pub lock_timeout: StoreTimeout,
+    /// PostgreSQL: the server ends a session left idle inside a transaction
+    /// this long, releasing its locks (`idle_in_transaction_session_timeout`;
+    /// "0s": no limit).
+    #[serde(default = "StoreTimeout::idle_in_transaction")]
+    #[schemars(schema_with = "store_timeout_schema::<30>")]
+    pub idle_in_transaction_timeout: StoreTimeout,
+    /// PostgreSQL: how long data sent may go unacknowledged by the network
+    /// before the connection is dropped (`tcp_user_timeout`; keepalives
+    /// probe an idle connection on the same scale; "0s": the system's default).
+    #[serde(default = "StoreTimeout::network")]
+    #[schemars(schema_with = "store_timeout_schema::<30>")]
+    pub network_timeout: StoreTimeout,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             url: default_store_url(),
+            connect_timeout: StoreTimeout::connect(),
+            statement_timeout: StoreTimeout::statement(),
+            lock_timeout: StoreTimeout::lock(),
+            idle_in_transaction_timeout: StoreTimeout::idle_in_transaction(),
+            network_timeout: StoreTimeout::network(),
         }
     }
+}
+
+/// A `[store]` timeout, written as a time ("500ms", "30s", "2min"); zero
+/// turns it off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreTimeout {
+    pub duration: std::time::Duration,
+    /// As written in the config, for messages that name the setting.
+    pub written: String,
+}
+
+impl StoreTimeout {
+    /// The longest timeout sloe accepts: PostgreSQL keeps them in
+    /// milliseconds in a 32-bit integer (about 24.8 days).
+    pub const MAX: std::time::Duration = std::time::Duration::from_millis(i32::MAX as u64);
+
+    fn secs(secs: u64, written: &str) -> StoreTimeout {
+        StoreTimeout {
+            duration: std::time::Duration::from_secs(secs),
+            written: written.to_owned(),
+        }
+    }
+    fn connect() -> StoreTimeout {
+        StoreTimeout::secs(10, "10s")
+    }
+    fn statement() -> StoreTimeout {
+        StoreTimeout::secs(60, "60s")
+    }
+    fn lock() -> StoreTimeout {
+        StoreTimeout::secs(30, "30s")
+    }
+    fn idle_in_transaction() -> StoreTimeout {
+        StoreTimeout::secs(30, "30s")
+    }
+    fn network() -> StoreTimeout {
+        StoreTimeout::secs(30, "30s")
+    }
+
+    /// `None` when turned off ("0s").
+    pub fn limit(&self) -> Option<std::time::Duration> {
+        (!self.duration.is_zero()).then_some(self.duration)
+    }
+}
+
+impl fmt::Display for StoreTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+impl<'de> Deserialize<'de> for StoreTimeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let expected = |found: &str| {
+            serde::de::Error::custom(format!(
+                "expected a time like 500ms, 30s or 2min (0s for no limit), found {found:?}"
+            ))
+        };
+        let q: Quantity = text.parse().map_err(|_| expected(&text))?;
+        if q.dimension() != Some(Dimension::Time) || !q.value.is_finite() || q.value < 0.0 {
+            return Err(expected(&text));
+        }
+        // Canonical time is nanoseconds; PostgreSQL counts milliseconds.
+        let nanos = q.canonical();
+        if nanos > StoreTimeout::MAX.as_nanos() as f64 {
+            return Err(serde::de::Error::custom(format!(
+                "expected a time of at most 24 days (PostgreSQL keeps timeouts in milliseconds), found {text:?}"
+            )));
+        }
+        if nanos > 0.0 && nanos < 1e6 {
+            return Err(serde::de::Error::custom(format!(
+                "expected a time of at least 1ms (or 0s for no limit), found {text:?}"
+            )));
+        }
+        Ok(StoreTimeout {
+            duration: std::time::Duration::from_nanos(nanos as u64),
+            written: text.trim().to_owned(),
+        })
+    }
+}
+
+fn store_timeout_schema<const DEFAULT_SECS: u64>(
+    _: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "A time like \"500ms\", \"30s\" or \"2min\"; \"0s\" for no limit.",
+        "type": "string",
+        "default": format!("{DEFAULT_SECS}s")
+    })
 }
 
 pub const DEFAULT_STORE_URL: &str = "sqlite://.sloe/history.db";
@@ -1509,6 +1631,32 @@ policy = { fail_on = ["warning", "violation", "critical", "regression"] }
                 .map(Quantity::canonical),
             Some(1e8)
         );
+    }
+
+    #[test]
+    fn store_timeouts_are_times_and_zero_turns_one_off() {
+        let c = parse("[store]\nstatement_timeout = \"500ms\"\nlock_timeout = \"0s\"")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.store.statement_timeout.limit(),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert_eq!(c.store.statement_timeout.to_string(), "500ms");
+        assert_eq!(c.store.lock_timeout.limit(), None);
+        assert_eq!(
+            c.store.connect_timeout.limit(),
+            Some(std::time::Duration::from_secs(10))
+        );
+        for bad in ["3GiB", "-1s", "soon", "30"] {
+            let e = parse_err(&format!("[store]\nconnect_timeout = \"{bad}\""));
+            assert!(
+                e.message
+                    .contains("expected a time like 500ms, 30s or 2min (0s for no limit)"),
+                "{bad}: {e}"
+            );
+        }
+        let e = parse_err("[store]\nidle_in_transaction_timeout = \"30d\"");
+        assert!(e.message.contains("at most 24 days"), "{e}");
     }
 
     #[test]

@@ -94,7 +94,97 @@ pub enum StoreError {
 
     #[error("use {store}: the runtime shut down before the call ran")]
     ShutDown { store: String },
+
+    /// The connection failed after COMMIT was sent: the server may have
+    /// committed or not.
+    #[error(
+        "record run in {store}: the connection failed after COMMIT was sent ({cause}), so whether the run was recorded is unknown; {retry}"
+    )]
+    OutcomeUnknown {
+        store: String,
+        cause: Cause,
+        retry: Retry,
+    },
+
+    /// No reply came in time: the network or the server stalled. The
+    /// connection was closed, so the server rolls back what was not
+    /// committed.
+    #[error(
+        "{action} in {store}: no reply within {}; the connection stalled and was closed, so nothing this call had not committed is kept; retry once the network or server is back{}",
+        crate::postgres_store::written(*waited),
+        stall_setting(statement_timeout.as_deref())
+    )]
+    Stalled {
+        action: String,
+        store: String,
+        waited: std::time::Duration,
+        statement_timeout: Option<String>,
+    },
+
+    /// The server ended a statement or the session at a `[store]` timeout.
+    #[error(
+        "{action} in {store}: {cause} ({setting} in [store]; raise it if the store is this slow or this busy)"
+    )]
+    ServerTimeout {
+        action: String,
+        store: String,
+        setting: String,
+        cause: Cause,
+    },
 }
+
+fn stall_setting(statement_timeout: Option<&str>) -> String {
+    match statement_timeout {
+        Some(value) => format!(
+            " (sloe waits statement_timeout = \"{value}\" in [store] plus {} for a reply; raise it if statements take this long)",
+            crate::postgres_store::written(crate::postgres_store::REPLY_MARGIN)
+        ),
+        None => String::new(),
+    }
+}
+
+/// What the message of [`StoreError::OutcomeUnknown`] advises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// The run was recorded under its digest: running the same command
+    /// again finds it if it was recorded, and records it once if not.
+    Safe,
+    /// Nothing tells a retry the run is there: look first.
+    CheckFirst,
+}
+
+impl fmt::Display for Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Retry::Safe => {
+                "run the same command again: the retry is safe, it says so if the run was recorded and records it once if not"
+            }
+            Retry::CheckFirst => {
+                "check `sloe history` for the run before recording it again"
+            }
+        })
+    }
+}
+
+/// A reply that never came, as the cause of an unknown outcome.
+#[derive(Debug)]
+pub(crate) struct Stall {
+    pub waited: std::time::Duration,
+    pub statement_timeout: Option<String>,
+}
+
+impl fmt::Display for Stall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no reply within {}{}",
+            crate::postgres_store::written(self.waited),
+            stall_setting(self.statement_timeout.as_deref())
+        )
+    }
+}
+
+impl std::error::Error for Stall {}
 
 fn connect_hint(cause: &Cause) -> &'static str {
     let text = cause.to_string();
@@ -110,6 +200,18 @@ pub(crate) enum Fail<E> {
     Db(E),
     Corrupt(String),
     Store(StoreError),
+    /// The connection failed after COMMIT was sent.
+    Unknown(Cause),
+    /// No reply within `waited`.
+    Stalled {
+        waited: std::time::Duration,
+        statement_timeout: Option<String>,
+    },
+    /// The server enforced the `[store]` timeout `setting` (`key = "value"`).
+    ServerTimeout {
+        setting: String,
+        cause: Cause,
+    },
 }
 
 impl<E> Fail<E>
@@ -129,6 +231,26 @@ where
                 detail,
             },
             Fail::Store(e) => e,
+            Fail::Unknown(cause) => StoreError::OutcomeUnknown {
+                store: store.to_owned(),
+                cause,
+                retry: Retry::CheckFirst,
+            },
+            Fail::Stalled {
+                waited,
+                statement_timeout,
+            } => StoreError::Stalled {
+                action: action.to_string(),
+                store: store.to_owned(),
+                waited,
+                statement_timeout,
+            },
+            Fail::ServerTimeout { setting, cause } => StoreError::ServerTimeout {
+                action: action.to_string(),
+                store: store.to_owned(),
+                setting,
+                cause,
+            },
         }
     }
 }

@@ -30,15 +30,16 @@ mod blocking;
 mod codec;
 mod error;
 mod migrations;
+mod pg_client;
 mod postgres_store;
 mod postgres_url;
 mod sqlite_store;
 mod tls;
 
 pub use async_store::AsyncStore;
-pub use error::{Cause, StoreError};
+pub use error::{Cause, Retry, StoreError};
 pub use migrations::LATEST_SCHEMA_VERSION;
-pub use postgres_store::{DEFAULT_POOL_SIZE, PostgresStore};
+pub use postgres_store::{DEFAULT_POOL_SIZE, PostgresStore, PostgresTimeouts, REPLY_MARGIN};
 pub use sqlite_store::SqliteStore;
 
 /// Where the history is kept unless the config says otherwise.
@@ -361,10 +362,19 @@ impl StoreLocation {
 /// Opens (creating and migrating as needed) the store `url` names; see
 /// [`StoreLocation::parse`] for the URL forms.
 pub fn open(url: &str, base_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+    open_with(url, base_dir, &PostgresTimeouts::default())
+}
+
+/// Like [`open`], with `timeouts` on every PostgreSQL connection.
+pub fn open_with(
+    url: &str,
+    base_dir: &Path,
+    timeouts: &PostgresTimeouts,
+) -> Result<Box<dyn Store>, StoreError> {
     Ok(match StoreLocation::parse(url, base_dir)? {
         StoreLocation::Sqlite(path) => Box::new(SqliteStore::open(&path)?),
         StoreLocation::SqliteMemory => Box::new(SqliteStore::open_in_memory()?),
-        StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(&url)?),
+        StoreLocation::Postgres(url) => Box::new(PostgresStore::connect_with(&url, timeouts)?),
     })
 }
 

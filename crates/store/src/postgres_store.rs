@@ -30,6 +30,17 @@
 //!   40P01, 40001), up to [`WRITE_ATTEMPTS`] times with jittered,
 //!   doubling back-off. Such an abort rolled everything back, so a re-run
 //!   never counts anything twice.
+//!
+//! No wait is unbounded ([`PostgresTimeouts`], `[store]` in the config):
+//! opening a connection gives up after `connect`; each session sets the
+//! server's `statement_timeout`, `lock_timeout` and
+//! `idle_in_transaction_session_timeout` (so a session whose client stalled
+//! is ended and its locks released); TCP keepalives and `tcp_user_timeout`
+//! drop a dead peer; and, since a frozen peer still acknowledges, the
+//! client ([`crate::pg_client`]) waits at most `statement` plus
+//! [`REPLY_MARGIN`] for any reply, then closes the connection
+//! ([`StoreError::Stalled`]). A COMMIT without an answer leaves the outcome
+//! unknown ([`StoreError::OutcomeUnknown`]).
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
@@ -37,19 +48,21 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, Config, Row, Statement};
+use postgres::{Row, Statement};
 use r2d2::{ManageConnection, Pool, PooledConnection};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
+use tokio_postgres::Config;
+use tokio_postgres::config::Host;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::blocking::off_runtime;
 use crate::codec::{self, RawHeader, clamp_ns, saturating_i64};
 use crate::error::{Cause, Fail, IntoCause, PostgresCause};
 use crate::migrations::{self, LATEST_SCHEMA_VERSION};
+use crate::pg_client::{Client, ConnectError, Transaction};
 use crate::postgres_url;
 use crate::tls;
 use crate::{
@@ -59,7 +72,81 @@ use crate::{
 
 type Result<T, E = Fail<postgres::Error>> = std::result::Result<T, E>;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much longer than `statement_timeout` sloe waits for a reply before
+/// it gives up on the connection: the server's own timeout error should
+/// come first, over a slow network too.
+pub const REPLY_MARGIN: Duration = Duration::from_secs(2);
+
+/// The timeouts of every PostgreSQL connection (`[store]` in the config);
+/// `None` is no limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresTimeouts {
+    /// Opening a connection: TCP connect, TLS and authentication.
+    pub connect: Option<Duration>,
+    /// The server's `statement_timeout`; sloe waits this plus
+    /// [`REPLY_MARGIN`] for any reply.
+    pub statement: Option<Duration>,
+    /// The server's `lock_timeout`.
+    pub lock: Option<Duration>,
+    /// The server's `idle_in_transaction_session_timeout`.
+    pub idle_in_transaction: Option<Duration>,
+    /// `tcp_user_timeout`, and the scale of the keepalive probes.
+    pub network: Option<Duration>,
+}
+
+impl Default for PostgresTimeouts {
+    /// The defaults of `[store]`.
+    fn default() -> Self {
+        PostgresTimeouts {
+            connect: Some(Duration::from_secs(10)),
+            statement: Some(Duration::from_secs(60)),
+            lock: Some(Duration::from_secs(30)),
+            idle_in_transaction: Some(Duration::from_secs(30)),
+            network: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl PostgresTimeouts {
+    /// The longest sloe waits for one reply.
+    fn reply(&self) -> Option<Duration> {
+        self.statement.map(|s| s + REPLY_MARGIN)
+    }
+
+    /// The session settings that make the server enforce them.
+    fn session_settings(&self) -> String {
+        let ms = |d: Option<Duration>| d.map_or(0, |d| d.as_millis().clamp(1, i32::MAX as u128));
+        format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+            ms(self.statement),
+            ms(self.lock),
+            ms(self.idle_in_transaction)
+        )
+    }
+
+    /// Keepalives and `tcp_user_timeout` on `config`.
+    fn apply_network(&self, config: &mut Config) {
+        config.keepalives(true);
+        if let Some(network) = self.network {
+            // An idle connection is probed after a third of the timeout and
+            // dropped after three unanswered probes.
+            let probe = (network / 3).max(Duration::from_secs(1));
+            config.keepalives_idle(probe);
+            config.keepalives_interval(probe / 3);
+            config.keepalives_retries(3);
+            config.tcp_user_timeout(network);
+        }
+    }
+}
+
+/// A length of time as a config file writes it: `30s`, `1500ms`.
+pub(crate) fn written(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
 
 /// The most connections a store opens unless its URL says `pool_size`:
 /// r2d2's default, ample for a server on a small database host.
@@ -101,6 +188,7 @@ pub struct PostgresStore {
     /// `None` only once [`Drop`] has taken it.
     pool: Option<Pool<Manager>>,
     described: String,
+    timeouts: PostgresTimeouts,
 }
 
 struct Connection {
@@ -125,6 +213,7 @@ impl Connection {
 /// Opens the pool's connections.
 struct Manager {
     config: Config,
+    timeouts: PostgresTimeouts,
     tls: MakeRustlsConnect,
     schema: Option<String>,
     /// The connection opened to migrate, handed out as the pool's first: a
@@ -134,9 +223,9 @@ struct Manager {
 
 impl ManageConnection for Manager {
     type Connection = Connection;
-    type Error = PostgresCause;
+    type Error = ConnectCause;
 
-    fn connect(&self) -> Result<Connection, PostgresCause> {
+    fn connect(&self) -> Result<Connection, ConnectCause> {
         let spare = self
             .spare
             .lock()
@@ -144,19 +233,23 @@ impl ManageConnection for Manager {
             .take();
         match spare {
             Some(conn) => Ok(conn),
-            None => open_connection(&self.config, &self.tls, self.schema.as_deref())
-                .map_err(PostgresCause),
+            None => open_connection(
+                &self.config,
+                &self.tls,
+                self.schema.as_deref(),
+                &self.timeouts,
+            ),
         }
     }
 
-    fn is_valid(&self, conn: &mut Connection) -> Result<(), PostgresCause> {
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), ConnectCause> {
         if conn.used.elapsed() < IDLE_BEFORE_PING {
             return Ok(());
         }
         conn.client
             .simple_query("")
             .map(drop)
-            .map_err(PostgresCause)
+            .map_err(|e| ConnectCause::Db(PostgresCause(e)))
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
@@ -164,16 +257,54 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Why a connection could not be opened, in words.
+#[derive(Debug)]
+enum ConnectCause {
+    Db(PostgresCause),
+    TimedOut(Duration),
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for ConnectCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectCause::Db(e) => e.fmt(f),
+            ConnectCause::TimedOut(limit) => write!(
+                f,
+                "no answer within {} (connect_timeout in [store]; raise it if the server is this slow to accept)",
+                written(*limit)
+            ),
+            ConnectCause::Runtime(e) => write!(f, "start the connection's runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectCause {}
+
 fn open_connection(
     config: &Config,
     tls: &MakeRustlsConnect,
     schema: Option<&str>,
-) -> Result<Connection, postgres::Error> {
-    let mut client = config.connect(tls.clone())?;
+    timeouts: &PostgresTimeouts,
+) -> Result<Connection, ConnectCause> {
+    let mut client = Client::connect(config, tls.clone(), timeouts.connect, timeouts.reply())
+        .map_err(|e| match e {
+            ConnectError::Db(e) => ConnectCause::Db(PostgresCause(e)),
+            ConnectError::TimedOut(limit) => ConnectCause::TimedOut(limit),
+            ConnectError::Runtime(e) => ConnectCause::Runtime(e),
+        })?;
+    // The session keeps these: the server bounds every statement, lock wait
+    // and idle transaction, and tables are created and found in `schema`.
+    let mut settings = timeouts.session_settings();
     if let Some(schema) = schema {
-        // The session keeps this; tables are created and found in `schema`.
-        client.batch_execute(&format!("SET search_path TO {}", quote_ident(schema)))?;
+        settings.push_str(&format!("; SET search_path TO {}", quote_ident(schema)));
     }
+    client
+        .batch_execute(&settings)
+        .map_err(|e| match client.stalled() {
+            Some(waited) => ConnectCause::TimedOut(waited),
+            None => ConnectCause::Db(PostgresCause(e)),
+        })?;
     Ok(Connection {
         client,
         statements: HashMap::new(),
@@ -203,21 +334,38 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/db?...`, or libpq's
     /// `key=value` form) and brings the schema up to date.
     pub fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        PostgresStore::connect_in(url, None)
+        PostgresStore::connect_in(url, None, &PostgresTimeouts::default())
+    }
+
+    /// Like [`PostgresStore::connect`], with `timeouts` (`[store]`) on
+    /// every connection.
+    pub fn connect_with(
+        url: &str,
+        timeouts: &PostgresTimeouts,
+    ) -> Result<PostgresStore, StoreError> {
+        PostgresStore::connect_in(url, None, timeouts)
     }
 
     /// Like [`PostgresStore::connect`], keeping every table in `schema`
     /// (created if missing): several sloe projects, or tests, can share one
     /// database without seeing each other's runs.
     pub fn connect_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
-        PostgresStore::connect_in(url, Some(schema))
+        PostgresStore::connect_in(url, Some(schema), &PostgresTimeouts::default())
     }
 
-    fn connect_in(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
-        off_runtime(|| PostgresStore::connect_here(url, schema))
+    fn connect_in(
+        url: &str,
+        schema: Option<&str>,
+        timeouts: &PostgresTimeouts,
+    ) -> Result<PostgresStore, StoreError> {
+        off_runtime(|| PostgresStore::connect_here(url, schema, timeouts))
     }
 
-    fn connect_here(url: &str, schema: Option<&str>) -> Result<PostgresStore, StoreError> {
+    fn connect_here(
+        url: &str,
+        schema: Option<&str>,
+        timeouts: &PostgresTimeouts,
+    ) -> Result<PostgresStore, StoreError> {
         let bad_url = |reason: String| StoreError::BadUrl {
             url: redact(url),
             reason,
@@ -225,9 +373,11 @@ impl PostgresStore {
         let options = postgres_url::split(url).map_err(bad_url)?;
         let mut config =
             Config::from_str(&options.driver_url).map_err(|e| bad_url(e.to_string()))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
+        if let Some(connect) = timeouts.connect {
+            // Each host's TCP connect; the whole opening is bounded too.
+            config.connect_timeout(connect);
         }
+        timeouts.apply_network(&mut config);
         if config.get_application_name().is_none() {
             config.application_name("sloe");
         }
@@ -241,14 +391,18 @@ impl PostgresStore {
         };
         let tls = tls::connector(options.verify, options.root_cert.as_deref())
             .map_err(|e| connect_err(e.into()))?;
-        let mut conn =
-            open_connection(&config, &tls, schema).map_err(|e| connect_err(e.into_cause()))?;
-        migrate(&mut conn, schema, &described).map_err(|e| match e {
-            Fail::Store(e) => e,
-            other => other.into_store("set up", &described),
+        let mut conn = open_connection(&config, &tls, schema, timeouts)
+            .map_err(|e| connect_err(Box::new(e)))?;
+        migrate(&mut conn, schema, &described).map_err(|e| {
+            let e = explain_stall(e, conn.client.stalled(), timeouts);
+            match e {
+                Fail::Store(e) => e,
+                other => other.into_store("set up", &described),
+            }
         })?;
         let manager = Manager {
             config,
+            timeouts: timeouts.clone(),
             tls,
             schema: schema.map(str::to_owned),
             spare: Mutex::new(Some(conn)),
@@ -258,11 +412,17 @@ impl PostgresStore {
             // Opened as calls need them, none up front: the CLI makes one
             // call at a time and should connect once.
             .min_idle(Some(0))
-            .connection_timeout(CONNECT_TIMEOUT)
+            // r2d2 needs a bound; the connection's own comes first.
+            .connection_timeout(
+                timeouts
+                    .connect
+                    .map_or(Duration::from_secs(3600), |c| c + REPLY_MARGIN),
+            )
             .build_unchecked(manager);
         Ok(PostgresStore {
             pool: Some(pool),
             described,
+            timeouts: timeouts.clone(),
         })
     }
 
@@ -273,7 +433,8 @@ impl PostgresStore {
     ) -> Result<T> {
         off_runtime(|| {
             let mut conn = self.checkout()?;
-            let out = f(&mut conn);
+            let out =
+                f(&mut conn).map_err(|e| explain_stall(e, conn.client.stalled(), &self.timeouts));
             conn.used = Instant::now();
             // Dropped here, off the runtime: a broken connection is closed
             // on its way back to the pool.
@@ -370,6 +531,53 @@ fn retry_backoff(attempt: u32) -> Duration {
     let half = ceiling / 2;
     let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX);
     half + Duration::from_nanos(fastrand::u64(0..=nanos))
+}
+
+/// `e`, told apart: a reply that never came (the connection stalled, after
+/// `stalled`) and a timeout the server enforced name the `[store]` setting.
+fn explain_stall(
+    e: Fail<postgres::Error>,
+    stalled: Option<Duration>,
+    timeouts: &PostgresTimeouts,
+) -> Fail<postgres::Error> {
+    match (e, stalled) {
+        (Fail::Db(_), Some(waited)) => Fail::Stalled {
+            waited,
+            statement_timeout: timeouts.statement.map(written),
+        },
+        (Fail::Unknown(_), Some(waited)) => Fail::Unknown(Box::new(crate::error::Stall {
+            waited,
+            statement_timeout: timeouts.statement.map(written),
+        })),
+        (Fail::Db(e), None) => match server_timeout(&e, timeouts) {
+            Some(setting) => Fail::ServerTimeout {
+                setting,
+                cause: e.into_cause(),
+            },
+            None => Fail::Db(e),
+        },
+        (other, _) => other,
+    }
+}
+
+/// The `[store]` setting, and its value, of a timeout the server enforced.
+fn server_timeout(e: &postgres::Error, timeouts: &PostgresTimeouts) -> Option<String> {
+    let db = e.as_db_error()?;
+    let message = db.message();
+    let (key, value) =
+        if *db.code() == SqlState::QUERY_CANCELED && message.contains("statement timeout") {
+            ("statement_timeout", timeouts.statement)
+        } else if *db.code() == SqlState::LOCK_NOT_AVAILABLE && message.contains("lock timeout") {
+            ("lock_timeout", timeouts.lock)
+        } else if message.contains("idle-in-transaction timeout") {
+            ("idle_in_transaction_timeout", timeouts.idle_in_transaction)
+        } else {
+            return None;
+        };
+    Some(format!(
+        "{key} = \"{}\"",
+        value.map_or_else(|| "0s".to_owned(), written)
+    ))
 }
 
 /// `postgres://user@host:port/db`, never with a password.
@@ -667,13 +875,36 @@ impl PostgresStore {
                     &[&id, &t.benchmark, &codec::timeline_to_json(t)],
                 )?;
             }
-            tx.commit()?;
+            // Past this point a failure leaves the outcome unknown.
+            tx.commit().map_err(commit_failed)?;
             Ok(RunInsert::Recorded(RunId(id)))
         });
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_unique_violation(&e) => dup,
-            _ => e.into_store("record run", &self.described),
+            _ => match e {
+                Fail::Unknown(cause) => StoreError::OutcomeUnknown {
+                    store: self.described.clone(),
+                    cause,
+                    retry: if digest.is_some() {
+                        crate::error::Retry::Safe
+                    } else {
+                        crate::error::Retry::CheckFirst
+                    },
+                },
+                e => e.into_store("record run", &self.described),
+            },
         })
+    }
+}
+
+/// A failed COMMIT: the server's answer (it refused) is a plain failure;
+/// no answer (the connection failed or stalled after COMMIT was sent)
+/// leaves the outcome unknown.
+fn commit_failed(e: postgres::Error) -> Fail<postgres::Error> {
+    if e.as_db_error().is_some() {
+        Fail::Db(e)
+    } else {
+        Fail::Unknown(e.into_cause())
     }
 }
 
@@ -1237,7 +1468,7 @@ impl BucketStatements {
 
     fn upsert(
         &self,
-        tx: &mut postgres::Transaction<'_>,
+        tx: &mut Transaction<'_>,
         stream: &str,
         start: i64,
         bucket: &EventBucket,
@@ -1403,7 +1634,8 @@ mod tests {
     /// Where the server keeps its certificate, which is also readable here
     /// when the server is local.
     fn encrypted_cert_file() -> Result<String, postgres::Error> {
-        let mut client = Client::connect(&server_url("sslmode=disable"), postgres::NoTls)?;
+        let mut client =
+            postgres::Client::connect(&server_url("sslmode=disable"), postgres::NoTls)?;
         client.query_one("SHOW ssl_cert_file", &[])?.try_get(0)
     }
 
@@ -1452,6 +1684,63 @@ mod tests {
             }));
             assert_eq!(open, expected, "{pool_size:?}");
         }
+    }
+
+    /// Issue 15, item 3: a writer waiting on a lock another session holds
+    /// gives up at `lock_timeout`, and the error names the setting.
+    #[test]
+    fn a_lock_wait_ends_at_lock_timeout_naming_the_setting() {
+        if sloe_testkit::skip(sloe_testkit::Need::Postgres) {
+            return;
+        }
+        let schema = format!("sloe_test_lock_timeout_{}", std::process::id());
+        let timeouts = PostgresTimeouts {
+            lock: Some(Duration::from_millis(300)),
+            ..PostgresTimeouts::default()
+        };
+        let store = ok(PostgresStore::connect_in(
+            &server_url("sslmode=disable"),
+            Some(&schema),
+            &timeouts,
+        ));
+        let digest = "sha256:lock-timeout-test";
+        let mut holder = postgres::Client::connect(&server_url("sslmode=disable"), postgres::NoTls)
+            .expect("a second connection");
+        let mut tx = holder.transaction().expect("begin");
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&DIGEST_LOCK_SPACE, &digest],
+        )
+        .expect("hold the digest's lock");
+        let run = NewRun {
+            context: sloe_core::model::RunContext {
+                commit: None,
+                branch: None,
+                testbed: None,
+                environment: None,
+                timestamp: Timestamp::UNIX_EPOCH,
+                ci: Default::default(),
+                fingerprint: None,
+            },
+            series: Vec::new(),
+        };
+        let started = Instant::now();
+        let err = store
+            .insert(&run, &[], Some((digest, false)))
+            .expect_err("the lock is held");
+        let took = started.elapsed();
+        drop(tx);
+        ok(store.with("drop the test schema", |conn| {
+            Ok(conn
+                .client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", quote_ident(&schema)))?)
+        }));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("lock timeout") && msg.contains("(lock_timeout = \"300ms\" in [store]"),
+            "{msg}"
+        );
+        assert!(took < Duration::from_secs(3), "{took:?}");
     }
 
     #[test]

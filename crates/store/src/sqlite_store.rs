@@ -80,6 +80,8 @@ impl SqliteStore {
             Fail::Db(e) => open_err(e.into()),
             Fail::Corrupt(d) => open_err(d.into()),
             Fail::Store(e) => e,
+            // PostgreSQL's network failures; none here.
+            other => other.into_store("open", &path.display().to_string()),
         })
     }
 
@@ -917,6 +919,8 @@ fn upsert_bucket(
                 Fail::Db(e) => e.to_string(),
                 Fail::Corrupt(d) => d,
                 Fail::Store(e) => e.to_string(),
+                // PostgreSQL's network failures; none here.
+                other => other.into_store("read an event bucket", "").to_string(),
             }))
         })
         .optional()?;
