@@ -23,7 +23,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 SLOE_FAULT_TRIES="$tries" cargo test --quiet --manifest-path "$root/Cargo.toml" \
-  -p sloe --test faults_kill -- --nocapture --test-threads=1 >"$log" 2>&1 || status=$?
+  -p sloe --test faults_kill -- --nocapture >"$log" 2>&1 || status=$?
 grep -E '^(faults:|sigkill|.*: seed|.*: one ingest)' "$log" | grep -v '^test ' || true
 if [ "$status" -ne 0 ]; then
   echo "--- the test failed (exit $status); its output:" >&2

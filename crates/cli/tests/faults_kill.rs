@@ -189,7 +189,7 @@ fn seed(test: &str) -> u64 {
 /// Series in the results file of try `i`: distinct per try, so a run
 /// recorded with part of its series shows.
 fn series_of(i: u64) -> u64 {
-    3000 + i
+    1500 + i
 }
 
 const SAMPLES: u64 = 3;
@@ -214,7 +214,7 @@ fn results_file(i: u64) -> String {
 }
 
 /// Event lines per ingest, one minute each.
-const MINUTES: u64 = 6000;
+const MINUTES: u64 = 1200;
 
 /// Events of try `i`: `MINUTES` lines of stream `api` from `start`, one a
 /// minute; their good and total counts (the total is distinct per try, so
