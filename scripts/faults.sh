@@ -8,6 +8,7 @@
 #
 #   ./scripts/faults.sh            # 300 tries per backend and command
 #   ./scripts/faults.sh 50         # fewer
+#   ./scripts/faults.sh 100 slo_ingest_postgres   # one test (a name filter)
 #   SLOE_FAULT_SEED=123 ./scripts/faults.sh 300   # replay a seed
 #
 # tries: kills sent; kills: kills that found the command still running;
@@ -19,16 +20,20 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tries="${1:-300}"
+filter="${2:-}"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.counts"' EXIT
 status=0
 SLOE_FAULT_TRIES="$tries" cargo test --quiet --manifest-path "$root/Cargo.toml" \
-  -p sloe --test faults_kill -- --nocapture >"$log" 2>&1 || status=$?
-grep -E '^(faults:|sigkill|.*: seed|.*: one ingest)' "$log" | grep -v '^test ' || true
+  -p sloe --test faults_kill -- ${filter:+"$filter"} --nocapture >"$log" 2>&1 || status=$?
+# cargo's progress dots share lines with the test's output: match anywhere.
+grep -oE '[a-z_]+: (seed|one ingest) .*' "$log" || true
+grep -oE 'faults: .*' "$log" >"$log.counts" || true
+cat "$log.counts"
 if [ "$status" -ne 0 ]; then
   echo "--- the test failed (exit $status); its output:" >&2
   cat "$log" >&2
 fi
 awk '/^faults:/ { for (i = 3; i <= NF; i++) { split($i, kv, "="); sum[kv[1]] += kv[2]; order[i] = kv[1] } n = NF }
-     END { if (n) { line = "faults: total"; for (i = 3; i <= n; i++) line = line " " order[i] "=" sum[order[i]]; print line } }' "$log"
+     END { if (n) { line = "faults: total"; for (i = 3; i <= n; i++) line = line " " order[i] "=" sum[order[i]]; print line } }' "$log.counts"
 exit "$status"
