@@ -5,7 +5,7 @@
 //! with the same context are skipped unless forced.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -45,8 +45,73 @@ pub fn read(
     }
     for input in &read {
         check_values(input)?;
+        check_names(input)?;
     }
     Ok(read)
+}
+
+/// Refuses what no store can keep, whatever the format, naming the input
+/// and the field: a NUL character in a benchmark or measure name or in the
+/// context the file states (PostgreSQL refuses it in text, SQLite cuts
+/// C strings at it), and a timestamp outside 1677-09-21 to 2262-04-11 UTC
+/// (the store keeps nanoseconds in 64 bits).
+pub fn check_names(input: &Input) -> Result<()> {
+    let refuse = |field: &str, message: String| {
+        Err(AppError::Format(FormatError {
+            origin: input.origin.clone(),
+            line: None,
+            column: None,
+            field: Some(field.to_owned()),
+            message,
+        }))
+    };
+    let nul = |what: &str, value: &str| {
+        format!("the {what} {value:?} holds a NUL character; expected text without NUL")
+    };
+    for s in &input.parsed.series {
+        if s.benchmark.contains('\0') {
+            return refuse("benchmark", nul("benchmark name", &s.benchmark));
+        }
+        if s.measure.contains('\0') {
+            return refuse("measure", nul("measure name", &s.measure));
+        }
+    }
+    let c = &input.parsed.context;
+    for (field, value) in [
+        ("context.commit", &c.commit),
+        ("context.branch", &c.branch),
+        ("context.testbed", &c.testbed),
+        ("context.environment", &c.environment),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| v.contains('\0')) {
+            return refuse(field, nul(&field["context.".len()..], v));
+        }
+    }
+    for (k, v) in &c.ci {
+        if k.contains('\0') || v.contains('\0') {
+            return refuse(
+                &format!("context.ci.{k}"),
+                nul("CI value", &format!("{k}={v}")),
+            );
+        }
+    }
+    if let Some(ts) = c.timestamp
+        && !storable(ts)
+    {
+        return refuse(
+            "context.timestamp",
+            format!(
+                "the timestamp {ts} is outside the range the store keeps; expected a time \
+                 from 1677-09-21 to 2262-04-11 UTC"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Whether the store can keep `ts`: nanoseconds since 1970 in an `i64`.
+pub fn storable(ts: jiff::Timestamp) -> bool {
+    i64::try_from(ts.as_nanosecond()).is_ok()
 }
 
 /// Refuses a value no measurement can have, whatever the format: NaN or
@@ -117,6 +182,15 @@ pub fn digest(series: &[Series]) -> String {
 
 fn read_one(input: &str, format: Option<Format>, stdin: &mut dyn Read) -> Result<Input> {
     let parsed_as = |origin: &str, bytes: &[u8]| -> Result<Parsed> {
+        if let Some(message) = sloe_formats::blank(bytes) {
+            return Err(AppError::Format(FormatError {
+                origin: origin.to_owned(),
+                line: None,
+                column: None,
+                field: None,
+                message,
+            }));
+        }
         let fmt = match format {
             Some(f) => f,
             None => Format::detect(bytes, origin)?,
@@ -167,8 +241,8 @@ fn read_one(input: &str, format: Option<Format>, stdin: &mut dyn Read) -> Result
 }
 
 /// How much of a file is read to detect its format before deciding
-/// whether to stream it.
-const HEAD: usize = 64 * 1024;
+/// whether to stream it: all that detection looks at.
+const HEAD: usize = sloe_formats::DETECT_PREFIX;
 
 /// A results file: read whole, or a large file of a streaming format
 /// (detected from its first [`HEAD`] bytes) left to stream.
@@ -177,13 +251,18 @@ enum Opened {
     Stream(Format, Box<dyn BufRead>),
 }
 
+/// Opens a results file holding at most [`HEAD`] bytes of it until its
+/// format is known: a large file whose format cannot be detected is refused
+/// without being read further (detection looks at no more than the head),
+/// and one of only whitespace is scanned, not held, to say so (a GiB of
+/// spaces costs a GiB of reading, not of memory).
 fn open_file(file: &str, format: Option<Format>) -> Result<Opened> {
     let failed = |source| AppError::Read {
         path: file.to_owned(),
         source,
     };
     let mut f = std::fs::File::open(file).map_err(failed)?;
-    let mut head = Vec::with_capacity(HEAD);
+    let mut head = Vec::with_capacity(HEAD.min(64 * 1024));
     (&mut f)
         .take(HEAD as u64)
         .read_to_end(&mut head)
@@ -191,19 +270,60 @@ fn open_file(file: &str, format: Option<Format>) -> Result<Opened> {
     if head.len() < HEAD {
         return Ok(Opened::Whole(head));
     }
-    let fmt = match format {
-        Some(f) => Some(f),
-        None => Format::detect(&head, file).ok(),
+    let bom = if head.starts_with(sloe_formats::BOM) {
+        sloe_formats::BOM.len()
+    } else {
+        0
     };
-    if let Some(fmt) = fmt.filter(|f| f.streams()) {
-        let rest = std::io::BufReader::with_capacity(HEAD, f);
-        return Ok(Opened::Stream(
-            fmt,
-            Box::new(std::io::Cursor::new(head).chain(rest)),
-        ));
+    if head[bom..].iter().all(u8::is_ascii_whitespace) {
+        let blank = whitespace_to_end(&mut f).map_err(failed)?;
+        if let Some(rest) = blank {
+            return Err(AppError::Format(FormatError {
+                origin: file.to_owned(),
+                line: None,
+                column: None,
+                field: None,
+                message: format!(
+                    "the input holds only whitespace ({} bytes); expected results (did the harness write nothing?)",
+                    (head.len() - bom) as u64 + rest
+                ),
+            }));
+        }
     }
+    let fmt = match format {
+        Some(f) => f,
+        None => Format::detect(&head, file)?,
+    };
+    if fmt.streams() {
+        let rest = std::io::BufReader::with_capacity(64 * 1024, f);
+        let mut head = std::io::Cursor::new(head);
+        head.set_position(bom as u64);
+        return Ok(Opened::Stream(fmt, Box::new(head.chain(rest))));
+    }
+    f.seek(SeekFrom::Start(head.len() as u64)).map_err(failed)?;
     f.read_to_end(&mut head).map_err(failed)?;
     Ok(Opened::Whole(head))
+}
+
+/// Reads `f` to its end in small pieces: `Some(bytes read)` when all of
+/// them are whitespace, else `None`, with `f` left where it was.
+fn whitespace_to_end(f: &mut std::fs::File) -> std::io::Result<Option<u64>> {
+    let start = f.stream_position()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => return Ok(Some(total)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        if !buf[..n].iter().all(u8::is_ascii_whitespace) {
+            f.seek(SeekFrom::Start(start))?;
+            return Ok(None);
+        }
+    }
 }
 
 /// The `new/` files of a `target/criterion` tree, as (path relative to

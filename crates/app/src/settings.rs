@@ -116,8 +116,16 @@ impl Settings {
 
     fn read(path: &Path, env: Option<String>) -> Result<Settings> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| AppError::Input(format!("read config {shown}: {e}")))?;
+        let text = read_limited(path).map_err(|e| match e {
+            Limited::Io(e) => AppError::Input(format!("read config {shown}: {e}")),
+            Limited::Over(e) => AppError::Config(ConfigError {
+                file: shown.clone(),
+                line: e.line,
+                column: e.column,
+                key: None,
+                message: e.message,
+            }),
+        })?;
         Settings::from_text(&text, path, env)
     }
 
@@ -279,6 +287,27 @@ fn check_parse_formats(doc: &Document, file: &str) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// Why a config or spec file could not be read.
+pub(crate) enum Limited {
+    Io(std::io::Error),
+    Over(sloe_core::limits::OverLimit),
+}
+
+/// Reads a config or SLO spec file as text, refusing one over
+/// [`sloe_core::limits::MAX_TEXT_BYTES`] without reading past the limit.
+pub(crate) fn read_limited(path: &Path) -> std::result::Result<String, Limited> {
+    use std::io::Read;
+    let limit = sloe_core::limits::MAX_TEXT_BYTES;
+    let file = std::fs::File::open(path).map_err(Limited::Io)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Limited::Io)?;
+    sloe_core::limits::check_size(bytes.len()).map_err(Limited::Over)?;
+    String::from_utf8(bytes)
+        .map_err(|e| Limited::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 #[cfg(test)]

@@ -519,8 +519,16 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 }
 
 fn timestamp(text: &str) -> Result<Timestamp, String> {
-    text.parse()
-        .map_err(|e| format!("expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z ({e})"))
+    let ts: Timestamp = text
+        .parse()
+        .map_err(|e| format!("expected an RFC 3339 timestamp like 2026-11-20T10:00:00Z ({e})"))?;
+    if !sloe_app::ingest::storable(ts) {
+        return Err(
+            "expected a time from 1677-09-21 to 2262-04-11 UTC, the range the store keeps"
+                .to_owned(),
+        );
+    }
+    Ok(ts)
 }
 
 fn statistic(text: &str) -> Result<Statistic, String> {

@@ -38,6 +38,17 @@ fn main() -> ExitCode {
     // `set -o pipefail` never turns a blocked check into a pass; and
     // nothing is stored half, because a store writes in transactions.
     sigpipe::reset();
+    // A write past the file size limit (`ulimit -f`) raises SIGXFSZ, whose
+    // default action ends the process on the spot, leaving a report's
+    // temporary file behind. With a handler the write fails with EFBIG
+    // instead, like a full disk: the error is reported and the temporary
+    // file removed. A handler, unlike ignoring the signal, is reset for
+    // the commands sloe runs.
+    #[cfg(unix)]
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     let cli = args::Cli::parse();
     output::configure(&cli.global);
     match commands::dispatch(cli) {

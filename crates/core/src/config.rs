@@ -404,8 +404,9 @@ pub struct RegressionConfig {
     /// A significant change at least this large is a regression of severity critical.
     #[serde(default = "default_critical")]
     pub critical: Percent,
-    /// How many recent baseline runs are considered.
-    #[serde(default = "default_history")]
+    /// How many recent baseline runs are considered (at least 1).
+    #[serde(default = "default_history", deserialize_with = "at_least_one_run")]
+    #[schemars(range(min = 1))]
     pub history: usize,
     /// Fewer baseline runs than this gives `insufficient_data`.
     #[serde(default = "default_min_baseline_runs")]
@@ -456,6 +457,14 @@ fn default_critical() -> Percent {
 }
 fn default_history() -> usize {
     10
+}
+
+/// A count of runs that 0 would not mean: refused, never read as 1.
+fn at_least_one_run<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    match usize::deserialize(d)? {
+        0 => Err(serde::de::Error::custom("expected at least 1 run, found 0")),
+        n => Ok(n),
+    }
 }
 fn default_min_baseline_runs() -> usize {
     3
@@ -956,6 +965,12 @@ impl TryFrom<BenchmarkSpec> for BenchmarkConfig {
 
     fn try_from(s: BenchmarkSpec) -> Result<Self, Self::Error> {
         let what = |field: &str| format!("benchmark `{}`.{field}", s.name);
+        if s.name.contains('\0') {
+            return Err(format!(
+                "benchmark name {:?} holds a NUL character; expected text without NUL",
+                s.name
+            ));
+        }
         for (field, q) in [
             ("timeout", &s.timeout),
             ("min_time", &s.min_time),
@@ -1075,10 +1090,11 @@ impl Syntax {
 /// mistake of a YAML config under a `.toml` name, which TOML's own message
 /// (about a missing `=`) does not explain.
 fn looks_like_yaml(text: &str) -> bool {
-    matches!(
-        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text),
-        Ok(serde_yaml_ng::Value::Mapping(m)) if !m.is_empty()
-    )
+    crate::limits::check_yaml(text).is_ok()
+        && matches!(
+            serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text),
+            Ok(serde_yaml_ng::Value::Mapping(m)) if !m.is_empty()
+        )
 }
 
 /// A config that could not be read, with where and why.
@@ -1140,7 +1156,22 @@ pub struct Document {
 
 impl Document {
     /// Parses and validates `text`, read from `file` (used in messages).
+    /// A UTF-8 byte-order mark at the start is dropped; text over
+    /// [`crate::limits::MAX_TEXT_BYTES`], or YAML nested deeper than
+    /// [`crate::limits::MAX_NESTING`], is refused before it is parsed.
     pub fn parse(text: &str, file: &str, syntax: Syntax) -> Result<Document, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let limited = match syntax {
+            Syntax::Yaml => crate::limits::check_yaml(text),
+            Syntax::Toml | Syntax::Json => crate::limits::check_size(text.len()),
+        };
+        limited.map_err(|e| ConfigError {
+            file: file.to_owned(),
+            line: e.line,
+            column: e.column,
+            key: None,
+            message: e.message,
+        })?;
         let base: Config = deserialize_text(text, file, syntax)?;
         let raw: serde_json::Value = deserialize_text(text, file, syntax)?;
         let doc = Document {
@@ -1150,6 +1181,7 @@ impl Document {
             base,
             raw,
         };
+        doc.check_unique_names(&doc.base, None)?;
         // Validate every environment now, so a typo in one that is not
         // selected today does not wait for the day it is.
         for name in doc.base.env.keys() {
@@ -1209,7 +1241,83 @@ impl Document {
             self.env_error(name, path, message)
         })?;
         config.env = self.base.env.clone();
+        self.check_unique_names(&config, Some(name))?;
         Ok(config)
+    }
+
+    /// Refuses two `[[benchmark]]` or two `[[slo]]` tables of one name:
+    /// `sloe run NAME` and `sloe slo status NAME` could not tell them
+    /// apart, and the second would silently shadow or double the first.
+    /// Names both places (the tables' lines in TOML, else their positions).
+    fn check_unique_names(&self, config: &Config, env: Option<&str>) -> Result<(), ConfigError> {
+        // Names that reach the store: no store keeps a NUL in text.
+        for (key, value) in [
+            ("project.base_branch", Some(&config.project.base_branch)),
+            ("project.testbed", config.project.testbed.as_ref()),
+        ] {
+            if let Some(v) = value.filter(|v| v.contains('\0')) {
+                let (line, column) = find_line(&self.text, &[key.split('.').nth(1).unwrap_or(key)])
+                    .map_or((None, None), |(l, c)| (Some(l), Some(c)));
+                return Err(ConfigError {
+                    file: self.file.clone(),
+                    line,
+                    column,
+                    key: Some(key.to_owned()),
+                    message: format!("{v:?} holds a NUL character; expected text without NUL"),
+                });
+            }
+        }
+        let benchmarks = config.benchmarks.iter().map(|b| b.name.as_str());
+        let slos = config.slos.iter().map(|s| s.name.as_str());
+        for (table, names) in [
+            ("benchmark", benchmarks.collect::<Vec<_>>()),
+            ("slo", slos.collect()),
+        ] {
+            let Some((first, second)) = first_duplicate(&names) else {
+                continue;
+            };
+            // An environment's arrays replace the file's: its entries' lines are not the headers'.
+            let headers = match env {
+                None => self.table_lines(table),
+                Some(_) => Vec::new(),
+            };
+            let place = |i: usize| match headers.get(i) {
+                Some(line) => format!("line {line}"),
+                None => format!("{table}[{i}]"),
+            };
+            return Err(ConfigError {
+                file: self.file.clone(),
+                line: headers.get(second).copied(),
+                column: None,
+                key: Some(match env {
+                    None => format!("{table}[{second}].name"),
+                    Some(env) => format!("env.{env}.{table}[{second}].name"),
+                }),
+                message: format!(
+                    "the {table} name `{}` is used twice, at {} and {}; expected each \
+                     [[{table}]] to have a name of its own",
+                    names[second],
+                    place(first),
+                    place(second)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The lines of the `[[table]]` headers of a TOML document, in order
+    /// (empty for YAML and JSON, whose entries have no header).
+    fn table_lines(&self, table: &str) -> Vec<usize> {
+        if self.syntax != Syntax::Toml {
+            return Vec::new();
+        }
+        let header = format!("[[{table}]]");
+        self.text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with(&header))
+            .map(|(i, _)| i + 1)
+            .collect()
     }
 
     fn env_error(&self, name: &str, path: String, message: String) -> ConfigError {
@@ -1237,6 +1345,17 @@ impl Document {
             message,
         }
     }
+}
+
+/// The positions of the first name that occurs twice in `names`.
+fn first_duplicate(names: &[&str]) -> Option<(usize, usize)> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(first) = seen.insert(name, i) {
+            return Some((first, i));
+        }
+    }
+    None
 }
 
 fn find_line(text: &str, needles: &[&str]) -> Option<(usize, usize)> {

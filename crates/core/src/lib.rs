@@ -12,6 +12,7 @@ pub mod config;
 pub mod context;
 pub mod evaluate;
 pub mod fingerprint;
+pub mod limits;
 pub mod model;
 pub mod moderation;
 pub mod power;

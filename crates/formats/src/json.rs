@@ -102,6 +102,27 @@ pub fn looks_like(input: &[u8]) -> bool {
     text.trim_start().starts_with('{') && text.contains("\"results\"")
 }
 
+/// The number literal as written around `line` and `column` (1-based,
+/// where serde_json stopped reading it).
+fn number_at(input: &[u8], line: usize, column: usize) -> Option<&str> {
+    let text = std::str::from_utf8(input).ok()?;
+    let line = text.lines().nth(line.checked_sub(1)?)?.as_bytes();
+    let is_num = |b: &u8| b.is_ascii_digit() || matches!(b, b'e' | b'E' | b'+' | b'-' | b'.');
+    let at = column.min(line.len());
+    let start = line[..at]
+        .iter()
+        .rposition(|b| !is_num(b))
+        .map_or(0, |i| i + 1);
+    let end = at
+        + line[at..]
+            .iter()
+            .position(|b| !is_num(b))
+            .unwrap_or(line.len() - at);
+    std::str::from_utf8(&line[start..end])
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
 pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
     let err = |line, column, field: Option<String>, message: String| FormatError {
         origin: origin.to_owned(),
@@ -115,7 +136,13 @@ pub fn read(input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        let mut msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        if msg.starts_with("number out of range") {
+            let written = number_at(input, inner.line(), inner.column()).unwrap_or("?");
+            msg = format!(
+                "the number {written} is out of range (it overflows to infinity); expected a finite number"
+            );
+        }
         err(
             Some(inner.line()),
             Some(inner.column()),

@@ -105,8 +105,10 @@ impl Format {
         }
     }
 
-    /// Reads `input`; `origin` names the file in messages.
+    /// Reads `input`; `origin` names the file in messages. A byte-order
+    /// mark at the start is skipped.
     pub fn read(self, input: &[u8], origin: &str) -> Result<Parsed, FormatError> {
+        let input = input.strip_prefix(BOM).unwrap_or(input);
         match self {
             Format::Json => json::read(input, origin),
             Format::Criterion => criterion::read(input, origin),
@@ -195,7 +197,21 @@ impl Format {
 
     /// Picks the format whose content `input` looks like. When several
     /// fit, a hint in `origin`'s file name decides; else the most specific.
+    /// Only the first [`DETECT_PREFIX`] bytes are looked at, so a caller
+    /// that streams a file needs to hold no more than that to detect it;
+    /// an empty or whitespace-only input is named as such.
     pub fn detect(input: &[u8], origin: &str) -> Result<Format, FormatError> {
+        let input = &input[..input.len().min(DETECT_PREFIX)];
+        let input = input.strip_prefix(BOM).unwrap_or(input);
+        if let Some(message) = blank(input) {
+            return Err(FormatError {
+                origin: origin.to_owned(),
+                line: None,
+                column: None,
+                field: None,
+                message,
+            });
+        }
         let candidates: Vec<Format> = Format::ALL
             .iter()
             .copied()
@@ -226,6 +242,30 @@ impl Format {
             [one] => Ok(*one),
             [first, ..] => Ok(hinted().unwrap_or(*first)),
         }
+    }
+}
+
+/// How much of an input [`Format::detect`] looks at: the most any format's
+/// `looks_like` reads (catch2's reports open with a long preamble).
+pub const DETECT_PREFIX: usize = 1 << 20;
+
+/// A UTF-8 byte-order mark, which some editors and PowerShell put at the
+/// start of a file; readers and detection skip it.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why `input` (after any byte-order mark) holds no results at all: it is
+/// empty or only whitespace; `None` when it holds something.
+pub fn blank(input: &[u8]) -> Option<String> {
+    let input = input.strip_prefix(BOM).unwrap_or(input);
+    if input.is_empty() {
+        Some("the input is empty; expected results (did the harness write nothing?)".to_owned())
+    } else if input.iter().all(u8::is_ascii_whitespace) {
+        Some(format!(
+            "the input holds only whitespace ({} bytes); expected results (did the harness write nothing?)",
+            input.len()
+        ))
+    } else {
+        None
     }
 }
 

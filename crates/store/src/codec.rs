@@ -46,6 +46,32 @@ pub(crate) fn now_ns() -> i64 {
 /// failure, which the contract tests rely on to prove atomicity.
 pub(crate) fn validate(run: &NewRun) -> Result<(), StoreError> {
     timestamp_to_ns(run.context.timestamp)?;
+    let nul = |field: &str, value: &str| -> Result<(), StoreError> {
+        if value.contains('\0') {
+            return Err(StoreError::NulInText {
+                field: field.to_owned(),
+                value: value.to_owned(),
+            });
+        }
+        Ok(())
+    };
+    let c = &run.context;
+    for (field, value) in [
+        ("commit", &c.commit),
+        ("branch", &c.branch),
+        ("testbed", &c.testbed),
+        ("environment", &c.environment),
+    ] {
+        nul(field, value.as_deref().unwrap_or_default())?;
+    }
+    for (k, v) in &c.ci {
+        nul("CI variable", k)?;
+        nul(&format!("CI variable {k}"), v)?;
+    }
+    for s in &run.series {
+        nul("benchmark name", &s.benchmark)?;
+        nul("measure name", &s.measure)?;
+    }
     for s in &run.series {
         if let Some(k) = s.round_size
             && (k == 0 || !s.values.len().is_multiple_of(k as usize))

@@ -83,6 +83,9 @@ pub enum StoreError {
     )]
     TimestampOutOfRange(Timestamp),
 
+    #[error("record run: the {field} {value:?} holds a NUL character; expected text without NUL")]
+    NulInText { field: String, value: String },
+
     #[error("record SLI events: {0}")]
     BadEvents(String),
 

@@ -238,6 +238,7 @@ contract! {
         merge_base_run_is_found_by_commit,
         a_failed_insert_leaves_nothing_behind,
         invalid_runs_are_refused_with_a_reason,
+        a_nul_in_a_name_is_refused_naming_the_field,
         timelines_round_trip_with_their_run,
         rounds_survive_every_read,
         bad_timelines_store_nothing,
@@ -1292,6 +1293,62 @@ fn invalid_runs_are_refused_with_a_reason(store: &dyn Store) {
         store.insert_run(&far_future),
         Err(StoreError::TimestampOutOfRange(_))
     ));
+    assert_eq!(ok(store.count_runs()), 0);
+}
+
+/// Issue 15, item 8: PostgreSQL refuses a NUL in text with a driver error
+/// naming nothing, SQLite keeps it and C strings cut it off; both refuse
+/// it before the transaction, naming the field, and store nothing.
+fn a_nul_in_a_name_is_refused_naming_the_field(store: &dyn Store) {
+    let cases: [(&str, NewRun); 4] = [
+        (
+            "benchmark name",
+            NewRun {
+                context: context("main", "tb", at(1)),
+                series: vec![
+                    series("fine", "wall_time", &[1.0]),
+                    series("pa\0rse", "wall_time", &[1.0]),
+                ],
+            },
+        ),
+        (
+            "measure name",
+            NewRun {
+                context: context("main", "tb", at(1)),
+                series: vec![series("parse", "wall\0time", &[1.0])],
+            },
+        ),
+        (
+            "branch",
+            NewRun {
+                context: context("ma\0in", "tb", at(1)),
+                series: vec![series("parse", "wall_time", &[1.0])],
+            },
+        ),
+        (
+            "testbed",
+            NewRun {
+                context: context("main", "t\0b", at(1)),
+                series: vec![series("parse", "wall_time", &[1.0])],
+            },
+        ),
+    ];
+    for (field, run) in cases {
+        match store.insert_run(&run) {
+            Err(e @ StoreError::NulInText { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&format!("the {field} ")) && msg.contains("NUL"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{field}: expected NulInText, got {other:?}"),
+        }
+        assert!(matches!(
+            store.insert_run_once(&run, "sha256:nul", false),
+            Err(StoreError::NulInText { .. })
+        ));
+    }
     assert_eq!(ok(store.count_runs()), 0);
 }
 

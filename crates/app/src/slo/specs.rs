@@ -9,6 +9,7 @@ use sloe_core::slo::rules::{self, RuleFile, Skipped};
 use sloe_core::slo::spec::{self, AlertWindows, Slo, SpecError, SpecFormat};
 use sloe_core::slo::window::Window;
 
+use crate::settings::Limited;
 use crate::{AppError, Result, Settings};
 
 /// Specs read from paths.
@@ -75,8 +76,16 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded> {
     let mut texts = Vec::new();
     for f in files {
         let shown = f.display().to_string();
-        let text = std::fs::read_to_string(&f)
-            .map_err(|e| AppError::Input(format!("read {shown}: {e}")))?;
+        let text = crate::settings::read_limited(&f).map_err(|e| match e {
+            Limited::Io(e) => AppError::Input(format!("read {shown}: {e}")),
+            Limited::Over(e) => AppError::Spec(SpecError {
+                file: shown.clone(),
+                line: e.line,
+                column: e.column,
+                field: None,
+                message: e.message,
+            }),
+        })?;
         texts.push((shown, text));
     }
     let read = spec::read_files(texts.iter().map(|(f, t)| (f.as_str(), t.as_str())));

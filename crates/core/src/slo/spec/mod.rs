@@ -744,6 +744,18 @@ struct Head {
 }
 
 fn read_yaml(text: &str, file: &str, out: &mut ReadOutcome, openslo: &mut openslo::Collector) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Before any parser sees it: the YAML loader is quadratic in nesting.
+    if let Err(e) = crate::limits::check_yaml(text) {
+        out.errors.push(SpecError {
+            file: file.to_owned(),
+            line: e.line,
+            column: e.column,
+            field: None,
+            message: e.message,
+        });
+        return;
+    }
     for doc in split_documents(text) {
         let cx = DocContext {
             file,
