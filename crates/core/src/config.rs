@@ -120,6 +120,10 @@ pub enum FailOn {
     Regression,
     /// A regression verdict the test could not reach at this noise.
     Inconclusive,
+    /// A run that lacks what its budgets name: a budget that matched no
+    /// series of the run (finding `unmatched_budget`), or a run with no
+    /// series at all (finding `empty_run`).
+    Missing,
     /// Any finding of at least this severity.
     Info,
     Warning,
@@ -230,7 +234,12 @@ fn default_slo_fail_on() -> Vec<SloFailOn> {
 }
 
 fn default_fail_on() -> Vec<FailOn> {
-    vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+    vec![
+        FailOn::Violation,
+        FailOn::Critical,
+        FailOn::Regression,
+        FailOn::Missing,
+    ]
 }
 
 /// A percentage written as `"10%"`.
@@ -1299,7 +1308,12 @@ mod tests {
         assert_eq!(c.regression.min_baseline_runs, 3);
         assert_eq!(
             c.policy.fail_on,
-            vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+            vec![
+                FailOn::Violation,
+                FailOn::Critical,
+                FailOn::Regression,
+                FailOn::Missing,
+            ]
         );
     }
 
