@@ -446,7 +446,7 @@ mod tests {
         std::fs::write(&file, results("a", r#""branch": "main""#)).expect("writes");
         let mut stdin = std::io::Cursor::new(results("b", ""));
         let inputs = vec![file.display().to_string(), "-".to_owned()];
-        let read = read(&inputs, None, false, &mut stdin).expect("reads");
+        let read = read(&inputs, None, false, false, &mut stdin).expect("reads");
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].origin, inputs[0]);
         assert_eq!(read[0].parsed.context.branch.as_deref(), Some("main"));
@@ -460,6 +460,7 @@ mod tests {
         let e = read(
             &["nope.json".to_owned()],
             None,
+            false,
             false,
             &mut std::io::empty(),
         )
@@ -476,6 +477,7 @@ mod tests {
         let e = read(
             &[dir.path().display().to_string()],
             Some(Format::Json),
+            false,
             false,
             &mut std::io::empty(),
         )
@@ -511,6 +513,7 @@ mod tests {
             &[a.clone(), again.clone()],
             None,
             true,
+            false,
             &mut std::io::empty(),
         )
         .expect_err("a twice");
@@ -604,6 +607,7 @@ mod tests {
             read(
                 &["-".to_owned()],
                 None,
+                false,
                 false,
                 &mut std::io::Cursor::new(text),
             )
