@@ -1864,7 +1864,9 @@ mod tests {
             &recorded,
             "0",
         );
-        assert_eq!(r.summary.status, OverallStatus::Warning);
+        // Under the default `missing` (issue 15) it blocks; the rest of
+        // what is said is the same.
+        assert_eq!(r.summary.status, OverallStatus::Failed);
         let f: Vec<&Finding> = r
             .violations
             .iter()
@@ -1880,7 +1882,7 @@ mod tests {
             "{}",
             f[0].message
         );
-        assert!(!f[0].blocking);
+        assert!(f[0].blocking);
         assert!(
             r.recommendations
                 .iter()
@@ -1888,5 +1890,32 @@ mod tests {
             "{:?}",
             r.recommendations
         );
+        let mut lenient = c.clone();
+        lenient.policy.fail_on.retain(|w| *w != FailOn::Missing);
+        let r = evaluate_with_names(
+            &lenient,
+            &run(vec![wall("x", &[1.0])]),
+            &no_baseline(),
+            &recorded,
+            "0",
+        );
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        assert!(r.violations.iter().all(|f| !f.blocking));
+    }
+
+    /// Issue 15: `{"results":[]}` said `PASSED: 0 of 0`.
+    #[test]
+    fn an_empty_run_never_passes() {
+        let c = config("");
+        let r = evaluate(&c, &run(vec![]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        assert_eq!(r.violations.len(), 1);
+        assert_eq!(r.violations[0].kind, FindingKind::EmptyRun);
+        assert!(r.violations[0].blocking);
+        let mut lenient = c.clone();
+        lenient.policy.fail_on = vec![FailOn::Violation];
+        let r = evaluate(&lenient, &run(vec![]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        assert!(!r.violations[0].blocking);
     }
 }
