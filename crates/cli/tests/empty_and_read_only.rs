@@ -129,10 +129,12 @@ fn issue15_an_empty_run_is_at_least_a_warning() {
 }
 
 /// A run that lacks a benchmark its budgets name (recorded before) is a
-/// finding that blocks under the default `missing`, with the advice kept.
+/// finding that blocks under `missing`, with the advice kept.
 #[test]
-fn issue15_a_run_lacking_a_budgeted_benchmark_fails_by_default() {
-    let p = Project::new(BUDGETS);
+fn issue15_a_run_lacking_a_budgeted_benchmark_fails_under_missing() {
+    let p = Project::new(&format!(
+        "[policy]\nfail_on = [\"violation\", \"regression\", \"missing\"]\n{BUDGETS}"
+    ));
     p.write("full.json", &results(&["parse", "render"], "c1"));
     assert_eq!(run(&p, &["ingest", "full.json"]).0, 0);
     p.write("half.json", &results(&["parse"], "c2"));

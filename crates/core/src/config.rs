@@ -234,12 +234,7 @@ fn default_slo_fail_on() -> Vec<SloFailOn> {
 }
 
 fn default_fail_on() -> Vec<FailOn> {
-    vec![
-        FailOn::Violation,
-        FailOn::Critical,
-        FailOn::Regression,
-        FailOn::Missing,
-    ]
+    vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
 }
 
 /// A percentage written as `"10%"`.

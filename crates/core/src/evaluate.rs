@@ -1864,9 +1864,8 @@ mod tests {
             &recorded,
             "0",
         );
-        // Under the default `missing` (issue 15) it blocks; the rest of
-        // what is said is the same.
-        assert_eq!(r.summary.status, OverallStatus::Failed);
+        // A warning by default; it blocks under `missing` (issue 15).
+        assert_eq!(r.summary.status, OverallStatus::Warning);
         let f: Vec<&Finding> = r
             .violations
             .iter()
@@ -1882,7 +1881,7 @@ mod tests {
             "{}",
             f[0].message
         );
-        assert!(f[0].blocking);
+        assert!(!f[0].blocking);
         assert!(
             r.recommendations
                 .iter()
@@ -1890,17 +1889,17 @@ mod tests {
             "{:?}",
             r.recommendations
         );
-        let mut lenient = c.clone();
-        lenient.policy.fail_on.retain(|w| *w != FailOn::Missing);
+        let mut strict = c.clone();
+        strict.policy.fail_on.push(FailOn::Missing);
         let r = evaluate_with_names(
-            &lenient,
+            &strict,
             &run(vec![wall("x", &[1.0])]),
             &no_baseline(),
             &recorded,
             "0",
         );
-        assert_eq!(r.summary.status, OverallStatus::Warning);
-        assert!(r.violations.iter().all(|f| !f.blocking));
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        assert!(r.violations.iter().all(|f| f.blocking));
     }
 
     /// Issue 15: `{"results":[]}` said `PASSED: 0 of 0`.
