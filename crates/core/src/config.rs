@@ -1303,12 +1303,7 @@ mod tests {
         assert_eq!(c.regression.min_baseline_runs, 3);
         assert_eq!(
             c.policy.fail_on,
-            vec![
-                FailOn::Violation,
-                FailOn::Critical,
-                FailOn::Regression,
-                FailOn::Missing,
-            ]
+            vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
         );
     }
 
