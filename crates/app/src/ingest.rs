@@ -29,11 +29,13 @@ pub struct Input {
 /// in `format`, else the format detected from its content; with `merge`,
 /// joins them into one. Reads all before returning, so bad input is found
 /// before anything is recorded; a value no measurement can have (see
-/// [`check_values`]) is bad input.
+/// [`check_values`]) is bad input, and so is a run with no series unless
+/// `allow_empty` (see [`check_not_empty`]).
 pub fn read(
     inputs: &[String],
     format: Option<Format>,
     merge: bool,
+    allow_empty: bool,
     stdin: &mut dyn Read,
 ) -> Result<Vec<Input>> {
     let mut read = Vec::with_capacity(inputs.len());
@@ -46,6 +48,9 @@ pub fn read(
     for input in &read {
         check_values(input)?;
         check_names(input)?;
+        if !allow_empty {
+            check_not_empty(input)?;
+        }
     }
     Ok(read)
 }
@@ -105,6 +110,26 @@ pub fn check_names(input: &Input) -> Result<()> {
                  from 1677-09-21 to 2262-04-11 UTC"
             ),
         );
+    }
+    Ok(())
+}
+
+/// Refuses a run with no series: a harness that crashed before writing its
+/// results leaves `{"results":[]}`, and a run that judged nothing must not
+/// turn a build green (`--allow-empty` accepts one, which `sloe check`
+/// then reports as a finding, never a pass).
+pub fn check_not_empty(input: &Input) -> Result<()> {
+    if input.parsed.series.is_empty() {
+        return Err(AppError::Format(FormatError {
+            origin: input.origin.clone(),
+            line: None,
+            column: None,
+            field: None,
+            message: "it holds no results (0 series): expected at least one benchmark \
+                      measurement; did the harness fail before writing them? \
+                      (--allow-empty accepts an empty run)"
+                .to_owned(),
+        }));
     }
     Ok(())
 }
@@ -541,7 +566,7 @@ mod tests {
         std::fs::write(&file, results("a", r#""branch": "main""#)).expect("writes");
         let mut stdin = std::io::Cursor::new(results("b", ""));
         let inputs = vec![file.display().to_string(), "-".to_owned()];
-        let read = read(&inputs, None, false, &mut stdin).expect("reads");
+        let read = read(&inputs, None, false, false, &mut stdin).expect("reads");
         assert_eq!(read.len(), 2);
         assert_eq!(read[0].origin, inputs[0]);
         assert_eq!(read[0].parsed.context.branch.as_deref(), Some("main"));
@@ -556,6 +581,7 @@ mod tests {
             &["nope.json".to_owned()],
             None,
             false,
+            false,
             &mut std::io::empty(),
         )
         .expect_err("no such file");
@@ -564,13 +590,14 @@ mod tests {
             "{e}"
         );
         let mut garbage = std::io::Cursor::new("hello");
-        let e = read(&["-".to_owned()], None, false, &mut garbage).expect_err("garbage");
+        let e = read(&["-".to_owned()], None, false, false, &mut garbage).expect_err("garbage");
         assert!(matches!(e, AppError::Format(_)), "{e}");
         assert!(e.to_string().contains("detect its format"), "{e}");
         let dir = tempfile::tempdir().expect("temp dir");
         let e = read(
             &[dir.path().display().to_string()],
             Some(Format::Json),
+            false,
             false,
             &mut std::io::empty(),
         )
@@ -588,8 +615,14 @@ mod tests {
         };
         let a = path("a.json", "a", r#""commit": "c1""#);
         let b = path("b.json", "b", r#""commit": "c2""#);
-        let merged =
-            read(&[a.clone(), b.clone()], None, true, &mut std::io::empty()).expect("merges");
+        let merged = read(
+            &[a.clone(), b.clone()],
+            None,
+            true,
+            false,
+            &mut std::io::empty(),
+        )
+        .expect("merges");
         assert_eq!(merged.len(), 1);
         assert_eq!(merged[0].origin, format!("{a} + {b}"));
         assert_eq!(merged[0].parsed.context.commit.as_deref(), Some("c1"));
@@ -600,6 +633,7 @@ mod tests {
             &[a.clone(), again.clone()],
             None,
             true,
+            false,
             &mut std::io::empty(),
         )
         .expect_err("a twice");
@@ -614,7 +648,7 @@ mod tests {
     #[test]
     fn the_preview_shows_the_flags_over_the_file() {
         let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "b1""#));
-        let inputs = read(&["-".to_owned()], None, false, &mut stdin).expect("reads");
+        let inputs = read(&["-".to_owned()], None, false, false, &mut stdin).expect("reads");
         let given = Partial {
             commit: Some("flag".to_owned()),
             ..Partial::default()
@@ -631,7 +665,7 @@ mod tests {
         let store = store();
         let config = settings("[project]\ntestbed = \"tb\"\n");
         let mut stdin = std::io::Cursor::new(results("a", r#""commit": "c1", "branch": "main""#));
-        let input = read(&["-".to_owned()], None, false, &mut stdin)
+        let input = read(&["-".to_owned()], None, false, false, &mut stdin)
             .expect("reads")
             .remove(0);
         let ci = |k: &str| (k == "GITHUB_ACTIONS").then(|| "false".to_owned());
@@ -693,6 +727,7 @@ mod tests {
             read(
                 &["-".to_owned()],
                 None,
+                false,
                 false,
                 &mut std::io::Cursor::new(text),
             )

@@ -174,8 +174,11 @@ impl Settings {
         Ok(())
     }
 
-    /// Opens the store to read from; outside a project, where there is no
-    /// store yet, it says that nothing is recorded rather than create one.
+    /// Opens the store to read from, read-only (a SQLite file in a folder
+    /// sloe may not write can still be read; see
+    /// `sloe_store::SqliteStore::open_read_only`); outside a project, where
+    /// there is no store yet, it says that nothing is recorded rather than
+    /// create one.
     pub fn open_store_to_read(&self) -> Result<Box<dyn Store>> {
         if let Some(here) = &self.outside_project
             && self.missing_store_file()?.is_some()
@@ -187,17 +190,17 @@ impl Settings {
                 here.display()
             )));
         }
-        self.open()
+        self.open_to_read()
     }
 
-    /// Opens the store only when it exists: `None` for a SQLite file not
-    /// created yet (nothing is recorded, and nothing is created). For
-    /// judging what is never recorded (`sloe check FILE`).
+    /// Opens the store only when it exists, read-only: `None` for a SQLite
+    /// file not created yet (nothing is recorded, and nothing is created).
+    /// For judging what is never recorded (`sloe check FILE`).
     pub fn open_existing_store(&self) -> Result<Option<Box<dyn Store>>> {
         if self.missing_store_file()?.is_some() {
             return Ok(None);
         }
-        self.open().map(Some)
+        self.open_to_read().map(Some)
     }
 
     fn open(&self) -> Result<Box<dyn Store>> {
@@ -213,6 +216,18 @@ impl Settings {
             &store.url,
             &self.store_dir,
             &timeouts,
+        )?)
+    }
+
+    fn open_to_read(&self) -> Result<Box<dyn Store>> {
+        // A store that does not exist yet (inside a project) is created as
+        // before, so that reading an empty history is not an error.
+        if self.missing_store_file()?.is_some() {
+            return self.open();
+        }
+        Ok(sloe_store::open_to_read(
+            &self.config.store.url,
+            &self.store_dir,
         )?)
     }
 

@@ -172,6 +172,11 @@ pub struct IngestArgs {
     /// Record results again that were recorded before with the same context.
     #[arg(long)]
     pub force: bool,
+    /// Record a file that holds no results as a run of 0 series (refused
+    /// by default: a harness that crashed leaves one; `sloe check` never
+    /// passes it).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// What is printed: a line per run, or JSON (`sloe.ingest/v1`).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -301,6 +306,10 @@ pub struct CheckArgs {
     /// Format of the FILEs (detected from the content when not given).
     #[arg(long, value_name = "FORMAT", value_parser = results_format, requires = "files")]
     pub input_format: Option<Format>,
+    /// Judge files that hold no results (refused by default); the check
+    /// then reports the empty run as a finding, never a pass.
+    #[arg(long, requires = "files")]
+    pub allow_empty: bool,
     /// What is printed: the verdict as text, or the report JSON.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, alias = "output")]
     pub format: OutputFormat,

@@ -88,7 +88,11 @@ const TYPOS: &str = "[[budget]]\nbenchmark = \"*\"\nmeasure = \"wal_time\"\nmax 
 
 #[test]
 fn budgets_that_match_nothing_are_findings_with_did_you_mean() {
-    let p = Project::new(TYPOS);
+    // Without `missing` in `fail_on` (issue 15 made it the default, which
+    // blocks: tests/empty_and_read_only.rs), a warning.
+    let p = Project::new(&format!(
+        "[policy]\nfail_on = [\"violation\", \"critical\", \"regression\"]\n{TYPOS}"
+    ));
     ingest(&p, "main", "c1", &[PARSE]);
     let out = p
         .sloe()
@@ -162,7 +166,7 @@ fn a_budget_for_series_this_run_left_out_is_said_but_no_mistake() {
     // matched earlier runs, so it is an info finding, not a warning, and
     // `unmatched_budgets = "error"` does not stop the check for it.
     let p = Project::new(
-        "[policy]\nunmatched_budgets = \"error\"\n[[budget]]\nbenchmark = \"lex\"\nmax = \"10ms\"\n",
+        "[policy]\nunmatched_budgets = \"error\"\nfail_on = [\"violation\", \"critical\", \"regression\"]\n[[budget]]\nbenchmark = \"lex\"\nmax = \"10ms\"\n",
     );
     ingest(
         &p,

@@ -242,6 +242,10 @@ pub enum FailOn {
     Regression,
     /// A regression verdict the test could not reach at this noise.
     Inconclusive,
+    /// A run that lacks what its budgets name: a budget that matched no
+    /// series of the run (finding `unmatched_budget`), or a run with no
+    /// series at all (finding `empty_run`).
+    Missing,
     /// Any finding of at least this severity.
     Info,
     Warning,

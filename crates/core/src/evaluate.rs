@@ -80,9 +80,11 @@ pub fn evaluate_with_names(
     let mut violations = apply_policy(&config.policy, &mut judged);
     let mut recommendations = advise(config, run, &ab, baseline, &judged);
     let unmatched = unmatched_findings(config, run, recorded);
+    violations.extend(empty_run_finding(config, run));
     violations.extend(unmatched.iter().cloned());
     // Budgets that match nothing anywhere make the status a warning; those
-    // whose series this run left out are only said.
+    // whose series this run left out are only said (both block under
+    // `missing`).
     let unmatched: Vec<Finding> = unmatched
         .into_iter()
         .filter(|f| f.severity == Severity::Warning)
@@ -105,7 +107,15 @@ pub fn evaluate_with_names(
         })
         .collect();
 
-    let summary = summarize(&results, unmatched.len());
+    let mut summary = summarize(&results, unmatched.len());
+    // What the run lacks is judged apart from its series: an empty run or
+    // a budget that judged nothing is never a clean pass, and fails when
+    // policy blocks on it.
+    if violations.iter().any(|f| f.blocking) {
+        summary.status = OverallStatus::Failed;
+    } else if run.series.is_empty() && summary.status == OverallStatus::Passed {
+        summary.status = OverallStatus::Warning;
+    }
     let ctx = &run.header.context;
     Report {
         schema: REPORT_SCHEMA.to_owned(),
@@ -155,27 +165,58 @@ pub fn unmatched_budgets<'a>(
     budget::unmatched(&config.budgets, &keys, recorded)
 }
 
-/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`].
+/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`]: a
+/// run that lacks a benchmark its budgets name blocks when `policy.fail_on`
+/// names `missing` (the default), as a crashed harness's half a run would
+/// otherwise pass on what it kept.
 fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec<Finding> {
     unmatched_budgets(config, run, recorded)
         .into_iter()
-        .map(|u| Finding {
-            benchmark: u.budget.benchmark.clone(),
-            measure: u.budget.measure.clone(),
-            kind: FindingKind::UnmatchedBudget,
+        .map(|u| {
             // A budget for series this run left out is worth saying; one
             // that matches nothing anywhere is a mistake in the config.
-            severity: if u.seen_before {
+            let severity = if u.seen_before {
                 Severity::Info
             } else {
                 Severity::Warning
-            },
-            message: u.message(),
-            // Under `policy.unmatched_budgets = "error"` the check stops
-            // before a report (a config error), so a finding never blocks.
-            blocking: false,
+            };
+            Finding {
+                benchmark: u.budget.benchmark.clone(),
+                measure: u.budget.measure.clone(),
+                kind: FindingKind::UnmatchedBudget,
+                severity,
+                message: u.message(),
+                // Under `policy.unmatched_budgets = "error"` the check
+                // stops before a report (a config error).
+                blocking: blocks_missing(&config.policy.fail_on, severity),
+            }
         })
         .collect()
+}
+
+/// The finding (kind `empty_run`) for a run with no series: nothing was
+/// measured, so it never passes; critical, and blocking under `missing`
+/// (the default) or `critical`.
+fn empty_run_finding(config: &Config, run: &Run) -> Option<Finding> {
+    if !run.series.is_empty() {
+        return None;
+    }
+    Some(Finding {
+        benchmark: String::new(),
+        measure: String::new(),
+        kind: FindingKind::EmptyRun,
+        severity: Severity::Critical,
+        message: "the run holds no results (0 series): nothing was measured, so nothing passed; \
+                  did the harness fail before writing its results?"
+            .to_owned(),
+        blocking: blocks_missing(&config.policy.fail_on, Severity::Critical),
+    })
+}
+
+/// Whether policy blocks on something the run lacks: `missing`, or a
+/// severity word at or below the finding's.
+fn blocks_missing(fail_on: &[FailOn], severity: Severity) -> bool {
+    fail_on.contains(&FailOn::Missing) || blocks(fail_on, Status::Pass, Regression::None, severity)
 }
 
 /// The regression thresholds `[regression]` sets.
@@ -1073,6 +1114,7 @@ fn fail_on_word(f: FailOn) -> &'static str {
         FailOn::Violation => "violation",
         FailOn::Regression => "regression",
         FailOn::Inconclusive => "inconclusive",
+        FailOn::Missing => "missing",
         FailOn::Info => "info",
         FailOn::Warning => "warning",
         FailOn::Critical => "critical",
@@ -1092,6 +1134,8 @@ pub fn blocks(
         FailOn::Violation => status == Status::Violation,
         FailOn::Regression => regression == Regression::Regression,
         FailOn::Inconclusive => regression == Regression::Inconclusive,
+        // Said of findings about what the run lacks, never of a result.
+        FailOn::Missing => false,
         FailOn::Info => severity >= Severity::Info,
         FailOn::Warning => severity >= Severity::Warning,
         FailOn::Critical => severity >= Severity::Critical,
@@ -1820,6 +1864,7 @@ mod tests {
             &recorded,
             "0",
         );
+        // A warning by default; it blocks under `missing` (issue 15).
         assert_eq!(r.summary.status, OverallStatus::Warning);
         let f: Vec<&Finding> = r
             .violations
@@ -1844,5 +1889,32 @@ mod tests {
             "{:?}",
             r.recommendations
         );
+        let mut strict = c.clone();
+        strict.policy.fail_on.push(FailOn::Missing);
+        let r = evaluate_with_names(
+            &strict,
+            &run(vec![wall("x", &[1.0])]),
+            &no_baseline(),
+            &recorded,
+            "0",
+        );
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        assert!(r.violations.iter().all(|f| f.blocking));
+    }
+
+    /// Issue 15: `{"results":[]}` said `PASSED: 0 of 0`.
+    #[test]
+    fn an_empty_run_never_passes() {
+        let c = config("");
+        let r = evaluate(&c, &run(vec![]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Failed);
+        assert_eq!(r.violations.len(), 1);
+        assert_eq!(r.violations[0].kind, FindingKind::EmptyRun);
+        assert!(r.violations[0].blocking);
+        let mut lenient = c.clone();
+        lenient.policy.fail_on = vec![FailOn::Violation];
+        let r = evaluate(&lenient, &run(vec![]), &no_baseline(), "0");
+        assert_eq!(r.summary.status, OverallStatus::Warning);
+        assert!(!r.violations[0].blocking);
     }
 }

@@ -156,6 +156,10 @@ pub enum FindingKind {
     /// the run: it judged nothing. `benchmark` and `measure` are the
     /// budget's pattern and measure as written.
     UnmatchedBudget,
+    /// The run holds no series at all: nothing was measured, so nothing
+    /// passed (a harness that failed before writing its results).
+    /// `benchmark` and `measure` are empty.
+    EmptyRun,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

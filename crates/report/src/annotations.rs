@@ -27,7 +27,9 @@ pub fn github(report: &Report) -> String {
         );
     }
     for f in crate::text::unmatched_budgets(report) {
-        let level = if f.severity >= sloe_core::budget::Severity::Warning {
+        let level = if f.blocking {
+            "error"
+        } else if f.severity >= sloe_core::budget::Severity::Warning {
             "warning"
         } else {
             "notice"

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use sloe_core::regression::Regression;
-use sloe_core::report::{Finding, Report, ResultEntry};
+use sloe_core::report::{Finding, FindingKind, Report, ResultEntry};
 
 use crate::text::{self, alone, whole_seconds};
 
@@ -72,11 +72,22 @@ fn cases(r: &ResultEntry) -> Vec<Case> {
 /// A budget that matched nothing: a case of its own, skipped with the
 /// reason (it judged nothing, so it neither passed nor failed).
 fn unmatched_case(f: &Finding) -> Case {
+    let name = if f.kind == FindingKind::EmptyRun {
+        "the run holds results".to_owned()
+    } else {
+        format!("budget {} {} matches a series", f.benchmark, f.measure)
+    };
+    // What the run lacks fails the case when policy blocks on it.
+    let (failure, skipped) = if f.blocking {
+        (Some(f.message.clone()), None)
+    } else {
+        (None, Some(f.message.clone()))
+    };
     Case {
         classname: "sloe.budgets".to_owned(),
-        name: format!("budget {} {} matches a series", f.benchmark, f.measure),
-        failure: None,
-        skipped: Some(f.message.clone()),
+        name,
+        failure,
+        skipped,
         out: f.message.clone(),
     }
 }

@@ -84,13 +84,19 @@ pub fn render_within(report: &Report, limit: usize) -> String {
     let unmatched: Vec<_> = text::unmatched_budgets(report).collect();
     if !unmatched.is_empty() {
         let n = unmatched.len();
-        let _ = write!(
-            head,
-            "### {n} budget{} matched nothing in this run\n\n",
-            if n == 1 { "" } else { "s" }
-        );
+        if text::empty_run(report) {
+            head.push_str("### The run holds no results\n\n");
+        } else {
+            let _ = write!(
+                head,
+                "### {n} budget{} matched nothing in this run\n\n",
+                if n == 1 { "" } else { "s" }
+            );
+        }
         for f in &unmatched {
-            let icon = if f.severity >= Severity::Warning {
+            let icon = if f.blocking {
+                "❌"
+            } else if f.severity >= Severity::Warning {
                 "⚠️"
             } else {
                 "ℹ️"

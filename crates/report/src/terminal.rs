@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use sloe_core::budget::Severity;
-use sloe_core::report::{OverallStatus, Report, ResultEntry};
+use sloe_core::report::{FindingKind, OverallStatus, Report, ResultEntry};
 use sloe_core::units::format_number;
 
 use crate::text::{self, Mark, mark, verdict_words};
@@ -181,6 +181,8 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push('\n');
         for f in &unmatched {
             let line = match (style.fancy, f.severity) {
+                (true, _) if f.blocking => paint(RED, &format!("❌ {}", f.message)),
+                (false, _) if f.blocking => format!("FAIL {}", f.message),
                 (true, Severity::Info) => format!("ℹ️ {}", f.message),
                 (false, Severity::Info) => format!("INFO {}", f.message),
                 (true, _) => paint(YELLOW, &format!("⚠️ {}", f.message)),
@@ -191,8 +193,10 @@ pub fn render(report: &Report, style: Style) -> String {
     }
     let unmatched_warnings = unmatched
         .iter()
-        .filter(|f| f.severity >= Severity::Warning)
+        .filter(|f| f.kind == FindingKind::UnmatchedBudget)
+        .filter(|f| f.severity >= Severity::Warning || f.blocking)
         .count();
+    let empty = usize::from(text::empty_run(report));
 
     let s = &report.summary;
     let mut parts = Vec::new();
@@ -202,6 +206,7 @@ pub fn render(report: &Report, style: Style) -> String {
         (s.inconclusive, "inconclusive"),
         (s.drift, "drift"),
         (s.improvements, "improvement"),
+        (empty, "empty run"),
         (unmatched_warnings, "unmatched budget"),
     ] {
         if n > 0 {

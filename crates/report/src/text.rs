@@ -30,12 +30,27 @@ pub(crate) fn mark(r: &ResultEntry) -> Mark {
     }
 }
 
-/// The findings for budgets that matched nothing in the run.
+/// The findings about what the run lacks: no series at all (first), and
+/// budgets that matched nothing in it.
 pub(crate) fn unmatched_budgets(report: &Report) -> impl Iterator<Item = &Finding> {
+    let empty = report
+        .violations
+        .iter()
+        .filter(|f| f.kind == FindingKind::EmptyRun);
+    empty.chain(
+        report
+            .violations
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnmatchedBudget),
+    )
+}
+
+/// Whether the report says the run holds no series.
+pub(crate) fn empty_run(report: &Report) -> bool {
     report
         .violations
         .iter()
-        .filter(|f| f.kind == FindingKind::UnmatchedBudget)
+        .any(|f| f.kind == FindingKind::EmptyRun)
 }
 
 /// "violation, regression", "pass", "no baseline yet", ...

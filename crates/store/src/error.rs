@@ -25,11 +25,40 @@ pub enum StoreError {
     #[error("connect to PostgreSQL store {store}: {cause}{hint}", hint = connect_hint(cause))]
     ConnectPostgres { store: String, cause: Cause },
 
-    #[error("migrate {store} to schema version {version}: {cause}")]
+    #[error(
+        "migrate {store} to schema version {version} (migration {name}): {cause}; \
+         the database's schema conflicts with this migration: was it changed by hand \
+         or by another program?"
+    )]
     Migrate {
         store: String,
         version: u32,
+        /// The migration's file name without `.sql` (`0004_rounds`).
+        name: String,
+        /// The database's own words, without the migration's SQL text.
         cause: Cause,
+    },
+
+    #[error(
+        "add sloe's tables to {store}: it already holds other tables ({tables}), so it is \
+         not a sloe store; point `[store] url` (or --store) at a new file or database"
+    )]
+    ForeignTables {
+        store: String,
+        /// A few of the tables found, comma-separated (`…` when more).
+        tables: String,
+    },
+
+    #[error(
+        "write to {store}: the database file is damaged ({detail}); nothing more is written \
+         to it. Restore it from a backup, or recover what can be read with \
+         `sqlite3 {path} .recover | sqlite3 recovered.db` and point `[store] url` at the \
+         recovered file", path = path.display()
+    )]
+    Damaged {
+        store: String,
+        path: PathBuf,
+        detail: String,
     },
 
     #[error(
@@ -188,6 +217,16 @@ impl fmt::Display for Stall {
 }
 
 impl std::error::Error for Stall {}
+
+/// Up to three names, comma-separated, and `…` when `names` holds more.
+pub(crate) fn few(names: Vec<String>) -> String {
+    let more = names.len() > 3;
+    let mut out = names.into_iter().take(3).collect::<Vec<_>>().join(", ");
+    if more {
+        out.push_str(", …");
+    }
+    out
+}
 
 fn connect_hint(cause: &Cause) -> &'static str {
     let text = cause.to_string();

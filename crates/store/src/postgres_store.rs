@@ -675,6 +675,9 @@ fn migrate(conn: &mut Connection, schema: Option<&str>, described: &str) -> Resu
     if current > latest {
         return Err(too_new(current));
     }
+    if current == 0 {
+        refuse_foreign_tables(&mut tx, described)?;
+    }
     for m in migrations::POSTGRES
         .iter()
         .filter(|m| i64::from(m.version) > current)
@@ -690,12 +693,37 @@ fn migrate(conn: &mut Connection, schema: Option<&str>, described: &str) -> Resu
             return Err(Fail::Store(StoreError::Migrate {
                 store: described.to_owned(),
                 version: m.version,
+                name: m.name.to_owned(),
                 cause: e.into_cause(),
             }));
         }
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Refuses a schema that holds tables other than sloe's before sloe adds
+/// its own: someone's database named by mistake in `[store] url`.
+fn refuse_foreign_tables(tx: &mut Transaction<'_>, described: &str) -> Result<()> {
+    let tables: Vec<String> = tx
+        .query(
+            "SELECT c.relname::text FROM pg_class c
+             WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+               AND c.relname <> 'schema_migrations'
+             ORDER BY c.relname LIMIT 4",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(Fail::Store(StoreError::ForeignTables {
+        store: described.to_owned(),
+        tables: crate::error::few(tables),
+    }))
 }
 
 fn current_version(client: &mut Client) -> Result<i64> {

@@ -8,6 +8,22 @@
 //! the threads that share a store (a server's requests) take turns on one
 //! connection behind a mutex; every call runs through `off_runtime`, so a
 //! tokio worker that calls it hands its other tasks on while SQLite waits.
+//!
+//! Commands that only read open the file read-only
+//! ([`SqliteStore::open_read_only`]): `SQLITE_OPEN_READ_ONLY` first, and
+//! where that cannot read (WAL needs its `-shm` file, which a read-only
+//! folder cannot hold) the file is opened as `immutable=1`, without locks
+//! or the WAL, which is safe because sloe checkpoints the WAL into the file
+//! when its last connection closes.
+//!
+//! A write open checks the file's integrity (`PRAGMA quick_check`) when it
+//! was not closed cleanly: a `-wal` file with frames exists before the open
+//! (sloe's last connection checkpoints and removes it; a crash, a kill or
+//! another process still writing leaves it). A damaged file, found then or
+//! by any later statement (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), is
+//! [`StoreError::Damaged`]: nothing more is written to it. sloe adds its
+//! tables only to a new file or one that holds sloe's own
+//! ([`StoreError::ForeignTables`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,7 +32,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use rusqlite::types::Value;
-use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
+};
 use sloe_core::model::{NewRun, Run, RunHeader, RunId, Series, SeriesKey, Timeline};
 use sloe_core::slo::EventBucket;
 
@@ -44,6 +62,8 @@ const HEADER_COLUMNS: &str =
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     described: String,
+    /// The file, for the advice of [`StoreError::Damaged`]; `None` in memory.
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -74,15 +94,100 @@ impl SqliteStore {
                 open_err(format!("create directory {}: {e}", parent.display()).into())
             })?;
         }
+        // Looked at before the open: once open, this connection's own WAL
+        // would look the same.
+        let unclean = wal_has_frames(path);
         let conn = Connection::open(path).map_err(|e| open_err(e.into()))?;
         let described = format!("sqlite:{}", absolute(path).display());
-        SqliteStore::setup(conn, described, true).map_err(|e| match e {
+        let check = if unclean {
+            Integrity::QuickCheck
+        } else {
+            Integrity::Trust
+        };
+        SqliteStore::setup(conn, described.clone(), Mode::Write(check))
+            .map_err(|e| match e {
+                Fail::Db(e) if is_damage(&e) => damaged(&described, path, e.to_string()),
+                Fail::Db(e) => open_err(e.into()),
+                Fail::Corrupt(d) => open_err(d.into()),
+                Fail::Store(e) => e,
+                // PostgreSQL's network failures; none here.
+                other => other.into_store("open", &path.display().to_string()),
+            })
+            .map(|store| store.at(path))
+    }
+
+    /// Opens the file at `path` to read only, for commands that record
+    /// nothing: it must exist, and nothing in its folder is created or
+    /// changed, so a read-only `.sloe` folder (or a store on read-only
+    /// media) can still be read. `SQLITE_OPEN_READ_ONLY` first; when that
+    /// cannot read (WAL wants its `-shm` file, which a folder sloe may not
+    /// write cannot hold), the file is opened `immutable=1`: no locks, no
+    /// WAL. A file whose schema is older than this sloe's is opened to
+    /// write instead, once, to bring it up to date.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        off_runtime(|| SqliteStore::open_read_only_here(path))
+    }
+
+    fn open_read_only_here(path: &Path) -> Result<SqliteStore, StoreError> {
+        let open_err = |cause: Box<dyn std::error::Error + Send + Sync>| StoreError::OpenSqlite {
+            path: path.to_owned(),
+            cause,
+        };
+        let described = format!("sqlite:{}", absolute(path).display());
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let read_only = Connection::open_with_flags(path, flags)
+            .map_err(Fail::Db)
+            .and_then(|conn| {
+                conn.busy_timeout(BUSY_TIMEOUT)?;
+                schema_version(&conn)?;
+                Ok(conn)
+            });
+        let conn = match read_only {
+            Ok(conn) => conn,
+            Err(Fail::Db(e)) if cannot_read_in_place(&e) => {
+                let uri = immutable_uri(&absolute(path));
+                Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| open_err(e.into()))?
+            }
+            Err(Fail::Db(e)) if is_damage(&e) => {
+                return Err(damaged(&described, path, e.to_string()));
+            }
+            Err(Fail::Db(e)) => return Err(open_err(e.into())),
+            Err(Fail::Corrupt(d)) => return Err(open_err(d.into())),
+            Err(Fail::Store(e)) => return Err(e),
+            // PostgreSQL's network failures; none here.
+            Err(other) => return Err(other.into_store("open", &path.display().to_string())),
+        };
+        let version = schema_version(&conn).map_err(|e| match e {
+            Fail::Db(e) if is_damage(&e) => damaged(&described, path, e.to_string()),
             Fail::Db(e) => open_err(e.into()),
             Fail::Corrupt(d) => open_err(d.into()),
             Fail::Store(e) => e,
             // PostgreSQL's network failures; none here.
             other => other.into_store("open", &path.display().to_string()),
+        })?;
+        let latest = i64::from(LATEST_SCHEMA_VERSION);
+        if version > latest {
+            return Err(StoreError::SchemaTooNew {
+                store: described,
+                found: version,
+                known: LATEST_SCHEMA_VERSION,
+            });
+        }
+        if version < latest {
+            drop(conn);
+            return SqliteStore::open_here(path);
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            described,
+            path: Some(path.to_owned()),
         })
+    }
+
+    fn at(mut self, path: &Path) -> SqliteStore {
+        self.path = Some(path.to_owned());
+        self
     }
 
     /// A private database that lives as long as the store.
@@ -92,20 +197,20 @@ impl SqliteStore {
             path: memory.clone(),
             cause: e.into(),
         })?;
-        SqliteStore::setup(conn, "sqlite::memory:".to_owned(), false).map_err(|e| match e {
+        SqliteStore::setup(conn, "sqlite::memory:".to_owned(), Mode::Memory).map_err(|e| match e {
             Fail::Store(e) => e,
             other => other.into_store("set up", "sqlite::memory:"),
         })
     }
 
-    fn setup(mut conn: Connection, described: String, wal: bool) -> Result<SqliteStore> {
+    fn setup(mut conn: Connection, described: String, mode: Mode) -> Result<SqliteStore> {
         // Several processes opening a new file at once can meet a lock that
         // SQLite reports as busy without waiting (switching to WAL, or WAL
         // recovery), so the whole setup is retried until the busy timeout.
         let start = std::time::Instant::now();
         let mut attempt = 0u32;
         loop {
-            match SqliteStore::prepare(&mut conn, &described, wal) {
+            match SqliteStore::prepare(&mut conn, &described, mode) {
                 Err(Fail::Db(e)) if is_busy(&e) && start.elapsed() < BUSY_TIMEOUT => {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(u64::from(5 * attempt.min(20))));
@@ -119,14 +224,15 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             described,
+            path: None,
         })
     }
 
-    fn prepare(conn: &mut Connection, described: &str, wal: bool) -> Result<()> {
+    fn prepare(conn: &mut Connection, described: &str, mode: Mode) -> Result<()> {
         // The busy timeout first: even switching to WAL may wait for another
         // process that is opening the same file.
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        if wal {
+        if let Mode::Write(_) = mode {
             let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -145,8 +251,22 @@ impl SqliteStore {
         // must scan to rebuild its index: measured 3-4x slower `sloe check`
         // on a 1000-run history.
         conn.set_prepared_statement_cache_capacity(64);
+        if let Mode::Write(Integrity::QuickCheck) = mode {
+            quick_check(conn)?;
+        }
         migrate(conn, described)?;
         Ok(())
+    }
+
+    /// `e` as the error of `action`; damage to the file says so, and what
+    /// to do.
+    fn store_error(&self, e: Fail<rusqlite::Error>, action: impl std::fmt::Display) -> StoreError {
+        match (e, &self.path) {
+            (Fail::Db(e), Some(path)) if is_damage(&e) => {
+                damaged(&self.described, path, e.to_string())
+            }
+            (e, _) => e.into_store(action, &self.described),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -169,8 +289,93 @@ impl SqliteStore {
         f: impl FnOnce(&mut Connection) -> Result<T> + Send,
     ) -> Result<T, StoreError> {
         self.on_connection(f)
-            .map_err(|e| e.into_store(action, &self.described))
+            .map_err(|e| self.store_error(e, action))
     }
+}
+
+/// How a connection is set up.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// A file to write: WAL, durable commits, migrated.
+    Write(Integrity),
+    /// A private database in memory.
+    Memory,
+}
+
+/// Whether a file is checked before it is written.
+#[derive(Debug, Clone, Copy)]
+enum Integrity {
+    /// It was closed cleanly.
+    Trust,
+    /// It was not (see [`wal_has_frames`]): `PRAGMA quick_check` first.
+    QuickCheck,
+}
+
+/// Whether `path` has a `-wal` file with frames in it: sloe's last
+/// connection to a file checkpoints its WAL and deletes it, so one found
+/// before opening means a process died mid-use (or another is using the
+/// file now, when the check costs a read of the file and nothing else).
+fn wal_has_frames(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    // A WAL header is 32 bytes; anything beyond it is frames.
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 32)
+}
+
+/// `PRAGMA quick_check`: O(N) in the file's size, but no index is compared
+/// to its table (which `integrity_check` would do), so it reads each page
+/// once. Refuses the file with the first few problems it names.
+fn quick_check(conn: &Connection) -> Result<()> {
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA quick_check(3)")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(Fail::Db(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        Some(format!("quick_check found: {}", problems.join("; "))),
+    )))
+}
+
+/// Whether SQLite says the file is damaged or is no database at all.
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+    )
+}
+
+fn damaged(described: &str, path: &Path, detail: String) -> StoreError {
+    StoreError::Damaged {
+        store: described.to_owned(),
+        path: path.to_owned(),
+        detail,
+    }
+}
+
+/// Whether a read-only open failed for want of writing beside the file
+/// (the `-shm` of WAL mode, in a folder that is not writable).
+fn cannot_read_in_place(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly | ErrorCode::PermissionDenied)
+    )
+}
+
+/// `file:<path>?immutable=1`, the path percent-encoded where a URI needs it.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' => uri.push_str(&format!("%{b:02X}")),
+            _ if b.is_ascii() && !b.is_ascii_control() => uri.push(char::from(*b)),
+            _ => uri.push_str(&format!("%{b:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 impl SqliteStore {
@@ -257,7 +462,7 @@ impl SqliteStore {
         });
         inserted.map_err(|e| match codec::duplicate_series(run) {
             Some(dup) if is_constraint_violation(&e) => dup,
-            _ => e.into_store("record run", &self.described),
+            _ => self.store_error(e, "record run"),
         })
     }
 }
@@ -317,6 +522,9 @@ fn migrate(conn: &mut Connection, described: &str) -> Result<()> {
     if current > latest {
         return Err(too_new(current));
     }
+    if current == 0 {
+        refuse_foreign_tables(&tx, described)?;
+    }
     for m in migrations::SQLITE
         .iter()
         .filter(|m| i64::from(m.version) > current)
@@ -331,12 +539,43 @@ fn migrate(conn: &mut Connection, described: &str) -> Result<()> {
             return Err(Fail::Store(StoreError::Migrate {
                 store: described.to_owned(),
                 version: m.version,
-                cause: e.into(),
+                name: m.name.to_owned(),
+                cause: without_sql(e),
             }));
         }
     }
     tx.commit()?;
     Ok(())
+}
+
+/// Refuses a file that holds tables other than sloe's before sloe adds its
+/// own: someone's database named by mistake in `[store] url`.
+fn refuse_foreign_tables(conn: &Connection, described: &str) -> Result<()> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> 'schema_migrations'
+             ORDER BY name LIMIT 4",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    Err(Fail::Store(StoreError::ForeignTables {
+        store: described.to_owned(),
+        tables: crate::error::few(tables),
+    }))
+}
+
+/// The database's message without the statement's SQL text, which
+/// rusqlite appends to a syntax or schema error (`... in CREATE TABLE ...`).
+fn without_sql(e: rusqlite::Error) -> crate::Cause {
+    match e {
+        rusqlite::Error::SqlInputError { msg, .. }
+        | rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.into(),
+        e => Box::new(e),
+    }
 }
 
 fn read_header(row: &Row<'_>) -> rusqlite::Result<RawHeader> {

@@ -21,7 +21,7 @@ use sloe_store::Store;
 
 pub use confirm::confirm;
 pub use measure::{Measured, measure_job};
-pub use plan::{Job, Mode, Overrides, RunOptions, Target, plan};
+pub use plan::{Job, Mode, Overrides, RunOptions, Target, judging_settings, plan};
 
 use crate::check::{self, MergeBase};
 use crate::context::{self, Env};

@@ -50,6 +50,32 @@ pub struct Overrides {
     pub sample_interval: Option<Duration>,
 }
 
+impl Target {
+    /// Whether the run leaves out benchmarks of the config on purpose
+    /// (chosen names, `--ab`, an ad-hoc command or a stage): then budgets
+    /// for the others are said when judging it, not blocked on as missing.
+    pub fn is_partial(&self) -> bool {
+        match self {
+            Target::Config { names, ab } => !names.is_empty() || *ab,
+            Target::Command { .. } | Target::Stage { .. } => true,
+        }
+    }
+}
+
+/// The settings a run of `target` is judged with: for a partial run
+/// ([`Target::is_partial`]), `policy.fail_on` without `missing`.
+pub fn judging_settings(settings: &Settings, target: &Target) -> Settings {
+    let mut judging = settings.clone();
+    if target.is_partial() {
+        judging
+            .config
+            .policy
+            .fail_on
+            .retain(|f| *f != sloe_core::config::FailOn::Missing);
+    }
+    judging
+}
+
 /// Everything a run is asked to do, typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOptions {

@@ -204,7 +204,8 @@ fn open_existing_store(settings: &Settings) -> Result<Option<Box<dyn Store>>> {
     {
         return Ok(None);
     }
-    settings.open_store().map(Some)
+    // Status reads only: opened read-only, so a read-only store works.
+    settings.open_store_to_read().map(Some)
 }
 
 /// Why Prometheus could not give an SLO's counts.

@@ -9,10 +9,10 @@ use crate::Outcome;
 use crate::args::{BaselineAction, OutputFormat};
 
 pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
-    // Pinning records; showing and unpinning only read what is recorded.
+    // Pinning and unpinning write; showing only reads (read-only open).
     let store = match action {
-        BaselineAction::Set { .. } => settings.open_store()?,
-        _ => settings.open_store_to_read()?,
+        BaselineAction::Show { .. } => settings.open_store_to_read()?,
+        _ => settings.open_store()?,
     };
     let store = store.as_ref();
     let scope = |t: &Option<String>| {

@@ -76,6 +76,7 @@ fn files(settings: &Settings, args: &CheckArgs) -> Result<Outcome> {
         &args.files,
         args.input_format,
         true,
+        args.allow_empty,
         &mut std::io::stdin().lock(),
     )?;
     for w in inputs.iter().flat_map(|i| &i.parsed.warnings) {

@@ -15,6 +15,7 @@ pub fn run(settings: &Settings, args: &IngestArgs) -> Result<Outcome> {
         &args.files,
         args.format,
         args.merge,
+        args.allow_empty,
         &mut std::io::stdin().lock(),
     )?;
     // Said before anything is recorded or printed, so that it shows above

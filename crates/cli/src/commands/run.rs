@@ -34,7 +34,7 @@ pub fn run(settings: &Settings, args: &RunArgs) -> Result<Outcome> {
         &mut |event| view.show(event),
     )?;
     check::judge_and_report(
-        settings,
+        &sloe_app::run::judging_settings(settings, &options.target),
         recorded.store.as_ref(),
         Some(recorded.id),
         &ReportOptions {
