@@ -158,7 +158,9 @@ impl AppError {
             | AppError::NoSuchRunToPin { .. } => 404,
             AppError::ConfigExists { .. } => 409,
             AppError::Upstream(_) => 502,
-            AppError::Interrupted { .. } | AppError::Store(StoreError::OutcomeUnknown { .. }) => 503,
+            AppError::Interrupted { .. } | AppError::Store(StoreError::OutcomeUnknown { .. }) => {
+                503
+            }
             AppError::Store(_)
             | AppError::Measurement(_)
             | AppError::Write { .. }

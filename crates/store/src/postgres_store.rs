@@ -1811,7 +1811,7 @@ mod tests {
         .into_streams();
         ok(store.add_events(None, &events));
         let (ten, ten_one) = (1_795_168_800_i64, 1_795_168_860_i64);
-        let mut other = Client::connect(&server_url("sslmode=disable"), postgres::NoTls)
+        let mut other = postgres::Client::connect(&server_url("sslmode=disable"), postgres::NoTls)
             .expect("another session");
         other
             .batch_execute(&format!(
