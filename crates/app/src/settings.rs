@@ -180,6 +180,12 @@ impl Settings {
     /// there is no store yet, it says that nothing is recorded rather than
     /// create one.
     pub fn open_store_to_read(&self) -> Result<Box<dyn Store>> {
+        self.refuse_reading_outside()?;
+        self.open_to_read()
+    }
+
+    /// Outside a project where no store exists: nothing is recorded here.
+    fn refuse_reading_outside(&self) -> Result<()> {
         if let Some(here) = &self.outside_project
             && self.missing_store_file()?.is_some()
         {
@@ -190,7 +196,16 @@ impl Settings {
                 here.display()
             )));
         }
-        self.open_to_read()
+        Ok(())
+    }
+
+    /// Opens the store to change what is recorded in it (unpin a
+    /// baseline): to write, but outside a project, where nothing is
+    /// recorded, it says so as [`Settings::open_store_to_read`] does
+    /// rather than create a store to change nothing in.
+    pub fn open_store_to_change(&self) -> Result<Box<dyn Store>> {
+        self.refuse_reading_outside()?;
+        self.open_store()
     }
 
     /// Opens the store only when it exists, read-only: `None` for a SQLite
@@ -204,19 +219,23 @@ impl Settings {
     }
 
     fn open(&self) -> Result<Box<dyn Store>> {
+        Ok(sloe_store::open_with(
+            &self.config.store.url,
+            &self.store_dir,
+            &self.timeouts(),
+        )?)
+    }
+
+    /// `[store]`'s timeouts, for every PostgreSQL connection.
+    fn timeouts(&self) -> sloe_store::PostgresTimeouts {
         let store = &self.config.store;
-        let timeouts = sloe_store::PostgresTimeouts {
+        sloe_store::PostgresTimeouts {
             connect: store.connect_timeout.limit(),
             statement: store.statement_timeout.limit(),
             lock: store.lock_timeout.limit(),
             idle_in_transaction: store.idle_in_transaction_timeout.limit(),
             network: store.network_timeout.limit(),
-        };
-        Ok(sloe_store::open_with(
-            &store.url,
-            &self.store_dir,
-            &timeouts,
-        )?)
+        }
     }
 
     fn open_to_read(&self) -> Result<Box<dyn Store>> {
@@ -228,6 +247,7 @@ impl Settings {
         Ok(sloe_store::open_to_read(
             &self.config.store.url,
             &self.store_dir,
+            &self.timeouts(),
         )?)
     }
 

@@ -381,12 +381,16 @@ pub fn open_with(
 /// Opens the store at `url` for a command that only reads: a SQLite file
 /// read-only ([`SqliteStore::open_read_only`]; it must exist), so that a
 /// read-only folder or medium can be read. PostgreSQL connects as
-/// [`open`] does.
-pub fn open_to_read(url: &str, base_dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+/// [`open_with`] does, with `timeouts`.
+pub fn open_to_read(
+    url: &str,
+    base_dir: &Path,
+    timeouts: &PostgresTimeouts,
+) -> Result<Box<dyn Store>, StoreError> {
     Ok(match StoreLocation::parse(url, base_dir)? {
         StoreLocation::Sqlite(path) => Box::new(SqliteStore::open_read_only(&path)?),
         StoreLocation::SqliteMemory => Box::new(SqliteStore::open_in_memory()?),
-        StoreLocation::Postgres(url) => Box::new(PostgresStore::connect(&url)?),
+        StoreLocation::Postgres(url) => Box::new(PostgresStore::connect_with(&url, timeouts)?),
     })
 }
 

@@ -480,7 +480,10 @@ impl PostgresStore {
             loop {
                 let out = (|| {
                     let mut conn = self.checkout()?;
-                    let out = f(&mut conn);
+                    // A stall or a server timeout is named as in
+                    // `on_connection` (neither is retried).
+                    let out = f(&mut conn)
+                        .map_err(|e| explain_stall(e, conn.client.stalled(), &self.timeouts));
                     conn.used = Instant::now();
                     drop(conn);
                     out

@@ -10,8 +10,10 @@ use crate::args::{BaselineAction, OutputFormat};
 
 pub fn run(settings: &Settings, action: BaselineAction) -> Result<Outcome> {
     // Pinning and unpinning write; showing only reads (read-only open).
+    // Unpinning where nothing is recorded has nothing to change.
     let store = match action {
         BaselineAction::Show { .. } => settings.open_store_to_read()?,
+        BaselineAction::Clear { .. } => settings.open_store_to_change()?,
         _ => settings.open_store()?,
     };
     let store = store.as_ref();
