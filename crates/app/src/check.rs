@@ -704,19 +704,20 @@ mod tests {
             "read config sloe.toml: key `budget[0].max`: budget for \"parse\" (measure `latency`) on benchmark `parse`: limit `120` has no unit, but the run measured `latency` in ms; write `max = \"120 ms\"` or the time unit you meant"
         );
 
-        // A budget that matches nothing: a warning by default, a finding
-        // that blocks under `missing` (issue 15), an error when policy says
-        // so, and the store's names feed the did-you-mean.
+        // A budget that matches nothing anywhere: a warning, even under
+        // the default policy's `missing` (nothing went missing: issue 15),
+        // an error when policy says so, and the store's names feed the
+        // did-you-mean.
         let typo = "[[budget]]\nbenchmark = \"prase\"\nmax = \"1s\"\n";
         let report = judge(&settings(typo), &store, None, MergeBase::Unknown).expect("judges");
         assert_eq!(report.summary.status, OverallStatus::Warning);
         assert!(!report.violations[0].blocking);
-        let missing = settings(&format!(
-            "[policy]\nfail_on = [\"violation\", \"missing\"]\n{typo}"
+        let strict = settings(&format!(
+            "[policy]\nfail_on = [\"violation\", \"warning\"]\n{typo}"
         ));
-        let missing = judge(&missing, &store, None, MergeBase::Unknown).expect("judges");
-        assert_eq!(missing.summary.status, OverallStatus::Failed);
-        assert!(missing.violations[0].blocking);
+        let strict = judge(&strict, &store, None, MergeBase::Unknown).expect("judges");
+        assert_eq!(strict.summary.status, OverallStatus::Failed);
+        assert!(strict.violations[0].blocking);
         assert!(
             report.violations[0]
                 .message

@@ -318,6 +318,18 @@ fn suggested_budgets_pass_on_the_runs_they_came_from() {
         &[("parse", "peak_rss", "B", &[10.0 * mib + 1.0])],
     );
     let (code, r) = check(&p, next);
-    assert_eq!(code, 0, "{r:#}");
     assert_eq!(r["results"][0]["status"], "pass", "{r:#}");
+    // It measured only what one of the five budgets names; the series the
+    // other four name, which earlier runs recorded, went missing: the
+    // default policy (`missing`) blocks on that, and on nothing else
+    // (issue 15).
+    assert_eq!(code, 1, "{r:#}");
+    let findings = r["violations"].as_array().expect("findings");
+    assert_eq!(findings.len(), 4, "{r:#}");
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["kind"] == "unmatched_budget" && f["blocking"] == true),
+        "{r:#}"
+    );
 }

@@ -879,7 +879,10 @@ fn suggested_budgets_parse_back_and_pass_todays_code() {
     p.ingest(
         "main",
         "now",
-        &[("parse", "wall_time", "ms", &[5.0, 5.01, 4.99])],
+        &[
+            ("parse", "wall_time", "ms", &[5.0, 5.01, 4.99]),
+            ("lex", "throughput", "1/s", &[1020.0, 1030.0, 1010.0]),
+        ],
     );
     let (code, r) = p.check_json(&[]);
     assert_eq!(code, 0, "{lines}\n{r:#}");

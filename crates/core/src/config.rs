@@ -356,7 +356,12 @@ fn default_slo_fail_on() -> Vec<SloFailOn> {
 }
 
 fn default_fail_on() -> Vec<FailOn> {
-    vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+    vec![
+        FailOn::Violation,
+        FailOn::Critical,
+        FailOn::Regression,
+        FailOn::Missing,
+    ]
 }
 
 /// A percentage written as `"10%"`.
@@ -1544,7 +1549,12 @@ mod tests {
         assert_eq!(c.regression.min_baseline_runs, 3);
         assert_eq!(
             c.policy.fail_on,
-            vec![FailOn::Violation, FailOn::Critical, FailOn::Regression]
+            vec![
+                FailOn::Violation,
+                FailOn::Critical,
+                FailOn::Regression,
+                FailOn::Missing
+            ]
         );
     }
 

@@ -165,20 +165,37 @@ pub fn unmatched_budgets<'a>(
     budget::unmatched(&config.budgets, &keys, recorded)
 }
 
-/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`]: a
-/// run that lacks a benchmark its budgets name blocks when `policy.fail_on`
-/// names `missing` (the default), as a crashed harness's half a run would
-/// otherwise pass on what it kept.
+/// The findings (kind `unmatched_budget`) for [`unmatched_budgets`]. A
+/// budget whose series earlier runs recorded but this run lacks is a
+/// benchmark that went missing (a harness that crashed half-way): a warning
+/// that blocks when `policy.fail_on` names `missing` (the default), so half
+/// a run never passes on what it kept; information when policy leaves
+/// `missing` out (as `sloe run NAME` and `--stage` do, which leave
+/// benchmarks out on purpose). A budget that matches nothing
+/// anywhere is a mistake in the config, not a missing benchmark: a warning
+/// (a config error under `policy.unmatched_budgets = "error"`).
 fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec<Finding> {
     unmatched_budgets(config, run, recorded)
         .into_iter()
         .map(|u| {
-            // A budget for series this run left out is worth saying; one
-            // that matches nothing anywhere is a mistake in the config.
-            let severity = if u.seen_before {
-                Severity::Info
+            let fail_on = &config.policy.fail_on;
+            let (severity, blocking) = if !u.seen_before {
+                let severity = Severity::Warning;
+                (
+                    severity,
+                    blocks(fail_on, Status::Pass, Regression::None, severity),
+                )
+            } else if fail_on.contains(&FailOn::Missing) {
+                (Severity::Warning, true)
             } else {
-                Severity::Warning
+                // Left out on purpose (`sloe run NAME`, a `--stage`, which
+                // drop `missing`) or by a policy that allows it: said, as
+                // information.
+                let severity = Severity::Info;
+                (
+                    severity,
+                    blocks(fail_on, Status::Pass, Regression::None, severity),
+                )
             };
             Finding {
                 benchmark: u.budget.benchmark.clone(),
@@ -186,9 +203,7 @@ fn unmatched_findings(config: &Config, run: &Run, recorded: &[SeriesKey]) -> Vec
                 kind: FindingKind::UnmatchedBudget,
                 severity,
                 message: u.message(),
-                // Under `policy.unmatched_budgets = "error"` the check
-                // stops before a report (a config error).
-                blocking: blocks_missing(&config.policy.fail_on, severity),
+                blocking,
             }
         })
         .collect()
@@ -1864,7 +1879,10 @@ mod tests {
             &recorded,
             "0",
         );
-        // A warning by default; it blocks under `missing` (issue 15).
+        // A misspelt budget matches nothing anywhere: a warning, never
+        // `missing` (nothing went missing), so even the default policy,
+        // which names `missing`, does not block on it.
+        assert!(c.policy.fail_on.contains(&FailOn::Missing));
         assert_eq!(r.summary.status, OverallStatus::Warning);
         let f: Vec<&Finding> = r
             .violations
@@ -1889,17 +1907,45 @@ mod tests {
             "{:?}",
             r.recommendations
         );
-        let mut strict = c.clone();
-        strict.policy.fail_on.push(FailOn::Missing);
+    }
+
+    /// Issue 15: a run that lacks a benchmark its budgets name, which
+    /// earlier runs recorded (a harness that crashed half-way), blocks
+    /// under the default policy (`missing`) and only warns without it.
+    #[test]
+    fn a_benchmark_gone_missing_blocks_by_default() {
+        let c = config("[[budget]]\nbenchmark = \"y\"\nmax = \"1s\"\n");
+        let recorded = [SeriesKey {
+            benchmark: "y".into(),
+            measure: "wall_time".into(),
+        }];
         let r = evaluate_with_names(
-            &strict,
+            &c,
             &run(vec![wall("x", &[1.0])]),
             &no_baseline(),
             &recorded,
             "0",
         );
         assert_eq!(r.summary.status, OverallStatus::Failed);
-        assert!(r.violations.iter().all(|f| f.blocking));
+        let f: Vec<&Finding> = r
+            .violations
+            .iter()
+            .filter(|f| f.kind == FindingKind::UnmatchedBudget)
+            .collect();
+        assert_eq!(f.len(), 1, "{:?}", r.violations);
+        assert!(f[0].blocking);
+        let mut lenient = c.clone();
+        lenient.policy.fail_on.retain(|w| *w != FailOn::Missing);
+        let r = evaluate_with_names(
+            &lenient,
+            &run(vec![wall("x", &[1.0])]),
+            &no_baseline(),
+            &recorded,
+            "0",
+        );
+        assert_eq!(r.summary.status, OverallStatus::Passed);
+        assert!(r.violations.iter().all(|f| !f.blocking));
+        assert!(r.violations.iter().all(|f| f.severity == Severity::Info));
     }
 
     /// Issue 15: `{"results":[]}` said `PASSED: 0 of 0`.
