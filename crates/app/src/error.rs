@@ -245,6 +245,7 @@ mod tests {
             (AppError::Upstream("x".into()), 2, 502, "upstream_error"),
             (
                 AppError::Store(StoreError::OutcomeUnknown {
+                    action: "record run".into(),
                     store: "s".into(),
                     cause: "connection closed".into(),
                     retry: sloe_store::Retry::Safe,

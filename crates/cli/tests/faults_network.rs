@@ -378,7 +378,7 @@ fn a_connection_cut_after_commit_says_the_outcome_is_unknown_and_a_retry_records
         assert_eq!(code, 75, "try {attempt}: {text}");
         assert!(
             text.contains("the connection failed after COMMIT was sent")
-                && text.contains("whether the run was recorded is unknown")
+                && text.contains("whether it was recorded is unknown")
                 && text.contains("the retry is safe"),
             "try {attempt}: {text}"
         );
@@ -402,4 +402,71 @@ fn a_connection_cut_after_commit_says_the_outcome_is_unknown_and_a_retry_records
         drop(proxy);
     }
     eprintln!("cut after COMMIT: {attempts} tries, the server had committed in {committed}");
+}
+
+/// The same for SLI events: `sloe slo ingest` cut after its COMMIT says
+/// the outcome is unknown and that the retry is safe, and the retry counts
+/// every event exactly once (events are de-duplicated by their content).
+#[test]
+fn events_cut_after_commit_say_the_outcome_is_unknown_and_a_retry_counts_once() {
+    let attempts = tries(2);
+    let mut committed = 0;
+    for attempt in 0..attempts {
+        let Some(db) = Database::fresh("sloe_fault_cut_events") else {
+            return;
+        };
+        let proxy = Proxy::start(upstream(&db), b"COMMIT\0", Fault::Cut);
+        let p = project(&url_via(&db, proxy.addr));
+        migrate(&p, &db);
+        let lines: String = (0..30)
+            .map(|m| {
+                format!(
+                    "{{\"stream\":\"api\",\"ts\":\"2026-11-20T10:{m:02}:00Z\",\"good\":{},\"total\":100}}\n",
+                    90 + m % 10
+                )
+            })
+            .collect();
+        p.write("e.jsonl", &lines);
+        let want: (i64, i64) = ((0..30).map(|m| 90 + m % 10).sum(), 3000);
+        let totals = |db: &Database| -> (i64, i64) {
+            let row = db
+                .client()
+                .query_one(
+                    "SELECT COALESCE(sum(good), 0)::bigint, COALESCE(sum(total), 0)::bigint FROM event_buckets",
+                    &[],
+                )
+                .expect("sum the buckets");
+            (row.get(0), row.get(1))
+        };
+        let args = [
+            "slo",
+            "ingest",
+            "--keep-minute-buckets-days",
+            "0",
+            "e.jsonl",
+        ];
+
+        let (code, text, _) = run(&p, &args);
+        eprintln!("events cut after COMMIT, try {attempt}: exit {code}: {text}");
+        assert!(proxy.fired(), "try {attempt}: {text}");
+        assert_eq!(code, 75, "try {attempt}: {text}");
+        assert!(
+            text.contains("record SLI events")
+                && text.contains("whether it was recorded is unknown")
+                && text.contains("events already recorded are skipped"),
+            "try {attempt}: {text}"
+        );
+        let after_cut = totals(&db);
+        assert!(
+            after_cut == (0, 0) || after_cut == want,
+            "try {attempt}: all or nothing, found {after_cut:?}"
+        );
+        committed += u32::from(after_cut == want);
+
+        let (code, text, _) = run(&p, &args);
+        assert_eq!(code, 0, "try {attempt}: {text}");
+        assert_eq!(totals(&db), want, "try {attempt}: counted exactly once");
+        drop(proxy);
+    }
+    eprintln!("events cut after COMMIT: {attempts} tries, the server had committed in {committed}");
 }

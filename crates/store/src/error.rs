@@ -130,9 +130,10 @@ pub enum StoreError {
     /// The connection failed after COMMIT was sent: the server may have
     /// committed or not.
     #[error(
-        "record run in {store}: the connection failed after COMMIT was sent ({cause}), so whether the run was recorded is unknown; {retry}"
+        "{action} in {store}: the connection failed after COMMIT was sent ({cause}), so whether it was recorded is unknown; {retry}"
     )]
     OutcomeUnknown {
+        action: String,
         store: String,
         cause: Cause,
         retry: Retry,
@@ -183,6 +184,9 @@ pub enum Retry {
     Safe,
     /// Nothing tells a retry the run is there: look first.
     CheckFirst,
+    /// SLI events, de-duplicated by their content: a retry skips those
+    /// already recorded.
+    Events,
 }
 
 impl fmt::Display for Retry {
@@ -193,6 +197,9 @@ impl fmt::Display for Retry {
             }
             Retry::CheckFirst => {
                 "check `sloe history` for the run before recording it again"
+            }
+            Retry::Events => {
+                "run the same command again: the retry is safe, events already recorded are skipped, so each counts once"
             }
         })
     }
@@ -274,6 +281,7 @@ where
             },
             Fail::Store(e) => e,
             Fail::Unknown(cause) => StoreError::OutcomeUnknown {
+                action: action.to_string(),
                 store: store.to_owned(),
                 cause,
                 retry: Retry::CheckFirst,

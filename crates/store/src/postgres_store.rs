@@ -914,6 +914,7 @@ impl PostgresStore {
             Some(dup) if is_unique_violation(&e) => dup,
             _ => match e {
                 Fail::Unknown(cause) => StoreError::OutcomeUnknown {
+                    action: "record run".to_owned(),
                     store: self.described.clone(),
                     cause,
                     retry: if digest.is_some() {
@@ -1369,11 +1370,27 @@ impl Store for PostgresStore {
             for ((stream, start), bucket) in &merged {
                 stmts.upsert(&mut tx, stream, *start, bucket)?;
             }
-            tx.commit()?;
+            // Past this point a failure leaves the outcome unknown.
+            tx.commit().map_err(commit_failed)?;
             Ok(EventInputsAdded {
                 buckets: merged.len() as u64,
                 duplicate,
             })
+        })
+        .map_err(|e| match e {
+            // A retry skips what was recorded, unless forced.
+            StoreError::OutcomeUnknown {
+                action,
+                store,
+                cause,
+                ..
+            } if !force => StoreError::OutcomeUnknown {
+                action,
+                store,
+                cause,
+                retry: crate::error::Retry::Events,
+            },
+            e => e,
         })
     }
 
