@@ -509,22 +509,46 @@ pub(crate) fn merged_buckets<'a>(
 pub(crate) fn compacted(
     rows: Vec<(String, EventBucket)>,
     width: SignedDuration,
-) -> BTreeMap<(String, i64), EventBucket> {
+) -> Result<BTreeMap<(String, i64), EventBucket>, StoreError> {
     let w = width.as_secs().max(1);
     let mut out: BTreeMap<(String, i64), EventBucket> = BTreeMap::new();
     for (stream, b) in rows {
         let start = b.start.as_second().div_euclid(w) * w;
-        let e = out.entry((stream, start)).or_insert_with(|| {
+        let key = (stream, start);
+        let e = out.entry(key.clone()).or_insert_with(|| {
             EventBucket::new(Timestamp::from_second(start).unwrap_or(b.start), width)
         });
-        e.merge(&b);
+        // Checked like an ingest's sums: an hour whose minutes add past
+        // what the store holds fails the compaction, never clamps.
+        add_bucket(e, &key.0, &b)?;
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
 mod event_tests {
     use super::*;
+
+    /// Issue 15, item 1, for compaction: minutes whose sum no bucket can
+    /// hold fail the roll-up instead of clamping the hour to i64::MAX.
+    #[test]
+    fn compaction_refuses_an_hour_past_what_a_bucket_holds() {
+        let minute = |m: i64, good: u64, total: u64| {
+            let start = Timestamp::from_second(1_795_168_800 + 60 * m).expect("a time");
+            let mut b = EventBucket::new(start, SignedDuration::from_mins(1));
+            b.good = good;
+            b.total = total;
+            ("api".to_owned(), b)
+        };
+        let max = sloe_core::slo::events::MAX_COUNT;
+        let rows = vec![minute(0, 900, 1000), minute(1, max - 10, max - 10)];
+        let e = compacted(rows, SignedDuration::from_hours(1)).expect_err("overflows");
+        assert!(e.to_string().contains("\"api\""), "{e}");
+        let fits = vec![minute(0, 900, 1000), minute(1, 5, 10)];
+        let hours = compacted(fits, SignedDuration::from_hours(1)).expect("fits");
+        let hour = hours.values().next().expect("one hour");
+        assert_eq!((hour.good, hour.total), (905, 1010));
+    }
 
     #[test]
     fn latency_histograms_round_trip() {

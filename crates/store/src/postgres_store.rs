@@ -1466,7 +1466,9 @@ impl Store for PostgresStore {
                 old.push((row.get::<_, String>(0), read_bucket(row, 1)?));
             }
             let rolled = old.len() as u64;
-            for ((stream, start), bucket) in codec::compacted(old, COMPACTED_BUCKET) {
+            for ((stream, start), bucket) in
+                codec::compacted(old, COMPACTED_BUCKET).map_err(Fail::Store)?
+            {
                 stmts.upsert(&mut tx, &stream, start, &bucket)?;
             }
             tx.commit()?;

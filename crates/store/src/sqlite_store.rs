@@ -1117,7 +1117,9 @@ impl Store for SqliteStore {
             }
             tx.prepare_cached("DELETE FROM event_buckets WHERE start_s < ?1 AND width_s < ?2")?
                 .execute(params![cut, width])?;
-            for ((stream, start), bucket) in codec::compacted(old, COMPACTED_BUCKET) {
+            for ((stream, start), bucket) in
+                codec::compacted(old, COMPACTED_BUCKET).map_err(Fail::Store)?
+            {
                 upsert_bucket(&tx, &stream, start, &bucket)?;
             }
             tx.commit()?;
