@@ -20,6 +20,8 @@
 //! had written when the kill was sent), `after_commit` (recorded, the
 //! process killed in what follows the commit: compaction, output).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -150,16 +152,8 @@ struct Tally {
 
 /// The `sloe` binary with an environment nothing outside steers.
 fn sloe(dir: &Path, config: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sloe"));
-    cmd.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("SLOE_ENV")
-        .env_remove("SLOE_CONFIG")
-        .env_remove("SLOE_STORE")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI")
-        .arg("--config")
-        .arg(config);
+    let mut cmd = common::sloe_std();
+    cmd.current_dir(dir).arg("--config").arg(config);
     cmd
 }
 

@@ -225,10 +225,9 @@ fn compaction_failure_after_the_commit_is_a_warning(
     assert_eq!(stored_total(), expected + 2);
 }
 
-#[test]
-fn a_compaction_failing_after_the_commit_is_a_warning_on_sqlite() {
-    let project = common::Project::new("");
-    let db = project.path().join(".sloe/history.db");
+/// Records one event, without compaction: the store then holds sloe's
+/// tables, for a test to break a row in.
+fn ingest_one_event(project: &common::Project) {
     project.write(
         "first.jsonl",
         "{\"stream\":\"x\",\"ts\":\"2026-11-20T10:00:00Z\",\"good\":1,\"total\":1}\n",
@@ -244,6 +243,13 @@ fn a_compaction_failing_after_the_commit_is_a_warning_on_sqlite() {
         ])
         .assert()
         .success();
+}
+
+#[test]
+fn a_compaction_failing_after_the_commit_is_a_warning_on_sqlite() {
+    let project = common::Project::new("");
+    let db = project.path().join(".sloe/history.db");
+    ingest_one_event(&project);
     let conn = rusqlite::Connection::open(&db).expect("open the store");
     conn.execute(CORRUPT_ROW, [])
         .expect("insert the broken row");
@@ -260,21 +266,7 @@ fn a_compaction_failing_after_the_commit_is_a_warning_on_postgres() {
         return;
     };
     let project = common::Project::new(&format!("[store]\nurl = \"{}\"\n", db.url()));
-    project.write(
-        "first.jsonl",
-        "{\"stream\":\"x\",\"ts\":\"2026-11-20T10:00:00Z\",\"good\":1,\"total\":1}\n",
-    );
-    project
-        .sloe()
-        .args([
-            "slo",
-            "ingest",
-            "--keep-minute-buckets-days",
-            "0",
-            "first.jsonl",
-        ])
-        .assert()
-        .success();
+    ingest_one_event(&project);
     let client = std::cell::RefCell::new(db.client());
     client
         .borrow_mut()

@@ -52,14 +52,8 @@ const TREE_PIDS: usize = 3;
 
 /// `sloe run` of the benchmark (std's `Command`, to signal it while it runs).
 fn sloe_run(p: &Project, pids: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("sloe"));
+    let mut cmd = common::sloe_std();
     cmd.current_dir(p.path())
-        .env("NO_COLOR", "1")
-        .env_remove("SLOE_ENV")
-        .env_remove("SLOE_CONFIG")
-        .env_remove("SLOE_STORE")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITLAB_CI")
         .args([
             "run",
             "--branch",

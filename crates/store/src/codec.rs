@@ -503,6 +503,22 @@ pub(crate) fn merged_buckets<'a>(
     Ok(out)
 }
 
+/// The buckets of the `inputs` the store has not seen before
+/// (`duplicate[i]` false), merged as [`merged_buckets`] merges them: what
+/// an event ingest writes once its keys are claimed.
+pub(crate) fn fresh_buckets<'a>(
+    inputs: &'a [crate::EventInputBatch],
+    duplicate: &[bool],
+) -> Result<BTreeMap<(&'a str, i64), EventBucket>, StoreError> {
+    merged_buckets(
+        inputs
+            .iter()
+            .zip(duplicate)
+            .filter(|(_, dup)| !**dup)
+            .flat_map(|(input, _)| &input.streams),
+    )
+}
+
 /// For compaction: buckets older than `before` regrouped into whole
 /// `width`s (starting at multiples of `width` since the epoch), keyed by
 /// (stream, start seconds).

@@ -1017,14 +1017,7 @@ impl Store for SqliteStore {
                     ])?;
                 duplicate.push(fresh == 0 && !force);
             }
-            let merged = codec::merged_buckets(
-                inputs
-                    .iter()
-                    .zip(&duplicate)
-                    .filter(|(_, dup)| !**dup)
-                    .flat_map(|(input, _)| &input.streams),
-            )
-            .map_err(Fail::Store)?;
+            let merged = codec::fresh_buckets(inputs, &duplicate).map_err(Fail::Store)?;
             for ((stream, start), bucket) in &merged {
                 upsert_bucket(&tx, stream, *start, bucket)?;
             }

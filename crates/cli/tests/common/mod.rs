@@ -13,7 +13,12 @@ use tempfile::TempDir;
 /// change what it reads (`SLOE_ENV`, `SLOE_CONFIG`, `SLOE_STORE`) or the run context it
 /// detects (`GITHUB_ACTIONS`, `GITLAB_CI`).
 pub fn sloe() -> Command {
-    let mut cmd = Command::cargo_bin("sloe").expect("binary");
+    Command::from_std(sloe_std())
+}
+
+/// [`sloe`] as std's `Command`, for a test that signals it while it runs.
+pub fn sloe_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sloe"));
     cmd.env("NO_COLOR", "1")
         .env_remove("SLOE_ENV")
         .env_remove("SLOE_CONFIG")
